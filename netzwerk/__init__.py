@@ -1,0 +1,121 @@
+"""Netzwerk: the application factory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import database as dbmod
+from .config import build_config
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent
+
+SUPPORTED_LOCALES = ["de"]
+
+
+def _translation_directories() -> str:
+    dirs = [PACKAGE_DIR / "translations"]
+    dirs += sorted(p for p in PACKAGE_DIR.glob("*/translations") if p.is_dir())
+    return ";".join(str(d) for d in dirs)
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    instance_path = os.environ.get("NETZWERK_INSTANCE_PATH", str(PROJECT_DIR / "instance"))
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        template_folder=str(PROJECT_DIR / "templates"),
+        static_folder="static",
+    )
+    app.config.update(build_config(Path(app.instance_path)))
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = _translation_directories()
+    if config:
+        app.config.update(config)
+
+    if app.config.get("NETZWERK_PROXY_FIX"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_hooks(app)
+
+    from .errors import register_error_handlers
+
+    register_error_handlers(app)
+
+    from .cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from .auth.security import HardenedSessionInterface
+
+    db.init_app(app)
+    with app.app_context():
+        dbmod.install_engine_hooks(db.engine)
+    migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "Europe/Berlin")
+    app.session_interface = HardenedSessionInterface()
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Please log in to see this page.")  # type: ignore[assignment]
+
+    @login_manager.user_loader
+    def load_user(token: str) -> Any:
+        from .auth.services import load_session_user
+
+        return load_session_user(token)
+
+    # Import every model module so that metadata (and Alembic) sees them all.
+    from . import models  # noqa: F401
+
+
+def _select_locale() -> str:
+    forced = getattr(g, "netzwerk_locale", None)
+    if forced:
+        return str(forced)
+    return "de"
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .blueprints import BLUEPRINTS
+
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+
+
+def _register_hooks(app: Flask) -> None:
+    from .auth.security import set_security_headers
+    from .templating import register_template_helpers
+
+    register_template_helpers(app)
+
+    @app.before_request
+    def _write_intent() -> None:
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            g._write_intent_token = dbmod.set_write_intent(True)
+
+    @app.teardown_request
+    def _reset_write_intent(_exc: BaseException | None) -> None:
+        token = g.pop("_write_intent_token", None)
+        if token is not None:
+            dbmod.reset_write_intent(token)
+
+    app.after_request(set_security_headers)

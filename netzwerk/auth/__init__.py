@@ -1,0 +1,1 @@
+"""Accounts, login sessions, global roles and security headers."""

@@ -1,0 +1,160 @@
+"""Password hashing, login sessions and account rules."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from sqlalchemy import select, update
+
+from ..database import utcnow, write_transaction
+from ..extensions import db
+from .models import AuthSession, User
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
+
+# argon2id with the library's defaults (RFC 9106 low-memory profile).
+_hasher = PasswordHasher()
+# Verified against when the e-mail is unknown, so both paths take as long.
+_DUMMY_HASH = _hasher.hash("netzwerk-timing-equaliser")
+
+
+class AccountError(ValueError):
+    """A rule of accounts was broken; the message is shown to the user."""
+
+
+def hash_password(password: str) -> str:
+    check_password_rules(password)
+    return _hasher.hash(password)
+
+
+def check_password_rules(password: str) -> None:
+    from flask_babel import gettext as _
+
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            _("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(_("The password is too long."))
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """Return the active user with these credentials, or None."""
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None or not user.active:
+        try:
+            _hasher.verify(_DUMMY_HASH, password)
+        except VerificationError:
+            pass
+        return None
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        with write_transaction():
+            user.password_hash = _hasher.hash(password)
+    return user
+
+
+def start_session(user: User) -> str:
+    """Create a server-side login session and return its raw token."""
+    token = secrets.token_urlsafe(32)
+    lifetime: timedelta = current_app.permanent_session_lifetime
+    with write_transaction():
+        now = utcnow()
+        db.session.add(
+            AuthSession(
+                user_id=user.id,
+                token_hash=_token_hash(token),
+                created_at=now,
+                expires_at=now + lifetime,
+            )
+        )
+        user.last_login_at = now
+    user._session_token = token
+    return token
+
+
+def load_session_user(token: str) -> User | None:
+    """The user behind a live session token, or None when revoked or expired."""
+    row = db.session.execute(
+        select(AuthSession, User)
+        .join(User, AuthSession.user_id == User.id)
+        .where(AuthSession.token_hash == _token_hash(token))
+    ).first()
+    if row is None:
+        return None
+    auth_session, user = row
+    if auth_session.revoked_at is not None or auth_session.expires_at <= utcnow():
+        return None
+    if not user.active:
+        return None
+    user._session_token = token
+    return user
+
+
+def end_session(token: str | None) -> None:
+    if not token:
+        return
+    with write_transaction():
+        db.session.execute(
+            update(AuthSession)
+            .where(AuthSession.token_hash == _token_hash(token), AuthSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+
+
+def revoke_all_sessions(user: User, keep_token: str | None = None) -> None:
+    """Revoke every live session of the user (inside the caller's transaction)."""
+    stmt = update(AuthSession).where(
+        AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None)
+    )
+    if keep_token:
+        stmt = stmt.where(AuthSession.token_hash != _token_hash(keep_token))
+    db.session.execute(stmt.values(revoked_at=utcnow()))
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    from flask_babel import gettext as _
+
+    try:
+        _hasher.verify(user.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        raise AccountError(_("The current password is not correct.")) from None
+    new_hash = hash_password(new)
+    with write_transaction():
+        user.password_hash = new_hash
+        user.password_changed_at = utcnow()
+        # Every other device is logged out; this one stays.
+        revoke_all_sessions(user, keep_token=user._session_token)
+
+
+def set_password(user: User, new: str) -> None:
+    """Set a password by an administrator: every session of the user ends."""
+    new_hash = hash_password(new)
+    with write_transaction():
+        user.password_hash = new_hash
+        user.password_changed_at = utcnow()
+        revoke_all_sessions(user)
+
+
+def set_active(user: User, active: bool) -> None:
+    with write_transaction():
+        user.active = active
+        if not active:
+            revoke_all_sessions(user)

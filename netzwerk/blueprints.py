@@ -1,0 +1,7 @@
+"""Every blueprint of the application, registered in this order."""
+
+from .auth.views import bp as auth_bp
+from .governance.views import bp as governance_bp
+from .main.views import bp as main_bp
+
+BLUEPRINTS = [main_bp, auth_bp, governance_bp]

@@ -1,0 +1,89 @@
+"""``flask --app wsgi netzwerk ...`` commands."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+netzwerk_cli = AppGroup("netzwerk", help="Netzwerk administration commands.")
+
+
+@netzwerk_cli.command("demo")
+def demo_command() -> None:
+    """Load the demo network (idempotent: an existing demo is left alone)."""
+    from .demo import load_demo
+
+    created = load_demo()
+    if created:
+        click.echo("Demo network loaded.")
+    else:
+        click.echo("Demo network already present; nothing changed.")
+
+
+@netzwerk_cli.command("demo-logins")
+def demo_logins_command() -> None:
+    """Print the demo logins (only in demo mode)."""
+    from .demo import DEMO_LOGINS, DEMO_PASSWORD
+
+    if not current_app.config.get("NETZWERK_DEMO"):
+        raise click.ClickException("not in demo mode (set NETZWERK_DEMO=1)")
+    click.echo("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+    for role, email in DEMO_LOGINS:
+        click.echo(f"  {role:<14} {email}")
+
+
+@netzwerk_cli.command("create-user")
+@click.option("--email", required=True)
+@click.option("--first-name", required=True)
+@click.option("--last-name", required=True)
+@click.option("--admin", is_flag=True, help="Global administrator.")
+@click.option("--office", is_flag=True, help="Bildungsbüro staff.")
+@click.password_option()
+def create_user_command(
+    email: str, first_name: str, last_name: str, admin: bool, office: bool, password: str
+) -> None:
+    """Create a person with a login."""
+    from .auth.services import AccountError
+    from .governance.services import GovernanceError, create_person_with_login
+
+    try:
+        user = create_person_with_login(
+            first_name=first_name,
+            last_name=last_name,
+            email=email,
+            password=password,
+            is_admin=admin,
+            is_office=office,
+        )
+    except (AccountError, GovernanceError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"created {user.email}")
+
+
+@netzwerk_cli.command("scheduler")
+def scheduler_command() -> None:
+    """Run the one scheduler process (blocks)."""
+    from .scheduler import run_forever
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    run_forever(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
+@netzwerk_cli.command("run-job")
+@click.argument("job_id")
+def run_job_command(job_id: str) -> None:
+    """Run one registered scheduler job now."""
+    from . import jobs  # noqa: F401
+    from .scheduler import JOBS
+
+    if job_id not in JOBS:
+        raise click.ClickException(f"unknown job {job_id!r}; known: {', '.join(sorted(JOBS))}")
+    result = JOBS[job_id].func()
+    click.echo(f"{job_id}: {result}")
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(netzwerk_cli)

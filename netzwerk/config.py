@@ -1,0 +1,82 @@
+"""Configuration from the environment.
+
+Every setting has a safe default for the embedded SQLite set-up; production
+overrides them with ``NETZWERK_*`` environment variables (see README).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_secret_key(instance_path: Path) -> str:
+    """Return NETZWERK_SECRET_KEY, or a key generated once into instance/."""
+    key = os.environ.get("NETZWERK_SECRET_KEY")
+    if key:
+        return key
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    # Create with owner-only permissions before writing the secret into it.
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def build_config(instance_path: Path) -> dict[str, object]:
+    database_url = os.environ.get(
+        "NETZWERK_DATABASE_URL", f"sqlite:///{instance_path / 'netzwerk.sqlite'}"
+    )
+    redis_url = os.environ.get("NETZWERK_REDIS_URL")
+    return {
+        "SECRET_KEY": load_secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "NETZWERK_REDIS_URL": redis_url,
+        # Sessions: a server-side session row backs every login (auth.models).
+        "SESSION_COOKIE_NAME": "netzwerk_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        # None means: Secure whenever the request came over HTTPS.
+        "SESSION_COOKIE_SECURE": _env_bool("NETZWERK_COOKIE_SECURE", False) or None,
+        "PERMANENT_SESSION_LIFETIME": timedelta(
+            hours=int(os.environ.get("NETZWERK_SESSION_HOURS", "12"))
+        ),
+        # Remember-me cookies are not issued at all.
+        "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("NETZWERK_MAX_UPLOAD_MB", "20")) * 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+        "BABEL_DEFAULT_LOCALE": "de",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
+        "NETZWERK_TIMEZONE": "Europe/Berlin",
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "NETZWERK_LOGIN_RATE_LIMIT": os.environ.get("NETZWERK_LOGIN_RATE_LIMIT", "10 per minute"),
+        "MAIL_SERVER": os.environ.get("NETZWERK_MAIL_SERVER", "localhost"),
+        "MAIL_PORT": int(os.environ.get("NETZWERK_MAIL_PORT", "25")),
+        "MAIL_USERNAME": os.environ.get("NETZWERK_MAIL_USERNAME"),
+        "MAIL_PASSWORD": os.environ.get("NETZWERK_MAIL_PASSWORD"),
+        "MAIL_USE_TLS": _env_bool("NETZWERK_MAIL_USE_TLS"),
+        "MAIL_SENDER": os.environ.get("NETZWERK_MAIL_SENDER", "bildungsbuero@netzwerk.invalid"),
+        "NETZWERK_DEMO": _env_bool("NETZWERK_DEMO"),
+        "NETZWERK_PROXY_FIX": _env_bool("NETZWERK_PROXY_FIX"),
+        "NETZWERK_WORKFLOW_DIR": os.environ.get(
+            "NETZWERK_WORKFLOW_DIR", str(Path(__file__).resolve().parent.parent / "workflows")
+        ),
+        "NETZWERK_UPLOAD_DIR": os.environ.get(
+            "NETZWERK_UPLOAD_DIR", str(instance_path / "uploads")
+        ),
+    }

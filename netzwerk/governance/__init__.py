@@ -1,0 +1,1 @@
+"""Bodies, memberships, organisations, persons and action fields."""

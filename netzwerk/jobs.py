@@ -1,0 +1,6 @@
+"""Imports every module that registers scheduler jobs.
+
+A domain package with timed work adds its ``jobs`` module here.
+"""
+
+from .auth import jobs as auth_jobs  # noqa: F401

@@ -1,0 +1,1 @@
+"""Start page, health check and other pages of no single domain."""

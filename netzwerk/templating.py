@@ -1,0 +1,29 @@
+"""Jinja filters and globals shared by all templates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, request
+
+from .timeutil import format_date, format_local
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["localtime"] = format_local
+    app.jinja_env.filters["localdate"] = format_date
+    app.jinja_env.globals["nav_is_active"] = _nav_is_active
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def _inject() -> dict[str, Any]:
+        return {
+            "html_lang": "de",
+            "html_dir": "ltr",
+            "demo_mode": app.config.get("NETZWERK_DEMO", False),
+        }
+
+
+def _nav_is_active(prefix: str) -> bool:
+    return request.path == prefix or (prefix != "/" and request.path.startswith(prefix))

@@ -1,0 +1,204 @@
+"""Test foundations: app, database, clients per role, query counter.
+
+The suite runs on SQLite by default and on PostgreSQL when
+NETZWERK_TEST_DATABASE_URL is set (.ci/run sets it).  Every test starts with
+empty tables; fixtures load the demo network where a test asks for it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import event, text
+
+os.environ.setdefault("NETZWERK_INSTANCE_PATH", tempfile.mkdtemp(prefix="netzwerk-test-instance-"))
+
+from netzwerk import create_app  # noqa: E402
+from netzwerk.extensions import db  # noqa: E402
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PG_URL = os.environ.get("NETZWERK_TEST_DATABASE_URL")
+
+# Demo logins by role; the password is netzwerk.demo.DEMO_PASSWORD.
+ROLE_EMAILS = {
+    "admin": "admin@osnabrueck.example",
+    "office": "buero@osnabrueck.example",
+    "chair": "ob@osnabrueck.example",
+    "member": "mitglied@osnabrueck.example",
+    "lead": "projekt@osnabrueck.example",
+}
+
+
+def csrf_token_for(client: FlaskClient) -> str:
+    """A valid CSRF token for the client's session (as Flask-WTF makes it)."""
+    app = client.application
+    with client.session_transaction() as sess:
+        if "csrf_token" not in sess:
+            sess["csrf_token"] = secrets.token_hex(20)
+        raw = sess["csrf_token"]
+    return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
+
+
+class NetzwerkClient(FlaskClient):
+    """A test client that adds a valid CSRF token to form posts.
+
+    Pass ``csrf=False`` to send a request without one.
+    """
+
+    def open(self, *args: Any, csrf: bool = True, **kwargs: Any) -> Any:  # type: ignore[override]
+        method = kwargs.get("method", "GET")
+        if args and hasattr(args[0], "method"):
+            method = args[0].method
+        if csrf and method.upper() not in ("GET", "HEAD", "OPTIONS"):
+            data = kwargs.get("data")
+            if data is None and "json" not in kwargs:
+                data = {}
+                kwargs["data"] = data
+            if isinstance(data, dict) and "csrf_token" not in data:
+                data["csrf_token"] = csrf_token_for(self)
+        return super().open(*args, **kwargs)
+
+
+def _database_url(tmp_dir: str) -> str:
+    if PG_URL:
+        return PG_URL
+    return f"sqlite:///{os.path.join(tmp_dir, 'test.sqlite')}"
+
+
+def make_test_app(database_url: str, **overrides: Any) -> Flask:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "RATELIMIT_ENABLED": False,
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    app = create_app(config)
+    app.test_client_class = NetzwerkClient
+    return app
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if IN_CI and not PG_URL and os.environ.get("NETZWERK_REQUIRE_POSTGRES") == "1":
+        pytest.fail("CI requires NETZWERK_TEST_DATABASE_URL (PostgreSQL)")
+    return _database_url(str(tmp_path_factory.mktemp("db")))
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Iterator[Flask]:
+    app = make_test_app(database_url)
+    with app.app_context():
+        db.drop_all()
+        db.session.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
+        db.session.commit()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def truncate_all(app: Flask) -> None:
+    with app.app_context():
+        db.session.remove()
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                conn.execute(text("PRAGMA defer_foreign_keys = ON"))
+                for name in tables:
+                    conn.execute(text(f'DELETE FROM "{name}"'))
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "app" in request.fixturenames:
+        truncate_all(request.getfixturevalue("app"))
+
+
+@pytest.fixture
+def app_ctx(app: Flask) -> Iterator[Flask]:
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app: Flask) -> NetzwerkClient:
+    return app.test_client()  # type: ignore[return-value]
+
+
+@pytest.fixture
+def demo(app: Flask) -> None:
+    """The demo network of Osnabrück, loaded into the empty database."""
+    from netzwerk.demo import load_demo
+
+    with app.app_context():
+        load_demo()
+        db.session.remove()
+
+
+def login(client: FlaskClient, email: str, password: str | None = None) -> Any:
+    from netzwerk.demo import DEMO_PASSWORD
+
+    response = client.post("/login", data={"email": email, "password": password or DEMO_PASSWORD})
+    assert response.status_code == 302, "login failed for " + email
+    return response
+
+
+@pytest.fixture
+def client_as(app: Flask, demo: None):  # type: ignore[no-untyped-def]
+    """Factory: a fresh client logged in as a demo role (admin, office, chair,
+    member, lead) or as any e-mail address."""
+
+    def factory(role: str) -> NetzwerkClient:
+        c: NetzwerkClient = app.test_client()  # type: ignore[assignment]
+        login(c, ROLE_EMAILS.get(role, role))
+        return c
+
+    return factory
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app: Flask):  # type: ignore[no-untyped-def]
+    """Context manager factory counting SQL statements sent to the database."""
+
+    @contextmanager
+    def counter() -> Iterator[QueryCounter]:
+        result = QueryCounter()
+        with app.app_context():
+            engine = db.engine
+
+        def _before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")):
+                result.statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", _before)
+        try:
+            yield result
+        finally:
+            event.remove(engine, "before_cursor_execute", _before)
+
+    return counter
