@@ -30,7 +30,7 @@ def demo_logins_command() -> None:
 
     if not current_app.config.get("NETZWERK_DEMO"):
         raise click.ClickException("not in demo mode (set NETZWERK_DEMO=1)")
-    click.echo("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for role, email in DEMO_LOGINS:
         click.echo(f"  {role:<14} {email}")
 
@@ -87,3 +87,19 @@ def run_job_command(job_id: str) -> None:
 
 def register_cli(app: Flask) -> None:
     app.cli.add_command(netzwerk_cli)
+
+
+audit_cli = AppGroup("audit", help="The audit trail.")
+netzwerk_cli.add_command(audit_cli)
+
+
+@audit_cli.command("verify")
+def audit_verify_command() -> None:
+    """Verify the hash chain; exit 1 at the first broken link."""
+    from .audit.services import verify_chain
+
+    broken = verify_chain()
+    if broken is not None:
+        click.echo(f"audit chain broken at event {broken.event_id}: {broken.reason}", err=True)
+        raise SystemExit(1)
+    click.echo("audit chain intact")

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DDL, ForeignKey, Integer, String, Text, event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..database import UTCDateTime, utcnow
+from ..extensions import db
+
+
+class AuditEvent(db.Model):
+    """One event of the audit trail: append-only and hash-chained.
+
+    ``hash`` is SHA-256 over the event's content and the previous event's
+    hash, so changing or deleting a row breaks the chain (``audit verify``).
+    On PostgreSQL a trigger refuses UPDATE and DELETE outright.
+    """
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="RESTRICT"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(60))
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    from_state: Mapped[str | None] = mapped_column(String(60))
+    to_state: Mapped[str | None] = mapped_column(String(60))
+    comment: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[str | None] = mapped_column(Text)  # canonical JSON
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    __table_args__ = (db.Index("ix_audit_event_object", "object_type", "object_id"),)
+
+
+APPEND_ONLY_FUNCTION = DDL(
+    """
+CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger AS $$
+BEGIN
+  RAISE EXCEPTION 'audit_event is append-only (%% refused)', TG_OP;
+END;
+$$ LANGUAGE plpgsql
+"""
+)
+APPEND_ONLY_TRIGGER = DDL(
+    "CREATE TRIGGER audit_event_append_only BEFORE UPDATE OR DELETE ON audit_event "
+    "FOR EACH ROW EXECUTE FUNCTION audit_event_append_only()"
+)
+
+# create_all() (tests) installs the same trigger as the migration does.
+event.listen(
+    AuditEvent.__table__,
+    "after_create",
+    APPEND_ONLY_FUNCTION.execute_if(dialect="postgresql"),
+)
+event.listen(
+    AuditEvent.__table__,
+    "after_create",
+    APPEND_ONLY_TRIGGER.execute_if(dialect="postgresql"),
+)
