@@ -8,6 +8,7 @@ of this.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -109,7 +110,6 @@ def install_engine_hooks(engine: Engine) -> None:
     def _sqlite_begin(conn: Any) -> None:
         immediate = _write_intent.get()
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-        try:
+        # Without an application context this is a bare connection: no session.
+        with contextlib.suppress(RuntimeError):
             db.session.info["immediate"] = immediate
-        except RuntimeError:  # no application context: a bare connection
-            pass
