@@ -28,7 +28,7 @@ install-test: $(TEST_STAMP) translations
 # Compile every German catalogue (netzwerk/translations and netzwerk/*/translations).
 translations: | $(BIN)/python
 	@for po in $(CATALOGUES); do \
-	  $(BIN)/pybabel compile --use-fuzzy=false -i "$$po" -o "$${po%.po}.mo" >/dev/null || exit 1; \
+	  $(BIN)/pybabel compile -i "$$po" -o "$${po%.po}.mo" >/dev/null || exit 1; \
 	done
 
 run: install

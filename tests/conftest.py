@@ -90,8 +90,10 @@ def make_test_app(database_url: str, **overrides: Any) -> Flask:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    if IN_CI and not PG_URL and os.environ.get("NETZWERK_REQUIRE_POSTGRES") == "1":
-        pytest.fail("CI requires NETZWERK_TEST_DATABASE_URL (PostgreSQL)")
+    if os.environ.get("NETZWERK_REQUIRE_POSTGRES") == "1" and not (
+        PG_URL and PG_URL.startswith("postgresql")
+    ):
+        pytest.fail("NETZWERK_REQUIRE_POSTGRES=1 needs a PostgreSQL NETZWERK_TEST_DATABASE_URL")
     return _database_url(str(tmp_path_factory.mktemp("db")))
 
 
