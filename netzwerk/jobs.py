@@ -4,3 +4,4 @@ A domain package with timed work adds its ``jobs`` module here.
 """
 
 from .auth import jobs as auth_jobs  # noqa: F401
+from .mail import jobs as mail_jobs  # noqa: F401

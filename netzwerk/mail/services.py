@@ -1,0 +1,151 @@
+"""Queue mails in the caller's transaction; send them from the scheduler."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..database import utcnow, write_transaction
+from ..extensions import db
+from .models import OutboxAttachment, OutboxMail
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+def queue_mail(
+    recipient: str,
+    subject: str,
+    body: str,
+    *,
+    reason: str | None = None,
+    attachments: Iterable[Attachment] = (),
+) -> OutboxMail | None:
+    """Put a mail into the outbox (inside the caller's transaction).
+
+    With a ``reason``, the same reason is queued once per recipient: calling
+    again returns None instead of a second mail.
+    """
+    if reason is not None:
+        existing = db.session.scalar(
+            select(OutboxMail.id).where(
+                OutboxMail.reason == reason, OutboxMail.recipient == recipient
+            )
+        )
+        if existing is not None:
+            return None
+    mail = OutboxMail(recipient=recipient, subject=subject[:300], body=body, reason=reason)
+    for item in attachments:
+        mail.attachments.append(
+            OutboxAttachment(
+                filename=item.filename, content_type=item.content_type, content=item.content
+            )
+        )
+    db.session.add(mail)
+    db.session.flush()
+    return mail
+
+
+def build_message(mail: OutboxMail, sender: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = mail.recipient
+    message["Subject"] = mail.subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    message.set_content(mail.body)
+    for attachment in mail.attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        message.add_attachment(
+            attachment.content,
+            maintype=maintype,
+            subtype=subtype or "octet-stream",
+            filename=attachment.filename,
+        )
+    return message
+
+
+def _smtp_connection() -> smtplib.SMTP:
+    config = current_app.config
+    smtp = smtplib.SMTP(config["MAIL_SERVER"], int(config["MAIL_PORT"]), timeout=20)
+    if config.get("MAIL_USE_TLS"):
+        smtp.starttls(context=ssl.create_default_context())
+    if config.get("MAIL_USERNAME"):
+        smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+    return smtp
+
+
+def send_pending(limit: int = 200) -> int:
+    """Send queued mails; return how many went out.  Failures stay queued
+    until MAX_ATTEMPTS, then are marked failed (and stay visible)."""
+    ids: Sequence[int] = db.session.scalars(
+        select(OutboxMail.id)
+        .where(OutboxMail.status == "queued")
+        .order_by(OutboxMail.id)
+        .limit(limit)
+    ).all()
+    db.session.commit()
+    if not ids:
+        return 0
+    sender = current_app.config["MAIL_SENDER"]
+    sent = 0
+    try:
+        smtp = _smtp_connection()
+    except (OSError, smtplib.SMTPException) as exc:
+        log.warning("SMTP server not reachable: %s", exc)
+        with write_transaction():
+            for mail in db.session.scalars(select(OutboxMail).where(OutboxMail.id.in_(ids))):
+                _note_failure(mail, f"SMTP connection failed: {exc}")
+        return 0
+    try:
+        for mail_id in ids:
+            with write_transaction():
+                mail = db.session.get(OutboxMail, mail_id, with_for_update=True)
+                if mail is None or mail.status != "queued":
+                    continue
+                try:
+                    smtp.send_message(build_message(mail, sender))
+                except (OSError, smtplib.SMTPException) as exc:
+                    _note_failure(mail, str(exc))
+                else:
+                    mail.status = "sent"
+                    mail.sent_at = utcnow()
+                    mail.attempts += 1
+                    mail.last_error = None
+                    sent += 1
+    finally:
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
+    return sent
+
+
+def _note_failure(mail: OutboxMail, error: str) -> None:
+    mail.attempts += 1
+    mail.last_error = error[:2000]
+    if mail.attempts >= MAX_ATTEMPTS:
+        mail.status = "failed"
+
+
+def retry(mail: OutboxMail) -> None:
+    with write_transaction():
+        mail.status = "queued"
+        mail.attempts = 0
+        mail.last_error = None

@@ -1,0 +1,123 @@
+"""The outbox keeps every mail; the job sends them to a real SMTP server."""
+
+from __future__ import annotations
+
+import socket
+from email import message_from_bytes
+from email.message import Message
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from netzwerk.database import write_transaction
+from netzwerk.extensions import db
+from netzwerk.mail.models import OutboxMail
+from netzwerk.mail.services import Attachment, queue_mail, send_pending
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server(app):
+    handler = _Collector()
+    port = _free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    old = app.config["MAIL_SERVER"], app.config["MAIL_PORT"]
+    app.config["MAIL_SERVER"], app.config["MAIL_PORT"] = "127.0.0.1", port
+    yield handler
+    app.config["MAIL_SERVER"], app.config["MAIL_PORT"] = old
+    controller.stop()
+
+
+def test_queued_mail_is_sent_with_attachment(app_ctx, smtp_server):
+    with write_transaction():
+        queue_mail(
+            "member@osnabrueck.example",
+            "Einladung",
+            "Guten Tag",
+            reason="test:1",
+            attachments=[
+                Attachment("sitzung.ics", "text/calendar", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
+            ],
+        )
+    assert send_pending() == 1
+    assert len(smtp_server.messages) == 1
+    message = smtp_server.messages[0]
+    assert message["To"] == "member@osnabrueck.example"
+    assert message["Subject"] == "Einladung"
+    parts = [p.get_filename() for p in message.walk() if p.get_filename()]
+    assert parts == ["sitzung.ics"]
+    mail = db.session.scalar(db.select(OutboxMail))
+    assert mail.status == "sent" and mail.sent_at is not None
+    # Sending again sends nothing more.
+    assert send_pending() == 0
+    assert len(smtp_server.messages) == 1
+
+
+def test_same_reason_is_queued_once_per_recipient(app_ctx):
+    with write_transaction():
+        first = queue_mail("a@osnabrueck.example", "S", "B", reason="meeting:1:invitation")
+        second = queue_mail("a@osnabrueck.example", "S", "B", reason="meeting:1:invitation")
+        other = queue_mail("b@osnabrueck.example", "S", "B", reason="meeting:1:invitation")
+    assert first is not None and second is None and other is not None
+    assert db.session.query(OutboxMail).count() == 2
+
+
+def test_unreachable_server_keeps_mail_queued_then_failed(app_ctx, app):
+    app.config["MAIL_SERVER"], app.config["MAIL_PORT"] = "127.0.0.1", _free_port()
+    try:
+        with write_transaction():
+            queue_mail("a@osnabrueck.example", "S", "B")
+        for _ in range(5):
+            assert send_pending() == 0
+        mail = db.session.scalar(db.select(OutboxMail))
+        db.session.refresh(mail)
+        assert mail.status == "failed"
+        assert mail.attempts == 5
+        assert "SMTP connection failed" in (mail.last_error or "")
+    finally:
+        app.config["MAIL_SERVER"], app.config["MAIL_PORT"] = "localhost", 25
+
+
+def test_outbox_page_for_staff_only(app, client_as):
+    with app.app_context():
+        with write_transaction():
+            mail = queue_mail("a@osnabrueck.example", "Protokoll <b>VK</b>", "Text")
+        mail_id = mail.id
+    office = client_as("office")
+    html = office.get("/verwaltung/postausgang/").get_data(as_text=True)
+    assert "Protokoll &lt;b&gt;VK&lt;/b&gt;" in html
+    assert office.get(f"/verwaltung/postausgang/{mail_id}").status_code == 200
+    member = client_as("member")
+    assert member.get("/verwaltung/postausgang/").status_code == 403
+    assert member.get(f"/verwaltung/postausgang/{mail_id}").status_code == 403
+    assert member.post(f"/verwaltung/postausgang/{mail_id}/erneut").status_code == 403
+
+
+def test_retry_requeues_failed_mail(app, client_as):
+    with app.app_context():
+        with write_transaction():
+            mail = queue_mail("a@osnabrueck.example", "S", "B")
+            mail.status = "failed"
+            mail.attempts = 5
+        mail_id = mail.id
+    office = client_as("office")
+    response = office.post(f"/verwaltung/postausgang/{mail_id}/erneut")
+    assert response.status_code == 302
+    with app.app_context():
+        mail = db.session.get(OutboxMail, mail_id)
+        assert mail.status == "queued" and mail.attempts == 0
