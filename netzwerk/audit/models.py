@@ -6,10 +6,10 @@ from sqlalchemy import DDL, ForeignKey, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model, db
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """One event of the audit trail: append-only and hash-chained.
 
     ``hash`` is SHA-256 over the event's content and the previous event's

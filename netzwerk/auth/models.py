@@ -7,13 +7,13 @@ from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model
 
 if TYPE_CHECKING:
     from ..governance.models import Person
 
 
-class User(db.Model):
+class User(Model):
     """A login account.  Every account belongs to a person of the network."""
 
     __tablename__ = "user_account"
@@ -69,7 +69,7 @@ class User(db.Model):
         return f"<User {self.email}>"
 
 
-class AuthSession(db.Model):
+class AuthSession(Model):
     """A server-side login session.
 
     The cookie carries a random token; only its SHA-256 is stored.  Revoking

@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
-from ..extensions import db
+from ..extensions import Model, db
 from ..timeutil import local_today
 
 if TYPE_CHECKING:
@@ -162,7 +162,7 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class Organisation(TimestampMixin, db.Model):
+class Organisation(TimestampMixin, Model):
     __tablename__ = "organisation"
     __table_args__ = (CheckConstraint(_enum_check("kind", OrganisationKind), name="kind"),)
 
@@ -184,7 +184,7 @@ class Organisation(TimestampMixin, db.Model):
         return OrganisationKind(self.kind).label
 
 
-class Person(TimestampMixin, db.Model):
+class Person(TimestampMixin, Model):
     """A person of the network, with or without a login (external guests)."""
 
     __tablename__ = "person"
@@ -217,7 +217,7 @@ class Person(TimestampMixin, db.Model):
         return f"{self.last_name}, {self.first_name}"
 
 
-class ActionField(TimestampMixin, db.Model):
+class ActionField(TimestampMixin, Model):
     __tablename__ = "action_field"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -228,7 +228,7 @@ class ActionField(TimestampMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class Body(TimestampMixin, db.Model):
+class Body(TimestampMixin, Model):
     """A Gremium: board, conference or working group."""
 
     __tablename__ = "body"
@@ -275,7 +275,7 @@ class Body(TimestampMixin, db.Model):
         return MajorityRule(self.majority_rule).label
 
 
-class Membership(TimestampMixin, db.Model):
+class Membership(TimestampMixin, Model):
     """A person's seat in a body, with role, voting right and term."""
 
     __tablename__ = "membership"

@@ -116,9 +116,10 @@ def send_pending(limit: int = 200) -> int:
     try:
         for mail_id in ids:
             with write_transaction():
-                mail = db.session.get(OutboxMail, mail_id, with_for_update=True)
-                if mail is None or mail.status != "queued":
+                pending = db.session.get(OutboxMail, mail_id, with_for_update=True)
+                if pending is None or pending.status != "queued":
                     continue
+                mail = pending
                 try:
                     smtp.send_message(build_message(mail, sender))
                 except (OSError, smtplib.SMTPException) as exc:
