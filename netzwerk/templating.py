@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, g, request
 
 from .timeutil import format_date, format_local
 
@@ -19,8 +19,10 @@ def register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def _inject() -> dict[str, Any]:
         return {
-            "html_lang": "de",
-            "html_dir": "ltr",
+            # A view serving another language sets g.html_lang / g.html_dir
+            # (and g.netzwerk_locale for the catalogue).
+            "html_lang": g.get("html_lang", "de"),
+            "html_dir": g.get("html_dir", "ltr"),
             "demo_mode": app.config.get("NETZWERK_DEMO", False),
         }
 
