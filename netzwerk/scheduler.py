@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.pool import NullPool
 
 from .extensions import db
 
@@ -87,7 +88,9 @@ def acquire_leadership(app: Flask, poll_seconds: float = 5.0) -> Connection | No
         engine = db.engine
     if engine.dialect.name != "postgresql":
         return None
-    conn = engine.connect()
+    # A connection of its own, outside the pool: closing it (or the process
+    # dying) really ends the session and so releases the lock.
+    conn = create_engine(engine.url, poolclass=NullPool).connect()
     waiting_logged = False
     while True:
         got = conn.execute(
