@@ -204,3 +204,30 @@ def count_queries(app: Flask):  # type: ignore[no-untyped-def]
             event.remove(engine, "before_cursor_execute", _before)
 
     return counter
+
+
+@pytest.fixture
+def extra_app(database_url: str):  # type: ignore[no-untyped-def]
+    """Factory of extra app instances on the test database, never the shared app:
+    ``extra_app(**config_overrides)`` (e.g. RATELIMIT_ENABLED=True or test-only
+    routes).  The rate limiter is a module-level extension whose ``enabled``
+    flag and storage are reset by every init_app; they are restored afterwards
+    so that the shared app stays unthrottled."""
+    from netzwerk.extensions import limiter
+
+    saved = (limiter.enabled, getattr(limiter, "_storage", None), limiter.initialized)
+    created: list[Flask] = []
+
+    def factory(**overrides: Any) -> Flask:
+        extra = make_test_app(database_url, **overrides)
+        created.append(extra)
+        return extra
+
+    try:
+        yield factory
+    finally:
+        limiter.enabled, limiter._storage, limiter.initialized = saved
+        for extra in created:
+            with extra.app_context():
+                db.session.remove()
+                db.engine.dispose()

@@ -22,10 +22,14 @@ def staff_required(view: F) -> F:
             abort(403)
         return view(*args, **kwargs)
 
+    # Marks administration views (the URL-rule tests find them by it).
+    wrapped.netzwerk_staff_only = True  # type: ignore[attr-defined]
     return wrapped  # type: ignore[return-value]
 
 
 def admin_required(view: F) -> F:
+    """Administrators only (403 for everyone else, Bildungsbüro included)."""
+
     @wraps(view)
     @login_required
     def wrapped(*args: Any, **kwargs: Any) -> Any:
@@ -33,6 +37,8 @@ def admin_required(view: F) -> F:
             abort(403)
         return view(*args, **kwargs)
 
+    wrapped.netzwerk_staff_only = True  # type: ignore[attr-defined]
+    wrapped.netzwerk_admin_only = True  # type: ignore[attr-defined]
     return wrapped  # type: ignore[return-value]
 
 

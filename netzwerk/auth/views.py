@@ -34,6 +34,8 @@ def _safe_next(target: str | None) -> str:
             and target.startswith("/")
             and not target.startswith("//")
             and "\\" not in target
+            # Browsers drop tabs and newlines ("/\t/evil" becomes "//evil").
+            and not any(ord(c) < 32 or ord(c) == 127 for c in target)
         ):
             return target
     return url_for("main.index")

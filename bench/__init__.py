@@ -1,0 +1,1 @@
+"""Benchmark harness of Netzwerk (``make bench`` = ``python -m bench``)."""

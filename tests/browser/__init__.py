@@ -1,0 +1,1 @@
+"""Browser tests (Playwright on the system Chromium)."""

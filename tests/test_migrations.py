@@ -1,0 +1,166 @@
+"""`flask db upgrade` on an empty database yields exactly the models.
+
+Runs the migrations on an empty SQLite file and on a freshly created, empty
+PostgreSQL database (when NETZWERK_TEST_DATABASE_URL points at PostgreSQL),
+then lets Alembic compare the schema with ``db.metadata``: the diff must be
+empty.  A failure lists the differences; the fix is a new migration
+(``flask --app wsgi db migrate -m "..."``), never a change to this test.
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from conftest import IN_CI, PG_URL, make_test_app
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from netzwerk.extensions import db
+
+ENV_PY = Path(__file__).resolve().parent.parent / "migrations" / "env.py"
+
+
+def _external_tables() -> set[str]:
+    """EXTERNAL_TABLES of migrations/env.py (read, not imported: importing runs it)."""
+    tree = ast.parse(ENV_PY.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "EXTERNAL_TABLES" for t in node.targets
+        ):
+            return set(ast.literal_eval(node.value))
+    return set()
+
+
+EXTERNAL_TABLES = _external_tables()
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """The same filter as migrations/env.py."""
+    return not (type_ == "table" and name in EXTERNAL_TABLES)
+
+
+@contextmanager
+def _logging_preserved() -> Iterator[None]:
+    """Alembic's env.py calls logging.config.fileConfig, which disables every
+    existing logger; restore them so later tests still see their logs."""
+    root = logging.getLogger()
+    saved_root = (root.level, list(root.handlers))
+    saved = {
+        name: (lg.disabled, lg.level, list(lg.handlers), lg.propagate)
+        for name, lg in logging.root.manager.loggerDict.items()
+        if isinstance(lg, logging.Logger)
+    }
+    try:
+        yield
+    finally:
+        root.setLevel(saved_root[0])
+        root.handlers[:] = saved_root[1]
+        for name, lg in logging.root.manager.loggerDict.items():
+            if not isinstance(lg, logging.Logger):
+                continue
+            if name in saved:
+                lg.disabled, lg.level, handlers, lg.propagate = saved[name]
+                lg.handlers[:] = handlers
+            else:
+                lg.disabled = False
+
+
+def upgrade_and_diff(database_url: str) -> tuple[list[str], list[Any]]:
+    """Run `flask db upgrade` on the (empty) database; return its tables before
+    the upgrade and Alembic's diff against the models afterwards."""
+    from flask_migrate import upgrade
+
+    app = make_test_app(database_url)
+    try:
+        with app.app_context():
+            tables_before = inspect(db.engine).get_table_names()
+            if tables_before:
+                return tables_before, []
+            with _logging_preserved():
+                upgrade()
+            with db.engine.connect() as conn:
+                context = MigrationContext.configure(
+                    conn,
+                    opts={"compare_type": True, "include_object": include_object},
+                )
+                diff = compare_metadata(context, db.metadata)
+            assert "alembic_version" in inspect(db.engine).get_table_names()
+            return tables_before, diff
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _format(diff: list[Any]) -> str:
+    return "\n".join(f"  {entry!r}" for entry in diff)
+
+
+def test_include_object_matches_env_py():
+    assert "apscheduler_jobs" in EXTERNAL_TABLES
+    assert not include_object(None, "apscheduler_jobs", "table", True, None)
+    assert include_object(None, "user_account", "table", True, None)
+
+
+def test_upgrade_on_empty_sqlite_yields_exactly_the_models(tmp_path):
+    url = f"sqlite:///{tmp_path / 'migrations.sqlite'}"
+    tables_before, diff = upgrade_and_diff(url)
+    assert tables_before == []
+    assert diff == [], "migrations differ from the models:\n" + _format(diff)
+
+
+@pytest.fixture
+def empty_postgres_url() -> Iterator[str]:
+    if not PG_URL or not make_url(PG_URL).get_backend_name().startswith("postgresql"):
+        if IN_CI and os.environ.get("NETZWERK_REQUIRE_POSTGRES") == "1":
+            pytest.fail("CI requires NETZWERK_TEST_DATABASE_URL (PostgreSQL)")
+        pytest.skip("NETZWERK_TEST_DATABASE_URL is not a PostgreSQL URL")
+    server_url = make_url(PG_URL)
+    name = f"netzwerk_migr_{secrets.token_hex(6)}"
+    admin = create_engine(server_url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield server_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.mark.postgres
+def test_upgrade_on_empty_postgresql_yields_exactly_the_models(empty_postgres_url):
+    tables_before, diff = upgrade_and_diff(empty_postgres_url)
+    assert tables_before == []
+    assert diff == [], "migrations differ from the models:\n" + _format(diff)
+
+
+def test_comparison_detects_a_missing_table(tmp_path):
+    """The check is not vacuous: a table the migrations lack is reported."""
+    url = f"sqlite:///{tmp_path / 'partial.sqlite'}"
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            db.metadata.create_all(conn)
+            victim = db.metadata.sorted_tables[-1].name
+            conn.execute(text(f'DROP TABLE "{victim}"'))
+        with engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "include_object": include_object}
+            )
+            diff = compare_metadata(context, db.metadata)
+    finally:
+        engine.dispose()
+    assert ("add_table", victim) in [(d[0], getattr(d[1], "name", None)) for d in diff]
