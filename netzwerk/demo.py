@@ -6,6 +6,7 @@ the Vorstandskonferenz exists, nothing is changed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from sqlalchemy import select
@@ -387,7 +388,24 @@ WORKING_GROUPS = [
 
 
 def load_demo() -> bool:
-    """Create the demo network in an empty database; return False if present."""
+    """Create the demo network in an empty database; return False if present.
+
+    Each domain package with demo data of its own adds an idempotent loader
+    to ``_package_loaders()``; they run after the network exists.
+    """
+    created = _load_network()
+    for loader in _package_loaders():
+        loader()
+    return created
+
+
+def _package_loaders() -> list[Callable[[], object]]:
+    from .counselling.demo import load_counselling_demo
+
+    return [load_counselling_demo]
+
+
+def _load_network() -> bool:
     if db.session.scalar(select(Body.id).where(Body.short_name == "VK")) is not None:
         return False
     password_hash = hash_password(DEMO_PASSWORD)
