@@ -1,0 +1,426 @@
+"""Voting benchmark: 2,000 members cast their ballots in one poll.
+
+    .venv/bin/python -m bench.voting_bench                 # SQLite only
+    NETZWERK_BENCH_PG_URL=postgresql+psycopg://postgres@127.0.0.1:5432/scratch \\
+        .venv/bin/python -m bench.voting_bench             # SQLite, then PostgreSQL
+
+For each database:
+
+1. a fresh schema (SQLite: a temporary file; PostgreSQL: the given database,
+   which must be a scratch database: its tables are dropped and re-created),
+   a body with ``--members`` members with a voting right, one login session
+   per member, and an open circular resolution;
+2. the **baseline**: a bare Flask app under the same gunicorn set-up (2 sync
+   workers) whose one POST route inserts (poll, voter) into a table with a
+   unique constraint, as one transaction (BEGIN IMMEDIATE on SQLite);
+3. **Netzwerk**: gunicorn ``wsgi:app`` with 2 sync workers; every member posts
+   the real vote form (session cookie + CSRF token) once;
+4. both driven by ``--concurrency`` client threads (default 16), one request
+   per member; reported: total seconds, ballots/second, p50/p95 latency, the
+   ratio to the baseline rate, and a check that exactly one ballot per member
+   is stored (none lost, none duplicated).
+
+Goals: all ballots in under 10 s, p95 under 250 ms, at least half the bare
+rate.  Exit status 0 when every goal is met.  Loopback only, bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+GOAL_SECONDS = 10.0
+GOAL_P95_MS = 250.0
+GOAL_RATIO = 0.5
+USER_AGENT = "netzwerk-voting-bench/1"
+
+
+# --- the baseline app ------------------------------------------------------------
+
+
+def baseline_app() -> Any:
+    """gunicorn 'bench.voting_bench:baseline_app()': one unique insert per POST."""
+    from flask import Flask, request
+    from sqlalchemy import create_engine, event, text
+
+    url = os.environ["BENCH_DATABASE_URL"]
+    engine = create_engine(url, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None
+            cur = dbapi_connection.cursor()
+            cur.execute("PRAGMA busy_timeout = 15000")
+            cur.execute("PRAGMA journal_mode = WAL")
+            cur.execute("PRAGMA synchronous = NORMAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    app = Flask(__name__)
+
+    @app.post("/vote")
+    def vote() -> tuple[str, int]:
+        voter = int(request.form["voter"])
+        try:
+            with engine.begin() as conn:
+                conn.execute(
+                    text("INSERT INTO bench_ballot (poll_id, voter, value) VALUES (1, :v, 'yes')"),
+                    {"v": voter},
+                )
+        except Exception:  # noqa: BLE001 - a duplicate is an answer, not a crash
+            return "duplicate", 409
+        return "", 302
+
+    return app
+
+
+# --- set-up ------------------------------------------------------------------------
+
+
+@dataclass
+class Seed:
+    poll_id: int
+    voters: list[tuple[str, str]]  # (session cookie, csrf form token)
+
+
+def _env(database_url: str, instance: Path, secret: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "NETZWERK_DATABASE_URL": database_url,
+            "NETZWERK_INSTANCE_PATH": str(instance),
+            "NETZWERK_SECRET_KEY": secret,
+            "BENCH_DATABASE_URL": database_url,
+            "PYTHONPATH": str(PROJECT_DIR),
+        }
+    )
+    return env
+
+
+def seed(database_url: str, members: int, secret: str, instance: Path) -> Seed:
+    """Fresh schema, a body of ``members`` voters with sessions, an open poll."""
+    os.environ["NETZWERK_INSTANCE_PATH"] = str(instance)
+    os.environ["NETZWERK_SECRET_KEY"] = secret
+    from datetime import date, timedelta
+
+    from itsdangerous import URLSafeTimedSerializer
+    from sqlalchemy import text
+
+    from netzwerk import create_app
+    from netzwerk.auth.models import AuthSession, User
+    from netzwerk.auth.services import _token_hash, hash_password
+    from netzwerk.database import utcnow, write_transaction
+    from netzwerk.extensions import db
+    from netzwerk.governance.models import Body, Membership, Person
+    from netzwerk.voting import services
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": secret})
+    voters: list[tuple[str, str]] = []
+    with app.app_context():
+        db.drop_all()
+        db.session.execute(text("DROP TABLE IF EXISTS bench_ballot"))
+        db.session.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
+        db.session.commit()
+        db.create_all()
+        db.session.execute(
+            text(
+                "CREATE TABLE bench_ballot (id INTEGER PRIMARY KEY "
+                + ("GENERATED BY DEFAULT AS IDENTITY" if db.engine.dialect.name != "sqlite" else "")
+                + ", poll_id INTEGER NOT NULL, voter INTEGER NOT NULL, value VARCHAR(10) NOT NULL,"
+                " UNIQUE (poll_id, voter))"
+            )
+        )
+        db.session.commit()
+        password_hash = hash_password(secrets.token_urlsafe(16))
+        tokens = [secrets.token_urlsafe(32) for _ in range(members)]
+        with write_transaction():
+            body = Body(name="Benchmark-Konferenz", short_name="BENCH", kind="conference")
+            db.session.add(body)
+            persons = [
+                Person(first_name=f"Mitglied{i}", last_name=f"Bench{i:05d}") for i in range(members)
+            ]
+            db.session.add_all(persons)
+            db.session.flush()
+            users = [
+                User(person_id=p.id, email=f"bench{i}@bench.invalid", password_hash=password_hash)
+                for i, p in enumerate(persons)
+            ]
+            db.session.add_all(users)
+            db.session.add_all(
+                Membership(
+                    person_id=p.id,
+                    body_id=body.id,
+                    role="member",
+                    voting_right=True,
+                    start_date=date(2020, 1, 1),
+                )
+                for p in persons
+            )
+            db.session.flush()
+            expires = utcnow() + timedelta(hours=2)
+            db.session.add_all(
+                AuthSession(user_id=u.id, token_hash=_token_hash(t), expires_at=expires)
+                for u, t in zip(users, tokens, strict=True)
+            )
+            body_id = body.id
+        poll = services.start_circular_resolution(
+            body_id=body_id,
+            subject_type="free",
+            subject_id=None,
+            title="Benchmark",
+            question="Zustimmung?",
+            closes_at=utcnow() + timedelta(hours=2),
+        )
+        poll_id = poll.id
+        session_serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+        csrf_serializer = URLSafeTimedSerializer(secret, salt="wtf-csrf-token")
+        for token in tokens:
+            raw = secrets.token_hex(20)
+            cookie = session_serializer.dumps(
+                {"_user_id": token, "_fresh": True, "csrf_token": raw}
+            )
+            voters.append((cookie, csrf_serializer.dumps(raw)))
+        db.session.remove()
+        db.engine.dispose()
+    return Seed(poll_id, voters)
+
+
+def count_ballots(database_url: str, poll_id: int) -> tuple[int, int, int, int]:
+    """(netzwerk ballots, distinct seats, bare rows, distinct bare voters)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        n = conn.execute(text("SELECT COUNT(*) FROM ballot WHERE poll_id = :p"), {"p": poll_id})
+        d = conn.execute(
+            text("SELECT COUNT(DISTINCT voter_membership_id) FROM ballot WHERE poll_id = :p"),
+            {"p": poll_id},
+        )
+        b = conn.execute(text("SELECT COUNT(*), COUNT(DISTINCT voter) FROM bench_ballot")).one()
+        result = (int(n.scalar() or 0), int(d.scalar() or 0), int(b[0]), int(b[1]))
+    engine.dispose()
+    return result
+
+
+# --- servers and load ---------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    def __init__(self, target: str, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.proc = subprocess.Popen(  # noqa: S603 - fixed argv, loopback only
+            [
+                str(PROJECT_DIR / ".venv/bin/gunicorn"),
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--log-level",
+                "warning",
+                "--backlog",
+                "256",
+                target,
+            ],
+            cwd=PROJECT_DIR,
+            env=env,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            self.stop()
+            raise RuntimeError(f"gunicorn {target} did not start")
+        time.sleep(0.5)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+@dataclass
+class LoadResult:
+    seconds: float
+    ok: int
+    errors: int
+    p50_ms: float
+    p95_ms: float
+
+    @property
+    def rate(self) -> float:
+        return self.ok / self.seconds if self.seconds else 0.0
+
+
+def drive(
+    port: int, requests: list[tuple[str, bytes, dict[str, str]]], concurrency: int
+) -> LoadResult:
+    """Send every request once with ``concurrency`` threads; 302 counts as success."""
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    index = {"next": 0}
+
+    def worker() -> None:
+        nonlocal errors
+        while True:
+            with lock:
+                i = index["next"]
+                index["next"] += 1
+            if i >= len(requests):
+                return
+            path, body, headers = requests[i]
+            start = time.perf_counter()
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                conn.request("POST", path, body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+                conn.close()
+            except OSError:
+                status = 0
+            elapsed = time.perf_counter() - start
+            with lock:
+                latencies.append(elapsed)
+                if status != 302:
+                    errors += 1
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    seconds = time.perf_counter() - started
+    latencies.sort()
+    p95 = latencies[max(0, int(len(latencies) * 0.95) - 1)] if latencies else 0.0
+    return LoadResult(
+        seconds=seconds,
+        ok=len(latencies) - errors,
+        errors=errors,
+        p50_ms=statistics.median(latencies) * 1000 if latencies else 0.0,
+        p95_ms=p95 * 1000,
+    )
+
+
+def run_one(label: str, database_url: str, members: int, concurrency: int) -> bool:
+    secret = secrets.token_urlsafe(32)
+    with tempfile.TemporaryDirectory(prefix="netzwerk-voting-bench-") as tmp:
+        instance = Path(tmp) / "instance"
+        instance.mkdir()
+        if database_url == "sqlite":
+            database_url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
+        print(f"\n== {label}: seeding {members} members ...", flush=True)
+        data = seed(database_url, members, secret, instance)
+        env = _env(database_url, instance, secret)
+
+        form_headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "User-Agent": USER_AGENT,
+        }
+        bare_requests = [
+            ("/vote", urlencode({"voter": i}).encode(), form_headers) for i in range(members)
+        ]
+        prefix = f"poll{data.poll_id}"
+        vote_requests = [
+            (
+                f"/abstimmungen/{data.poll_id}/abstimmen",
+                urlencode(
+                    {f"{prefix}-value": "yes", f"{prefix}-seat": "", "csrf_token": csrf}
+                ).encode(),
+                {**form_headers, "Cookie": f"netzwerk_session={cookie}"},
+            )
+            for cookie, csrf in data.voters
+        ]
+
+        server = Server("bench.voting_bench:baseline_app()", env)
+        try:
+            drive(server.port, [bare_requests[0]], 1)  # warm-up (voter 0)
+            bare = drive(server.port, bare_requests[1:], concurrency)
+        finally:
+            server.stop()
+        server = Server("wsgi:app", env)
+        try:
+            netz = drive(server.port, vote_requests, concurrency)
+        finally:
+            server.stop()
+        ballots, seats, bare_rows, bare_voters = count_ballots(database_url, data.poll_id)
+
+    ratio = netz.rate / bare.rate if bare.rate else 0.0
+    print(
+        f"   bare unique insert : {bare.ok} in {bare.seconds:.2f} s = {bare.rate:.0f}/s, "
+        f"p50 {bare.p50_ms:.1f} ms, p95 {bare.p95_ms:.1f} ms, errors {bare.errors}"
+    )
+    print(
+        f"   Netzwerk ballots   : {netz.ok} in {netz.seconds:.2f} s = {netz.rate:.0f}/s, "
+        f"p50 {netz.p50_ms:.1f} ms, p95 {netz.p95_ms:.1f} ms, errors {netz.errors}"
+    )
+    print(f"   ratio to bare rate : {ratio:.2f}")
+    print(
+        f"   stored ballots     : {ballots} (distinct seats {seats}); bare rows {bare_rows} "
+        f"(distinct {bare_voters})"
+    )
+    checks = {
+        f"all {members} ballots stored once": ballots == members and seats == members,
+        "no HTTP errors": netz.errors == 0,
+        f"all ballots < {GOAL_SECONDS:.0f} s": netz.seconds < GOAL_SECONDS,
+        f"p95 < {GOAL_P95_MS:.0f} ms": netz.p95_ms < GOAL_P95_MS,
+        f">= {GOAL_RATIO:.1f} x bare rate": ratio >= GOAL_RATIO,
+    }
+    for name, passed in checks.items():
+        print(f"   [{'ok' if passed else 'MISSED'}] {name}")
+    return all(checks.values())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--members", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args(argv)
+    if not 1 <= args.members <= 20000 or not 1 <= args.concurrency <= 64:
+        parser.error("members 1..20000, concurrency 1..64")
+    ok = run_one("SQLite", "sqlite", args.members, args.concurrency)
+    pg_url = os.environ.get("NETZWERK_BENCH_PG_URL")
+    if pg_url:
+        host = pg_url.split("@")[-1].split("/")[0].split(":")[0]
+        if host not in {"127.0.0.1", "localhost", "::1"}:
+            print("NETZWERK_BENCH_PG_URL must point to a loopback server", file=sys.stderr)
+            return 2
+        ok = run_one("PostgreSQL", pg_url, args.members, args.concurrency) and ok
+    else:
+        print("\n(PostgreSQL skipped: set NETZWERK_BENCH_PG_URL to a scratch database)")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

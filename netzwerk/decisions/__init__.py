@@ -1,0 +1,1 @@
+"""The decisions register and implementation tracking (Beschlusskontrolle)."""

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from .models import ActionStatus, DecisionOutcome
+
+
+def safe_int(value: object) -> int:
+    """0 for "none"; -1 for garbage (then not a valid choice, never a 500)."""
+    if value in (None, ""):
+        return 0
+    try:
+        return int(value)  # type: ignore[call-overload, no-any-return]
+    except (TypeError, ValueError):
+        return -1
+
+
+class RegisterFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    body = SelectField(_l("Body"), coerce=safe_int, validators=[Optional()], default=0)
+    year = SelectField(_l("Year"), coerce=safe_int, validators=[Optional()], default=0)
+    outcome = SelectField(
+        _l("Outcome"),
+        choices=[("", _l("All"))] + [(o.value, o.label) for o in DecisionOutcome],
+        validators=[Optional()],
+        default="",
+    )
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=200)])
+
+
+class ActionItemForm(FlaskForm):
+    title = StringField(
+        _l("Action"), validators=[DataRequired(_l("Please give a title.")), Length(max=300)]
+    )
+    responsible_person_id = SelectField(
+        _l("Responsible person"), coerce=safe_int, validators=[Optional()]
+    )
+    responsible_organisation_id = SelectField(
+        _l("Responsible organisation"), coerce=safe_int, validators=[Optional()]
+    )
+    due_date = DateField(_l("Due date"), validators=[Optional()])
+    status = SelectField(
+        _l("Status"),
+        choices=[(s.value, s.label) for s in ActionStatus],
+        default=ActionStatus.OPEN.value,
+    )
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
+    submit = SubmitField(_l("Save"))
+
+    def set_choices(
+        self, persons: list[tuple[int, str]], organisations: list[tuple[int, str]]
+    ) -> None:
+        self.responsible_person_id.choices = [(0, "–"), *persons]
+        self.responsible_organisation_id.choices = [(0, "–"), *organisations]

@@ -1,0 +1,192 @@
+"""The decisions register (Beschlüsse) and implementation tracking.
+
+A decision is written once, in the transaction that closes its poll, with a
+number per body and year (``VK/2026/007``).  Numbers come from a counter row
+locked ``FOR UPDATE`` (SQLite: the BEGIN IMMEDIATE write lock) and are also
+unique in the database: ``(body_id, year, seq)``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..database import UTCDateTime, utcnow
+from ..extensions import Model
+from ..governance.models import Body, Organisation, Person
+from ..voting.models import Poll
+
+
+def _enum_check(column: str, enum: type[StrEnum]) -> str:
+    values = ", ".join(f"'{member.value}'" for member in enum)
+    return f"{column} IN ({values})"
+
+
+class DecisionOutcome(StrEnum):
+    ADOPTED = "adopted"
+    REJECTED = "rejected"
+
+    @property
+    def label(self) -> str:
+        return str(OUTCOME_LABELS[self])
+
+
+OUTCOME_LABELS = {
+    DecisionOutcome.ADOPTED: _l("Adopted"),
+    DecisionOutcome.REJECTED: _l("Rejected"),
+}
+
+
+class ActionStatus(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    DROPPED = "dropped"
+
+    @property
+    def label(self) -> str:
+        return str(ACTION_STATUS_LABELS[self])
+
+    @property
+    def is_pending(self) -> bool:
+        return self in (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
+
+
+ACTION_STATUS_LABELS = {
+    ActionStatus.OPEN: _l("Open"),
+    ActionStatus.IN_PROGRESS: _l("In progress"),
+    ActionStatus.DONE: _l("Done"),
+    ActionStatus.DROPPED: _l("Dropped"),
+}
+PENDING_STATUSES = (ActionStatus.OPEN.value, ActionStatus.IN_PROGRESS.value)
+
+
+class DecisionCounter(Model):
+    """The last number given per body and year (locked while numbering)."""
+
+    __tablename__ = "decision_counter"
+    __table_args__ = (UniqueConstraint("body_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body_id: Mapped[int] = mapped_column(ForeignKey("body.id", ondelete="RESTRICT"))
+    year: Mapped[int] = mapped_column(Integer)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Decision(Model):
+    __tablename__ = "decision"
+    __table_args__ = (
+        UniqueConstraint("body_id", "year", "seq"),
+        UniqueConstraint("number"),
+        UniqueConstraint("poll_id"),
+        CheckConstraint(_enum_check("outcome", DecisionOutcome), name="outcome"),
+        CheckConstraint("seq >= 1", name="seq_positive"),
+        Index("ix_decision_subject", "subject_type", "subject_id"),
+        Index("ix_decision_decided_at", "decided_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body_id: Mapped[int] = mapped_column(ForeignKey("body.id", ondelete="RESTRICT"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(40))
+    poll_id: Mapped[int | None] = mapped_column(ForeignKey("poll.id", ondelete="RESTRICT"))
+    subject_type: Mapped[str | None] = mapped_column(String(30))
+    subject_id: Mapped[int | None] = mapped_column(Integer)
+    subject_title: Mapped[str | None] = mapped_column(String(300))
+    # Later: the meeting and agenda item (filled by the meetings package).
+    meeting_id: Mapped[int | None] = mapped_column(Integer)
+    agenda_item_id: Mapped[int | None] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(20))
+    yes_count: Mapped[int] = mapped_column(Integer)
+    no_count: Mapped[int] = mapped_column(Integer)
+    abstain_count: Mapped[int] = mapped_column(Integer)
+    voting_members: Mapped[int] = mapped_column(Integer)
+    majority_rule: Mapped[str] = mapped_column(String(20))
+    # The subject may be shown publicly; the body must be public too (checked on read).
+    subject_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    body: Mapped[Body] = relationship()
+    poll: Mapped[Poll | None] = relationship()
+    action_items: Mapped[list[ActionItem]] = relationship(
+        back_populates="decision", order_by="ActionItem.due_date"
+    )
+
+    @property
+    def outcome_label(self) -> str:
+        return DecisionOutcome(self.outcome).label
+
+    @property
+    def is_public(self) -> bool:
+        return bool(self.subject_public and self.body.public)
+
+
+class ActionItem(Model):
+    """A step that implements a decision, with who, until when and status."""
+
+    __tablename__ = "decision_action_item"
+    __table_args__ = (
+        CheckConstraint(_enum_check("status", ActionStatus), name="status"),
+        CheckConstraint(
+            "responsible_person_id IS NOT NULL OR responsible_organisation_id IS NOT NULL",
+            name="responsible",
+        ),
+        Index("ix_decision_action_item_status_due", "status", "due_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(
+        ForeignKey("decision.id", ondelete="RESTRICT"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(300))
+    responsible_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="RESTRICT"), index=True
+    )
+    responsible_organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisation.id", ondelete="RESTRICT"), index=True
+    )
+    due_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default=ActionStatus.OPEN.value)
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    decision: Mapped[Decision] = relationship(back_populates="action_items")
+    responsible_person: Mapped[Person | None] = relationship()
+    responsible_organisation: Mapped[Organisation | None] = relationship()
+
+    @property
+    def status_label(self) -> str:
+        return ActionStatus(self.status).label
+
+    @property
+    def responsible_label(self) -> str:
+        parts = []
+        if self.responsible_person is not None:
+            parts.append(self.responsible_person.full_name)
+        if self.responsible_organisation is not None:
+            parts.append(self.responsible_organisation.name)
+        return " – ".join(parts)
+
+    def is_overdue(self, today: date) -> bool:
+        return (
+            self.status in PENDING_STATUSES and self.due_date is not None and self.due_date < today
+        )

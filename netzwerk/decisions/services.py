@@ -1,0 +1,484 @@
+"""The decisions register: numbering, visibility, export, action items.
+
+Visibility is one rule used by the pages and the CSV export alike:
+
+* anonymous visitors see a decision only when its body is public and its
+  subject was public when it was decided;
+* signed-in people see those plus the decisions of bodies they hold a
+  current seat in (any role);
+* the Bildungsbüro and administrators see every decision.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, or_, select, true
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..auth.models import User
+from ..database import utcnow, write_transaction
+from ..extensions import db
+from ..governance.models import Body, Membership, Organisation, Person
+from ..governance.services import current_filter
+from ..timeutil import local_today, to_local
+from ..voting import services as voting
+from ..voting.models import Poll
+from ..voting.providers import resolve_subject
+from ..voting.rules import PollResult
+from .models import (
+    PENDING_STATUSES,
+    ActionItem,
+    ActionStatus,
+    Decision,
+    DecisionCounter,
+    DecisionOutcome,
+)
+
+
+class DecisionError(ValueError):
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+# --- numbering and creation ---------------------------------------------------
+
+
+def format_number(short_name: str, year: int, seq: int) -> str:
+    return f"{short_name}/{year}/{seq:03d}"
+
+
+def allocate_number(body_id: int, year: int) -> int:
+    """The next sequence number of the body in the year (caller's transaction).
+
+    The counter row is created if missing (insert-or-ignore) and then locked
+    ``FOR UPDATE``; concurrent closings wait for each other, so numbers are
+    gap-free and unique (also guarded by the unique constraint).
+    """
+    dialect = db.session.get_bind().dialect.name
+    insert_fn: Any = pg_insert if dialect == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert_fn(DecisionCounter)
+        .values(body_id=body_id, year=year, last_seq=0)
+        .on_conflict_do_nothing(index_elements=["body_id", "year"])
+    )
+    counter = db.session.scalar(
+        select(DecisionCounter)
+        .where(DecisionCounter.body_id == body_id, DecisionCounter.year == year)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert counter is not None
+    counter.last_seq += 1
+    db.session.flush()
+    return counter.last_seq
+
+
+def create_decision_for_poll(poll: Poll, now: datetime | None = None) -> Decision | None:
+    """Write the decision of a closed poll (inside the closing transaction)."""
+    if not poll.is_closed or not poll.result or not PollResult(poll.result).is_valid:
+        return None
+    now = now or poll.closed_at or utcnow()
+    body = db.session.get(Body, poll.body_id)
+    assert body is not None
+    year = to_local(now).year
+    seq = allocate_number(body.id, year)
+    info = resolve_subject(poll.subject_type, poll.subject_id)
+    decision = Decision(
+        body_id=body.id,
+        year=year,
+        seq=seq,
+        number=format_number(body.short_name, year, seq),
+        poll_id=poll.id,
+        subject_type=poll.subject_type,
+        subject_id=poll.subject_id,
+        subject_title=info.title[:300] if info else None,
+        subject_public=bool(info and info.public),
+        title=poll.title,
+        text=poll.question,
+        outcome=(
+            DecisionOutcome.ADOPTED.value
+            if poll.result == PollResult.PASSED.value
+            else DecisionOutcome.REJECTED.value
+        ),
+        yes_count=poll.yes_count or 0,
+        no_count=poll.no_count or 0,
+        abstain_count=poll.abstain_count or 0,
+        voting_members=poll.voting_members or 0,
+        majority_rule=poll.majority_rule,
+        decided_at=now,
+        created_at=now,
+    )
+    db.session.add(decision)
+    db.session.flush()
+    from ..audit.services import record
+
+    record(
+        "decision.created",
+        "decision",
+        decision.id,
+        data={"number": decision.number, "poll_id": poll.id, "outcome": decision.outcome},
+    )
+    return decision
+
+
+def _on_poll_closed(poll: Poll, **extra: Any) -> None:
+    create_decision_for_poll(poll, extra.get("now"))
+
+
+voting.poll_closed.connect(_on_poll_closed)
+
+
+# --- visibility -------------------------------------------------------------------
+
+
+def _member_body_ids(user: Any) -> Any:
+    return select(Membership.body_id).where(
+        Membership.person_id == user.person_id, current_filter()
+    )
+
+
+def visible_condition(user: Any) -> Any:
+    public = and_(Decision.subject_public, Body.public)
+    if user is None or not getattr(user, "is_authenticated", False):
+        return public
+    if user.is_staff:
+        return true()
+    return or_(public, Decision.body_id.in_(_member_body_ids(user)))
+
+
+def may_view_decision(user: Any, decision: Decision) -> bool:
+    if decision.is_public:
+        return True
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_staff:
+        return True
+    return decision.body_id in set(db.session.scalars(_member_body_ids(user)))
+
+
+def may_view_body_items(user: Any, body: Body) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_staff:
+        return True
+    return body.id in set(db.session.scalars(_member_body_ids(user)))
+
+
+@dataclass(frozen=True)
+class RegisterFilter:
+    body_id: int | None = None
+    year: int | None = None
+    outcome: str | None = None
+    q: str | None = None
+
+
+def list_decisions(user: Any, flt: RegisterFilter, limit: int = 500) -> Sequence[Decision]:
+    stmt = (
+        select(Decision)
+        .join(Body, Decision.body_id == Body.id)
+        .options(joinedload(Decision.body))
+        .where(visible_condition(user))
+        .order_by(Decision.decided_at.desc(), Decision.id.desc())
+    )
+    if flt.body_id:
+        stmt = stmt.where(Decision.body_id == flt.body_id)
+    if flt.year:
+        stmt = stmt.where(Decision.year == flt.year)
+    if flt.outcome:
+        stmt = stmt.where(Decision.outcome == flt.outcome)
+    if flt.q:
+        pattern = "%" + flt.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(
+            or_(
+                Decision.title.ilike(pattern, escape="\\"),
+                Decision.number.ilike(pattern, escape="\\"),
+                Decision.text.ilike(pattern, escape="\\"),
+            )
+        )
+    return db.session.scalars(stmt.limit(limit)).all()
+
+
+def visible_bodies(user: Any) -> Sequence[Body]:
+    """Bodies that have at least one decision the user may see (for the filter)."""
+    ids = (
+        select(Decision.body_id)
+        .join(Body, Decision.body_id == Body.id)
+        .where(visible_condition(user))
+    )
+    return db.session.scalars(select(Body).where(Body.id.in_(ids)).order_by(Body.name)).all()
+
+
+def get_decision(decision_id: int) -> Decision | None:
+    return db.session.scalar(
+        select(Decision)
+        .options(
+            joinedload(Decision.body),
+            selectinload(Decision.action_items).joinedload(ActionItem.responsible_person),
+            selectinload(Decision.action_items).joinedload(ActionItem.responsible_organisation),
+        )
+        .where(Decision.id == decision_id)
+    )
+
+
+CSV_COLUMNS = [
+    "number",
+    "body",
+    "decided_at",
+    "title",
+    "outcome",
+    "yes",
+    "no",
+    "abstain",
+    "voting_members",
+    "majority_rule",
+    "subject",
+    "text",
+]
+
+
+def _csv_safe(value: Any) -> str:
+    """Neutralise spreadsheet formulas (CSV injection)."""
+    text = "" if value is None else str(value)
+    if text and text[0] in "=+-@\t\r":
+        return "'" + text
+    return text
+
+
+def register_csv(decisions: Sequence[Decision]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for d in decisions:
+        writer.writerow(
+            [
+                _csv_safe(v)
+                for v in (
+                    d.number,
+                    d.body.name,
+                    to_local(d.decided_at).strftime("%Y-%m-%d %H:%M"),
+                    d.title,
+                    d.outcome_label,
+                    d.yes_count,
+                    d.no_count,
+                    d.abstain_count,
+                    d.voting_members,
+                    d.majority_rule,
+                    d.subject_title or "",
+                    d.text or "",
+                )
+            ]
+        )
+    return out.getvalue()
+
+
+# --- action items -------------------------------------------------------------------
+
+
+def _check_item_values(
+    title: str,
+    responsible_person_id: int | None,
+    responsible_organisation_id: int | None,
+    status: str,
+) -> str:
+    title = (title or "").strip()
+    if not title:
+        raise DecisionError(_("Please give a title."), "title")
+    if len(title) > 300:
+        raise DecisionError(_("At most 300 characters."), "title")
+    if responsible_person_id is None and responsible_organisation_id is None:
+        raise DecisionError(
+            _("Please name a responsible person or organisation."), "responsible_person_id"
+        )
+    if responsible_person_id is not None and db.session.get(Person, responsible_person_id) is None:
+        raise DecisionError(_("Please choose a person from the list."), "responsible_person_id")
+    if (
+        responsible_organisation_id is not None
+        and db.session.get(Organisation, responsible_organisation_id) is None
+    ):
+        raise DecisionError(
+            _("Please choose an organisation from the list."), "responsible_organisation_id"
+        )
+    try:
+        ActionStatus(status)
+    except ValueError:
+        raise DecisionError(_("Please choose a status."), "status") from None
+    return title
+
+
+def add_action_item(
+    decision_id: int,
+    *,
+    title: str,
+    responsible_person_id: int | None,
+    responsible_organisation_id: int | None,
+    due_date: date | None,
+    status: str = ActionStatus.OPEN.value,
+    notes: str | None = None,
+    actor: User | None = None,
+) -> ActionItem:
+    from ..audit.services import record
+
+    with write_transaction():
+        if db.session.get(Decision, decision_id) is None:
+            raise DecisionError(_("This decision does not exist."))
+        title = _check_item_values(
+            title, responsible_person_id, responsible_organisation_id, status
+        )
+        item = ActionItem(
+            decision_id=decision_id,
+            title=title,
+            responsible_person_id=responsible_person_id,
+            responsible_organisation_id=responsible_organisation_id,
+            due_date=due_date,
+            status=status,
+            notes=(notes or "").strip() or None,
+        )
+        db.session.add(item)
+        db.session.flush()
+        record(
+            "decision.action_item_created",
+            "decision",
+            decision_id,
+            actor_id=actor.id if actor else None,
+            data={"item_id": item.id, "title": title, "status": status},
+        )
+    return item
+
+
+def update_action_item(
+    item_id: int,
+    *,
+    title: str,
+    responsible_person_id: int | None,
+    responsible_organisation_id: int | None,
+    due_date: date | None,
+    status: str,
+    notes: str | None,
+    actor: User | None = None,
+) -> ActionItem:
+    from ..audit.services import record
+
+    with write_transaction():
+        item = db.session.get(ActionItem, item_id, with_for_update=True)
+        if item is None:
+            raise DecisionError(_("This action item does not exist."))
+        title = _check_item_values(
+            title, responsible_person_id, responsible_organisation_id, status
+        )
+        old_status = item.status
+        item.title = title
+        item.responsible_person_id = responsible_person_id
+        item.responsible_organisation_id = responsible_organisation_id
+        item.due_date = due_date
+        item.status = status
+        item.notes = (notes or "").strip() or None
+        db.session.flush()
+        record(
+            "decision.action_item_updated",
+            "decision",
+            item.decision_id,
+            actor_id=actor.id if actor else None,
+            from_state=old_status,
+            to_state=status,
+            data={"item_id": item.id},
+        )
+    return item
+
+
+def open_action_items(body_id: int | None = None) -> Sequence[ActionItem]:
+    stmt = (
+        select(ActionItem)
+        .join(Decision, ActionItem.decision_id == Decision.id)
+        .options(
+            joinedload(ActionItem.decision),
+            joinedload(ActionItem.responsible_person),
+            joinedload(ActionItem.responsible_organisation),
+        )
+        .where(ActionItem.status.in_(PENDING_STATUSES))
+        .order_by(ActionItem.due_date.is_(None), ActionItem.due_date, ActionItem.id)
+    )
+    if body_id is not None:
+        stmt = stmt.where(Decision.body_id == body_id)
+    return db.session.scalars(stmt).all()
+
+
+def person_choices() -> list[tuple[int, str]]:
+    rows = db.session.execute(
+        select(Person.id, Person.first_name, Person.last_name)
+        .where(Person.active)
+        .order_by(Person.last_name, Person.first_name)
+    ).all()
+    return [(r.id, f"{r.last_name}, {r.first_name}") for r in rows]
+
+
+def organisation_choices() -> list[tuple[int, str]]:
+    rows = db.session.execute(
+        select(Organisation.id, Organisation.name)
+        .where(Organisation.active)
+        .order_by(Organisation.name)
+    ).all()
+    return [(r.id, r.name) for r in rows]
+
+
+def remind_overdue(today: date | None = None, now: datetime | None = None) -> int:
+    """Notify about overdue action items, once per item and due date.
+
+    The responsible person is told; for an organisation without a person the
+    Bildungsbüro accounts are.  Idempotent through the notification key.
+    """
+    today = today or local_today()
+    now = now or utcnow()
+    sent = 0
+    with write_transaction():
+        items = db.session.scalars(
+            select(ActionItem)
+            .options(joinedload(ActionItem.decision))
+            .where(
+                ActionItem.status.in_(PENDING_STATUSES),
+                ActionItem.due_date.is_not(None),
+                ActionItem.due_date < today,
+            )
+        ).all()
+        office_ids: list[int] | None = None
+        for item in items:
+            if item.responsible_person_id is not None:
+                recipients = [item.responsible_person_id]
+            else:
+                if office_ids is None:
+                    office_ids = list(
+                        db.session.scalars(
+                            select(User.person_id).where(User.is_office, User.active)
+                        )
+                    )
+                recipients = office_ids
+            for person_id in recipients:
+                assert item.due_date is not None
+                if voting.notify(
+                    person_id,
+                    "action_item_overdue",
+                    f"action-overdue:{item.id}:{item.due_date.isoformat()}:{person_id}",
+                    subject_type="decision",
+                    subject_id=item.decision_id,
+                    data={
+                        "title": item.title,
+                        "number": item.decision.number,
+                        "due_date": item.due_date.isoformat(),
+                    },
+                    now=now,
+                ):
+                    sent += 1
+    return sent
+
+
+def years_with_decisions() -> list[int]:
+    return list(db.session.scalars(select(Decision.year).distinct().order_by(Decision.year.desc())))

@@ -1,0 +1,197 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from ..auth.access import public, staff_required
+from ..extensions import db
+from ..governance.models import Body
+from ..governance.views import register_admin_section
+from . import services
+from .forms import ActionItemForm, RegisterFilterForm
+from .models import ActionItem, Decision
+
+bp = Blueprint("decisions", __name__)
+
+register_admin_section("decisions.action_items", _l("Implementation of decisions"))
+
+
+def _filter_form(body: Body | None = None) -> tuple[RegisterFilterForm, services.RegisterFilter]:
+    form = RegisterFilterForm(request.args)
+    form.body.choices = [(0, _("All bodies"))] + [
+        (b.id, b.name) for b in services.visible_bodies(current_user)
+    ]
+    form.year.choices = [(0, _("All years"))] + [
+        (y, str(y)) for y in services.years_with_decisions()
+    ]
+    form.validate()
+    body_id = body.id if body is not None else None
+    if body_id is None and (form.body.data or 0) > 0:  # filter even if not offered
+        body_id = form.body.data
+    year = (
+        form.year.data if not form.year.errors and form.year.data and form.year.data > 0 else None
+    )
+    outcome = form.outcome.data if not form.outcome.errors and form.outcome.data else None
+    q = (form.q.data or "").strip()[:200] if not form.q.errors else ""
+    return form, services.RegisterFilter(body_id=body_id, year=year, outcome=outcome, q=q or None)
+
+
+@bp.route("/beschluesse/")
+@public
+def register() -> str:
+    form, flt = _filter_form()
+    decisions = services.list_decisions(current_user, flt)
+    return render_template(
+        "decisions/register.html", decisions=decisions, form=form, body=None, flt=flt
+    )
+
+
+@bp.route("/beschluesse/gremium/<int:body_id>")
+@public
+def body_register(body_id: int) -> str:
+    body = db.session.get(Body, body_id)
+    if body is None:
+        abort(404)
+    form, flt = _filter_form(body)
+    decisions = services.list_decisions(current_user, flt)
+    if not decisions and not body.public and not services.may_view_body_items(current_user, body):
+        abort(404)
+    return render_template(
+        "decisions/register.html",
+        decisions=decisions,
+        form=form,
+        body=body,
+        flt=flt,
+        show_items_link=services.may_view_body_items(current_user, body),
+    )
+
+
+@bp.route("/beschluesse/export.csv")
+@public
+def export_csv() -> Response:
+    _form, flt = _filter_form()
+    decisions = services.list_decisions(current_user, flt, limit=100000)
+    data = "\ufeff" + services.register_csv(decisions)
+    return Response(
+        data,
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="beschluesse.csv"'},
+    )
+
+
+@bp.route("/beschluesse/<int:decision_id>")
+@public
+def detail(decision_id: int) -> str:
+    decision = services.get_decision(decision_id)
+    if decision is None or not services.may_view_decision(current_user, decision):
+        abort(404)
+    from ..voting.providers import resolve_subject
+
+    subject = resolve_subject(decision.subject_type or "", decision.subject_id)
+    show_items = services.may_view_body_items(current_user, decision.body)
+    return render_template(
+        "decisions/detail.html",
+        decision=decision,
+        subject=subject,
+        show_items=show_items,
+        today=_today(),
+    )
+
+
+def _today() -> Any:
+    from ..timeutil import local_today
+
+    return local_today()
+
+
+@bp.route("/beschluesse/gremium/<int:body_id>/massnahmen")
+@login_required
+def body_action_items(body_id: int) -> str:
+    body = db.session.get(Body, body_id)
+    if body is None:
+        abort(404)
+    if not services.may_view_body_items(current_user, body):
+        abort(403)
+    items = services.open_action_items(body.id)
+    return render_template("decisions/action_items.html", items=items, body=body, today=_today())
+
+
+@bp.route("/verwaltung/beschlusskontrolle")
+@staff_required
+def action_items() -> str:
+    items = services.open_action_items()
+    return render_template("decisions/action_items.html", items=items, body=None, today=_today())
+
+
+def _item_form(item: ActionItem | None = None) -> ActionItemForm:
+    form = ActionItemForm(obj=item) if item is not None else ActionItemForm()
+    form.set_choices(services.person_choices(), services.organisation_choices())
+    return form
+
+
+def _save_item(form: ActionItemForm, decision: Decision, item: ActionItem | None) -> Any:
+    values = {
+        "title": form.title.data or "",
+        "responsible_person_id": form.responsible_person_id.data or None,
+        "responsible_organisation_id": form.responsible_organisation_id.data or None,
+        "due_date": form.due_date.data,
+        "status": form.status.data or "",
+        "notes": form.notes.data,
+        "actor": current_user,
+    }
+    try:
+        if item is None:
+            services.add_action_item(decision.id, **values)
+        else:
+            services.update_action_item(item.id, **values)
+    except services.DecisionError as exc:
+        target = getattr(form, exc.field, None) if exc.field else None
+        if target is not None:
+            target.errors = [*target.errors, str(exc)]
+        else:
+            flash(str(exc), "error")
+        return None
+    flash(_("The action item has been saved."), "success")
+    return redirect(url_for("decisions.detail", decision_id=decision.id))
+
+
+@bp.route("/beschluesse/<int:decision_id>/massnahmen/neu", methods=["GET", "POST"])
+@staff_required
+def new_action_item(decision_id: int) -> Any:
+    decision = db.session.get(Decision, decision_id)
+    if decision is None:
+        abort(404)
+    form = _item_form()
+    if form.validate_on_submit():
+        response = _save_item(form, decision, None)
+        if response is not None:
+            return response
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "decisions/item_form.html", form=form, decision=decision, item=None
+    ), status
+
+
+@bp.route("/beschluesse/massnahmen/<int:item_id>", methods=["GET", "POST"])
+@staff_required
+def edit_action_item(item_id: int) -> Any:
+    item = db.session.get(ActionItem, item_id)
+    if item is None:
+        abort(404)
+    decision = item.decision
+    form = _item_form(item)
+    if request.method == "GET":
+        form.responsible_person_id.data = item.responsible_person_id or 0
+        form.responsible_organisation_id.data = item.responsible_organisation_id or 0
+    if form.validate_on_submit():
+        response = _save_item(form, decision, item)
+        if response is not None:
+            return response
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "decisions/item_form.html", form=form, decision=decision, item=item
+    ), status

@@ -1,0 +1,1 @@
+"""Polls, ballots, majority rules and circular resolutions (Umlaufverfahren)."""

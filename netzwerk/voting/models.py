@@ -1,0 +1,441 @@
+"""Polls and ballots.
+
+Invariants the database enforces (not only the services):
+
+* one ballot per eligible seat: ``ballot(poll_id, voter_membership_id)`` is
+  unique for open (named) polls; for secret polls
+  ``poll_participation(poll_id, voter_membership_id)`` is unique and the
+  value goes into ``secret_ballot``, which holds nothing but a random UUID,
+  the poll and the value (on SQLite a WITHOUT ROWID table, so that not even
+  a hidden row number records the order of the ballots);
+* ballots can only be written while the poll is open, and a closed poll's
+  row (result, figures, times) can never change: triggers on SQLite and
+  PostgreSQL refuse it (see ``POLL_DDL``, which the migration must install
+  too);
+* enum values and the result/state pairing are check constraints.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    DDL,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..database import UTCDateTime, utcnow
+from ..extensions import Model, db
+from ..governance.models import Body, MajorityRule, Membership, QuorumRule
+from .rules import PollResult, Tally
+
+
+def _enum_check(column: str, enum: type[StrEnum]) -> str:
+    values = ", ".join(f"'{member.value}'" for member in enum)
+    return f"{column} IN ({values})"
+
+
+class PollKind(StrEnum):
+    OPEN = "open"
+    SECRET = "secret"  # noqa: S105  (a kind of vote, not a password)
+
+    @property
+    def label(self) -> str:
+        return str(POLL_KIND_LABELS[self])
+
+
+POLL_KIND_LABELS = {
+    PollKind.OPEN: _l("Open (named) vote"),
+    PollKind.SECRET: _l("Secret vote"),
+}
+
+
+class PollOptions(StrEnum):
+    YES_NO = "yes_no"
+    YES_NO_ABSTAIN = "yes_no_abstain"
+
+    @property
+    def label(self) -> str:
+        return str(POLL_OPTIONS_LABELS[self])
+
+    @property
+    def values(self) -> list[BallotValue]:
+        if self is PollOptions.YES_NO:
+            return [BallotValue.YES, BallotValue.NO]
+        return [BallotValue.YES, BallotValue.NO, BallotValue.ABSTAIN]
+
+
+POLL_OPTIONS_LABELS = {
+    PollOptions.YES_NO: _l("Yes / No"),
+    PollOptions.YES_NO_ABSTAIN: _l("Yes / No / Abstain"),
+}
+
+
+class PollState(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return str(POLL_STATE_LABELS[self])
+
+
+POLL_STATE_LABELS = {
+    PollState.DRAFT: _l("Draft"),
+    PollState.OPEN: _l("Open"),
+    PollState.CLOSED: _l("Closed"),
+}
+
+
+class PollMode(StrEnum):
+    """Where the poll runs; selects the eligibility provider."""
+
+    CIRCULAR = "circular"
+    MEETING = "meeting"
+
+    @property
+    def label(self) -> str:
+        return str(POLL_MODE_LABELS[self])
+
+
+POLL_MODE_LABELS = {
+    PollMode.CIRCULAR: _l("Circular resolution (written procedure)"),
+    PollMode.MEETING: _l("Vote in a meeting"),
+}
+
+
+class BallotValue(StrEnum):
+    YES = "yes"
+    NO = "no"
+    ABSTAIN = "abstain"
+
+    @property
+    def label(self) -> str:
+        return str(BALLOT_VALUE_LABELS[self])
+
+
+BALLOT_VALUE_LABELS = {
+    BallotValue.YES: _l("Yes"),
+    BallotValue.NO: _l("No"),
+    BallotValue.ABSTAIN: _l("Abstain"),
+}
+
+
+class Poll(Model):
+    """A vote of a body on a subject (a paper, later an agenda item)."""
+
+    __tablename__ = "poll"
+    __table_args__ = (
+        CheckConstraint(_enum_check("kind", PollKind), name="kind"),
+        CheckConstraint(_enum_check("options", PollOptions), name="options"),
+        CheckConstraint(_enum_check("state", PollState), name="state"),
+        CheckConstraint(_enum_check("mode", PollMode), name="mode"),
+        CheckConstraint(_enum_check("majority_rule", MajorityRule), name="majority_rule"),
+        CheckConstraint(_enum_check("quorum_rule", QuorumRule), name="quorum_rule"),
+        CheckConstraint(
+            "result IS NULL OR " + _enum_check("result", PollResult), name="result_value"
+        ),
+        # A result exists exactly when the poll is closed.
+        CheckConstraint(
+            "(state = 'closed' AND result IS NOT NULL AND closed_at IS NOT NULL "
+            "AND yes_count IS NOT NULL AND no_count IS NOT NULL AND abstain_count IS NOT NULL) "
+            "OR (state <> 'closed' AND result IS NULL AND closed_at IS NULL)",
+            name="result_when_closed",
+        ),
+        CheckConstraint("state = 'draft' OR opened_at IS NOT NULL", name="opened"),
+        CheckConstraint(
+            "yes_count >= 0 AND no_count >= 0 AND abstain_count >= 0", name="counts_positive"
+        ),
+        CheckConstraint("mode <> 'circular' OR closes_at IS NOT NULL", name="circular_deadline"),
+        Index("ix_poll_subject", "subject_type", "subject_id"),
+        Index("ix_poll_state_closes_at", "state", "closes_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body_id: Mapped[int] = mapped_column(ForeignKey("body.id", ondelete="RESTRICT"), index=True)
+    subject_type: Mapped[str] = mapped_column(String(30))
+    subject_id: Mapped[int | None] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    question: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(10), default=PollKind.OPEN.value)
+    options: Mapped[str] = mapped_column(String(20), default=PollOptions.YES_NO_ABSTAIN.value)
+    mode: Mapped[str] = mapped_column(String(10), default=PollMode.CIRCULAR.value)
+    majority_rule: Mapped[str] = mapped_column(String(20))
+    majority_overridden: Mapped[bool] = mapped_column(Boolean, default=False)
+    quorum_rule: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(10), default=PollState.DRAFT.value)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="RESTRICT"), index=True
+    )
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="RESTRICT")
+    )
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Recorded at opening.
+    voting_members: Mapped[int | None] = mapped_column(Integer)  # base of quorum / absolute
+    eligible_count: Mapped[int | None] = mapped_column(Integer)
+    quorum_required: Mapped[int | None] = mapped_column(Integer)
+    present_at_opening: Mapped[int | None] = mapped_column(Integer)
+
+    # Computed once at closing, never edited afterwards.
+    yes_count: Mapped[int | None] = mapped_column(Integer)
+    no_count: Mapped[int | None] = mapped_column(Integer)
+    abstain_count: Mapped[int | None] = mapped_column(Integer)
+    participants: Mapped[int | None] = mapped_column(Integer)
+    present_at_closing: Mapped[int | None] = mapped_column(Integer)
+    quorate: Mapped[bool | None] = mapped_column(Boolean)
+    result: Mapped[str | None] = mapped_column(String(20))
+
+    body: Mapped[Body] = relationship()
+
+    @property
+    def kind_label(self) -> str:
+        return PollKind(self.kind).label
+
+    @property
+    def options_label(self) -> str:
+        return PollOptions(self.options).label
+
+    @property
+    def state_label(self) -> str:
+        return PollState(self.state).label
+
+    @property
+    def mode_label(self) -> str:
+        return PollMode(self.mode).label
+
+    @property
+    def majority_rule_label(self) -> str:
+        return MajorityRule(self.majority_rule).label
+
+    @property
+    def quorum_rule_label(self) -> str:
+        return QuorumRule(self.quorum_rule).label
+
+    @property
+    def result_label(self) -> str:
+        return PollResult(self.result).label if self.result else ""
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == PollState.OPEN.value
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state == PollState.CLOSED.value
+
+    @property
+    def is_secret(self) -> bool:
+        return self.kind == PollKind.SECRET.value
+
+    @property
+    def values(self) -> list[BallotValue]:
+        return PollOptions(self.options).values
+
+    @property
+    def tally(self) -> Tally | None:
+        if not self.is_closed:
+            return None
+        return Tally(self.yes_count or 0, self.no_count or 0, self.abstain_count or 0)
+
+
+class PollEligibility(Model):
+    """The seats that may vote in a poll, fixed when it opens.
+
+    ``membership_id`` is the seat (the member with a voting right);
+    ``person_id`` is who may cast its ballot (the member, or in a meeting
+    their deputy).  It says nothing about how anyone voted.
+    """
+
+    __tablename__ = "poll_eligibility"
+    __table_args__ = (
+        UniqueConstraint("poll_id", "membership_id"),
+        Index("ix_poll_eligibility_person", "person_id", "poll_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"))
+    membership_id: Mapped[int] = mapped_column(ForeignKey("membership.id", ondelete="RESTRICT"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"))
+
+    membership: Mapped[Membership] = relationship(foreign_keys=[membership_id])
+
+
+class Ballot(Model):
+    """A named ballot of an open poll: one per seat (database constraint)."""
+
+    __tablename__ = "ballot"
+    __table_args__ = (
+        UniqueConstraint("poll_id", "voter_membership_id"),
+        CheckConstraint(_enum_check("value", BallotValue), name="value"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="RESTRICT"))
+    voter_membership_id: Mapped[int] = mapped_column(
+        ForeignKey("membership.id", ondelete="RESTRICT"), index=True
+    )
+    cast_by_person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="RESTRICT"), index=True
+    )
+    value: Mapped[str] = mapped_column(String(10))
+    cast_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    voter_membership: Mapped[Membership] = relationship(foreign_keys=[voter_membership_id])
+
+
+class PollParticipation(Model):
+    """Who took part in a secret poll: one row per seat, no value."""
+
+    __tablename__ = "poll_participation"
+    __table_args__ = (UniqueConstraint("poll_id", "voter_membership_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="RESTRICT"))
+    voter_membership_id: Mapped[int] = mapped_column(
+        ForeignKey("membership.id", ondelete="RESTRICT"), index=True
+    )
+    cast_by_person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="RESTRICT"), index=True
+    )
+    cast_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def _random_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+class SecretBallot(Model):
+    """An anonymous ballot: no voter, no time, no sequential id.
+
+    The primary key is a random UUID; on SQLite the table has no hidden rowid
+    either (rows are stored in key order, not insertion order).
+    """
+
+    __tablename__ = "secret_ballot"
+    __table_args__ = (
+        CheckConstraint(_enum_check("value", BallotValue), name="value"),
+        Index("ix_secret_ballot_poll_value", "poll_id", "value"),
+        {"sqlite_with_rowid": False},
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_random_uuid)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="RESTRICT"))
+    value: Mapped[str] = mapped_column(String(10))
+
+
+class Notification(Model):
+    """A message to a person shown in the application (reminders).
+
+    ``dedupe_key`` makes every reminder idempotent: a job that runs twice
+    writes the same key and the second insert is ignored.
+    """
+
+    __tablename__ = "member_notification"
+    __table_args__ = (Index("ix_member_notification_person", "person_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    subject_type: Mapped[str | None] = mapped_column(String(30))
+    subject_id: Mapped[int | None] = mapped_column(Integer)
+    data: Mapped[str | None] = mapped_column(Text)  # JSON
+    dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# --- database guards: a closed poll never changes, ballots only while open ---
+
+_SQLITE_DDL = [
+    "CREATE TRIGGER poll_closed_immutable BEFORE UPDATE ON poll "
+    "FOR EACH ROW WHEN OLD.state = 'closed' "
+    "BEGIN SELECT RAISE(ABORT, 'poll is closed; its result cannot change'); END",
+    *(
+        f"CREATE TRIGGER {table}_poll_open BEFORE INSERT ON {table} FOR EACH ROW "
+        f"WHEN (SELECT state FROM poll WHERE id = NEW.poll_id) IS NOT 'open' "
+        f"BEGIN SELECT RAISE(ABORT, 'poll is not open'); END"
+        for table in ("ballot", "poll_participation", "secret_ballot")
+    ),
+    *(
+        f"CREATE TRIGGER {table}_immutable BEFORE UPDATE ON {table} FOR EACH ROW "
+        f"BEGIN SELECT RAISE(ABORT, 'ballots cannot be changed'); END"
+        for table in ("ballot", "poll_participation", "secret_ballot")
+    ),
+]
+
+_PG_DDL = [
+    """
+CREATE OR REPLACE FUNCTION poll_closed_immutable() RETURNS trigger AS $$
+BEGIN
+  IF OLD.state = 'closed' THEN
+    RAISE EXCEPTION 'poll is closed; its result cannot change (%% refused)', TG_OP;
+  END IF;
+  IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+  RETURN NEW;
+END;
+$$ LANGUAGE plpgsql
+""",
+    "CREATE TRIGGER poll_closed_immutable BEFORE UPDATE OR DELETE ON poll "
+    "FOR EACH ROW EXECUTE FUNCTION poll_closed_immutable()",
+    """
+CREATE OR REPLACE FUNCTION ballot_poll_open() RETURNS trigger AS $$
+BEGIN
+  IF TG_OP <> 'INSERT' THEN
+    RAISE EXCEPTION 'ballots cannot be changed (%% refused)', TG_OP;
+  END IF;
+  IF (SELECT state FROM poll WHERE id = NEW.poll_id) IS DISTINCT FROM 'open' THEN
+    RAISE EXCEPTION 'poll is not open';
+  END IF;
+  RETURN NEW;
+END;
+$$ LANGUAGE plpgsql
+""",
+    *(
+        f"CREATE TRIGGER {table}_poll_open BEFORE INSERT OR UPDATE OR DELETE ON {table} "
+        f"FOR EACH ROW EXECUTE FUNCTION ballot_poll_open()"
+        for table in ("ballot", "poll_participation", "secret_ballot")
+    ),
+]
+
+# (table, DDL) pairs; the Alembic migration must run the same statements.
+POLL_DDL: list[tuple[str, str, str]] = []
+
+
+def _attach(table_name: str, statement: str, dialect: str) -> None:
+    table = db.metadata.tables[table_name]
+    event.listen(table, "after_create", DDL(statement).execute_if(dialect=dialect))
+    POLL_DDL.append((dialect, table_name, statement))
+
+
+# SQLite triggers go on the table they guard (created after poll).
+_attach("poll", _SQLITE_DDL[0], "sqlite")
+for _table, _stmt in zip(
+    ("ballot", "poll_participation", "secret_ballot") * 2, _SQLITE_DDL[1:], strict=True
+):
+    _attach(_table, _stmt, "sqlite")
+_attach("poll", _PG_DDL[0], "postgresql")
+_attach("poll", _PG_DDL[1], "postgresql")
+_attach("poll", _PG_DDL[2], "postgresql")
+for _table, _stmt in zip(
+    ("ballot", "poll_participation", "secret_ballot"), _PG_DDL[3:], strict=True
+):
+    _attach(_table, _stmt, "postgresql")

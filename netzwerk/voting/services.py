@@ -1,0 +1,843 @@
+"""Domain rules of polls: create, open, vote, close; reminders.
+
+Every write is one ``write_transaction()``.  The database refuses a second
+ballot for the same seat (unique constraints), a ballot in a poll that is not
+open and any change to a closed poll (triggers); the services turn those
+refusals into :class:`VotingError` messages for the forms.
+
+On PostgreSQL a ballot takes ``FOR SHARE`` on the poll row and closing takes
+``FOR UPDATE``: a ballot either commits before the count or sees the poll
+closed.  On SQLite ``BEGIN IMMEDIATE`` serialises both anyway.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from blinker import Namespace
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import joinedload
+
+from ..audit.services import record
+from ..auth.models import User
+from ..database import utcnow, write_transaction
+from ..extensions import db
+from ..governance.models import Body, MajorityRule, Membership
+from ..governance.services import current_memberships_of
+from .models import (
+    Ballot,
+    BallotValue,
+    Notification,
+    Poll,
+    PollEligibility,
+    PollKind,
+    PollMode,
+    PollOptions,
+    PollParticipation,
+    PollState,
+    SecretBallot,
+)
+from .providers import Seat, eligibility_provider, resolve_subject
+from .rules import PollResult, Tally, evaluate, quorum_required
+
+log = logging.getLogger(__name__)
+
+REMINDER_BEFORE = timedelta(hours=24)
+MIN_DEADLINE = timedelta(hours=1)
+MAX_DEADLINE = timedelta(days=92)
+
+signals = Namespace()
+#: Sent inside the closing transaction: ``sender`` is the closed Poll.
+#: The decisions register listens and writes the decision atomically.
+poll_closed = signals.signal("poll-closed")
+
+
+class VotingError(ValueError):
+    """A voting rule was broken; the message is for the user, ``field`` names the form field."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class AlreadyVoted(VotingError):
+    pass
+
+
+class NotEligible(VotingError):
+    pass
+
+
+class PollNotOpen(VotingError):
+    pass
+
+
+# --- reading ------------------------------------------------------------------
+
+
+def get_poll(poll_id: int) -> Poll | None:
+    return db.session.scalar(select(Poll).options(joinedload(Poll.body)).where(Poll.id == poll_id))
+
+
+def may_view(user: Any, poll: Poll) -> bool:
+    """Staff, and anyone with a current seat (any role) in the poll's body."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_staff:
+        return True
+    return any(m.body_id == poll.body_id for m in current_memberships_of(user.person_id))
+
+
+def seats_of(poll_id: int, person_id: int) -> list[PollEligibility]:
+    """The seats this person may cast a ballot for in the poll."""
+    return list(
+        db.session.scalars(
+            select(PollEligibility)
+            .options(joinedload(PollEligibility.membership))
+            .where(PollEligibility.poll_id == poll_id, PollEligibility.person_id == person_id)
+            .order_by(PollEligibility.membership_id)
+        )
+    )
+
+
+def voted_seat_ids(poll: Poll, membership_ids: Sequence[int]) -> set[int]:
+    if not membership_ids:
+        return set()
+    table: Any = PollParticipation if poll.is_secret else Ballot
+    return set(
+        db.session.scalars(
+            select(table.voter_membership_id).where(
+                table.poll_id == poll.id, table.voter_membership_id.in_(list(membership_ids))
+            )
+        )
+    )
+
+
+def vote_count(poll: Poll) -> int:
+    """How many seats have voted so far (not how)."""
+    table: Any = PollParticipation if poll.is_secret else Ballot
+    return int(
+        db.session.scalar(select(func.count()).select_from(table).where(table.poll_id == poll.id))
+        or 0
+    )
+
+
+@dataclass(frozen=True)
+class Progress:
+    voted: int
+    eligible: int
+
+    @property
+    def complete(self) -> bool:
+        return self.eligible > 0 and self.voted >= self.eligible
+
+
+def progress(poll: Poll) -> Progress:
+    return Progress(vote_count(poll), poll.eligible_count or 0)
+
+
+@dataclass(frozen=True)
+class OpenPollEntry:
+    poll: Poll
+    seats: list[PollEligibility]
+    voted: set[int]
+    progress: Progress
+
+    @property
+    def pending_seats(self) -> list[PollEligibility]:
+        return [s for s in self.seats if s.membership_id not in self.voted]
+
+
+def open_polls_for(person_id: int) -> list[OpenPollEntry]:
+    """The open polls the person may vote in, soonest deadline first."""
+    rows = db.session.execute(
+        select(Poll, PollEligibility)
+        .join(PollEligibility, PollEligibility.poll_id == Poll.id)
+        .options(joinedload(Poll.body), joinedload(PollEligibility.membership))
+        .where(PollEligibility.person_id == person_id, Poll.state == PollState.OPEN.value)
+        .order_by(Poll.closes_at.is_(None), Poll.closes_at, Poll.id, PollEligibility.membership_id)
+    ).all()
+    grouped: dict[int, tuple[Poll, list[PollEligibility]]] = {}
+    for poll, seat in rows:
+        grouped.setdefault(poll.id, (poll, []))[1].append(seat)
+    entries = []
+    for poll, seats in grouped.values():
+        voted = voted_seat_ids(poll, [s.membership_id for s in seats])
+        entries.append(OpenPollEntry(poll, seats, voted, progress(poll)))
+    return entries
+
+
+def list_polls(state: str | None = None, body_id: int | None = None) -> Sequence[Poll]:
+    stmt = select(Poll).options(joinedload(Poll.body)).order_by(Poll.id.desc())
+    if state:
+        stmt = stmt.where(Poll.state == state)
+    if body_id:
+        stmt = stmt.where(Poll.body_id == body_id)
+    return db.session.scalars(stmt.limit(500)).all()
+
+
+def named_ballots(poll: Poll) -> list[Ballot]:
+    """The named ballots of a closed open poll (who voted how)."""
+    if poll.is_secret or not poll.is_closed:
+        return []
+    return list(
+        db.session.scalars(
+            select(Ballot)
+            .options(joinedload(Ballot.voter_membership).joinedload(Membership.person))
+            .where(Ballot.poll_id == poll.id)
+            .order_by(Ballot.id)
+        )
+    )
+
+
+# --- creating and opening -------------------------------------------------------
+
+
+def _check_deadline(closes_at: datetime | None, now: datetime) -> None:
+    if closes_at is None:
+        raise VotingError(_("Please give a deadline."), "closes_at")
+    if closes_at < now + MIN_DEADLINE:
+        raise VotingError(_("The deadline must be at least one hour from now."), "closes_at")
+    if closes_at > now + MAX_DEADLINE:
+        raise VotingError(_("The deadline must be within three months."), "closes_at")
+
+
+def _new_poll(
+    *,
+    body_id: int,
+    subject_type: str,
+    subject_id: int | None,
+    title: str,
+    question: str | None,
+    kind: str,
+    options: str,
+    majority_rule: str | None,
+    mode: str,
+    closes_at: datetime | None,
+    actor: User | None,
+) -> Poll:
+    body = db.session.get(Body, body_id)
+    if body is None or not body.active:
+        raise VotingError(_("Please choose an active body."), "body_id")
+    title = (title or "").strip()
+    if not title:
+        raise VotingError(_("Please give a title."), "title")
+    PollKind(kind)
+    PollOptions(options)
+    PollMode(mode)
+    if majority_rule:
+        MajorityRule(majority_rule)
+    if subject_id is not None and resolve_subject(subject_type, subject_id) is None:
+        raise VotingError(_("The item to vote on does not exist."), "subject_id")
+    running = db.session.scalar(
+        select(Poll.id).where(
+            Poll.body_id == body_id,
+            Poll.subject_type == subject_type,
+            Poll.subject_id == subject_id,
+            Poll.state != PollState.CLOSED.value,
+        )
+    )
+    if subject_id is not None and running is not None:
+        raise VotingError(_("A vote of this body on this item is already running."), "subject_id")
+    poll = Poll(
+        body_id=body_id,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        title=title[:300],
+        question=(question or "").strip() or None,
+        kind=kind,
+        options=options,
+        mode=mode,
+        majority_rule=majority_rule or body.majority_rule,
+        majority_overridden=bool(majority_rule) and majority_rule != body.majority_rule,
+        quorum_rule=body.quorum_rule,
+        state=PollState.DRAFT.value,
+        closes_at=closes_at,
+        created_by_id=actor.id if actor else None,
+    )
+    db.session.add(poll)
+    db.session.flush()
+    record(
+        "poll.created",
+        "poll",
+        poll.id,
+        actor_id=actor.id if actor else None,
+        to_state=PollState.DRAFT.value,
+        data={"subject_type": subject_type, "subject_id": subject_id, "mode": mode},
+    )
+    return poll
+
+
+def _open(poll: Poll, actor: User | None, now: datetime) -> None:
+    if poll.state != PollState.DRAFT.value:
+        raise PollNotOpen(_("Only a draft poll can be opened."))
+    if poll.closes_at is not None and poll.closes_at < now + MIN_DEADLINE:
+        raise VotingError(_("The deadline must be at least one hour from now."), "closes_at")
+    provider = eligibility_provider(poll.mode)
+    seats: list[Seat] = provider.eligible_seats(poll)
+    members = provider.voting_members(poll)
+    if not seats or members <= 0:
+        raise VotingError(_("Nobody in this body has a voting right."), "body_id")
+    seen: set[int] = set()
+    for seat in seats:
+        if seat.membership_id in seen:
+            continue
+        seen.add(seat.membership_id)
+        db.session.add(
+            PollEligibility(
+                poll_id=poll.id, membership_id=seat.membership_id, person_id=seat.person_id
+            )
+        )
+    poll.voting_members = members
+    poll.eligible_count = len(seen)
+    poll.quorum_required = quorum_required(poll.quorum_rule, members)
+    poll.present_at_opening = provider.present(poll, 0)
+    poll.opened_at = now
+    poll.state = PollState.OPEN.value
+    db.session.flush()
+    record(
+        "poll.opened",
+        "poll",
+        poll.id,
+        actor_id=actor.id if actor else None,
+        from_state=PollState.DRAFT.value,
+        to_state=PollState.OPEN.value,
+        data={
+            "eligible": poll.eligible_count,
+            "voting_members": members,
+            "quorum_required": poll.quorum_required,
+            "present": poll.present_at_opening,
+            "majority_rule": poll.majority_rule,
+            "closes_at": poll.closes_at.isoformat() if poll.closes_at else None,
+        },
+    )
+
+
+def create_poll(
+    *,
+    body_id: int,
+    subject_type: str,
+    subject_id: int | None,
+    title: str,
+    question: str | None = None,
+    kind: str = PollKind.OPEN.value,
+    options: str = PollOptions.YES_NO_ABSTAIN.value,
+    majority_rule: str | None = None,
+    mode: str = PollMode.MEETING.value,
+    closes_at: datetime | None = None,
+    actor: User | None = None,
+) -> Poll:
+    """A draft poll (for a meeting, opened later with :func:`open_poll`)."""
+    with write_transaction():
+        poll = _new_poll(
+            body_id=body_id,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            title=title,
+            question=question,
+            kind=kind,
+            options=options,
+            majority_rule=majority_rule,
+            mode=mode,
+            closes_at=closes_at,
+            actor=actor,
+        )
+    return poll
+
+
+def open_poll(poll_id: int, actor: User | None = None, now: datetime | None = None) -> Poll:
+    now = now or utcnow()
+    with write_transaction():
+        poll = db.session.get(Poll, poll_id, with_for_update=True)
+        if poll is None:
+            raise PollNotOpen(_("This poll does not exist."))
+        _open(poll, actor, now)
+    return poll
+
+
+def start_circular_resolution(
+    *,
+    body_id: int,
+    subject_type: str,
+    subject_id: int | None,
+    title: str,
+    question: str | None,
+    closes_at: datetime | None,
+    kind: str = PollKind.OPEN.value,
+    options: str = PollOptions.YES_NO_ABSTAIN.value,
+    majority_rule: str | None = None,
+    actor: User | None = None,
+    now: datetime | None = None,
+) -> Poll:
+    """Start a written vote (Umlaufverfahren): created and opened at once."""
+    now = now or utcnow()
+    _check_deadline(closes_at, now)
+    with write_transaction():
+        poll = _new_poll(
+            body_id=body_id,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            title=title,
+            question=question,
+            kind=kind,
+            options=options,
+            majority_rule=majority_rule,
+            mode=PollMode.CIRCULAR.value,
+            closes_at=closes_at,
+            actor=actor,
+        )
+        _open(poll, actor, now)
+    return poll
+
+
+# --- voting -------------------------------------------------------------------
+
+
+def cast_ballot(
+    poll_id: int,
+    person_id: int,
+    value: str,
+    *,
+    seat_membership_id: int | None = None,
+    actor_id: int | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Cast one ballot for a seat the person holds; returns the seat's membership id.
+
+    Raises :class:`AlreadyVoted`, :class:`NotEligible` or :class:`PollNotOpen`.
+    """
+    now = now or utcnow()
+    try:
+        value = BallotValue(value).value
+    except ValueError:
+        raise VotingError(_("Please choose one of the options."), "value") from None
+    try:
+        with write_transaction():
+            row = db.session.execute(
+                select(Poll.id, Poll.state, Poll.kind, Poll.options, Poll.closes_at)
+                .where(Poll.id == poll_id)
+                .with_for_update(read=True)
+            ).first()
+            if row is None or row.state != PollState.OPEN.value:
+                raise PollNotOpen(_("This vote is not open."))
+            if row.closes_at is not None and now >= row.closes_at:
+                raise PollNotOpen(_("The deadline of this vote has passed."))
+            if BallotValue(value) not in PollOptions(row.options).values:
+                raise VotingError(_("Please choose one of the options."), "value")
+            seat_query = select(PollEligibility.membership_id).where(
+                PollEligibility.poll_id == poll_id, PollEligibility.person_id == person_id
+            )
+            if seat_membership_id is not None:
+                seat_query = seat_query.where(PollEligibility.membership_id == seat_membership_id)
+            seats = list(db.session.scalars(seat_query.order_by(PollEligibility.membership_id)))
+            if not seats:
+                raise NotEligible(_("You have no vote in this poll."))
+            if len(seats) > 1:
+                raise VotingError(_("Please choose for whom you vote."), "seat")
+            seat = seats[0]
+            if row.kind == PollKind.SECRET.value:
+                db.session.add(
+                    PollParticipation(
+                        poll_id=poll_id,
+                        voter_membership_id=seat,
+                        cast_by_person_id=person_id,
+                        cast_at=now,
+                    )
+                )
+                db.session.flush()
+                db.session.add(SecretBallot(poll_id=poll_id, value=value))
+                db.session.flush()
+                data: dict[str, Any] = {"membership_id": seat, "secret": True}
+            else:
+                db.session.add(
+                    Ballot(
+                        poll_id=poll_id,
+                        voter_membership_id=seat,
+                        cast_by_person_id=person_id,
+                        value=value,
+                        cast_at=now,
+                    )
+                )
+                db.session.flush()
+                data = {"membership_id": seat, "value": value}
+            record("poll.ballot_cast", "poll", poll_id, actor_id=actor_id, data=data)
+    except (IntegrityError, DBAPIError) as exc:
+        if "poll is not open" in str(exc.orig):
+            raise PollNotOpen(_("This vote is not open.")) from None
+        if isinstance(exc, IntegrityError):
+            raise AlreadyVoted(_("You have already voted in this poll.")) from None
+        raise
+    return seat
+
+
+# --- closing ------------------------------------------------------------------
+
+
+def can_close(poll: Poll, now: datetime | None = None) -> bool:
+    """The rule for closing by hand.
+
+    A meeting poll is closed by the office when the vote is over.  A circular
+    resolution closes itself at its deadline; the office may close it early
+    only when every eligible seat has voted (or the deadline has passed and
+    the scheduler has not run yet).
+    """
+    now = now or utcnow()
+    if not poll.is_open:
+        return False
+    if poll.mode == PollMode.MEETING.value:
+        return True
+    if poll.closes_at is not None and now >= poll.closes_at:
+        return True
+    return progress(poll).complete
+
+
+def _tally(poll: Poll) -> tuple[Tally, int]:
+    if poll.is_secret:
+        counts: dict[str, int] = dict(
+            db.session.execute(  # type: ignore[arg-type]
+                select(SecretBallot.value, func.count())
+                .where(SecretBallot.poll_id == poll.id)
+                .group_by(SecretBallot.value)
+            ).all()
+        )
+        participants = int(
+            db.session.scalar(
+                select(func.count())
+                .select_from(PollParticipation)
+                .where(PollParticipation.poll_id == poll.id)
+            )
+            or 0
+        )
+    else:
+        counts = dict(
+            db.session.execute(  # type: ignore[arg-type]
+                select(Ballot.value, func.count())
+                .where(Ballot.poll_id == poll.id)
+                .group_by(Ballot.value)
+            ).all()
+        )
+        participants = sum(counts.values())
+    tally = Tally(
+        int(counts.get("yes", 0)), int(counts.get("no", 0)), int(counts.get("abstain", 0))
+    )
+    if tally.participants != participants:  # pragma: no cover - would be a storage bug
+        raise RuntimeError(f"poll {poll.id}: {tally.participants} ballots, {participants} voters")
+    return tally, participants
+
+
+def close_poll(
+    poll_id: int,
+    actor: User | None = None,
+    now: datetime | None = None,
+    *,
+    by_scheduler: bool = False,
+) -> Poll:
+    """Count once, store the result, write the decision; then move the subject on.
+
+    The result is computed here and nowhere else; afterwards the row is
+    immutable (service check and database trigger).
+    """
+    now = now or utcnow()
+    actor_id = actor.id if actor is not None else None
+    with write_transaction(), db.session.no_autoflush:
+        poll = db.session.get(Poll, poll_id, with_for_update=True, populate_existing=True)
+        if poll is None:
+            raise PollNotOpen(_("This poll does not exist."))
+        if poll.is_closed:
+            raise PollNotOpen(_("This poll is closed; its result cannot change."))
+        if not poll.is_open:
+            raise PollNotOpen(_("This vote is not open."))
+        if not by_scheduler and not can_close(poll, now):
+            raise VotingError(
+                _("A circular resolution can only be closed early when everyone has voted.")
+            )
+        tally, participants = _tally(poll)
+        provider = eligibility_provider(poll.mode)
+        present = provider.present(poll, participants)
+        members = poll.voting_members or 0
+        result = evaluate(poll.majority_rule, poll.quorum_rule, tally, members, present)
+        poll.yes_count = tally.yes
+        poll.no_count = tally.no
+        poll.abstain_count = tally.abstain
+        poll.participants = participants
+        poll.present_at_closing = present
+        poll.quorate = result is not PollResult.NOT_QUORATE
+        poll.result = result.value
+        poll.closed_at = now
+        poll.closed_by_id = actor_id
+        poll.state = PollState.CLOSED.value
+        db.session.flush()
+        record(
+            "poll.closed",
+            "poll",
+            poll.id,
+            actor_id=actor_id,
+            from_state=PollState.OPEN.value,
+            to_state=PollState.CLOSED.value,
+            data={
+                "result": result.value,
+                "yes": tally.yes,
+                "no": tally.no,
+                "abstain": tally.abstain,
+                "participants": participants,
+                "present": present,
+                "voting_members": members,
+                "quorate": poll.quorate,
+                "majority_rule": poll.majority_rule,
+                "by_scheduler": by_scheduler,
+            },
+        )
+        poll_closed.send(poll, now=now)
+    advance_subject(poll)
+    return poll
+
+
+# --- the subject's workflow -------------------------------------------------------
+
+POLL_GUARDS = ("poll_passed", "poll_failed")
+
+
+def latest_result(subject_type: str, subject_id: int) -> PollResult | None:
+    """The result of the subject's latest closed poll with a valid result."""
+    value = db.session.scalar(
+        select(Poll.result)
+        .where(
+            Poll.subject_type == subject_type,
+            Poll.subject_id == subject_id,
+            Poll.state == PollState.CLOSED.value,
+            Poll.result != PollResult.NOT_QUORATE.value,
+        )
+        .order_by(Poll.closed_at.desc(), Poll.id.desc())
+        .limit(1)
+    )
+    return PollResult(value) if value else None
+
+
+def poll_result_provider(object_type: str, obj: Any) -> bool | None:
+    """For the workflow guards poll_passed / poll_failed (None: no valid result)."""
+    result = latest_result(object_type, obj.id)
+    if result is None:
+        return None
+    return result is PollResult.PASSED
+
+
+def advance_subject(poll: Poll) -> str | None:
+    """Fire the subject's transition guarded by the poll result, as the system.
+
+    Returns the transition fired, or None.  A failure never undoes the closed
+    poll; it is logged (the office can still move the item by hand).
+    """
+    if poll.subject_id is None or not poll.result or poll.result == PollResult.NOT_QUORATE.value:
+        return None
+    try:
+        from ..workflow import registry as wf_registry
+        from ..workflow import services as wf_services
+    except ImportError:  # pragma: no cover - the engine is part of the app
+        return None
+    subject = wf_registry.SUBJECTS.get(poll.subject_type)
+    if subject is None:
+        return None
+    obj = db.session.get(subject.model, poll.subject_id)
+    if obj is None or not getattr(obj, "workflow_name", None):
+        return None
+    try:
+        definition = wf_services.definition_of(obj)
+        for transition in definition.transitions_from(obj.state):
+            if transition.when not in POLL_GUARDS:
+                continue
+            wanted = "poll_passed" if poll.result == PollResult.PASSED.value else "poll_failed"
+            if transition.when != wanted:
+                continue
+            wf_services.fire(None, obj, transition.name, by_timer=True)
+            return transition.name
+    except wf_services.WorkflowError:
+        log.exception("poll %s: moving %s %s on failed", poll.id, poll.subject_type, obj.id)
+    return None
+
+
+# --- reminders and the deadline -----------------------------------------------------
+
+
+def notify(
+    person_id: int,
+    kind: str,
+    dedupe_key: str,
+    *,
+    subject_type: str | None = None,
+    subject_id: int | None = None,
+    data: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Write a notification once (inside the caller's transaction); True if new."""
+    values = {
+        "person_id": person_id,
+        "kind": kind,
+        "dedupe_key": dedupe_key,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "data": json.dumps(data, ensure_ascii=False, sort_keys=True) if data else None,
+        "created_at": now or utcnow(),
+    }
+    dialect = db.session.get_bind().dialect.name
+    insert_fn: Any = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = Notification.__table__
+    stmt = (
+        insert_fn(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(table.c.id)
+    )
+    return db.session.execute(stmt).first() is not None
+
+
+def send_due_reminders(now: datetime | None = None) -> int:
+    """Remind the seats that have not voted, 24 hours before the deadline.
+
+    Idempotent: one notification per poll and seat (unique dedupe key).
+    """
+    now = now or utcnow()
+    sent = 0
+    poll_ids = list(
+        db.session.scalars(
+            select(Poll.id).where(
+                Poll.state == PollState.OPEN.value,
+                Poll.mode == PollMode.CIRCULAR.value,
+                Poll.closes_at > now,
+                Poll.closes_at <= now + REMINDER_BEFORE,
+            )
+        )
+    )
+    db.session.commit()
+    for poll_id in poll_ids:
+        with write_transaction():
+            poll = db.session.get(Poll, poll_id)
+            if poll is None or not poll.is_open:
+                continue
+            table: Any = PollParticipation if poll.is_secret else Ballot
+            voted = select(table.voter_membership_id).where(table.poll_id == poll.id)
+            pending = db.session.execute(
+                select(PollEligibility.membership_id, PollEligibility.person_id).where(
+                    PollEligibility.poll_id == poll.id,
+                    PollEligibility.membership_id.not_in(voted),
+                )
+            ).all()
+            for membership_id, person_id in pending:
+                if notify(
+                    person_id,
+                    "poll_reminder",
+                    f"poll-reminder:{poll.id}:{membership_id}",
+                    subject_type="poll",
+                    subject_id=poll.id,
+                    data={
+                        "title": poll.title,
+                        "closes_at": poll.closes_at.isoformat() if poll.closes_at else None,
+                    },
+                    now=now,
+                ):
+                    sent += 1
+                    _queue_reminder_mail(poll, person_id, membership_id)
+            if poll.reminder_sent_at is None:
+                poll.reminder_sent_at = now
+    return sent
+
+
+def _queue_reminder_mail(poll: Poll, person_id: int, membership_id: int) -> None:
+    """Also send the reminder by e-mail through the outbox (once per seat)."""
+    from ..governance.models import Person
+    from ..mail.services import queue_mail
+    from ..timeutil import format_local
+
+    person = db.session.get(Person, person_id)
+    if person is None or not person.email:
+        return
+    subject = _("Reminder: written vote “%(title)s”", title=poll.title)
+    body = _(
+        "You have not voted yet in the written vote “%(title)s” of the %(body)s. "
+        "The vote closes on %(when)s. You can vote under “Open votes” in Netzwerk: "
+        "/abstimmungen/offen",
+        title=poll.title,
+        body=poll.body.name,
+        when=format_local(poll.closes_at),
+    )
+    queue_mail(person.email, subject, body, reason=f"poll-reminder:{poll.id}:{membership_id}")
+
+
+def close_due_polls(now: datetime | None = None) -> list[int]:
+    """Close every circular resolution whose deadline has passed."""
+    now = now or utcnow()
+    due = list(
+        db.session.scalars(
+            select(Poll.id)
+            .where(
+                Poll.state == PollState.OPEN.value,
+                Poll.closes_at.is_not(None),
+                Poll.closes_at <= now,
+            )
+            .order_by(Poll.closes_at)
+        )
+    )
+    db.session.commit()
+    closed = []
+    for poll_id in due:
+        try:
+            close_poll(poll_id, None, now, by_scheduler=True)
+        except PollNotOpen:
+            continue  # closed meanwhile
+        closed.append(poll_id)
+    return closed
+
+
+def notifications_for(person_id: int, unread_only: bool = False) -> Sequence[Notification]:
+    stmt = select(Notification).where(Notification.person_id == person_id)
+    if unread_only:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    return db.session.scalars(stmt.order_by(Notification.id.desc()).limit(100)).all()
+
+
+def mark_notification_read(notification_id: int, person_id: int) -> bool:
+    with write_transaction():
+        note = db.session.get(Notification, notification_id)
+        if note is None or note.person_id != person_id:
+            return False
+        if note.read_at is None:
+            note.read_at = utcnow()
+    return True
+
+
+def notification_data(note: Notification) -> dict[str, Any]:
+    """The notification's data, with dates formatted for display (Berlin time)."""
+    from ..timeutil import format_date, format_local
+
+    try:
+        data = json.loads(note.data) if note.data else {}
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    try:
+        if data.get("closes_at"):
+            data["when"] = format_local(datetime.fromisoformat(data["closes_at"]))
+        if data.get("due_date"):
+            data["due"] = format_date(date.fromisoformat(data["due_date"]))
+    except (TypeError, ValueError):
+        pass
+    return data
+
+
+def _register_workflow_provider() -> None:
+    from ..workflow import registry as wf_registry
+
+    if poll_result_provider not in wf_registry.poll_result_providers:
+        wf_registry.poll_result_providers.append(poll_result_provider)
+
+
+_register_workflow_provider()

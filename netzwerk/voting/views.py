@@ -1,0 +1,282 @@
+from __future__ import annotations
+
+import re
+from datetime import UTC
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from ..auth.access import staff_required
+from ..database import reset_write_intent, set_write_intent
+from ..extensions import db
+from ..governance.models import Body
+from ..governance.views import register_admin_section
+from ..timeutil import LOCAL_TZ
+from . import services
+from .forms import CircularResolutionForm, CloseForm, MarkReadForm, VoteForm
+from .models import Poll, PollState
+
+bp = Blueprint("voting", __name__, static_folder="static", static_url_path="/abstimmungen/static")
+
+register_admin_section("voting.admin_polls", _l("Votes and circular resolutions"))
+
+
+def _load_poll(poll_id: int) -> Poll:
+    poll = services.get_poll(poll_id)
+    if poll is None:
+        abort(404)
+    if not services.may_view(current_user, poll):
+        abort(403)
+    return poll
+
+
+def _vote_forms(poll: Poll, seats: list[Any], voted: set[int]) -> list[tuple[Any, VoteForm]]:
+    pending = [s for s in seats if s.membership_id not in voted]
+    if len(pending) == 1 and len(seats) == 1:
+        return [(pending[0], VoteForm.for_poll(poll))]
+    return [(s, VoteForm.for_poll(poll, s.membership_id)) for s in pending]
+
+
+@bp.route("/abstimmungen/offen")
+@login_required
+def open_polls() -> str:
+    entries = services.open_polls_for(current_user.person_id)
+    forms = {e.poll.id: _vote_forms(e.poll, e.seats, e.voted) for e in entries}
+    notes = services.notifications_for(current_user.person_id, unread_only=True)
+    return render_template(
+        "voting/open.html",
+        entries=entries,
+        forms=forms,
+        notes=notes,
+        note_data=services.notification_data,
+        read_form=MarkReadForm(),
+    )
+
+
+@bp.route("/abstimmungen/<int:poll_id>")
+@login_required
+def poll(poll_id: int) -> str:
+    poll = _load_poll(poll_id)
+    return _render_poll(poll)
+
+
+def _render_poll(poll: Poll, failed_form: VoteForm | None = None, status: int = 200) -> Any:
+    seats = services.seats_of(poll.id, current_user.person_id)
+    voted = services.voted_seat_ids(poll, [s.membership_id for s in seats])
+    forms = _vote_forms(poll, seats, voted) if poll.is_open else []
+    if failed_form is not None:
+        forms = [
+            (seat, failed_form if form._prefix == failed_form._prefix else form)
+            for seat, form in forms
+        ]
+    return (
+        render_template(
+            "voting/poll.html",
+            poll=poll,
+            progress=services.progress(poll),
+            seats=seats,
+            voted=voted,
+            forms=forms,
+            ballots=services.named_ballots(poll),
+            close_form=CloseForm(),
+            can_close=current_user.is_staff and services.can_close(poll),
+            subject=_subject(poll),
+        ),
+        status,
+    )
+
+
+def _subject(poll: Poll) -> Any:
+    from .providers import resolve_subject
+
+    return resolve_subject(poll.subject_type, poll.subject_id)
+
+
+@bp.route("/abstimmungen/<int:poll_id>/stand")
+@login_required
+def poll_status(poll_id: int) -> dict[str, Any]:
+    """The live count for the progressive-enhancement script (JSON)."""
+    poll = _load_poll(poll_id)
+    progress = services.progress(poll)
+    return {"voted": progress.voted, "eligible": progress.eligible, "state": poll.state}
+
+
+def _posted_seat(poll_id: int) -> int | None:
+    """The seat a vote form was for: its prefix is ``poll<id>`` or ``poll<id>-seat<m>``."""
+    for key in request.form:
+        match = re.fullmatch(rf"poll{poll_id}(?:-seat(\d{{1,12}}))?-seat", key)
+        if match:
+            return int(match.group(1)) if match.group(1) else None
+    return None
+
+
+@bp.route("/abstimmungen/<int:poll_id>/abstimmen", methods=["POST"])
+@login_required
+def vote(poll_id: int) -> Any:
+    person_id, user_id = current_user.person_id, current_user.id
+    # The login check ran in a write transaction (SQLite: BEGIN IMMEDIATE on
+    # every POST).  End it and read without the write lock; the ballot gets
+    # its own short write transaction in the service.
+    db.session.commit()
+    token = set_write_intent(False)
+    try:
+        return _vote(poll_id, person_id, user_id)
+    finally:
+        reset_write_intent(token)
+
+
+def _vote(poll_id: int, person_id: int, user_id: int) -> Any:
+    poll = _load_poll(poll_id)
+    seat_id = _posted_seat(poll.id)
+    form = VoteForm.for_poll(poll, seat_id)
+    if not form.validate_on_submit():
+        return _render_poll(poll, form, 422)
+    try:
+        services.cast_ballot(
+            poll_id, person_id, form.value.data, seat_membership_id=seat_id, actor_id=user_id
+        )
+    except services.AlreadyVoted as exc:
+        flash(str(exc), "warning")
+        return redirect(url_for("voting.poll", poll_id=poll_id))
+    except services.NotEligible:
+        abort(403)
+    except services.VotingError as exc:
+        if exc.field == "value":
+            form.value.errors = [*form.value.errors, str(exc)]
+            return _render_poll(services.get_poll(poll_id) or poll, form, 422)
+        flash(str(exc), "error")
+        return redirect(url_for("voting.poll", poll_id=poll_id))
+    flash(_("Thank you – your vote has been counted."), "success")
+    return redirect(url_for("voting.poll", poll_id=poll_id, abgestimmt=1))
+
+
+@bp.route("/abstimmungen/<int:poll_id>/schliessen", methods=["POST"])
+@staff_required
+def close(poll_id: int) -> Response:
+    poll = _load_poll(poll_id)
+    form = CloseForm()
+    if form.validate_on_submit():
+        try:
+            services.close_poll(poll.id, current_user)
+        except services.VotingError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("The vote is closed and the result has been recorded."), "success")
+    return redirect(url_for("voting.poll", poll_id=poll.id))
+
+
+@bp.route("/abstimmungen/hinweise")
+@login_required
+def notifications() -> str:
+    notes = services.notifications_for(current_user.person_id)
+    return render_template(
+        "voting/notifications.html",
+        notes=notes,
+        note_data=services.notification_data,
+        read_form=MarkReadForm(),
+    )
+
+
+@bp.route("/abstimmungen/hinweise/<int:note_id>/gelesen", methods=["POST"])
+@login_required
+def mark_read(note_id: int) -> Response:
+    form = MarkReadForm()
+    if form.validate_on_submit() and not services.mark_notification_read(
+        note_id, current_user.person_id
+    ):
+        abort(404)
+    target = request.form.get("next")
+    if target == "open":
+        return redirect(url_for("voting.open_polls"))
+    return redirect(url_for("voting.notifications"))
+
+
+# --- staff --------------------------------------------------------------------------
+
+
+@bp.route("/verwaltung/abstimmungen/")
+@staff_required
+def admin_polls() -> str:
+    state = request.args.get("state") or None
+    if state not in {s.value for s in PollState}:
+        state = None
+    polls = services.list_polls(state=state)
+    counts = {p.id: services.progress(p) for p in polls if p.is_open}
+    return render_template(
+        "voting/admin_list.html", polls=polls, counts=counts, state=state, states=list(PollState)
+    )
+
+
+def _paper_choices() -> list[tuple[int, str]]:
+    """Papers whose workflow waits for a poll result in their current state."""
+    from ..workflow import registry as wf_registry
+    from ..workflow import services as wf_services
+
+    subject = wf_registry.SUBJECTS.get("paper")
+    if subject is None:
+        return []
+    choices = []
+    for obj in db.session.scalars(
+        select(subject.model).order_by(subject.model.id.desc()).limit(300)
+    ):
+        try:
+            definition = wf_services.definition_of(obj)
+        except LookupError:
+            continue
+        if any(t.when in services.POLL_GUARDS for t in definition.transitions_from(obj.state)):
+            number = getattr(obj, "number", None)
+            label = f"{number} – {subject.title_of(obj)}" if number else subject.title_of(obj)
+            choices.append((obj.id, label))
+    return choices
+
+
+@bp.route("/verwaltung/abstimmungen/umlauf/neu", methods=["GET", "POST"])
+@staff_required
+def start_circular() -> Any:
+    form = CircularResolutionForm()
+    bodies = db.session.scalars(select(Body).where(Body.active).order_by(Body.name)).all()
+    form.body_id.choices = [(b.id, b.name) for b in bodies]
+    form.subject_id.choices = _paper_choices()
+    if request.method == "GET":
+        paper_id = request.args.get("paper", type=int)
+        if paper_id and paper_id in {c[0] for c in form.subject_id.choices}:
+            form.subject_id.data = paper_id
+            from .providers import resolve_subject
+
+            info = resolve_subject("paper", paper_id)
+            if info is not None:
+                form.title.data = info.title
+                if info.body_id:
+                    form.body_id.data = info.body_id
+    if form.validate_on_submit():
+        assert form.closes_at.data is not None
+        closes_at = form.closes_at.data.replace(tzinfo=LOCAL_TZ).astimezone(UTC)
+        try:
+            poll = services.start_circular_resolution(
+                body_id=form.body_id.data,
+                subject_type="paper",
+                subject_id=form.subject_id.data,
+                title=form.title.data or "",
+                question=form.question.data,
+                closes_at=closes_at,
+                kind=form.kind.data or "open",
+                options=form.options.data or "yes_no_abstain",
+                majority_rule=form.majority_rule.data or None,
+                actor=current_user,
+            )
+        except services.VotingError as exc:
+            target = getattr(form, exc.field, None) if exc.field else None
+            if target is not None:
+                target.errors = [*target.errors, str(exc)]
+            else:
+                flash(str(exc), "error")
+        else:
+            flash(_("The circular resolution has started."), "success")
+            return redirect(url_for("voting.poll", poll_id=poll.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("voting/start.html", form=form), status

@@ -1,0 +1,140 @@
+"""Helpers of the voting and decisions tests."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+
+from netzwerk.auth.models import User
+from netzwerk.database import utcnow, write_transaction
+from netzwerk.extensions import db
+from netzwerk.governance.models import Body, Membership, Person
+
+ROLE_EMAILS = {
+    "admin": "admin@osnabrueck.example",
+    "office": "buero@osnabrueck.example",
+    "chair": "ob@osnabrueck.example",
+    "member": "mitglied@osnabrueck.example",
+    "lead": "projekt@osnabrueck.example",
+}
+
+
+def user(role: str) -> User:
+    found = db.session.scalar(select(User).where(User.email == ROLE_EMAILS.get(role, role)))
+    assert found is not None, role
+    return found
+
+
+def body(short_name: str) -> Body:
+    found = db.session.scalar(select(Body).where(Body.short_name == short_name))
+    assert found is not None, short_name
+    return found
+
+
+def make_body(short_name: str, members: int, *, public: bool = True, **rules: str) -> Body:
+    """A body with ``members`` members with a voting right (no logins)."""
+    with write_transaction():
+        b = Body(name=f"Gremium {short_name}", short_name=short_name, kind="board", public=public)
+        for key, value in rules.items():
+            setattr(b, key, value)
+        db.session.add(b)
+        db.session.flush()
+        persons = [
+            Person(first_name=f"P{i}", last_name=f"{short_name}{i:04d}") for i in range(members)
+        ]
+        db.session.add_all(persons)
+        db.session.flush()
+        db.session.add_all(
+            Membership(
+                person_id=p.id,
+                body_id=b.id,
+                role="member",
+                voting_right=True,
+                start_date=date(2020, 1, 1),
+            )
+            for p in persons
+        )
+    return b
+
+
+def seat_persons(body_id: int) -> list[int]:
+    """Person ids of the body's voting seats, in membership order."""
+    return list(
+        db.session.scalars(
+            select(Membership.person_id)
+            .where(Membership.body_id == body_id, Membership.voting_right)
+            .order_by(Membership.id)
+        )
+    )
+
+
+def start_poll(body_id: int, *, hours: int = 48, subject_id: int | None = None, **kwargs: Any):  # type: ignore[no-untyped-def]
+    from netzwerk.voting import services
+
+    return services.start_circular_resolution(
+        body_id=body_id,
+        subject_type=kwargs.pop("subject_type", "free"),
+        subject_id=subject_id,
+        title=kwargs.pop("title", "Testabstimmung"),
+        question=kwargs.pop("question", "Soll es so sein?"),
+        closes_at=utcnow() + timedelta(hours=hours),
+        **kwargs,
+    )
+
+
+def run_threads(
+    app: Flask, n: int, work: Callable[[int], Any]
+) -> tuple[list[Any], list[BaseException]]:
+    """Run ``work(i)`` in n threads at once, each with its own app context and session."""
+    barrier = threading.Barrier(n)
+    results: list[Any] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def target(i: int) -> None:
+        with app.app_context():
+            try:
+                barrier.wait(timeout=60)
+                value = work(i)
+                with lock:
+                    results.append(value)
+            except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+                with lock:
+                    errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=180)
+    return results, errors
+
+
+def make_decidable_paper(
+    author: str = "member", body_short: str = "VK", public: bool = True
+) -> Any:
+    """A paper of the demo network waiting for the VK's decision (state zur_entscheidung)."""
+    from netzwerk.meetings.services import create_paper
+    from netzwerk.workflow import services as wf
+
+    paper = create_paper(
+        user(author),
+        body_id=body(body_short).id,
+        kind="resolution",
+        title="Digitale Lernorte in Stadtteilbibliotheken",
+        text="Die Vorstandskonferenz möge beschließen, drei Lernorte einzurichten.",
+        public=public,
+    )
+    wf.fire(user(author), paper, "einreichen")
+    wf.fire(user("office"), paper, "direkt_pruefen", comment="Eilt")
+    wf.fire(user("office"), paper, "zur_entscheidung_vorlegen")
+    db.session.refresh(paper)
+    assert paper.state == "zur_entscheidung", paper.state
+    return paper
