@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
-from ..extensions import Model, db
+from ..extensions import Model
 from ..timeutil import local_today
 
 if TYPE_CHECKING:

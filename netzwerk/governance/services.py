@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import ColumnElement, and_, func, or_, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from ..auth.models import User
 from ..database import write_transaction
 from ..extensions import db
 from ..timeutil import local_today
-from .models import Body, Membership, MembershipRole, Person
+from .models import (
+    ActionField,
+    Body,
+    BodyKind,
+    MajorityRule,
+    Membership,
+    MembershipRole,
+    Organisation,
+    OrganisationKind,
+    Person,
+    QuorumRule,
+)
 
 ROLE_ORDER = [r.value for r in MembershipRole]
 
@@ -130,3 +146,1126 @@ def create_person_with_login(
         )
         db.session.add(user)
     return user
+
+
+# ---------------------------------------------------------------------------
+# Shared helpers of the administration
+# ---------------------------------------------------------------------------
+
+T = TypeVar("T")
+PER_PAGE = 25
+
+
+@dataclass
+class Page(Generic[T]):
+    """One page of a list, with what the pagination links need."""
+
+    items: list[T]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def _page_number(page: int | None, total: int, per_page: int) -> int:
+    pages = max(1, -(-total // per_page))
+    return min(max(1, page or 1), pages)
+
+
+def _like(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _blank_to_none(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def _check_text(value: str | None, field: str, max_length: int, required: bool = False) -> None:
+    """The rules the forms check, repeated for callers without a form."""
+    from flask_babel import gettext as _
+
+    if value is None or value == "":
+        if required:
+            raise GovernanceError(_("Please fill in this field."), field)
+        return
+    if "\x00" in value:
+        raise GovernanceError(_("This text contains a NUL byte."), field)
+    if len(value) > max_length:
+        raise GovernanceError(_("At most %(max)d characters, please.", max=max_length), field)
+
+
+def _unique_violation(exc: IntegrityError, columns: list[tuple[str, str]]) -> GovernanceError:
+    """Turn a unique-constraint race into a form error on the right field."""
+    from flask_babel import gettext as _
+
+    text = str(exc.orig)
+    for column, field in columns:
+        if column in text:
+            return GovernanceError(_("This value is already in use."), field)
+    return GovernanceError(_("The change conflicts with another one; please try again."))
+
+
+def _audit(
+    action: str, object_type: str, object_id: int | None, actor_id: int | None, **data: Any
+) -> None:
+    from ..audit.services import record
+
+    record(action, object_type, object_id, actor_id=actor_id, data=data or None)
+
+
+# ---------------------------------------------------------------------------
+# Organisations
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class OrganisationRow:
+    organisation: Organisation
+    person_count: int
+
+
+def list_organisations(
+    *, q: str = "", kind: str | None = None, page: int | None = 1, per_page: int = PER_PAGE
+) -> Page[OrganisationRow]:
+    """Organisations filtered by kind and name, with person counts (two queries)."""
+    conditions: list[ColumnElement[bool]] = []
+    if kind and kind in {k.value for k in OrganisationKind}:
+        conditions.append(Organisation.kind == kind)
+    if q:
+        pattern = _like(q)
+        conditions.append(
+            or_(
+                Organisation.name.ilike(pattern, escape="\\"),
+                Organisation.short_name.ilike(pattern, escape="\\"),
+            )
+        )
+    total = db.session.scalar(select(func.count(Organisation.id)).where(*conditions)) or 0
+    number = _page_number(page, total, per_page)
+    person_count = (
+        select(func.count(Person.id))
+        .where(Person.organisation_id == Organisation.id)
+        .correlate(Organisation)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(Organisation, person_count)
+        .where(*conditions)
+        .order_by(Organisation.name, Organisation.id)
+        .limit(per_page)
+        .offset((number - 1) * per_page)
+    ).all()
+    return Page([OrganisationRow(o, c) for o, c in rows], total, number, per_page)
+
+
+@dataclass
+class OrganisationDetail:
+    organisation: Organisation
+    persons: list[Person]
+    memberships: list[Membership]
+
+
+def organisation_detail(organisation_id: int) -> OrganisationDetail | None:
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None:
+        return None
+    persons = db.session.scalars(
+        select(Person)
+        .options(selectinload(Person.user))
+        .where(Person.organisation_id == organisation_id)
+        .order_by(Person.last_name, Person.first_name, Person.id)
+    ).all()
+    memberships = db.session.scalars(
+        select(Membership)
+        .join(Body, Membership.body_id == Body.id)
+        .join(Person, Membership.person_id == Person.id)
+        .options(joinedload(Membership.body), joinedload(Membership.person))
+        .where(Membership.organisation_id == organisation_id)
+        .order_by(Body.name, Person.last_name, Person.first_name, Membership.start_date)
+    ).all()
+    return OrganisationDetail(organisation, list(persons), list(memberships))
+
+
+ORGANISATION_FIELDS = {
+    "name": 200,
+    "short_name": 40,
+    "address": 300,
+    "website": 300,
+    "email": 254,
+    "phone": 50,
+    "description": 10000,
+}
+
+
+def _organisation_values(data: dict[str, Any]) -> dict[str, Any]:
+    from flask_babel import gettext as _
+
+    values: dict[str, Any] = {}
+    for name, max_length in ORGANISATION_FIELDS.items():
+        value = _blank_to_none(data.get(name))
+        _check_text(value, name, max_length, required=name == "name")
+        values[name] = value
+    kind = data.get("kind")
+    if kind not in {k.value for k in OrganisationKind}:
+        raise GovernanceError(_("Please choose a kind."), "kind")
+    values["kind"] = kind
+    return values
+
+
+def _organisation_name_taken(name: str, exclude_id: int | None = None) -> bool:
+    stmt = select(Organisation.id).where(func.lower(Organisation.name) == name.lower())
+    if exclude_id is not None:
+        stmt = stmt.where(Organisation.id != exclude_id)
+    return db.session.scalar(stmt.limit(1)) is not None
+
+
+def create_organisation(data: dict[str, Any], *, actor_id: int | None = None) -> Organisation:
+    from flask_babel import gettext as _
+
+    values = _organisation_values(data)
+    try:
+        with write_transaction():
+            if _organisation_name_taken(values["name"]):
+                raise GovernanceError(_("An organisation with this name exists."), "name")
+            organisation = Organisation(**values)
+            db.session.add(organisation)
+            db.session.flush()
+            _audit("organisation.create", "organisation", organisation.id, actor_id)
+    except IntegrityError as exc:
+        raise _unique_violation(exc, [("name", "name")]) from exc
+    return organisation
+
+
+def update_organisation(
+    organisation_id: int, data: dict[str, Any], *, actor_id: int | None = None
+) -> Organisation:
+    from flask_babel import gettext as _
+
+    values = _organisation_values(data)
+    try:
+        with write_transaction():
+            organisation = _get_or_error(Organisation, organisation_id)
+            if _organisation_name_taken(values["name"], exclude_id=organisation.id):
+                raise GovernanceError(_("An organisation with this name exists."), "name")
+            for key, value in values.items():
+                setattr(organisation, key, value)
+            db.session.flush()
+            _audit("organisation.update", "organisation", organisation.id, actor_id)
+    except IntegrityError as exc:
+        raise _unique_violation(exc, [("name", "name")]) from exc
+    return organisation
+
+
+def set_organisation_active(
+    organisation_id: int, active: bool, *, actor_id: int | None = None
+) -> Organisation:
+    with write_transaction():
+        organisation = _get_or_error(Organisation, organisation_id)
+        organisation.active = active
+        _audit(
+            "organisation.activate" if active else "organisation.deactivate",
+            "organisation",
+            organisation.id,
+            actor_id,
+        )
+    return organisation
+
+
+def organisation_choices(include_id: int | None = None) -> list[tuple[int, str]]:
+    """Active organisations (plus the one already chosen) for select fields."""
+    stmt = select(Organisation.id, Organisation.name).order_by(Organisation.name)
+    if include_id is not None:
+        stmt = stmt.where(or_(Organisation.active, Organisation.id == include_id))
+    else:
+        stmt = stmt.where(Organisation.active)
+    return [(row.id, row.name) for row in db.session.execute(stmt)]
+
+
+ModelT = TypeVar("ModelT")
+
+
+def _get_or_error(model: type[ModelT], object_id: int | None) -> ModelT:
+    from flask_babel import gettext as _
+
+    obj = db.session.get(model, object_id) if object_id is not None else None
+    if obj is None:
+        raise GovernanceError(_("This entry does not exist (any more)."))
+    return obj
+
+
+# ---------------------------------------------------------------------------
+# Persons and their logins
+# ---------------------------------------------------------------------------
+
+PERSON_STATUSES = ("active", "inactive", "all")
+
+
+def list_persons(
+    *, q: str = "", status: str = "active", page: int | None = 1, per_page: int = PER_PAGE
+) -> Page[Person]:
+    """Persons with organisation and login loaded (two queries)."""
+    conditions: list[ColumnElement[bool]] = []
+    if status == "active":
+        conditions.append(Person.active.is_(True))
+    elif status == "inactive":
+        conditions.append(Person.active.is_(False))
+    if q:
+        pattern = _like(q)
+        conditions.append(
+            or_(
+                Person.first_name.ilike(pattern, escape="\\"),
+                Person.last_name.ilike(pattern, escape="\\"),
+                Person.email.ilike(pattern, escape="\\"),
+                Person.function.ilike(pattern, escape="\\"),
+                (Person.first_name + " " + Person.last_name).ilike(pattern, escape="\\"),
+                Organisation.name.ilike(pattern, escape="\\"),
+            )
+        )
+    base = select(Person).outerjoin(Organisation, Person.organisation_id == Organisation.id)
+    total = (
+        db.session.scalar(select(func.count()).select_from(base.where(*conditions).subquery())) or 0
+    )
+    number = _page_number(page, total, per_page)
+    items = (
+        db.session.scalars(
+            base.options(
+                contains_eager(Person.organisation),
+                joinedload(Person.user),
+            )
+            .where(*conditions)
+            .order_by(Person.last_name, Person.first_name, Person.id)
+            .limit(per_page)
+            .offset((number - 1) * per_page)
+        )
+        .unique()
+        .all()
+    )
+    return Page(list(items), total, number, per_page)
+
+
+@dataclass
+class PersonDetail:
+    person: Person
+    memberships: list[Membership]
+
+
+def person_detail(person_id: int) -> PersonDetail | None:
+    person = db.session.scalar(
+        select(Person)
+        .options(joinedload(Person.organisation), joinedload(Person.user))
+        .where(Person.id == person_id)
+    )
+    if person is None:
+        return None
+    memberships = db.session.scalars(
+        select(Membership)
+        .join(Body, Membership.body_id == Body.id)
+        .options(joinedload(Membership.body), joinedload(Membership.organisation))
+        .where(Membership.person_id == person_id)
+        .order_by(Body.name, Membership.start_date)
+    ).all()
+    return PersonDetail(person, list(memberships))
+
+
+PERSON_FIELDS = {
+    "title": 40,
+    "first_name": 100,
+    "last_name": 100,
+    "email": 254,
+    "phone": 50,
+    "function": 200,
+}
+
+
+def _person_values(data: dict[str, Any], current_org_id: int | None = None) -> dict[str, Any]:
+    from flask_babel import gettext as _
+
+    values: dict[str, Any] = {}
+    for name, max_length in PERSON_FIELDS.items():
+        value = _blank_to_none(data.get(name))
+        _check_text(value, name, max_length, required=name in ("first_name", "last_name"))
+        values[name] = value
+    if values["email"]:
+        values["email"] = values["email"].lower()
+    org_id = data.get("organisation_id")
+    if org_id is not None:
+        organisation = db.session.get(Organisation, org_id) if isinstance(org_id, int) else None
+        if organisation is None or (not organisation.active and org_id != current_org_id):
+            raise GovernanceError(_("Please choose an active organisation."), "organisation_id")
+    values["organisation_id"] = org_id
+    return values
+
+
+def create_person(data: dict[str, Any], *, actor_id: int | None = None) -> Person:
+    with write_transaction():
+        values = _person_values(data)
+        person = Person(**values)
+        db.session.add(person)
+        db.session.flush()
+        _audit("person.create", "person", person.id, actor_id)
+    return person
+
+
+def update_person(person_id: int, data: dict[str, Any], *, actor_id: int | None = None) -> Person:
+    with write_transaction():
+        person = _get_or_error(Person, person_id)
+        values = _person_values(data, current_org_id=person.organisation_id)
+        for key, value in values.items():
+            setattr(person, key, value)
+        db.session.flush()
+        _audit("person.update", "person", person.id, actor_id)
+    return person
+
+
+def set_person_active(person_id: int, active: bool, *, actor: User) -> Person:
+    """(De)activate a person; deactivating also ends their login sessions."""
+    from flask_babel import gettext as _
+
+    from ..auth.services import revoke_all_sessions
+
+    with write_transaction():
+        person = _get_or_error(Person, person_id)
+        user = person.user
+        if not active and user is not None:
+            _check_may_manage_login(actor, user)
+            if user.id == actor.id:
+                raise GovernanceError(_("You cannot deactivate yourself."))
+            user.active = False
+            revoke_all_sessions(user)
+        person.active = active
+        _audit("person.activate" if active else "person.deactivate", "person", person.id, actor.id)
+    return person
+
+
+def person_choices(include_ids: Iterable[int] = ()) -> list[tuple[int, str]]:
+    """Active persons (plus those already chosen) as (id, "Last, First – Org")."""
+    ids = list(include_ids)
+    stmt = (
+        select(Person.id, Person.first_name, Person.last_name, Organisation.name)
+        .outerjoin(Organisation, Person.organisation_id == Organisation.id)
+        .order_by(Person.last_name, Person.first_name, Person.id)
+    )
+    stmt = stmt.where(or_(Person.active, Person.id.in_(ids)) if ids else Person.active)
+    out = []
+    for pid, first, last, org in db.session.execute(stmt):
+        label = f"{last}, {first}" + (f" – {org}" if org else "")
+        out.append((pid, label))
+    return out
+
+
+def _check_may_manage_login(actor: User, user: User) -> None:
+    """Staff manage logins; only administrators touch an administrator's login."""
+    from flask_babel import gettext as _
+
+    if not actor.is_staff:
+        raise GovernanceError(_("Only administrators and the Bildungsbüro manage logins."))
+    if user.is_admin and not actor.is_admin:
+        raise GovernanceError(_("Only administrators may change the login of an administrator."))
+
+
+def create_login(
+    person_id: int,
+    *,
+    email: str,
+    password: str,
+    is_admin: bool = False,
+    is_office: bool = False,
+    actor: User,
+) -> User:
+    """Give an existing person a login account."""
+    from flask_babel import gettext as _
+
+    from ..auth.services import AccountError, hash_password, normalise_email
+
+    if not actor.is_staff:
+        raise GovernanceError(_("Only administrators and the Bildungsbüro manage logins."))
+    if is_admin and not actor.is_admin:
+        raise GovernanceError(
+            _("Only administrators may grant the administrator role."), "is_admin"
+        )
+    address = normalise_email(email)
+    _check_text(address, "email", 254, required=True)
+    try:
+        password_hash = hash_password(password)
+    except AccountError as exc:
+        raise GovernanceError(str(exc), "password") from exc
+    try:
+        with write_transaction():
+            person = _get_or_error(Person, person_id)
+            if not person.active:
+                raise GovernanceError(_("Reactivate the person before giving them a login."))
+            if person.user is not None:
+                raise GovernanceError(_("This person has a login already."))
+            if db.session.scalar(select(User.id).where(User.email == address)) is not None:
+                raise GovernanceError(_("An account with this e-mail address exists."), "email")
+            user = User(
+                person_id=person.id,
+                email=address,
+                password_hash=password_hash,
+                is_admin=is_admin,
+                is_office=is_office,
+                active=True,
+            )
+            db.session.add(user)
+            if not person.email:
+                person.email = address
+            db.session.flush()
+            _audit("user.create", "user", user.id, actor.id, is_admin=is_admin, is_office=is_office)
+    except IntegrityError as exc:
+        raise _unique_violation(exc, [("email", "email"), ("person_id", "email")]) from exc
+    return user
+
+
+def set_login_roles(user_id: int, *, is_admin: bool, is_office: bool, actor: User) -> User:
+    """Set the global roles of a login; only administrators grant or revoke admin."""
+    from flask_babel import gettext as _
+
+    with write_transaction():
+        user = _get_or_error(User, user_id)
+        _check_may_manage_login(actor, user)
+        if user.id == actor.id and (is_admin, is_office) != (user.is_admin, user.is_office):
+            raise GovernanceError(
+                _("You cannot change your own roles; ask another administrator."), "is_admin"
+            )
+        if is_admin != user.is_admin and not actor.is_admin:
+            raise GovernanceError(
+                _("Only administrators may grant or revoke the administrator role."), "is_admin"
+            )
+        before = {"is_admin": user.is_admin, "is_office": user.is_office}
+        user.is_admin = is_admin
+        user.is_office = is_office
+        _audit(
+            "user.roles",
+            "user",
+            user.id,
+            actor.id,
+            before=before,
+            after={"is_admin": is_admin, "is_office": is_office},
+        )
+    return user
+
+
+def reset_login_password(user_id: int, password: str, *, actor: User) -> User:
+    """Set a new password by staff; every session of the user ends."""
+    from ..auth.services import AccountError, set_password
+
+    user = _get_or_error(User, user_id)
+    _check_may_manage_login(actor, user)
+    try:
+        set_password(user, password)
+    except AccountError as exc:
+        raise GovernanceError(str(exc), "password") from exc
+    with write_transaction():
+        _audit("user.password_reset", "user", user.id, actor.id)
+    return user
+
+
+def set_login_active(user_id: int, active: bool, *, actor: User) -> User:
+    """(De)activate a login; deactivation ends every session of the user."""
+    from flask_babel import gettext as _
+
+    from ..auth.services import set_active
+
+    user = _get_or_error(User, user_id)
+    _check_may_manage_login(actor, user)
+    if not active and user.id == actor.id:
+        raise GovernanceError(_("You cannot deactivate your own login."))
+    if active and not user.person.active:
+        raise GovernanceError(_("Reactivate the person before their login."))
+    set_active(user, active)
+    with write_transaction():
+        _audit("user.activate" if active else "user.deactivate", "user", user.id, actor.id)
+    return user
+
+
+# ---------------------------------------------------------------------------
+# Action fields
+# ---------------------------------------------------------------------------
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_TRANSLITERATION = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+def slugify(text: str, max_length: int = 80) -> str:
+    text = text.lower().translate(_TRANSLITERATION)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    return slug[:max_length].rstrip("-")
+
+
+def list_action_fields(include_inactive: bool = True) -> Sequence[ActionField]:
+    stmt = select(ActionField).order_by(ActionField.position, ActionField.name)
+    if not include_inactive:
+        stmt = stmt.where(ActionField.active)
+    return db.session.scalars(stmt).all()
+
+
+def action_field_choices(include_id: int | None = None) -> list[tuple[int, str]]:
+    stmt = select(ActionField.id, ActionField.name).order_by(ActionField.position, ActionField.name)
+    if include_id is not None:
+        stmt = stmt.where(or_(ActionField.active, ActionField.id == include_id))
+    else:
+        stmt = stmt.where(ActionField.active)
+    return [(row.id, row.name) for row in db.session.execute(stmt)]
+
+
+def _action_field_values(data: dict[str, Any]) -> dict[str, Any]:
+    from flask_babel import gettext as _
+
+    name = _blank_to_none(data.get("name"))
+    _check_text(name, "name", 200, required=True)
+    assert name is not None
+    slug = _blank_to_none(data.get("slug")) or slugify(name)
+    if not slug:
+        raise GovernanceError(
+            _("Please enter a short address; none can be made from this name."), "slug"
+        )
+    if len(slug) > 80 or not SLUG_RE.match(slug):
+        raise GovernanceError(_("Lower-case letters a–z, digits and single hyphens only."), "slug")
+    description = _blank_to_none(data.get("description"))
+    _check_text(description, "description", 10000)
+    position = data.get("position")
+    if not isinstance(position, int) or not 0 <= position <= 10000:
+        raise GovernanceError(_("Between 0 and 10000, please."), "position")
+    return {"name": name, "slug": slug, "description": description, "position": position}
+
+
+def _check_action_field_unique(values: dict[str, Any], exclude_id: int | None = None) -> None:
+    from flask_babel import gettext as _
+
+    for column, field, message in (
+        (ActionField.name, "name", _("An action field with this name exists.")),
+        (ActionField.slug, "slug", _("This short address is in use.")),
+    ):
+        stmt = select(ActionField.id).where(func.lower(column) == values[field].lower())
+        if exclude_id is not None:
+            stmt = stmt.where(ActionField.id != exclude_id)
+        if db.session.scalar(stmt.limit(1)) is not None:
+            raise GovernanceError(message, field)
+
+
+def create_action_field(data: dict[str, Any], *, actor_id: int | None = None) -> ActionField:
+    values = _action_field_values(data)
+    try:
+        with write_transaction():
+            _check_action_field_unique(values)
+            field = ActionField(**values)
+            db.session.add(field)
+            db.session.flush()
+            _audit("action_field.create", "action_field", field.id, actor_id)
+    except IntegrityError as exc:
+        raise _unique_violation(exc, [("slug", "slug"), ("name", "name")]) from exc
+    return field
+
+
+def update_action_field(
+    action_field_id: int, data: dict[str, Any], *, actor_id: int | None = None
+) -> ActionField:
+    values = _action_field_values(data)
+    try:
+        with write_transaction():
+            field = _get_or_error(ActionField, action_field_id)
+            _check_action_field_unique(values, exclude_id=field.id)
+            for key, value in values.items():
+                setattr(field, key, value)
+            db.session.flush()
+            _audit("action_field.update", "action_field", field.id, actor_id)
+    except IntegrityError as exc:
+        raise _unique_violation(exc, [("slug", "slug"), ("name", "name")]) from exc
+    return field
+
+
+def set_action_field_active(
+    action_field_id: int, active: bool, *, actor_id: int | None = None
+) -> ActionField:
+    with write_transaction():
+        field = _get_or_error(ActionField, action_field_id)
+        field.active = active
+        _audit(
+            "action_field.activate" if active else "action_field.deactivate",
+            "action_field",
+            field.id,
+            actor_id,
+        )
+    return field
+
+
+# ---------------------------------------------------------------------------
+# Bodies
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class BodyRow:
+    body: Body
+    member_count: int
+
+
+def list_bodies_admin() -> list[BodyRow]:
+    """Every body (also deactivated) with parent, action field and member count."""
+    today = local_today()
+    count = (
+        select(func.count(Membership.id))
+        .where(Membership.body_id == Body.id, current_filter(today))
+        .correlate(Body)
+        .scalar_subquery()
+    )
+    rows = db.session.execute(
+        select(Body, count)
+        .options(joinedload(Body.parent), joinedload(Body.action_field))
+        .order_by(Body.active.desc(), Body.kind, Body.name)
+    ).all()
+    return [BodyRow(b, c) for b, c in rows]
+
+
+def body_choices(
+    exclude_id: int | None = None, include_id: int | None = None
+) -> list[tuple[int, str]]:
+    """Active bodies for the parent select; never the body itself or its descendants."""
+    rows = db.session.execute(
+        select(Body.id, Body.name, Body.parent_id, Body.active).order_by(Body.name)
+    ).all()
+    excluded: set[int] = set()
+    if exclude_id is not None:
+        children: dict[int | None, list[int]] = {}
+        for row in rows:
+            children.setdefault(row.parent_id, []).append(row.id)
+        stack = [exclude_id]
+        while stack:
+            current = stack.pop()
+            if current in excluded:
+                continue
+            excluded.add(current)
+            stack.extend(children.get(current, []))
+    return [
+        (row.id, row.name)
+        for row in rows
+        if row.id not in excluded and (row.active or row.id == include_id)
+    ]
+
+
+def _check_no_cycle(body_id: int | None, parent_id: int | None) -> None:
+    """Walk up from the new parent; reaching the body itself would close a cycle."""
+    from flask_babel import gettext as _
+
+    if parent_id is None:
+        return
+    if body_id is not None and parent_id == body_id:
+        raise GovernanceError(_("A body cannot be part of itself."), "parent_id")
+    parents = dict(db.session.execute(select(Body.id, Body.parent_id)).tuples().all())
+    if parent_id not in parents:
+        raise GovernanceError(_("Please choose an existing body."), "parent_id")
+    seen: set[int] = set()
+    current: int | None = parent_id
+    while current is not None:
+        if current == body_id:
+            raise GovernanceError(
+                _("This body is above the chosen one already; that would make a cycle."),
+                "parent_id",
+            )
+        if current in seen:  # a cycle in stored data: refuse to add to it
+            raise GovernanceError(_("The chosen parent body is part of a cycle."), "parent_id")
+        seen.add(current)
+        current = parents.get(current)
+
+
+def _body_values(data: dict[str, Any], body: Body | None = None) -> dict[str, Any]:
+    from flask_babel import gettext as _
+
+    values: dict[str, Any] = {}
+    name = _blank_to_none(data.get("name"))
+    _check_text(name, "name", 200, required=True)
+    short_name = _blank_to_none(data.get("short_name"))
+    _check_text(short_name, "short_name", 20, required=True)
+    description = _blank_to_none(data.get("description"))
+    _check_text(description, "description", 10000)
+    values.update(name=name, short_name=short_name, description=description)
+    for field, enum, message in (
+        ("kind", BodyKind, _("Please choose a kind.")),
+        ("quorum_rule", QuorumRule, _("Please choose a quorum rule.")),
+        ("majority_rule", MajorityRule, _("Please choose a majority rule.")),
+    ):
+        value = data.get(field)
+        if value not in {m.value for m in enum}:
+            raise GovernanceError(message, field)
+        values[field] = value
+    notice_days = data.get("notice_days")
+    if not isinstance(notice_days, int) or not 0 <= notice_days <= 365:
+        raise GovernanceError(_("Between 0 and 365 days, please."), "notice_days")
+    values["notice_days"] = notice_days
+    values["public"] = bool(data.get("public"))
+    parent_id = data.get("parent_id")
+    if parent_id is not None:
+        parent = db.session.get(Body, parent_id) if isinstance(parent_id, int) else None
+        if parent is None:
+            raise GovernanceError(_("Please choose an existing body."), "parent_id")
+        if not parent.active and (body is None or body.parent_id != parent_id):
+            raise GovernanceError(_("The chosen body is deactivated."), "parent_id")
+    _check_no_cycle(body.id if body is not None else None, parent_id)
+    values["parent_id"] = parent_id
+    action_field_id = data.get("action_field_id")
+    if action_field_id is not None:
+        action_field = (
+            db.session.get(ActionField, action_field_id)
+            if isinstance(action_field_id, int)
+            else None
+        )
+        if action_field is None or (
+            not action_field.active and (body is None or body.action_field_id != action_field_id)
+        ):
+            raise GovernanceError(_("Please choose an active action field."), "action_field_id")
+    values["action_field_id"] = action_field_id
+    return values
+
+
+def _check_body_unique(values: dict[str, Any], exclude_id: int | None = None) -> None:
+    from flask_babel import gettext as _
+
+    for column, field, message in (
+        (Body.name, "name", _("A body with this name exists.")),
+        (Body.short_name, "short_name", _("This short name is in use by another body.")),
+    ):
+        stmt = select(Body.id).where(func.lower(column) == values[field].lower())
+        if exclude_id is not None:
+            stmt = stmt.where(Body.id != exclude_id)
+        if db.session.scalar(stmt.limit(1)) is not None:
+            raise GovernanceError(message, field)
+
+
+def create_body(data: dict[str, Any], *, actor_id: int | None = None) -> Body:
+    try:
+        with write_transaction():
+            values = _body_values(data)
+            _check_body_unique(values)
+            body = Body(**values)
+            db.session.add(body)
+            db.session.flush()
+            _audit("body.create", "body", body.id, actor_id)
+    except IntegrityError as exc:
+        raise _unique_violation(exc, [("short_name", "short_name"), ("name", "name")]) from exc
+    return body
+
+
+def update_body(body_id: int, data: dict[str, Any], *, actor_id: int | None = None) -> Body:
+    try:
+        with write_transaction():
+            body = _get_or_error(Body, body_id)
+            if db.session.get_bind().dialect.name == "postgresql":
+                # Serialise structure changes so that two edits cannot close a cycle.
+                db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": BODY_TREE_LOCK})
+            values = _body_values(data, body)
+            _check_body_unique(values, exclude_id=body.id)
+            for key, value in values.items():
+                setattr(body, key, value)
+            db.session.flush()
+            _audit("body.update", "body", body.id, actor_id)
+    except IntegrityError as exc:
+        raise _unique_violation(exc, [("short_name", "short_name"), ("name", "name")]) from exc
+    return body
+
+
+BODY_TREE_LOCK = 0x424F4459  # "BODY"
+
+
+def set_body_active(body_id: int, active: bool, *, actor_id: int | None = None) -> Body:
+    with write_transaction():
+        body = _get_or_error(Body, body_id)
+        body.active = active
+        _audit("body.activate" if active else "body.deactivate", "body", body.id, actor_id)
+    return body
+
+
+def body_memberships(body_id: int) -> list[Membership]:
+    """Every membership of the body (current and past), current first."""
+    today = local_today()
+    rows = (
+        db.session.scalars(
+            select(Membership)
+            .join(Person, Membership.person_id == Person.id)
+            .options(
+                joinedload(Membership.person),
+                joinedload(Membership.organisation),
+                joinedload(Membership.deputy_of).joinedload(Membership.person),
+            )
+            .where(Membership.body_id == body_id)
+            .order_by(Person.last_name, Person.first_name, Membership.start_date)
+        )
+        .unique()
+        .all()
+    )
+    return sorted(rows, key=lambda m: (not m.is_current(today), ROLE_ORDER.index(m.role)))
+
+
+# ---------------------------------------------------------------------------
+# Memberships
+# ---------------------------------------------------------------------------
+
+
+def deputy_choices(body_id: int, include_id: int | None = None) -> list[tuple[int, str]]:
+    """Current members of the body who are not deputies themselves."""
+    out = []
+    for m in current_members(body_id):
+        if m.deputy_of_id is None or m.id == include_id:
+            out.append((m.id, f"{m.person.full_name} ({m.role_label})"))
+    return out
+
+
+def _membership_values(
+    data: dict[str, Any], body_id: int, person_id: int, membership: Membership | None = None
+) -> dict[str, Any]:
+    from flask_babel import gettext as _
+
+    role = data.get("role")
+    if role not in {r.value for r in MembershipRole}:
+        raise GovernanceError(_("Please choose a role."), "role")
+    voting_right = bool(data.get("voting_right"))
+    if voting_right and not MembershipRole(role).may_vote:
+        raise GovernanceError(
+            _("Only the chair, the vice chair and members can have a voting right."),
+            "voting_right",
+        )
+    start = data.get("start_date")
+    end = data.get("end_date")
+    if not isinstance(start, date):
+        raise GovernanceError(_("Please enter a date."), "start_date")
+    if end is not None and end < start:
+        raise GovernanceError(_("The end date must not be before the start date."), "end_date")
+    note = _blank_to_none(data.get("note"))
+    _check_text(note, "note", 300)
+
+    organisation_id = data.get("organisation_id")
+    if organisation_id is not None:
+        organisation = (
+            db.session.get(Organisation, organisation_id)
+            if isinstance(organisation_id, int)
+            else None
+        )
+        keeps = membership is not None and membership.organisation_id == organisation_id
+        if organisation is None or (not organisation.active and not keeps):
+            raise GovernanceError(_("Please choose an active organisation."), "organisation_id")
+
+    deputy_of_id = data.get("deputy_of_id")
+    if deputy_of_id is not None:
+        keeps = membership is not None and membership.deputy_of_id == deputy_of_id
+        other = db.session.get(Membership, deputy_of_id) if isinstance(deputy_of_id, int) else None
+        if other is None or other.body_id != body_id:
+            raise GovernanceError(
+                _("The deputy must stand in for a member of the same body."), "deputy_of_id"
+            )
+        if membership is not None and other.id == membership.id:
+            raise GovernanceError(_("A membership cannot be its own deputy."), "deputy_of_id")
+        if other.person_id == person_id:
+            raise GovernanceError(_("A person cannot be their own deputy."), "deputy_of_id")
+        if not keeps and (other.deputy_of_id is not None or not other.is_current()):
+            raise GovernanceError(
+                _("Please choose a current member who is not a deputy themselves."),
+                "deputy_of_id",
+            )
+
+    return {
+        "role": role,
+        "voting_right": voting_right,
+        "organisation_id": organisation_id,
+        "deputy_of_id": deputy_of_id,
+        "start_date": start,
+        "end_date": end,
+        "note": note,
+    }
+
+
+def _check_no_overlap(
+    person_id: int, body_id: int, start: date, end: date | None, exclude_id: int | None = None
+) -> None:
+    """A person holds at most one membership in a body at any day."""
+    from flask_babel import gettext as _
+
+    conditions = [
+        Membership.person_id == person_id,
+        Membership.body_id == body_id,
+        or_(Membership.end_date.is_(None), Membership.end_date >= start),
+    ]
+    if end is not None:
+        conditions.append(Membership.start_date <= end)
+    if exclude_id is not None:
+        conditions.append(Membership.id != exclude_id)
+    if db.session.scalar(select(Membership.id).where(*conditions).limit(1)) is not None:
+        raise GovernanceError(
+            _("This person already has a membership in this body during this time."),
+            "start_date",
+        )
+
+
+def _lock_person(person_id: int) -> Person:
+    """Load the person FOR UPDATE, so that membership checks of one person run one at a time."""
+    from flask_babel import gettext as _
+
+    person = db.session.scalar(select(Person).where(Person.id == person_id).with_for_update())
+    if person is None:
+        raise GovernanceError(_("Please choose a person."), "person_id")
+    return person
+
+
+def add_membership(
+    body_id: int, data: dict[str, Any], *, actor_id: int | None = None
+) -> Membership:
+    """Seat a person in a body (see _membership_values for the rules)."""
+    from flask_babel import gettext as _
+
+    person_id = data.get("person_id")
+    if not isinstance(person_id, int):
+        raise GovernanceError(_("Please choose a person."), "person_id")
+    try:
+        with write_transaction():
+            body = _get_or_error(Body, body_id)
+            person = _lock_person(person_id)
+            if not person.active:
+                raise GovernanceError(_("This person is deactivated."), "person_id")
+            values = _membership_values(data, body.id, person.id)
+            _check_no_overlap(person.id, body.id, values["start_date"], values["end_date"])
+            membership = Membership(body_id=body.id, person_id=person.id, **values)
+            db.session.add(membership)
+            db.session.flush()
+            _audit("membership.create", "membership", membership.id, actor_id, body_id=body.id)
+    except IntegrityError as exc:
+        raise GovernanceError(
+            _("This person already has a membership in this body during this time."),
+            "start_date",
+        ) from exc
+    return membership
+
+
+def update_membership(
+    membership_id: int, data: dict[str, Any], *, actor_id: int | None = None
+) -> Membership:
+    from flask_babel import gettext as _
+
+    try:
+        with write_transaction():
+            membership = _get_or_error(Membership, membership_id)
+            _lock_person(membership.person_id)
+            values = _membership_values(data, membership.body_id, membership.person_id, membership)
+            _check_no_overlap(
+                membership.person_id,
+                membership.body_id,
+                values["start_date"],
+                values["end_date"],
+                exclude_id=membership.id,
+            )
+            _check_deputies_fit(membership, values)
+            for key, value in values.items():
+                setattr(membership, key, value)
+            db.session.flush()
+            _audit("membership.update", "membership", membership.id, actor_id)
+    except IntegrityError as exc:
+        raise GovernanceError(
+            _("This person already has a membership in this body during this time."),
+            "start_date",
+        ) from exc
+    return membership
+
+
+def _check_deputies_fit(membership: Membership, values: dict[str, Any]) -> None:
+    """Someone with deputies of their own cannot become a deputy."""
+    from flask_babel import gettext as _
+
+    if values["deputy_of_id"] is None or values["deputy_of_id"] == membership.deputy_of_id:
+        return
+    has_deputies = db.session.scalar(
+        select(Membership.id).where(Membership.deputy_of_id == membership.id).limit(1)
+    )
+    if has_deputies is not None:
+        raise GovernanceError(_("This member has deputies and cannot be a deputy."), "deputy_of_id")
+
+
+def end_membership(
+    membership_id: int, end_date: date, *, actor_id: int | None = None
+) -> Membership:
+    """End a membership on the given day (kept for the record, never deleted)."""
+    from flask_babel import gettext as _
+
+    if not isinstance(end_date, date):
+        raise GovernanceError(_("Please enter a date."), "end_date")
+    with write_transaction():
+        membership = _get_or_error(Membership, membership_id)
+        if end_date < membership.start_date:
+            raise GovernanceError(_("The end date must not be before the start date."), "end_date")
+        if membership.end_date is not None and membership.end_date < end_date:
+            raise GovernanceError(
+                _("The membership ended already; edit it to change its term."), "end_date"
+            )
+        membership.end_date = end_date
+        _audit(
+            "membership.end", "membership", membership.id, actor_id, end_date=end_date.isoformat()
+        )
+    return membership
+
+
+# ---------------------------------------------------------------------------
+# "Meine Gremien"
+# ---------------------------------------------------------------------------
+
+
+def current_members_of_bodies(
+    body_ids: Iterable[int], on: date | None = None
+) -> dict[int, list[Membership]]:
+    """Current members of many bodies in one query, grouped by body, chair first."""
+    ids = list(set(body_ids))
+    grouped: dict[int, list[Membership]] = {body_id: [] for body_id in ids}
+    if not ids:
+        return grouped
+    rows = (
+        db.session.scalars(
+            select(Membership)
+            .join(Person, Membership.person_id == Person.id)
+            .options(
+                contains_eager(Membership.person),
+                joinedload(Membership.organisation),
+                joinedload(Membership.deputy_of).joinedload(Membership.person),
+            )
+            .where(Membership.body_id.in_(ids), current_filter(on))
+            .order_by(Person.last_name, Person.first_name, Person.id)
+        )
+        .unique()
+        .all()
+    )
+    for m in rows:
+        grouped[m.body_id].append(m)
+    for members in grouped.values():
+        members.sort(key=lambda m: ROLE_ORDER.index(m.role))
+    return grouped
+
+
+@dataclass
+class MyBody:
+    membership: Membership
+    members: list[Membership]
+
+    @property
+    def body(self) -> Body:
+        return self.membership.body
+
+
+def my_bodies(person_id: int, on: date | None = None) -> list[MyBody]:
+    """The person's active bodies with all current members (two queries in all)."""
+    seen: set[int] = set()
+    mine: list[Membership] = []
+    for m in current_memberships_of(person_id, on):
+        if m.body_id not in seen:
+            seen.add(m.body_id)
+            mine.append(m)
+    members = current_members_of_bodies(seen, on)
+    return [MyBody(m, members[m.body_id]) for m in mine]
