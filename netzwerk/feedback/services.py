@@ -1,0 +1,699 @@
+"""Feedback: submitting, looking up by receipt code, triage, referral, retention.
+
+Every function runs without a request; writes own their transaction.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..audit.services import record
+from ..auth.models import User
+from ..database import utcnow, write_transaction
+from ..extensions import db
+from ..governance.models import Body
+from .languages import LANGUAGES
+from .models import (
+    CHANNELS,
+    CHOICE_KINDS,
+    Feedback,
+    FeedbackChoice,
+    FeedbackChoiceLabel,
+    FeedbackContact,
+    FeedbackReferral,
+    FeedbackTag,
+    FeedbackTagLink,
+)
+from .validation import MAX_ID, FeedbackError, FeedbackInput, check_choice, validate_input
+from .vocab import SEED_CHOICES
+
+# Receipt codes: 3 groups of 4 from 23 characters that cannot be confused when
+# read aloud or written by hand (no 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G): 54 bits.
+CODE_ALPHABET = "ACDEFHJKMNPQRTUVWXY3479"
+CODE_LENGTH = 12
+MAX_TEXT = 4000
+DEFAULT_RETENTION_DAYS = 180
+
+
+# --- receipt codes ------------------------------------------------------------
+
+
+def new_receipt_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def format_code(code: str) -> str:
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+def normalise_code(value: str | None) -> str:
+    """What a person typed, as stored: upper case, without spaces or dashes."""
+    cleaned = "".join(ch for ch in (value or "").upper() if ch.isalnum())
+    return cleaned[:CODE_LENGTH] if len(cleaned) == CODE_LENGTH else ""
+
+
+# --- configurable choices -----------------------------------------------------
+
+
+def ensure_default_choices() -> None:
+    """Seed the lists of a fresh installation (idempotent: only empty kinds)."""
+    present = set(db.session.scalars(select(FeedbackChoice.kind).distinct()))
+    missing = [kind for kind in CHOICE_KINDS if kind not in present]
+    if not missing:
+        return
+    try:
+        with write_transaction():
+            for kind in missing:
+                if db.session.scalar(select(FeedbackChoice.id).where(FeedbackChoice.kind == kind)):
+                    continue
+                for position, (code, labels) in enumerate(SEED_CHOICES[kind]):
+                    choice = FeedbackChoice(kind=kind, code=code, position=position, active=True)
+                    choice.labels = [
+                        FeedbackChoiceLabel(locale=locale, label=label)
+                        for locale, label in labels.items()
+                    ]
+                    db.session.add(choice)
+    except IntegrityError:  # seeded concurrently by another request
+        db.session.rollback()
+
+
+def choices(kind: str, *, active_only: bool = True) -> Sequence[FeedbackChoice]:
+    stmt = select(FeedbackChoice).where(FeedbackChoice.kind == kind)
+    if active_only:
+        stmt = stmt.where(FeedbackChoice.active)
+    return db.session.scalars(stmt.order_by(FeedbackChoice.position, FeedbackChoice.id)).all()
+
+
+def choice_options(kind: str, locale_key: str) -> list[tuple[int, str]]:
+    return [(c.id, c.label(locale_key)) for c in choices(kind)]
+
+
+def get_choice(choice_id: int) -> FeedbackChoice | None:
+    return db.session.get(FeedbackChoice, choice_id) if 0 < choice_id <= MAX_ID else None
+
+
+def all_choices_by_id() -> dict[int, FeedbackChoice]:
+    return {c.id: c for c in db.session.scalars(select(FeedbackChoice))}
+
+
+def save_choice(
+    user: User,
+    *,
+    kind: str,
+    code: str,
+    labels: dict[str, str],
+    position: int = 0,
+    active: bool = True,
+    choice_id: int | None = None,
+) -> FeedbackChoice:
+    """Create or change an entry of a configurable list with its labels."""
+    if kind not in CHOICE_KINDS:
+        raise FeedbackError(_("Unknown list."), "kind")
+    code = (code or "").strip().lower()
+    if not code or len(code) > 60 or not all(ch.isalnum() or ch in "_-" for ch in code):
+        raise FeedbackError(
+            _("Use letters, digits, '-' and '_' only (at most 60 characters)."), "code"
+        )
+    if not (labels.get("de") or "").strip():
+        raise FeedbackError(_("Please enter the German label."), "label_de")
+    try:
+        with write_transaction():
+            if choice_id is None:
+                choice = FeedbackChoice(kind=kind, code=code)
+                db.session.add(choice)
+            else:
+                found = db.session.get(FeedbackChoice, choice_id)
+                if found is None or found.kind != kind:
+                    raise FeedbackError(_("This entry does not exist."))
+                choice = found
+                choice.code = code
+            choice.position = position
+            choice.active = active
+            existing = {item.locale: item for item in choice.labels}
+            for locale, label in labels.items():
+                label = (label or "").strip()[:200]
+                if locale not in LANGUAGES:
+                    continue
+                if label and locale in existing:
+                    existing[locale].label = label
+                elif label:
+                    choice.labels.append(FeedbackChoiceLabel(locale=locale, label=label))
+                elif locale in existing:
+                    choice.labels.remove(existing[locale])
+            db.session.flush()
+            record(
+                "feedback.choice_saved",
+                "feedback_choice",
+                choice.id,
+                actor_id=user.id,
+                data={"kind": kind, "code": code, "active": active},
+            )
+    except IntegrityError:
+        db.session.rollback()
+        raise FeedbackError(_("This code is already used in this list."), "code") from None
+    return choice
+
+
+# --- submitting -----------------------------------------------------------------
+
+
+def submit_feedback(
+    data: FeedbackInput,
+    *,
+    language: str = "de",
+    channel: str = "online",
+    entered_by: User | None = None,
+    created_at: datetime | None = None,
+) -> Feedback:
+    """Store one feedback and return it with its receipt code.
+
+    Nothing about the sender's connection (address, browser) is passed in or
+    stored.
+    """
+    if channel not in CHANNELS:
+        raise FeedbackError(_("Please choose one of the options."), "channel")
+    if language not in LANGUAGES:
+        raise FeedbackError(_("Please choose one of the options."), "language")
+    data = validate_input(data)
+    for _attempt in range(5):
+        try:
+            with write_transaction():
+                feedback = Feedback(
+                    receipt_code=new_receipt_code(),
+                    channel=channel,
+                    language=language,
+                    category_id=data.category_id,
+                    rating=data.rating,
+                    text=data.text,
+                    district_id=data.district_id,
+                    target_group_id=data.target_group_id,
+                    age_group=data.age_group or None,
+                    migration=data.migration or None,
+                    languages_spoken=",".join(sorted(set(data.languages_spoken))),
+                    entered_by_id=entered_by.id if entered_by else None,
+                )
+                if created_at is not None:
+                    feedback.created_at = created_at
+                if data.contact_consent:
+                    feedback.contact = FeedbackContact(
+                        name=data.contact_name,
+                        email=data.contact_email,
+                        phone=data.contact_phone,
+                        consent_at=utcnow(),
+                    )
+                db.session.add(feedback)
+                db.session.flush()
+                if entered_by is not None:
+                    record(
+                        "feedback.entered",
+                        "feedback",
+                        feedback.id,
+                        actor_id=entered_by.id,
+                        data={"channel": channel},
+                    )
+            return feedback
+        except IntegrityError:  # receipt code collision: draw again
+            db.session.rollback()
+    raise FeedbackError(_("Your feedback could not be stored. Please try again."))
+
+
+# --- receipt page and data subject export ----------------------------------------
+
+
+def find_by_code(code: str | None) -> Feedback | None:
+    normalised = normalise_code(code)
+    if not normalised:
+        return None
+    return db.session.scalar(
+        select(Feedback)
+        .options(
+            selectinload(Feedback.referrals).joinedload(FeedbackReferral.body),
+            joinedload(Feedback.category).selectinload(FeedbackChoice.labels),
+        )
+        .where(Feedback.receipt_code == normalised)
+    )
+
+
+@dataclass
+class StatusStep:
+    kind: str  # received | considered | passed | answered | duplicate
+    at: datetime | None
+    body_name: str | None = None
+    text: str | None = None
+
+
+def status_steps(feedback: Feedback) -> list[StatusStep]:
+    """What became of a feedback, oldest first (for its receipt page)."""
+    steps = [StatusStep("received", feedback.created_at)]
+    if feedback.considered_at:
+        steps.append(StatusStep("considered", feedback.considered_at))
+    if feedback.duplicate_of_id:
+        steps.append(StatusStep("duplicate", feedback.considered_at))
+    referrals = list(feedback.referrals)
+    if feedback.duplicate_of is not None:
+        referrals += list(feedback.duplicate_of.referrals)
+    for referral in sorted(referrals, key=lambda r: r.passed_at):
+        steps.append(StatusStep("passed", referral.passed_at, body_name=referral.body.name))
+    answer_from = feedback
+    if not feedback.answer and feedback.duplicate_of is not None:
+        answer_from = feedback.duplicate_of
+    if answer_from.answer:
+        steps.append(StatusStep("answered", answer_from.answered_at, text=answer_from.answer))
+    return steps
+
+
+def export_data(feedback: Feedback) -> dict[str, Any]:
+    """Everything stored about one feedback (the data subject's request)."""
+    contact = feedback.contact
+    return {
+        "receipt_code": format_code(feedback.receipt_code),
+        "created_at": feedback.created_at.isoformat(),
+        "channel": feedback.channel,
+        "language": feedback.language,
+        "category": feedback.category.label("de"),
+        "rating": feedback.rating,
+        "text": feedback.text,
+        "district": feedback.district.label("de") if feedback.district else None,
+        "target_group": feedback.target_group.label("de") if feedback.target_group else None,
+        "age_group": feedback.age_group,
+        "migration": feedback.migration,
+        "languages_spoken": feedback.spoken,
+        "contact": (
+            {
+                "name": contact.name,
+                "email": contact.email,
+                "phone": contact.phone,
+                "consent_at": contact.consent_at.isoformat(),
+            }
+            if contact
+            else None
+        ),
+        "considered_at": feedback.considered_at.isoformat() if feedback.considered_at else None,
+        "redacted_at": feedback.redacted_at.isoformat() if feedback.redacted_at else None,
+        "tags": [tag.name for tag in feedback.tags],
+        "passed_to": [
+            {"body": r.body.name, "passed_at": r.passed_at.isoformat()} for r in feedback.referrals
+        ],
+        "answer": feedback.answer,
+        "answered_at": feedback.answered_at.isoformat() if feedback.answered_at else None,
+    }
+
+
+# --- triage ------------------------------------------------------------------------
+
+
+@dataclass
+class TriageFilter:
+    category_id: int | None = None
+    district_id: int | None = None
+    target_group_id: int | None = None
+    channel: str | None = None
+    language: str | None = None
+    status: str | None = None  # new | considered | answered | passed | duplicate
+    tag: str | None = None
+    q: str | None = None
+
+
+def triage_query(f: TriageFilter) -> Select[tuple[Feedback]]:
+    stmt = select(Feedback).options(
+        joinedload(Feedback.category).selectinload(FeedbackChoice.labels),
+        joinedload(Feedback.district).selectinload(FeedbackChoice.labels),
+        selectinload(Feedback.tags),
+        selectinload(Feedback.referrals).joinedload(FeedbackReferral.body),
+    )
+    if f.category_id:
+        stmt = stmt.where(Feedback.category_id == f.category_id)
+    if f.district_id:
+        stmt = stmt.where(Feedback.district_id == f.district_id)
+    if f.target_group_id:
+        stmt = stmt.where(Feedback.target_group_id == f.target_group_id)
+    if f.channel:
+        stmt = stmt.where(Feedback.channel == f.channel)
+    if f.language:
+        stmt = stmt.where(Feedback.language == f.language)
+    if f.status == "new":
+        stmt = stmt.where(Feedback.considered_at.is_(None))
+    elif f.status == "considered":
+        stmt = stmt.where(Feedback.considered_at.is_not(None))
+    elif f.status == "answered":
+        stmt = stmt.where(Feedback.answer.is_not(None))
+    elif f.status == "duplicate":
+        stmt = stmt.where(Feedback.duplicate_of_id.is_not(None))
+    elif f.status == "passed":
+        stmt = stmt.where(Feedback.referrals.any())
+    if f.tag:
+        stmt = stmt.where(Feedback.tags.any(FeedbackTag.name == f.tag))
+    if f.q:
+        pattern = "%" + f.q.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+        stmt = stmt.where(
+            or_(
+                Feedback.text.ilike(pattern, escape="\\"),
+                Feedback.receipt_code == normalise_code(f.q),
+            )
+        )
+    return stmt.order_by(Feedback.created_at.desc(), Feedback.id.desc())
+
+
+def list_feedback(
+    f: TriageFilter, *, page: int = 1, per_page: int = 50
+) -> tuple[list[Feedback], int]:
+    total = (
+        db.session.scalar(
+            select(func.count()).select_from(triage_query(f).order_by(None).subquery())
+        )
+        or 0
+    )
+    page = min(max(page, 1), 1_000_000)
+    items = list(
+        db.session.scalars(triage_query(f).limit(per_page).offset((page - 1) * per_page)).unique()
+    )
+    return items, total
+
+
+def get_feedback(feedback_id: int) -> Feedback | None:
+    if not 0 < feedback_id <= MAX_ID:
+        return None
+    return db.session.scalar(
+        select(Feedback)
+        .options(
+            selectinload(Feedback.tags),
+            selectinload(Feedback.referrals).joinedload(FeedbackReferral.body),
+            selectinload(Feedback.referrals).joinedload(FeedbackReferral.paper),
+            joinedload(Feedback.contact),
+        )
+        .where(Feedback.id == feedback_id)
+    )
+
+
+def _locked(feedback_id: int) -> Feedback:
+    found = db.session.scalar(select(Feedback).where(Feedback.id == feedback_id).with_for_update())
+    if found is None:
+        raise FeedbackError(_("This feedback does not exist."))
+    return found
+
+
+def _parse_tags(value: str) -> list[str]:
+    names: list[str] = []
+    for raw in (value or "").split(","):
+        name = " ".join(raw.split()).lower()[:60]
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+def categorise(
+    user: User,
+    feedback_id: int,
+    *,
+    category_id: int,
+    district_id: int | None,
+    target_group_id: int | None,
+    tags: str,
+) -> Feedback:
+    """Set category, district, target group and tags; the feedback is then considered."""
+    check_choice(category_id, "category", "category", True)
+    check_choice(district_id, "district", "district", False)
+    check_choice(target_group_id, "target_group", "target_group", False)
+    names = _parse_tags(tags)
+    if len(names) > 20:
+        raise FeedbackError(_("At most 20 tags."), "tags")
+    with write_transaction():
+        feedback = _locked(feedback_id)
+        feedback.category_id = category_id
+        feedback.district_id = district_id
+        feedback.target_group_id = target_group_id
+        existing = {
+            t.name: t
+            for t in db.session.scalars(select(FeedbackTag).where(FeedbackTag.name.in_(names)))
+        }
+        for name in names:
+            if name not in existing:
+                tag = FeedbackTag(name=name)
+                db.session.add(tag)
+                existing[name] = tag
+        db.session.flush()
+        db.session.execute(
+            delete(FeedbackTagLink).where(FeedbackTagLink.feedback_id == feedback_id)
+        )
+        for name in names:
+            db.session.add(FeedbackTagLink(feedback_id=feedback_id, tag_id=existing[name].id))
+        if feedback.considered_at is None:
+            feedback.considered_at = utcnow()
+        record(
+            "feedback.categorised",
+            "feedback",
+            feedback_id,
+            actor_id=user.id,
+            data={"category_id": category_id, "tags": names},
+        )
+    db.session.expire_all()
+    return feedback
+
+
+def redact(user: User, feedback_id: int, new_text: str) -> Feedback:
+    """Replace the free text by a redacted version; the original is not kept.
+
+    The audit trail records that (and by whom) it was redacted, never what
+    was removed.
+    """
+    new_text = (new_text or "").replace("\x00", "").strip()
+    if len(new_text) > MAX_TEXT:
+        raise FeedbackError(_("Please write at most 4000 characters."), "text")
+    with write_transaction():
+        feedback = _locked(feedback_id)
+        if feedback.text == new_text:
+            raise FeedbackError(_("The text is unchanged."), "text")
+        removed = max(len(feedback.text) - len(new_text), 0)
+        feedback.text = new_text
+        feedback.redacted_at = utcnow()
+        if feedback.considered_at is None:
+            feedback.considered_at = feedback.redacted_at
+        record(
+            "feedback.redacted",
+            "feedback",
+            feedback_id,
+            actor_id=user.id,
+            data={"characters_removed": removed},
+        )
+    return feedback
+
+
+def mark_duplicate(user: User, feedback_id: int, original_code_or_id: str) -> Feedback:
+    value = (original_code_or_id or "").strip()
+    original: Feedback | None = None
+    if value.isdigit() and 0 < int(value) <= MAX_ID:
+        original = db.session.get(Feedback, int(value))
+    if original is None:
+        original = db.session.scalar(
+            select(Feedback).where(Feedback.receipt_code == normalise_code(value))
+        )
+    if original is None:
+        raise FeedbackError(_("No feedback with this number or receipt code."), "original")
+    if original.id == feedback_id:
+        raise FeedbackError(_("A feedback cannot duplicate itself."), "original")
+    if original.duplicate_of_id is not None:
+        original = db.session.get(Feedback, original.duplicate_of_id) or original
+        if original.id == feedback_id:
+            raise FeedbackError(_("A feedback cannot duplicate itself."), "original")
+    original_id = original.id
+    with write_transaction():
+        feedback = _locked(feedback_id)
+        feedback.duplicate_of_id = original_id
+        if feedback.considered_at is None:
+            feedback.considered_at = utcnow()
+        # Duplicates of this one now point to the original as well (no chains).
+        for other in db.session.scalars(
+            select(Feedback).where(Feedback.duplicate_of_id == feedback_id)
+        ):
+            other.duplicate_of_id = original_id
+        record(
+            "feedback.duplicate",
+            "feedback",
+            feedback_id,
+            actor_id=user.id,
+            data={"original_id": original_id},
+        )
+    return feedback
+
+
+def unmark_duplicate(user: User, feedback_id: int) -> Feedback:
+    with write_transaction():
+        feedback = _locked(feedback_id)
+        feedback.duplicate_of_id = None
+        record("feedback.not_duplicate", "feedback", feedback_id, actor_id=user.id)
+    return feedback
+
+
+def answer(user: User, feedback_id: int, text: str) -> Feedback:
+    text = (text or "").replace("\x00", "").strip()
+    if not text:
+        raise FeedbackError(_("Please write the answer."), "answer")
+    if len(text) > MAX_TEXT:
+        raise FeedbackError(_("Please write at most 4000 characters."), "answer")
+    with write_transaction():
+        feedback = _locked(feedback_id)
+        feedback.answer = text
+        feedback.answered_at = utcnow()
+        if feedback.considered_at is None:
+            feedback.considered_at = feedback.answered_at
+        record("feedback.answered", "feedback", feedback_id, actor_id=user.id)
+    return feedback
+
+
+# --- passing feedback to a body ------------------------------------------------------
+
+
+def referral_bodies() -> Sequence[Body]:
+    return db.session.scalars(select(Body).where(Body.active).order_by(Body.name)).all()
+
+
+def _paper_text(feedbacks: Iterable[Feedback], note: str) -> str:
+    parts = [note.strip()] if note.strip() else []
+    for fb in feedbacks:
+        facts = [fb.category.label("de"), _("rating %(n)s of 5", n=fb.rating)]
+        if fb.district:
+            facts.append(fb.district.label("de"))
+        if fb.target_group:
+            facts.append(fb.target_group.label("de"))
+        parts.append(
+            _(
+                "Feedback %(code)s of %(date)s",
+                code=format_code(fb.receipt_code),
+                date=fb.created_at.strftime("%d.%m.%Y"),
+            )
+            + " ("
+            + ", ".join(facts)
+            + ")\n"
+            + (fb.text or "–")
+        )
+    return "\n\n".join(parts)
+
+
+def pass_to_body(
+    user: User, feedback_ids: Sequence[int], *, body_id: int, title: str, note: str = ""
+) -> list[FeedbackReferral]:
+    """Pass feedback to a body as an information paper, linked both ways.
+
+    The paper carries the feedback texts as they are now (redact first) and
+    never any contact details.  The paper is created through the meetings
+    service (its own transaction, workflow start and audit event); the links
+    follow in a second transaction.
+    """
+    from ..meetings.models import PaperKind
+    from ..meetings.services import PaperError, create_paper
+
+    ids = sorted({int(i) for i in feedback_ids if 0 < int(i) <= MAX_ID})
+    if not ids:
+        raise FeedbackError(_("Please choose at least one feedback."), "feedback_ids")
+    body = db.session.get(Body, body_id) if body_id and 0 < body_id <= MAX_ID else None
+    if body is None or not body.active:
+        raise FeedbackError(_("Please choose a body."), "body_id")
+    feedbacks = list(
+        db.session.scalars(
+            select(Feedback)
+            .options(joinedload(Feedback.category), joinedload(Feedback.district))
+            .where(Feedback.id.in_(ids))
+            .order_by(Feedback.created_at)
+        ).unique()
+    )
+    if len(feedbacks) != len(ids):
+        raise FeedbackError(_("This feedback does not exist."), "feedback_ids")
+    title = (title or "").strip() or _("Feedback from the feedback system")
+    try:
+        paper = create_paper(
+            user,
+            body_id=body_id,
+            kind=PaperKind.INFORMATION.value,
+            title=title,
+            text=_paper_text(feedbacks, note or ""),
+        )
+    except PaperError as exc:
+        raise FeedbackError(str(exc), "title" if exc.field == "title" else None) from None
+    paper_id = paper.id
+    now = utcnow()
+    with write_transaction():
+        referrals = []
+        for fb_id in ids:
+            referral = FeedbackReferral(
+                feedback_id=fb_id,
+                body_id=body_id,
+                paper_id=paper_id,
+                passed_at=now,
+                passed_by_id=user.id,
+            )
+            db.session.add(referral)
+            referrals.append(referral)
+        for fb in db.session.scalars(select(Feedback).where(Feedback.id.in_(ids))):
+            if fb.considered_at is None:
+                fb.considered_at = now
+        record(
+            "feedback.passed",
+            "paper",
+            paper_id,
+            actor_id=user.id,
+            data={"body_id": body_id, "feedback_ids": ids},
+        )
+    return referrals
+
+
+def feedback_for_paper(paper_id: int) -> list[Feedback]:
+    """The feedback passed to a body with this paper (for the paper page)."""
+    return list(
+        db.session.scalars(
+            select(Feedback)
+            .join(FeedbackReferral, FeedbackReferral.feedback_id == Feedback.id)
+            .options(joinedload(Feedback.category).selectinload(FeedbackChoice.labels))
+            .where(FeedbackReferral.paper_id == paper_id)
+            .order_by(Feedback.created_at)
+        ).unique()
+    )
+
+
+def referrals_to_body(body_id: int) -> list[FeedbackReferral]:
+    """Every referral to a body, newest first (for the body's page)."""
+    return list(
+        db.session.scalars(
+            select(FeedbackReferral)
+            .options(joinedload(FeedbackReferral.paper), joinedload(FeedbackReferral.feedback))
+            .where(FeedbackReferral.body_id == body_id)
+            .order_by(FeedbackReferral.passed_at.desc())
+        ).unique()
+    )
+
+
+# --- retention -----------------------------------------------------------------------
+
+
+def retention_days() -> int:
+    try:
+        days = int(
+            current_app.config.get("NETZWERK_FEEDBACK_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)
+        )
+    except (TypeError, ValueError):
+        days = DEFAULT_RETENTION_DAYS
+    return max(days, 1)
+
+
+def purge_contacts(now: datetime | None = None) -> int:
+    """Delete contact details older than the retention period; returns how many."""
+    cutoff = (now or utcnow()) - timedelta(days=retention_days())
+    with write_transaction():
+        ids = list(
+            db.session.scalars(
+                select(FeedbackContact.feedback_id).where(FeedbackContact.consent_at < cutoff)
+            )
+        )
+        if ids:
+            db.session.execute(delete(FeedbackContact).where(FeedbackContact.feedback_id.in_(ids)))
+            record("feedback.contacts_purged", "feedback", None, data={"count": len(ids)})
+    return len(ids)

@@ -1,0 +1,151 @@
+"""Forms of the Bildungsbüro: staff entry, triage, referral, configurable lists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from ..timeutil import local_today
+from .forms import FeedbackForm, MultiCheckboxField, optional_int
+from .languages import LANGUAGES
+from .vocab import CHANNEL_LABELS
+
+
+class StaffFeedbackForm(FeedbackForm):
+    """Staff entry: feedback gathered in counselling, at events, on paper, by phone."""
+
+    channel = SelectField(
+        _l("Channel"),
+        validators=[InputRequired()],
+        choices=[(k, v) for k, v in CHANNEL_LABELS.items() if k != "online"],
+    )
+    language = SelectField(
+        _l("Language of the feedback"),
+        validators=[InputRequired()],
+        choices=[(k, lang.own_name) for k, lang in LANGUAGES.items()],
+    )
+    received_on = DateField(_l("Received on"), validators=[Optional()])
+
+    def validate_received_on(self, field: Any) -> None:
+        if field.data and field.data > local_today():
+            raise ValidationError(str(_l("The date lies in the future.")))
+
+
+class TriageFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search text or receipt code"), validators=[Optional(), Length(max=100)])
+    status = SelectField(
+        _l("Status"),
+        validators=[Optional()],
+        choices=[
+            ("", _l("All")),
+            ("new", _l("New")),
+            ("considered", _l("Considered")),
+            ("passed", _l("Passed to a body")),
+            ("answered", _l("Answered")),
+            ("duplicate", _l("Duplicate")),
+        ],
+    )
+    category = SelectField(_l("Category"), coerce=optional_int, validators=[Optional()])
+    district = SelectField(_l("District"), coerce=optional_int, validators=[Optional()])
+    target_group = SelectField(_l("Target group"), coerce=optional_int, validators=[Optional()])
+    channel = SelectField(
+        _l("Channel"),
+        validators=[Optional()],
+        choices=[("", _l("All"))] + list(CHANNEL_LABELS.items()),
+    )
+    language = SelectField(
+        _l("Language"),
+        validators=[Optional()],
+        choices=[("", _l("All"))] + [(k, lang.own_name) for k, lang in LANGUAGES.items()],
+    )
+    tag = StringField(_l("Tag"), validators=[Optional(), Length(max=60)])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from . import services
+
+        every = [(None, _l("All"))]
+        self.category.choices = every + services.choice_options("category", "de")
+        self.district.choices = every + services.choice_options("district", "de")
+        self.target_group.choices = every + services.choice_options("target_group", "de")
+
+
+class CategoriseForm(FlaskForm):
+    category = SelectField(_l("Category"), coerce=optional_int, validators=[InputRequired()])
+    district = SelectField(_l("District"), coerce=optional_int, validators=[Optional()])
+    target_group = SelectField(_l("Target group"), coerce=optional_int, validators=[Optional()])
+    tags = StringField(
+        _l("Tags"), description=_l("Separated by commas"), validators=[Optional(), Length(max=600)]
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from . import services
+
+        none = [(None, _l("No answer"))]
+        self.category.choices = services.choice_options("category", "de")
+        self.district.choices = none + services.choice_options("district", "de")
+        self.target_group.choices = none + services.choice_options("target_group", "de")
+
+
+class RedactForm(FlaskForm):
+    text = TextAreaField(
+        _l("Free text without personal data"),
+        description=_l(
+            "The removed text is deleted for good; the audit trail only notes the redaction."
+        ),
+        validators=[Optional(), Length(max=4000)],
+    )
+
+
+class DuplicateForm(FlaskForm):
+    original = StringField(
+        _l("Original feedback (number or receipt code)"),
+        validators=[InputRequired(), Length(max=40)],
+    )
+
+
+class AnswerForm(FlaskForm):
+    answer = TextAreaField(
+        _l("Answer"),
+        description=_l("Shown on the public receipt page of this feedback."),
+        validators=[InputRequired(), Length(max=4000)],
+    )
+
+
+class PassForm(FlaskForm):
+    body_id = SelectField(_l("Body"), coerce=optional_int, validators=[InputRequired()])
+    title = StringField(_l("Title of the paper"), validators=[InputRequired(), Length(max=300)])
+    note = TextAreaField(_l("Note for the body"), validators=[Optional(), Length(max=4000)])
+    feedback_ids = MultiCheckboxField(_l("Feedback"), coerce=int, validators=[Optional()])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from . import services
+
+        self.body_id.choices = [(b.id, b.name) for b in services.referral_bodies()]
+
+
+class ChoiceForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[InputRequired(), Length(max=60)])
+    position = IntegerField(
+        _l("Position"), default=0, validators=[Optional(), NumberRange(0, 9999)]
+    )
+    active = BooleanField(_l("Active"), default=True)
+    label_de = StringField("Deutsch", validators=[InputRequired(), Length(max=200)])
+    label_ls = StringField("Leichte Sprache", validators=[Optional(), Length(max=200)])
+    label_en = StringField("English", validators=[Optional(), Length(max=200)])
+    label_tr = StringField("Türkçe", validators=[Optional(), Length(max=200)])
+    label_ar = StringField("العربية", validators=[Optional(), Length(max=200)])
+    label_ru = StringField("Русский", validators=[Optional(), Length(max=200)])
+    label_uk = StringField("Українська", validators=[Optional(), Length(max=200)])
+
+    def labels(self) -> dict[str, str]:
+        return {key: getattr(self, f"label_{key}").data or "" for key in LANGUAGES}

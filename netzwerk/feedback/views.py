@@ -1,0 +1,455 @@
+"""Feedback pages: the public form in seven languages, receipt page, staff triage."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, time
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from ..auth.access import public, staff_required
+from ..extensions import limiter
+from ..governance.views import register_admin_section
+from ..timeutil import LOCAL_TZ
+from . import services
+from .forms import CodeForm, ExportForm, FeedbackForm
+from .languages import LANGUAGES, activate, negotiate
+from .models import CHOICE_KINDS
+from .staff_forms import (
+    AnswerForm,
+    CategoriseForm,
+    ChoiceForm,
+    DuplicateForm,
+    PassForm,
+    RedactForm,
+    StaffFeedbackForm,
+    TriageFilterForm,
+)
+from .vocab import AGE_GROUPS, CHANNEL_LABELS, CHOICE_KIND_LABELS, MIGRATION, SPOKEN_LANGUAGES
+
+bp = Blueprint("feedback", __name__)
+
+register_admin_section("feedback.triage", _l("Feedback"))
+register_admin_section("feedback.lists", _l("Feedback lists"))
+
+DEFAULT_RATE_LIMIT = "10 per minute;60 per day"
+
+
+def _rate_limit() -> str:
+    return str(current_app.config.get("NETZWERK_FEEDBACK_RATE_LIMIT", DEFAULT_RATE_LIMIT))
+
+
+def _form_error(form: FlaskForm, exc: services.FeedbackError) -> None:
+    target = getattr(form, exc.field, None) if exc.field else None
+    if target is not None:
+        target.errors = [*target.errors, str(exc)]
+    else:
+        form.form_errors.append(str(exc))
+        flash(str(exc), "error")
+
+
+@bp.url_value_preprocessor
+def _language_from_url(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    if values and "lang" in values:
+        key = values["lang"]
+        if key not in LANGUAGES:
+            abort(404)
+        activate(key)
+
+
+@bp.app_context_processor
+def _inject() -> dict[str, Any]:
+    return {"feedback_languages": LANGUAGES, "format_receipt": services.format_code}
+
+
+# --- public pages ----------------------------------------------------------------
+
+
+@bp.route("/rueckmeldung/")
+@public
+def start() -> WerkzeugResponse:
+    """The language the browser prefers (Leichte Sprache is chosen by link)."""
+    return redirect(url_for("feedback.form", lang=negotiate()))
+
+
+@bp.route("/rueckmeldung/<lang>/", methods=["GET", "POST"])
+@public
+@limiter.limit(_rate_limit, methods=["POST"])
+def form(lang: str) -> Any:
+    services.ensure_default_choices()
+    form = FeedbackForm(locale_key=lang)
+    if form.is_submitted() and form.website.data:
+        # The honeypot was filled in: a bot.  Nothing is stored.
+        return render_template("feedback/rejected.html", lang=lang), 400
+    if form.validate_on_submit():
+        try:
+            feedback = services.submit_feedback(form.to_input(), language=lang, channel="online")
+        except services.FeedbackError as exc:
+            _form_error(form, exc)
+        else:
+            return render_template(
+                "feedback/thanks.html", lang=lang, code=services.format_code(feedback.receipt_code)
+            )
+    status = 400 if form.is_submitted() else 200
+    return render_template("feedback/form.html", form=form, lang=lang), status
+
+
+@bp.route("/rueckmeldung/<lang>/status")
+@public
+def status(lang: str) -> Any:
+    form = CodeForm(request.args)
+    feedback = None
+    searched = "code" in request.args
+    if searched and form.validate():
+        feedback = services.find_by_code(form.code.data)
+    steps = services.status_steps(feedback) if feedback else []
+    export_form = ExportForm(code=form.code.data) if feedback else None
+    return render_template(
+        "feedback/status.html",
+        form=form,
+        lang=lang,
+        feedback=feedback,
+        searched=searched,
+        steps=steps,
+        export_form=export_form,
+    ), (404 if searched and feedback is None else 200)
+
+
+@bp.route("/rueckmeldung/<lang>/auskunft", methods=["POST"])
+@public
+@limiter.limit(_rate_limit)
+def export(lang: str) -> Any:
+    """The data subject's copy of everything stored about their feedback (JSON)."""
+    form = ExportForm()
+    feedback = services.find_by_code(form.code.data) if form.validate_on_submit() else None
+    if feedback is None:
+        return redirect(url_for("feedback.status", lang=lang, code=form.code.data or ""))
+    body = json.dumps(services.export_data(feedback), ensure_ascii=False, indent=2)
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="feedback-{feedback.receipt_code}.json"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.route("/rueckmeldung/<lang>/datenschutz")
+@public
+def privacy(lang: str) -> str:
+    return render_template(
+        "feedback/privacy.html", lang=lang, retention_days=services.retention_days()
+    )
+
+
+# --- staff entry and triage -----------------------------------------------------------
+
+
+def _triage_filter(form: TriageFilterForm) -> services.TriageFilter:
+    if not form.validate():
+        return services.TriageFilter()
+    return services.TriageFilter(
+        category_id=form.category.data or None,
+        district_id=form.district.data or None,
+        target_group_id=form.target_group.data or None,
+        channel=form.channel.data or None,
+        language=form.language.data or None,
+        status=form.status.data or None,
+        tag=(form.tag.data or "").strip().lower() or None,
+        q=(form.q.data or "").strip() or None,
+    )
+
+
+@bp.route("/verwaltung/rueckmeldungen/")
+@staff_required
+def triage() -> str:
+    services.ensure_default_choices()
+    form = TriageFilterForm(request.args)
+    page = request.args.get("seite", 1, type=int) or 1
+    items, total = services.list_feedback(_triage_filter(form), page=page)
+    args = {k: v for k, v in request.args.items() if k != "seite"}
+    return render_template(
+        "feedback/triage.html",
+        form=form,
+        items=items,
+        total=total,
+        page=page,
+        per_page=50,
+        args=args,
+        channel_labels=CHANNEL_LABELS,
+    )
+
+
+@bp.route("/verwaltung/rueckmeldungen/neu", methods=["GET", "POST"])
+@staff_required
+def staff_entry() -> Any:
+    services.ensure_default_choices()
+    form = StaffFeedbackForm(locale_key="de")
+    if form.validate_on_submit():
+        created_at = None
+        if form.received_on.data:
+            created_at = datetime.combine(form.received_on.data, time(12), LOCAL_TZ)
+        try:
+            feedback = services.submit_feedback(
+                form.to_input(),
+                language=form.language.data,
+                channel=form.channel.data,
+                entered_by=current_user,
+                created_at=created_at,
+            )
+        except services.FeedbackError as exc:
+            _form_error(form, exc)
+        else:
+            flash(
+                _(
+                    "Feedback stored. Receipt code: %(code)s",
+                    code=services.format_code(feedback.receipt_code),
+                ),
+                "success",
+            )
+            return redirect(url_for("feedback.detail", feedback_id=feedback.id))
+    return render_template("feedback/staff_entry.html", form=form), (
+        400 if form.is_submitted() else 200
+    )
+
+
+def _load(feedback_id: int) -> Any:
+    feedback = services.get_feedback(feedback_id)
+    if feedback is None:
+        abort(404)
+    return feedback
+
+
+def _detail(feedback: Any, status: int = 200, **forms: Any) -> Any:
+    categorise = forms.get("categorise") or CategoriseForm(
+        category=feedback.category_id,
+        district=feedback.district_id,
+        target_group=feedback.target_group_id,
+        tags=", ".join(t.name for t in feedback.tags),
+        formdata=None,
+    )
+    redact = forms.get("redact") or RedactForm(text=feedback.text, formdata=None)
+    duplicate = forms.get("duplicate") or DuplicateForm(formdata=None)
+    answer = forms.get("answer") or AnswerForm(answer=feedback.answer, formdata=None)
+    return render_template(
+        "feedback/detail.html",
+        feedback=feedback,
+        categorise_form=categorise,
+        redact_form=redact,
+        duplicate_form=duplicate,
+        answer_form=answer,
+        channel_labels=CHANNEL_LABELS,
+        age_groups=AGE_GROUPS,
+        migration=MIGRATION,
+        spoken_languages=SPOKEN_LANGUAGES,
+        languages=LANGUAGES,
+    ), status
+
+
+@bp.route("/verwaltung/rueckmeldungen/<int:feedback_id>")
+@staff_required
+def detail(feedback_id: int) -> Any:
+    return _detail(_load(feedback_id))
+
+
+@bp.route("/verwaltung/rueckmeldungen/<int:feedback_id>/einordnen", methods=["POST"])
+@staff_required
+def categorise(feedback_id: int) -> Any:
+    feedback = _load(feedback_id)
+    form = CategoriseForm()
+    if form.validate_on_submit():
+        try:
+            services.categorise(
+                current_user,
+                feedback_id,
+                category_id=form.category.data,
+                district_id=form.district.data,
+                target_group_id=form.target_group.data,
+                tags=form.tags.data or "",
+            )
+        except services.FeedbackError as exc:
+            _form_error(form, exc)
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("feedback.detail", feedback_id=feedback_id))
+    return _detail(feedback, 400, categorise=form)
+
+
+@bp.route("/verwaltung/rueckmeldungen/<int:feedback_id>/schwaerzen", methods=["POST"])
+@staff_required
+def redact(feedback_id: int) -> Any:
+    feedback = _load(feedback_id)
+    form = RedactForm()
+    if form.validate_on_submit():
+        try:
+            services.redact(current_user, feedback_id, form.text.data or "")
+        except services.FeedbackError as exc:
+            _form_error(form, exc)
+        else:
+            flash(_("The free text was redacted."), "success")
+            return redirect(url_for("feedback.detail", feedback_id=feedback_id))
+    return _detail(feedback, 400, redact=form)
+
+
+@bp.route("/verwaltung/rueckmeldungen/<int:feedback_id>/doppelt", methods=["POST"])
+@staff_required
+def duplicate(feedback_id: int) -> Any:
+    feedback = _load(feedback_id)
+    form = DuplicateForm()
+    if form.validate_on_submit():
+        try:
+            services.mark_duplicate(current_user, feedback_id, form.original.data or "")
+        except services.FeedbackError as exc:
+            _form_error(form, exc)
+        else:
+            flash(_("Marked as a duplicate."), "success")
+            return redirect(url_for("feedback.detail", feedback_id=feedback_id))
+    return _detail(feedback, 400, duplicate=form)
+
+
+@bp.route("/verwaltung/rueckmeldungen/<int:feedback_id>/nicht-doppelt", methods=["POST"])
+@staff_required
+def not_duplicate(feedback_id: int) -> WerkzeugResponse:
+    _load(feedback_id)
+    if FlaskForm().validate_on_submit():
+        services.unmark_duplicate(current_user, feedback_id)
+        flash(_("No longer marked as a duplicate."), "success")
+    return redirect(url_for("feedback.detail", feedback_id=feedback_id))
+
+
+@bp.route("/verwaltung/rueckmeldungen/<int:feedback_id>/antwort", methods=["POST"])
+@staff_required
+def answer(feedback_id: int) -> Any:
+    feedback = _load(feedback_id)
+    form = AnswerForm()
+    if form.validate_on_submit():
+        try:
+            services.answer(current_user, feedback_id, form.answer.data or "")
+        except services.FeedbackError as exc:
+            _form_error(form, exc)
+        else:
+            flash(_("The answer is shown on the receipt page."), "success")
+            return redirect(url_for("feedback.detail", feedback_id=feedback_id))
+    return _detail(feedback, 400, answer=form)
+
+
+@bp.route("/verwaltung/rueckmeldungen/weitergeben", methods=["GET", "POST"])
+@staff_required
+def pass_to_body() -> Any:
+    form = PassForm()
+    requested = request.values.getlist("feedback_ids", type=int)
+    candidates = [fb for fb in (services.get_feedback(i) for i in requested[:200]) if fb]
+    form.feedback_ids.choices = [
+        (fb.id, services.format_code(fb.receipt_code)) for fb in candidates
+    ]
+    if request.method == "GET":
+        form.feedback_ids.data = [fb.id for fb in candidates]
+    elif form.validate_on_submit():
+        try:
+            referrals = services.pass_to_body(
+                current_user,
+                form.feedback_ids.data or [],
+                body_id=form.body_id.data,
+                title=form.title.data or "",
+                note=form.note.data or "",
+            )
+        except services.FeedbackError as exc:
+            _form_error(form, exc)
+        else:
+            flash(_("Passed to the body as a paper."), "success")
+            return redirect(url_for("feedback.detail", feedback_id=referrals[0].feedback_id))
+    return render_template("feedback/pass.html", form=form, candidates=candidates), (
+        400 if request.method == "POST" else 200
+    )
+
+
+# --- configurable lists -----------------------------------------------------------------
+
+
+@bp.route("/verwaltung/rueckmeldungen/listen/")
+@staff_required
+def lists() -> str:
+    services.ensure_default_choices()
+    return render_template(
+        "feedback/lists.html",
+        kinds={kind: services.choices(kind, active_only=False) for kind in CHOICE_KINDS},
+        kind_labels=CHOICE_KIND_LABELS,
+    )
+
+
+@bp.route("/verwaltung/rueckmeldungen/listen/<kind>/neu", methods=["GET", "POST"])
+@bp.route("/verwaltung/rueckmeldungen/listen/<kind>/<int:choice_id>", methods=["GET", "POST"])
+@staff_required
+def choice(kind: str, choice_id: int | None = None) -> Any:
+    if kind not in CHOICE_KINDS:
+        abort(404)
+    existing = None
+    if choice_id is not None:
+        existing = services.get_choice(choice_id)
+        if existing is None or existing.kind != kind:
+            abort(404)
+    form = ChoiceForm()
+    if request.method == "GET" and existing is not None:
+        form.code.data = existing.code
+        form.position.data = existing.position
+        form.active.data = existing.active
+        for item in existing.labels:
+            if item.locale in LANGUAGES:
+                getattr(form, f"label_{item.locale}").data = item.label
+    if form.validate_on_submit():
+        try:
+            services.save_choice(
+                current_user,
+                kind=kind,
+                code=form.code.data or "",
+                labels=form.labels(),
+                position=form.position.data or 0,
+                active=bool(form.active.data),
+                choice_id=choice_id,
+            )
+        except services.FeedbackError as exc:
+            _form_error(form, exc)
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("feedback.lists"))
+    return render_template(
+        "feedback/choice.html",
+        form=form,
+        kind=kind,
+        kind_label=CHOICE_KIND_LABELS[kind],
+        existing=existing,
+    ), (400 if form.is_submitted() else 200)
+
+
+def html_lang_of(key: str) -> str:
+    lang = LANGUAGES.get(key)
+    return lang.html_lang if lang else "de"
+
+
+bp.add_app_template_global(html_lang_of, "feedback_html_lang")
+
+
+@bp.app_template_filter("feedback_date")
+def feedback_date(value: datetime | None) -> str:
+    """A date in the words of the page's language (Europe/Berlin)."""
+    if value is None:
+        return ""
+    return format_date(value.astimezone(LOCAL_TZ).date(), "long")

@@ -1,0 +1,1 @@
+"""Education monitoring: dashboard of the feedback, indicators, report."""

@@ -1,0 +1,56 @@
+"""Indicators of the education monitoring and their values per period."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..database import UTCDateTime, utcnow
+from ..extensions import Model
+
+
+class Indicator(Model):
+    """An imported indicator (official statistics); computed ones live in the
+    provider registry (netzwerk.monitoring.indicators) and need no row."""
+
+    __tablename__ = "monitoring_indicator"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(40), default="")
+    source: Mapped[str] = mapped_column(String(300), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    # Comma-separated names of the dimensions the values may be broken down by.
+    dimensions: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    values: Mapped[list[IndicatorValue]] = relationship(
+        back_populates="indicator", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def dimension_list(self) -> list[str]:
+        return [d for d in self.dimensions.split(",") if d]
+
+
+class IndicatorValue(Model):
+    __tablename__ = "monitoring_indicator_value"
+    __table_args__ = (
+        UniqueConstraint("indicator_id", "period", "dimension", "dimension_value"),
+        CheckConstraint("length(period) IN (4, 7)", name="period"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(
+        ForeignKey("monitoring_indicator.id", ondelete="CASCADE"), index=True
+    )
+    period: Mapped[str] = mapped_column(String(7))  # YYYY or YYYY-MM
+    dimension: Mapped[str] = mapped_column(String(60), default="")  # "" = total
+    dimension_value: Mapped[str] = mapped_column(String(200), default="")
+    value: Mapped[float] = mapped_column(Float)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    indicator: Mapped[Indicator] = relationship(back_populates="values")

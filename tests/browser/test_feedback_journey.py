@@ -1,0 +1,62 @@
+"""Browser acceptance tests of the feedback system (issue 7)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+
+def test_arabic_form_is_right_to_left_submits_and_shows_receipt_code(page, live_server_empty):
+    page.goto(live_server_empty + "/rueckmeldung/ar/")
+    html = page.locator("html")
+    assert html.get_attribute("lang") == "ar"
+    assert html.get_attribute("dir") == "rtl"
+    direction = page.evaluate(
+        "() => getComputedStyle(document.querySelector('form.feedback-form')).direction"
+    )
+    assert direction == "rtl"
+    # Need category and rating, by their Arabic labels.
+    page.get_by_label("دورات اللغة").check()  # language courses
+    page.get_by_label("2 – ملباة بشكل ضعيف").check()  # rating 2
+    page.get_by_label("ملاحظاتك بكلماتك الخاصة").fill("نحتاج إلى دورات لغة مسائية.")
+    page.get_by_role("button", name="إرسال الملاحظات").click()
+    page.wait_for_selector("#receipt-code")
+    assert page.locator("h1").inner_text() == "شكرًا على ملاحظاتك"
+    code = page.locator("#receipt-code").inner_text()
+    assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", code)
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    # The code leads to the status page in Arabic.
+    page.get_by_role("link", name="اطّلع على ما حدث لملاحظاتي").click()
+    assert "وردت بتاريخ" in page.locator("main").inner_text()
+
+
+@pytest.mark.parametrize("lang", ["de", "ar", "tr"])
+def test_form_has_no_wcag_violations(page, live_server_empty, assert_no_axe_violations, lang):
+    page.goto(f"{live_server_empty}/rueckmeldung/{lang}/")
+    assert page.locator("html").get_attribute("lang") == lang
+    assert_no_axe_violations(page)
+
+
+@pytest.mark.parametrize("lang", ["de", "ar", "tr"])
+def test_form_with_errors_has_no_wcag_violations(
+    page, live_server_empty, assert_no_axe_violations, lang
+):
+    page.goto(f"{live_server_empty}/rueckmeldung/{lang}/")
+    page.locator("form.feedback-form button[type=submit]").click()
+    page.wait_for_selector(".form-errors")
+    assert_no_axe_violations(page)
+
+
+def test_form_fits_a_phone_screen(browser, live_server_empty):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="tr-TR")
+    try:
+        phone = context.new_page()
+        phone.goto(live_server_empty + "/rueckmeldung/")
+        assert phone.url.endswith("/rueckmeldung/tr/")  # chosen by the browser's language
+        overflow = phone.evaluate(
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0
+    finally:
+        context.close()

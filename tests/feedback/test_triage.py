@@ -1,0 +1,229 @@
+"""Staff entry and triage: categorise, tag, redact, duplicates, answer, pass to a body."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from netzwerk.audit.models import AuditEvent
+from netzwerk.database import utcnow
+from netzwerk.extensions import db
+from netzwerk.feedback import jobs, services
+from netzwerk.feedback.models import Feedback, FeedbackContact, FeedbackReferral
+from netzwerk.governance.models import Body
+from netzwerk.meetings.models import Paper
+
+from .conftest import choice_id, form_data, receipt_code, submit, user
+
+
+def test_staff_pages_need_staff(client, client_as, seeded):
+    for url in ("/verwaltung/rueckmeldungen/", "/verwaltung/rueckmeldungen/neu", "/monitoring/"):
+        assert client.get(url).status_code == 302  # anonymous: to the login
+        assert client_as("member").get(url).status_code == 403
+
+
+def test_staff_entry_records_channel_and_actor(app, client_as, seeded):
+    office = client_as("office")
+    data = form_data(app, channel="event", language="ar", received_on="2026-01-15")
+    response = office.post("/verwaltung/rueckmeldungen/neu", data=data)
+    assert response.status_code == 302
+    with app.app_context():
+        feedback = db.session.scalar(select(Feedback))
+        assert feedback is not None
+        assert (feedback.channel, feedback.language) == ("event", "ar")
+        assert feedback.entered_by_id == user().id
+        assert feedback.created_at.date().isoformat() == "2026-01-15"
+
+
+def test_triage_list_filters(app, client_as, seeded):
+    with app.app_context():
+        submit(category="school", text="Schulweg unsicher")
+        submit(category="childcare", text="Kita-Platz fehlt")
+    office = client_as("office")
+    with app.app_context():
+        school = choice_id("category", "school")
+    html = office.get(f"/verwaltung/rueckmeldungen/?category={school}").get_data(as_text=True)
+    assert "Schulweg unsicher" in html and "Kita-Platz fehlt" not in html
+    html = office.get("/verwaltung/rueckmeldungen/?q=Kita").get_data(as_text=True)
+    assert "Kita-Platz fehlt" in html and "Schulweg unsicher" not in html
+
+
+def test_categorise_and_tag(app, client_as, seeded):
+    with app.app_context():
+        fb_id = submit().id
+        cat = choice_id("category", "counselling")
+    office = client_as("office")
+    response = office.post(
+        f"/verwaltung/rueckmeldungen/{fb_id}/einordnen",
+        data={
+            "category": str(cat),
+            "district": "None",
+            "target_group": "None",
+            "tags": "Abend, Eltern, abend",
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        feedback = services.get_feedback(fb_id)
+        assert feedback is not None and feedback.category_id == cat
+        assert [t.name for t in feedback.tags] == ["abend", "eltern"]
+        assert feedback.considered_at is not None
+    html = office.get("/verwaltung/rueckmeldungen/?tag=eltern").get_data(as_text=True)
+    assert "Mehr Ganztagsplätze" in html
+
+
+def test_redaction_removes_the_text_and_is_audited(app, client_as, seeded):
+    with app.app_context():
+        fb_id = submit(
+            text="Ich bin Erika Mustermann, Tel. 0541 123456, mein Kind braucht Hilfe"
+        ).id
+    office = client_as("office")
+    response = office.post(
+        f"/verwaltung/rueckmeldungen/{fb_id}/schwaerzen",
+        data={"text": "Ich bin [Name], Tel. [entfernt], mein Kind braucht Hilfe"},
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        feedback = db.session.get(Feedback, fb_id)
+        assert feedback is not None and "Mustermann" not in feedback.text
+        assert feedback.redacted_at is not None
+        event = db.session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "feedback.redacted")
+        )
+        assert event is not None and event.actor_id == user().id and event.object_id == fb_id
+        # Nothing of the removed text survives anywhere in the audit trail.
+        for ev in db.session.scalars(select(AuditEvent)):
+            assert "Mustermann" not in str(ev.data) and "Mustermann" not in (ev.comment or "")
+
+
+def test_duplicate_links_to_the_original(app, client_as, seeded):
+    with app.app_context():
+        original = submit(text="Mehr Sprachkurse")
+        copy = submit(text="Auch: mehr Sprachkurse")
+        original_id, copy_id, code = original.id, copy.id, original.receipt_code
+    office = client_as("office")
+    assert (
+        office.post(
+            f"/verwaltung/rueckmeldungen/{copy_id}/doppelt", data={"original": code}
+        ).status_code
+        == 302
+    )
+    bad = office.post(
+        f"/verwaltung/rueckmeldungen/{copy_id}/doppelt", data={"original": str(copy_id)}
+    )
+    assert bad.status_code == 400
+    with app.app_context():
+        assert db.session.get(Feedback, copy_id).duplicate_of_id == original_id  # type: ignore[union-attr]
+
+
+def test_answer_appears_on_the_receipt_page(app, client, client_as, seeded):
+    code = receipt_code(client.post("/rueckmeldung/ar/", data=form_data(app)).get_data(True))
+    with app.app_context():
+        fb_id = db.session.scalar(select(Feedback.id))
+    office = client_as("office")
+    office.post(
+        f"/verwaltung/rueckmeldungen/{fb_id}/antwort",
+        data={"answer": "Ab Herbst gibt es zwei neue Abendkurse."},
+    )
+    html = client.get(f"/rueckmeldung/ar/status?code={code}").get_data(as_text=True)
+    assert "Ab Herbst gibt es zwei neue Abendkurse." in html
+    assert "رد مكتب التعليم" in html
+
+
+def test_pass_to_bildungskonferenz_creates_paper_and_shows_on_receipt_page(
+    app, client, client_as, seeded
+):
+    first = receipt_code(client.post("/rueckmeldung/tr/", data=form_data(app)).get_data(True))
+    client.post("/rueckmeldung/de/", data=form_data(app, text="Zweite Rückmeldung"))
+    with app.app_context():
+        ids = list(db.session.scalars(select(Feedback.id).order_by(Feedback.id)))
+        bk = db.session.scalar(select(Body.id).where(Body.name == "Bildungskonferenz"))
+        db.session.add(
+            FeedbackContact(feedback_id=ids[0], email="geheim@example.org", consent_at=utcnow())
+        )
+        db.session.commit()
+    office = client_as("office")
+    form = office.get(
+        f"/verwaltung/rueckmeldungen/weitergeben?feedback_ids={ids[0]}&feedback_ids={ids[1]}"
+    )
+    assert form.status_code == 200
+    response = office.post(
+        "/verwaltung/rueckmeldungen/weitergeben",
+        data={
+            "feedback_ids": [str(i) for i in ids],
+            "body_id": str(bk),
+            "title": "Bedarf an Sprachkursen am Abend",
+            "note": "Zur Kenntnis",
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        paper = db.session.scalar(select(Paper))
+        assert paper is not None and paper.body_id == bk and paper.kind == "information"
+        assert "Es gibt zu wenige Sprachkurse am Abend." in paper.text
+        assert "Zweite Rückmeldung" in paper.text
+        assert "geheim@example.org" not in paper.text
+        # The link both ways: feedback -> paper and paper -> feedback.
+        assert [fb.id for fb in services.feedback_for_paper(paper.id)] == ids
+        referrals = db.session.scalars(select(FeedbackReferral)).all()
+        assert {(r.feedback_id, r.body_id, r.paper_id) for r in referrals} == {
+            (ids[0], bk, paper.id),
+            (ids[1], bk, paper.id),
+        }
+        assert [r.paper_id for r in services.referrals_to_body(bk)] == [paper.id, paper.id]
+        paper_id = paper.id
+    # The paper shows up for the body.
+    assert "Bedarf an Sprachkursen am Abend" in office.get(f"/vorlagen/{paper_id}").get_data(True)
+    status = client.get(f"/rueckmeldung/tr/status?code={first}").get_data(as_text=True)
+    assert "şu kurula iletildi: Bildungskonferenz" in status
+
+
+def test_pass_without_body_is_a_form_error(app, client_as, seeded):
+    with app.app_context():
+        fb_id = submit().id
+    office = client_as("office")
+    response = office.post(
+        "/verwaltung/rueckmeldungen/weitergeben",
+        data={"feedback_ids": [str(fb_id)], "body_id": "999999", "title": "x"},
+    )
+    assert response.status_code == 400
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Paper)) == 0
+
+
+def test_retention_job_deletes_old_contact_details_only(app_ctx, seeded):
+    old = submit(contact_consent=True, contact_email="alt@example.org")
+    new = submit(contact_consent=True, contact_email="neu@example.org")
+    old_contact = db.session.get(FeedbackContact, old.id)
+    assert old_contact is not None
+    old_contact.consent_at = utcnow() - timedelta(days=181)
+    db.session.commit()
+    assert jobs.purge_expired_contacts() == 1
+    db.session.expire_all()
+    assert db.session.get(FeedbackContact, old.id) is None
+    assert db.session.get(FeedbackContact, new.id) is not None
+    assert db.session.get(Feedback, old.id) is not None  # the feedback itself stays
+    assert "feedback.contact_retention" in __import__("netzwerk.scheduler").scheduler.JOBS
+
+
+def test_lists_are_configurable_with_labels_per_language(app, client, client_as, seeded):
+    office = client_as("office")
+    response = office.post(
+        "/verwaltung/rueckmeldungen/listen/category/neu",
+        data={
+            "code": "digital",
+            "position": "20",
+            "active": "y",
+            "label_de": "Digitales Lernen",
+            "label_ar": "التعلم الرقمي",
+        },
+    )
+    assert response.status_code == 302
+    assert "التعلم الرقمي" in client.get("/rueckmeldung/ar/").get_data(as_text=True)
+    assert "Digitales Lernen" in client.get("/rueckmeldung/tr/").get_data(as_text=True)
+    dup = office.post(
+        "/verwaltung/rueckmeldungen/listen/category/neu",
+        data={"code": "digital", "label_de": "Noch einmal"},
+    )
+    assert dup.status_code == 400
