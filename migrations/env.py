@@ -1,9 +1,8 @@
 import logging
 from logging.config import fileConfig
 
-from flask import current_app
-
 from alembic import context
+from flask import current_app
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -57,9 +56,7 @@ EXTERNAL_TABLES = {"apscheduler_jobs"}
 
 
 def include_object(obj, name, type_, reflected, compare_to):
-    if type_ == "table" and name in EXTERNAL_TABLES:
-        return False
-    return True
+    return not (type_ == "table" and name in EXTERNAL_TABLES)
 
 
 def render_item(type_, obj, autogen_context):

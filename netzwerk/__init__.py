@@ -53,6 +53,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from .cli import register_cli
 
     register_cli(app)
+
+    # Load and validate workflows/*.yaml: an invalid definition stops the start.
+    from .workflow.boot import init_app as init_workflows
+
+    init_workflows(app)
     return app
 
 

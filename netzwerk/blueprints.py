@@ -1,8 +1,27 @@
 """Every blueprint of the application, registered in this order."""
 
 from .auth.views import bp as auth_bp
+from .counselling.views import bp as counselling_bp
+from .decisions.views import bp as decisions_bp
+from .feedback.views import bp as feedback_bp
 from .governance.views import bp as governance_bp
 from .mail.views import bp as mail_bp
 from .main.views import bp as main_bp
+from .meetings.views import bp as meetings_bp
+from .monitoring.views import bp as monitoring_bp
+from .voting.views import bp as voting_bp
+from .workflow.views import bp as workflow_bp
 
-BLUEPRINTS = [main_bp, auth_bp, governance_bp, mail_bp]
+BLUEPRINTS = [
+    main_bp,
+    auth_bp,
+    governance_bp,
+    mail_bp,
+    counselling_bp,
+    workflow_bp,
+    meetings_bp,
+    voting_bp,
+    decisions_bp,
+    feedback_bp,
+    monitoring_bp,
+]

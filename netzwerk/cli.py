@@ -86,6 +86,9 @@ def run_job_command(job_id: str) -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from .workflow.cli import workflows_cli
+
+    netzwerk_cli.add_command(workflows_cli)
     app.cli.add_command(netzwerk_cli)
 
 

@@ -42,7 +42,7 @@ def translated_ids() -> tuple[set[str], list[str]]:
         for message in catalogue:
             if not message.id:
                 continue
-            msgid = message.id[0] if isinstance(message.id, tuple) else message.id
+            msgid = str(message.id[0] if isinstance(message.id, (tuple, list)) else message.id)
             strings = message.string if isinstance(message.string, tuple) else (message.string,)
             if message.fuzzy:
                 problems.append(f"{path.relative_to(ROOT)}: fuzzy: {msgid!r}")

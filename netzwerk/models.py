@@ -6,5 +6,12 @@ a new domain package adds its models module here.
 
 from .audit import models as audit_models  # noqa: F401
 from .auth import models as auth_models  # noqa: F401
+from .counselling import models as counselling_models  # noqa: F401
+from .decisions import models as decisions_models  # noqa: F401
+from .feedback import models as feedback_models  # noqa: F401
 from .governance import models as governance_models  # noqa: F401
 from .mail import models as mail_models  # noqa: F401
+from .meetings import models as meetings_models  # noqa: F401
+from .monitoring import models as monitoring_models  # noqa: F401
+from .voting import models as voting_models  # noqa: F401
+from .workflow import models as workflow_models  # noqa: F401

@@ -164,3 +164,52 @@ def test_comparison_detects_a_missing_table(tmp_path):
     finally:
         engine.dispose()
     assert ("add_table", victim) in [(d[0], getattr(d[1], "name", None)) for d in diff]
+
+
+def _trigger_names(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                rows = conn.execute(
+                    text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+                )
+            else:
+                rows = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
+            return {row[0] for row in rows}
+    finally:
+        engine.dispose()
+
+
+def _create_all_triggers(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            db.metadata.create_all(conn)
+    finally:
+        engine.dispose()
+    return _trigger_names(url)
+
+
+def test_migration_installs_the_same_triggers_as_the_models_on_sqlite(tmp_path):
+    """Append-only audit and closed-poll guards exist after `db upgrade` too."""
+    migrated = f"sqlite:///{tmp_path / 'migrated.sqlite'}"
+    upgrade_and_diff(migrated)
+    expected = _create_all_triggers(f"sqlite:///{tmp_path / 'models.sqlite'}")
+    assert expected, "the models define SQLite triggers"
+    assert _trigger_names(migrated) == expected
+
+
+@pytest.mark.postgres
+def test_migration_installs_the_same_triggers_as_the_models_on_postgresql(empty_postgres_url):
+    upgrade_and_diff(empty_postgres_url)
+    migrated = _trigger_names(empty_postgres_url)
+    assert "audit_event_append_only" in migrated
+    engine = create_engine(empty_postgres_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        engine.dispose()
+    assert _create_all_triggers(empty_postgres_url) == migrated

@@ -1,0 +1,1 @@
+"""Papers (Vorlagen) now; meetings, agendas and consultations follow."""

@@ -1,0 +1,179 @@
+"""Papers: who may see and create them, creating, editing, numbering."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, func, or_, select, text
+from sqlalchemy.orm import joinedload
+
+from ..auth.models import User
+from ..database import write_transaction
+from ..extensions import db
+from ..governance.models import Body, Membership
+from ..governance.services import current_filter
+from ..timeutil import local_today
+from ..workflow import services as workflow
+from .models import Paper, PaperKind
+
+PAPER_LOCK_BASE = 0x50415000  # "PAP" + body id: serialises numbering per body
+
+
+class PaperError(ValueError):
+    """A paper rule was broken; ``field`` names the form field, if any."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _my_body_ids(user: User) -> list[int]:
+    return list(
+        db.session.scalars(
+            select(Membership.body_id).where(
+                Membership.person_id == user.person_id, current_filter()
+            )
+        )
+    )
+
+
+def creatable_bodies(user: User) -> Sequence[Body]:
+    """Staff may submit to every active body, others to the bodies they sit in."""
+    stmt = select(Body).where(Body.active).order_by(Body.name)
+    if not user.is_staff:
+        stmt = stmt.where(Body.id.in_(_my_body_ids(user)))
+    return db.session.scalars(stmt).all()
+
+
+def visible_papers_query(user: User) -> Select[tuple[Paper]]:
+    stmt = select(Paper).options(joinedload(Paper.body), joinedload(Paper.author))
+    if not user.is_staff:
+        stmt = stmt.where(
+            or_(
+                Paper.author_person_id == user.person_id,
+                Paper.body_id.in_(_my_body_ids(user)),
+                Paper.public,
+            )
+        )
+    return stmt.order_by(Paper.created_at.desc(), Paper.id.desc())
+
+
+def may_view(user: User, paper: Paper) -> bool:
+    return (
+        user.is_staff
+        or paper.public
+        or paper.author_person_id == user.person_id
+        or paper.body_id in _my_body_ids(user)
+    )
+
+
+def may_edit(user: User, paper: Paper) -> bool:
+    """The author may edit while the state allows it (flag editable_by_author)."""
+    if paper.author_person_id != user.person_id:
+        return False
+    state = workflow.definition_of(paper).states.get(paper.state)
+    return bool(state and "editable_by_author" in state.flags)
+
+
+def _clean(title: str, body_text: str) -> tuple[str, str]:
+    title = (title or "").strip()
+    if not title:
+        raise PaperError(_("Please enter a title."), "title")
+    if len(title) > 300:
+        raise PaperError(_("The title is too long (at most 300 characters)."), "title")
+    return title, (body_text or "").strip()
+
+
+def create_paper(
+    user: User,
+    *,
+    body_id: int,
+    kind: str,
+    title: str,
+    text: str = "",
+    public: bool = False,
+) -> Paper:
+    """Create a paper in the first state of the workflow its body chose."""
+    title, body_text = _clean(title, text)
+    try:
+        paper_kind = PaperKind(kind)
+    except ValueError:
+        raise PaperError(_("Please choose a kind of paper."), "kind") from None
+    if body_id not in {b.id for b in creatable_bodies(user)}:
+        raise PaperError(_("You cannot submit papers to this body."), "body_id")
+    definition = workflow.workflow_for(body_id, paper_kind.slot)
+    with write_transaction():
+        paper = Paper(
+            title=title,
+            kind=paper_kind.value,
+            text=body_text,
+            author_person_id=user.person_id,
+            body_id=body_id,
+            public=public,
+            workflow_name=definition.name,
+            workflow_hash=definition.hash,
+            state=definition.initial,
+        )
+        db.session.add(paper)
+        db.session.flush()
+        workflow.start(paper, definition, user)
+    return paper
+
+
+def update_paper(user: User, paper: Paper, *, title: str, text: str, public: bool) -> Paper:
+    if not may_edit(user, paper):
+        raise PaperError(_("This paper cannot be edited in its current state."))
+    title, body_text = _clean(title, text)
+    paper_id, state = paper.id, paper.state
+    with write_transaction():
+        # Edit only while the paper is still in the state the author saw.
+        current = db.session.scalar(select(Paper).where(Paper.id == paper_id).with_for_update())
+        if current is None or current.state != state:
+            raise PaperError(_("The paper has changed its state in the meantime."))
+        current.title = title
+        current.text = body_text
+        current.public = public
+    return current
+
+
+def assign_paper_number(paper: Paper) -> str:
+    """Give the paper the next number of its body and year, e.g. VK/2026/007."""
+    if paper.number:
+        return paper.number
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            text("SELECT pg_advisory_xact_lock(:k)"), {"k": PAPER_LOCK_BASE + paper.body_id}
+        )
+    short_name = db.session.scalar(select(Body.short_name).where(Body.id == paper.body_id))
+    prefix = f"{short_name}/{local_today().year}/"
+    count = db.session.scalar(
+        select(func.count(Paper.id)).where(Paper.number.like(prefix.replace("%", r"\%") + "%"))
+    )
+    number = f"{prefix}{(count or 0) + 1:03d}"
+    paper.number = number
+    db.session.flush()
+    return number
+
+
+def get_paper(paper_id: int) -> Paper | None:
+    return db.session.scalar(
+        select(Paper)
+        .options(joinedload(Paper.body), joinedload(Paper.author))
+        .where(Paper.id == paper_id)
+    )
+
+
+def paper_kind_choices() -> list[tuple[str, Any]]:
+    return [(k.value, k.label) for k in PaperKind]
+
+
+def state_titles(papers: Sequence[Paper]) -> dict[tuple[str, str, str], str]:
+    """{(workflow, hash, state): title} for a list page (no queries per row)."""
+    result = {}
+    for paper in papers:
+        key = (paper.workflow_name, paper.workflow_hash, paper.state)
+        if key not in result:
+            result[key] = workflow.definition_of(paper).state_title(paper.state)
+    return result

@@ -1,0 +1,474 @@
+"""The engine: which transitions a user may fire, and firing them.
+
+Firing is one transaction: role check, guard check, the state change with an
+optimistic version check (``UPDATE ... WHERE id = ? AND version = ?``), the
+effects and the audit event.  When the UPDATE finds no row, another firing
+came first: :class:`WorkflowConflict`, and nothing is applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..audit.models import AuditEvent
+from ..audit.services import history as audit_history
+from ..audit.services import record
+from ..auth.models import User
+from ..database import utcnow, write_transaction
+from ..extensions import db
+from ..governance.models import Body
+from ..governance.services import body_roles_of
+from . import registry
+from .catalog import get_catalog, store_version
+from .definition import Transition, WorkflowDefinition
+from .models import BodyWorkflow, WorkflowNotification
+
+TRANSITION_ACTION = "workflow.transition"
+START_ACTION = "workflow.start"
+
+
+class WorkflowError(Exception):
+    """A transition was refused; the message is for the user (German)."""
+
+
+class TransitionNotAllowed(WorkflowError):
+    pass
+
+
+class CommentRequired(WorkflowError):
+    pass
+
+
+class WorkflowConflict(WorkflowError):
+    """Someone else changed the object first (optimistic version check)."""
+
+
+# --- definitions and roles ------------------------------------------------
+
+
+def definition_of(obj: Any) -> WorkflowDefinition:
+    """The definition version the object is pinned to."""
+    return get_catalog().version(obj.workflow_name, obj.workflow_hash)
+
+
+def roles_of(user: User | None, obj: Any, subject: registry.Subject | None = None) -> set[str]:
+    """Every role the user holds for this object: global, in its body, relations."""
+    if user is None:
+        return set()
+    subject = subject or registry.subject_for(obj)
+    roles: set[str] = set()
+    if user.is_admin:
+        roles.add("admin")
+    if user.is_office:
+        roles.add("office")
+    body_id = subject.body_id_of(obj)
+    if body_id is not None:
+        roles |= body_roles_of(user.person_id, body_id)
+    roles |= subject.relations_of(obj, user.person_id)
+    return roles
+
+
+def _context(
+    obj: Any,
+    subject: registry.Subject,
+    definition: WorkflowDefinition,
+    transition: Transition | None,
+    actor: User | None,
+    from_state: str,
+    comment: str | None,
+    now: datetime,
+    by_timer: bool = False,
+) -> registry.TransitionContext:
+    return registry.TransitionContext(
+        obj=obj,
+        subject=subject,
+        definition=definition,
+        transition=transition,
+        actor=actor,
+        from_state=from_state,
+        to_state=transition.to if transition else from_state,
+        comment=comment,
+        now=now,
+        by_timer=by_timer,
+    )
+
+
+def _guard_holds(ctx: registry.TransitionContext) -> bool:
+    assert ctx.transition is not None
+    if ctx.transition.when is None:
+        return True
+    return bool(registry.GUARDS[ctx.transition.when](ctx))
+
+
+def role_allows(transition: Transition, roles: set[str]) -> bool:
+    if transition.timer_only:
+        return False
+    return bool(roles.intersection(transition.by))
+
+
+@dataclass(frozen=True)
+class AvailableTransition:
+    transition: Transition
+    to_title: str
+
+
+def available_transitions(user: User | None, obj: Any) -> list[AvailableTransition]:
+    """The transitions this user may fire now (role and guard hold)."""
+    if user is None:
+        return []
+    subject = registry.subject_for(obj)
+    definition = definition_of(obj)
+    roles = roles_of(user, obj, subject)
+    now = utcnow()
+    result = []
+    for transition in definition.transitions_from(obj.state):
+        if not role_allows(transition, roles):
+            continue
+        ctx = _context(obj, subject, definition, transition, user, obj.state, None, now)
+        if _guard_holds(ctx):
+            result.append(AvailableTransition(transition, definition.state_title(transition.to)))
+    return result
+
+
+# --- starting and firing --------------------------------------------------
+
+
+def workflow_for(body_id: int | None, slot: str) -> WorkflowDefinition:
+    """The workflow a body chose for a slot, else the shipped default."""
+    catalog = get_catalog()
+    if body_id is not None:
+        name = db.session.scalar(
+            select(BodyWorkflow.workflow_name).where(
+                BodyWorkflow.body_id == body_id, BodyWorkflow.applies_to == slot
+            )
+        )
+        if name is not None and name in catalog.current:
+            return catalog.current[name]
+    definition = catalog.default_for(slot)
+    if definition is None:
+        raise WorkflowError(_("No workflow is available for this kind of object."))
+    return definition
+
+
+def start(obj: Any, definition: WorkflowDefinition, actor: User | None) -> None:
+    """Put a new object (flushed, with an id) at the start of a workflow.
+
+    Runs inside the caller's write transaction; writes the audit event.
+    """
+    subject = registry.subject_for(obj)
+    if definition.applies_to != subject.object_type:
+        raise WorkflowError(_("This workflow does not apply to this kind of object."))
+    store_version(definition)
+    obj.workflow_name = definition.name
+    obj.workflow_hash = definition.hash
+    obj.state = definition.initial
+    obj.version = 0
+    obj.state_entered_at = utcnow()
+    db.session.flush()
+    record(
+        START_ACTION,
+        subject.object_type,
+        obj.id,
+        actor_id=actor.id if actor else None,
+        to_state=definition.initial,
+        data={"workflow": definition.name, "hash": definition.hash},
+    )
+
+
+def fire(
+    user: User | None,
+    obj: Any,
+    transition_name: str,
+    comment: str | None = None,
+    expected_version: int | None = None,
+    *,
+    now: datetime | None = None,
+    by_timer: bool = False,
+    on_applied: Callable[[], None] | None = None,
+) -> Any:
+    """Fire one transition as one transaction; return the refreshed object.
+
+    ``expected_version`` is the version the user saw (from the form); by
+    default the version of ``obj`` as loaded.  ``by_timer`` is for the
+    scheduler: no role check (timers act for the system), guards still hold;
+    ``on_applied`` runs inside the transaction right after the state change.
+    """
+    subject = registry.subject_for(obj)
+    # Snapshot before the transaction: write_transaction() may expire obj.
+    object_id = obj.id
+    from_state = obj.state
+    version = obj.version if expected_version is None else expected_version
+    definition = definition_of(obj)
+    comment = (comment or "").strip() or None
+    now = now or utcnow()
+
+    conflict = WorkflowConflict(
+        _(
+            "Someone else has changed this item in the meantime. "
+            "Please reload the page and check its current state."
+        )
+    )
+    if version != obj.version:  # the user acted on a page that is out of date
+        raise conflict
+
+    transition = definition.transitions.get(transition_name)
+    if transition is None or from_state not in transition.from_states:
+        raise TransitionNotAllowed(_("This step is not possible in the current state."))
+    if not by_timer and (user is None or not role_allows(transition, roles_of(user, obj, subject))):
+        raise TransitionNotAllowed(_("You are not allowed to take this step."))
+    if transition.comment_required and not comment:
+        raise CommentRequired(_("Please give a reason in the comment field."))
+    if not transition.takes_comment:
+        comment = None
+
+    model = subject.model
+    with write_transaction():
+        ctx = _context(
+            obj, subject, definition, transition, user, from_state, comment, now, by_timer
+        )
+        if not _guard_holds(ctx):
+            raise TransitionNotAllowed(_("The conditions for this step are not met."))
+        result = db.session.execute(
+            update(model)
+            .where(model.id == object_id, model.version == version, model.state == from_state)
+            .values(state=transition.to, version=version + 1, state_entered_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise conflict
+        db.session.expire(obj)
+        if on_applied is not None:
+            on_applied()
+        for name in transition.effects:
+            registry.EFFECTS[name](ctx)
+        record(
+            TRANSITION_ACTION,
+            subject.object_type,
+            object_id,
+            actor_id=user.id if user is not None else None,
+            from_state=from_state,
+            to_state=transition.to,
+            comment=comment,
+            data={
+                "workflow": definition.name,
+                "hash": definition.hash,
+                "transition": transition.name,
+                "label": transition.label,
+                "timer": by_timer,
+            },
+        )
+    return obj
+
+
+def run_effect(obj: Any, effect_name: str, *, now: datetime | None = None) -> None:
+    """Run one effect for a timer (inside the caller's transaction)."""
+    subject = registry.subject_for(obj)
+    definition = definition_of(obj)
+    ctx = _context(
+        obj, subject, definition, None, None, obj.state, None, now or utcnow(), by_timer=True
+    )
+    registry.EFFECTS[effect_name](ctx)
+    record(
+        "workflow.timer",
+        subject.object_type,
+        obj.id,
+        from_state=obj.state,
+        to_state=obj.state,
+        data={"workflow": definition.name, "hash": definition.hash, "effect": effect_name},
+    )
+
+
+# --- history --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    event: AuditEvent
+    actor_name: str | None
+    from_title: str | None
+    to_title: str | None
+    label: str | None
+
+
+def history(obj: Any) -> list[HistoryEntry]:
+    """The object's audit events with names and state titles (2 queries)."""
+    import json
+
+    subject = registry.subject_for(obj)
+    definition = definition_of(obj)
+    events = audit_history(subject.object_type, obj.id)
+    actor_ids = {e.actor_id for e in events if e.actor_id is not None}
+    names: dict[int, str] = {}
+    if actor_ids:
+        from sqlalchemy.orm import joinedload
+
+        users = db.session.scalars(
+            select(User).options(joinedload(User.person)).where(User.id.in_(actor_ids))
+        ).all()
+        names = {u.id: u.display_name for u in users}
+    entries = []
+    for event in events:
+        data = json.loads(event.data) if event.data else {}
+        label = data.get("label") if isinstance(data, dict) else None
+        entries.append(
+            HistoryEntry(
+                event=event,
+                actor_name=names.get(event.actor_id) if event.actor_id else None,
+                from_title=definition.state_title(event.from_state) if event.from_state else None,
+                to_title=definition.state_title(event.to_state) if event.to_state else None,
+                label=label,
+            )
+        )
+    return entries
+
+
+# --- per-body choice ------------------------------------------------------
+
+
+def body_choices(bodies: Sequence[Body]) -> dict[int, dict[str, str]]:
+    """{body_id: {slot: workflow name}} of the explicit choices."""
+    rows = db.session.scalars(
+        select(BodyWorkflow).where(BodyWorkflow.body_id.in_([b.id for b in bodies]))
+    ).all()
+    result: dict[int, dict[str, str]] = {}
+    for row in rows:
+        result.setdefault(row.body_id, {})[row.applies_to] = row.workflow_name
+    return result
+
+
+def set_body_workflows(
+    body_id: int, choices: dict[str, str | None], actor: User | None = None
+) -> None:
+    """Store a body's choices; None or the empty string means "the default"."""
+    catalog = get_catalog()
+    for slot, name in choices.items():
+        if slot not in registry.SLOTS:
+            raise WorkflowError(_("Unknown kind of object."))
+        if name:
+            definition = catalog.current.get(name)
+            if definition is None or definition.applies_to != registry.slot_object_type(slot):
+                raise WorkflowError(_("This workflow does not fit this kind of object."))
+    try:
+        _store_body_workflows(body_id, choices, actor)
+    except IntegrityError:
+        db.session.rollback()
+        raise WorkflowError(
+            _("Someone else has changed these choices in the meantime. Please try again.")
+        ) from None
+
+
+def _store_body_workflows(body_id: int, choices: dict[str, str | None], actor: User | None) -> None:
+    with write_transaction():
+        existing = {
+            row.applies_to: row
+            for row in db.session.scalars(
+                select(BodyWorkflow).where(BodyWorkflow.body_id == body_id)
+            )
+        }
+        for slot, name in choices.items():
+            row = existing.get(slot)
+            if not name:
+                if row is not None:
+                    db.session.delete(row)
+                continue
+            if row is None:
+                db.session.add(BodyWorkflow(body_id=body_id, applies_to=slot, workflow_name=name))
+            elif row.workflow_name != name:
+                row.workflow_name = name
+        db.session.flush()
+        record(
+            "workflow.body_choice",
+            "body",
+            body_id,
+            actor_id=actor.id if actor is not None else None,
+            data=dict(choices),
+        )
+
+
+# --- moving running objects to the current definition ----------------------
+
+
+@dataclass(frozen=True)
+class UpgradeResult:
+    moved: int
+    unchanged: int
+    refused: list[tuple[int, str]]
+
+
+def upgrade_to_current(object_type: str, workflow_name: str) -> UpgradeResult:
+    """Move every object of an older version onto the current definition.
+
+    A state the current definition still has stays; a removed state becomes
+    what ``state_map`` names.  Objects in an unmapped removed state are
+    refused and keep their old version.  Each move writes an audit event.
+    """
+    subject = registry.SUBJECTS[object_type]
+    model = subject.model
+    current = get_catalog().get(workflow_name)
+    moved = unchanged = 0
+    refused: list[tuple[int, str]] = []
+    rows = db.session.execute(
+        select(model.id, model.state, model.version, model.workflow_hash).where(
+            model.workflow_name == workflow_name, model.workflow_hash != current.hash
+        )
+    ).all()
+    if not rows:
+        return UpgradeResult(0, 0, [])
+    with write_transaction():
+        store_version(current)
+        for object_id, state, version, old_hash in rows:
+            new_state = state if state in current.states else current.state_map.get(state)
+            if new_state is None:
+                refused.append((object_id, state))
+                continue
+            result = db.session.execute(
+                update(model)
+                .where(model.id == object_id, model.version == version)
+                .values(workflow_hash=current.hash, state=new_state, version=version + 1)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                unchanged += 1
+                continue
+            record(
+                "workflow.upgrade",
+                object_type,
+                object_id,
+                from_state=state,
+                to_state=new_state,
+                data={"workflow": workflow_name, "from_hash": old_hash, "hash": current.hash},
+            )
+            moved += 1
+    return UpgradeResult(moved, unchanged, refused)
+
+
+# --- notifications --------------------------------------------------------
+
+
+def notifications_for(person_id: int, limit: int = 100) -> Sequence[WorkflowNotification]:
+    return db.session.scalars(
+        select(WorkflowNotification)
+        .where(WorkflowNotification.person_id == person_id)
+        .order_by(WorkflowNotification.created_at.desc(), WorkflowNotification.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def mark_notifications_read(person_id: int) -> int:
+    with write_transaction():
+        result = db.session.execute(
+            update(WorkflowNotification)
+            .where(
+                WorkflowNotification.person_id == person_id,
+                WorkflowNotification.read_at.is_(None),
+            )
+            .values(read_at=utcnow())
+        )
+    return int(getattr(result, "rowcount", 0) or 0)
