@@ -19,6 +19,16 @@ def _env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a whole number, not {value!r}") from None
+
+
 def load_secret_key(instance_path: Path) -> str:
     """Return NETZWERK_SECRET_KEY, or a key generated once into instance/."""
     key = os.environ.get("NETZWERK_SECRET_KEY")
@@ -52,12 +62,10 @@ def build_config(instance_path: Path) -> dict[str, object]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         # None means: Secure whenever the request came over HTTPS.
         "SESSION_COOKIE_SECURE": _env_bool("NETZWERK_COOKIE_SECURE", False) or None,
-        "PERMANENT_SESSION_LIFETIME": timedelta(
-            hours=int(os.environ.get("NETZWERK_SESSION_HOURS", "12"))
-        ),
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=_env_int("NETZWERK_SESSION_HOURS", 12)),
         # Remember-me cookies are not issued at all.
         "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
-        "MAX_CONTENT_LENGTH": int(os.environ.get("NETZWERK_MAX_UPLOAD_MB", "20")) * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": _env_int("NETZWERK_MAX_UPLOAD_MB", 20) * 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
         "BABEL_DEFAULT_LOCALE": "de",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Berlin",
@@ -66,12 +74,19 @@ def build_config(instance_path: Path) -> dict[str, object]:
         "RATELIMIT_HEADERS_ENABLED": True,
         "NETZWERK_LOGIN_RATE_LIMIT": os.environ.get("NETZWERK_LOGIN_RATE_LIMIT", "10 per minute"),
         "MAIL_SERVER": os.environ.get("NETZWERK_MAIL_SERVER", "localhost"),
-        "MAIL_PORT": int(os.environ.get("NETZWERK_MAIL_PORT", "25")),
+        "MAIL_PORT": _env_int("NETZWERK_MAIL_PORT", 25),
         "MAIL_USERNAME": os.environ.get("NETZWERK_MAIL_USERNAME"),
         "MAIL_PASSWORD": os.environ.get("NETZWERK_MAIL_PASSWORD"),
         "MAIL_USE_TLS": _env_bool("NETZWERK_MAIL_USE_TLS"),
         "MAIL_SENDER": os.environ.get("NETZWERK_MAIL_SENDER", "bildungsbuero@netzwerk.invalid"),
         "NETZWERK_DEMO": _env_bool("NETZWERK_DEMO"),
+        # Monitoring and exports suppress groups smaller than this (never below 5).
+        "NETZWERK_MIN_GROUP_SIZE": _env_int("NETZWERK_MIN_GROUP_SIZE", 5),
+        "NETZWERK_FEEDBACK_RETENTION_DAYS": _env_int("NETZWERK_FEEDBACK_RETENTION_DAYS", 180),
+        "NETZWERK_COUNSELLING_RETENTION_DAYS": _env_int("NETZWERK_COUNSELLING_RETENTION_DAYS", 180),
+        "NETZWERK_FEEDBACK_RATE_LIMIT": os.environ.get(
+            "NETZWERK_FEEDBACK_RATE_LIMIT", "10 per minute;60 per day"
+        ),
         "NETZWERK_PROXY_FIX": _env_bool("NETZWERK_PROXY_FIX"),
         "NETZWERK_WORKFLOW_DIR": os.environ.get(
             "NETZWERK_WORKFLOW_DIR", str(Path(__file__).resolve().parent.parent / "workflows")
