@@ -171,9 +171,7 @@ def _trigger_names(url: str) -> set[str]:
     try:
         with engine.connect() as conn:
             if conn.dialect.name == "postgresql":
-                rows = conn.execute(
-                    text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
-                )
+                rows = conn.execute(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"))
             else:
                 rows = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))
             return {row[0] for row in rows}
