@@ -48,15 +48,22 @@ def test_form_with_errors_has_no_wcag_violations(
     assert_no_axe_violations(page)
 
 
-def test_form_fits_a_phone_screen(browser, live_server_empty):
-    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="tr-TR")
+@pytest.mark.parametrize(("browser_locale", "lang"), [("tr-TR", "tr"), ("ar", "ar")])
+def test_form_fits_a_phone_screen(browser, live_server_empty, browser_locale, lang):
+    """No horizontal scrolling on a phone, left to right and right to left
+    (an element pushed sideways out of view would widen an RTL page)."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale=browser_locale)
     try:
         phone = context.new_page()
         phone.goto(live_server_empty + "/rueckmeldung/")
-        assert phone.url.endswith("/rueckmeldung/tr/")  # chosen by the browser's language
+        assert phone.url.endswith(f"/rueckmeldung/{lang}/")  # chosen by the browser's language
         overflow = phone.evaluate(
             "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         assert overflow <= 0
+        # A full-page screenshot is as wide as the page's whole scrollable area.
+        png = phone.screenshot(full_page=True)
+        width = int.from_bytes(png[16:20], "big")
+        assert width <= 360
     finally:
         context.close()
