@@ -1,0 +1,1 @@
+"""Action-field projects (Modellmaßnahmen): partners, milestones, status reports, reach."""

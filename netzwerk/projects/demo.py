@@ -1,0 +1,183 @@
+"""Demo projects of the Osnabrück network, led by projekt@osnabrueck.example.
+
+Idempotent: when "MINT-Forscherwerkstatt" exists, nothing is changed.  The
+MINT project goes the real way: submitted, reviewed, decided by the
+Vorstandskonferenz in a circular resolution (decision in the register),
+approved and started, with milestones and a first status report.
+"Demokratie-Theater" is submitted and waits for the Bildungsbüro.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from ..auth.models import User
+from ..database import utcnow
+from ..extensions import db
+from ..governance.models import ActionField, Body, Membership, Organisation
+from ..meetings.models import Paper
+from ..timeutil import local_today
+from ..voting import services as voting
+from ..workflow import services as workflow
+from . import approval, services
+from .models import Project
+
+LEAD_EMAIL = "projekt@osnabrueck.example"
+OFFICE_EMAIL = "buero@osnabrueck.example"
+
+
+def _user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email))
+
+
+def _org(name: str) -> int | None:
+    return db.session.scalar(select(Organisation.id).where(Organisation.name == name))
+
+
+def _field(slug: str) -> int | None:
+    return db.session.scalar(select(ActionField.id).where(ActionField.slug == slug))
+
+
+def load_projects_demo() -> bool:
+    if db.session.scalar(select(Project.id).where(Project.title == "MINT-Forscherwerkstatt")):
+        return False
+    lead, office = _user(LEAD_EMAIL), _user(OFFICE_EMAIL)
+    mint_field, culture_field = _field("wirtschaft-umwelt-technik"), _field("demokratie-kultur")
+    if lead is None or office is None or mint_field is None or culture_field is None:
+        return False
+    today = local_today()
+
+    mint = services.create_project(
+        lead,
+        services.ProjectData(
+            title="MINT-Forscherwerkstatt",
+            goals=(
+                "Kinder und Jugendliche aus dem Schinkel bauen mit einem Solartechnik-"
+                "Unternehmen kleine Solaranlagen, messen Erträge und stellen ihre Ergebnisse "
+                "aus. Ziel: Interesse an Naturwissenschaft und Technik wecken und Wege in "
+                "MINT-Ausbildungen zeigen."
+            ),
+            action_field_id=mint_field,
+            lead_person_id=lead.person_id,
+            start_date=today - timedelta(days=60),
+            end_date=today + timedelta(days=300),
+            budget="18500,00",
+            public=True,
+            report_interval_months=3,
+            target_groups=["children", "young_people", "migration"],
+        ),
+    )
+    for org_name, role in (
+        ("Hasetal Solartechnik GmbH", "KMU-Partner"),
+        ("Gesamtschule Schinkel", "Schulpartner"),
+        ("Hochschule Osnabrück", "Hochschulpartner"),
+    ):
+        org_id = _org(org_name)
+        if org_id is not None:
+            services.add_partner(lead, mint, organisation_id=org_id, role=role)
+    for title, days, weight, progress in (
+        ("Werkstattraum und Material beschafft", -30, 1, 100),
+        ("Erste Forscherwoche mit 3 Klassen", 20, 3, 40),
+        ("Ausstellung der Ergebnisse", 240, 2, 0),
+    ):
+        services.add_milestone(
+            lead,
+            mint,
+            title=title,
+            due_date=today + timedelta(days=days),
+            weight=weight,
+            progress=progress,
+        )
+    mint_id = mint.id
+    approval.fire_project_transition(lead, _reload(mint_id), "beantragen")
+    approval.fire_project_transition(office, _reload(mint_id), "pruefen")
+    paper_id = _reload(mint_id).paper_id
+    if paper_id is not None and _decide(paper_id, office):
+        approval.sync_project(mint_id)
+        project = _reload(mint_id)
+        if project.state == "genehmigt":
+            workflow.fire(lead, project, "starten")
+        services.add_report(
+            lead,
+            _reload(mint_id),
+            report_date=today - timedelta(days=5),
+            text=(
+                "Die Werkstatt ist eingerichtet; die erste Forscherwoche läuft mit zwei "
+                "Klassen der Gesamtschule Schinkel."
+            ),
+            values={"participants": 48, "events": 4, "schools": 1},
+        )
+
+    theatre = services.create_project(
+        lead,
+        services.ProjectData(
+            title="Demokratie-Theater",
+            goals=(
+                "Schülerinnen und Schüler entwickeln mit der Theaterpädagogik ein Stück über "
+                "Mitbestimmung in ihrer Stadt und spielen es vor dem Stadtrat."
+            ),
+            action_field_id=culture_field,
+            lead_person_id=lead.person_id,
+            start_date=today + timedelta(days=30),
+            end_date=today + timedelta(days=270),
+            public=True,
+            report_interval_months=6,
+            target_groups=["young_people", "pupils"],
+        ),
+    )
+    for org_name, role in (
+        ("Theater Osnabrück", "Kulturpartner"),
+        ("Ratsgymnasium Osnabrück", "Schulpartner"),
+    ):
+        org_id = _org(org_name)
+        if org_id is not None:
+            services.add_partner(lead, theatre, organisation_id=org_id, role=role)
+    services.add_milestone(
+        lead,
+        theatre,
+        title="Stückentwicklung abgeschlossen",
+        due_date=today + timedelta(days=120),
+        weight=2,
+    )
+    approval.fire_project_transition(lead, _reload(theatre.id), "beantragen")
+    return True
+
+
+def _reload(project_id: int) -> Project:
+    db.session.expire_all()
+    project = db.session.get(Project, project_id)
+    assert project is not None
+    return project
+
+
+def _decide(paper_id: int, office: User) -> bool:
+    """The Bildungsbüro puts the paper before its body; every member votes yes."""
+    paper = db.session.get(Paper, paper_id)
+    if paper is None:
+        return False
+    try:
+        workflow.fire(office, paper, "direkt_pruefen", comment="Vollständig, ohne Vorberatung.")
+        workflow.fire(office, db.session.get(Paper, paper_id), "zur_entscheidung_vorlegen")
+    except (workflow.WorkflowError, LookupError):
+        return False
+    body_id = paper.body_id
+    poll = voting.start_circular_resolution(
+        body_id=body_id,
+        subject_type="paper",
+        subject_id=paper_id,
+        title=paper.title,
+        question="Die Vorstandskonferenz genehmigt das Projekt.",
+        closes_at=utcnow() + timedelta(days=7),
+        actor=office,
+    )
+    voters = db.session.scalars(
+        select(Membership.person_id)
+        .join(Body, Membership.body_id == Body.id)
+        .where(Membership.body_id == body_id, Membership.voting_right)
+    ).all()
+    for person_id in voters:
+        voting.cast_ballot(poll.id, person_id, "yes")
+    voting.close_poll(poll.id, office)
+    return True

@@ -1,0 +1,263 @@
+"""Projects (Modellmaßnahmen) of an action field and what belongs to them.
+
+A project runs through the project workflow (``applies_to: project``); its
+approval goes through a Beschlussvorlage (``paper_id``) to the deciding body.
+The database refuses what it can: negative budgets, progress outside 0–100,
+weights that are not positive, a project as its own parent, the same partner
+twice and a second reminder with the same key.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..database import UTCDateTime, utcnow
+from ..extensions import Model
+from ..workflow.models import WorkflowMixin
+from .vocab import interval_label, target_group_label
+
+if TYPE_CHECKING:
+    from ..governance.models import ActionField, Body, Organisation, Person
+
+
+class Project(WorkflowMixin, Model):
+    __tablename__ = "project"
+    __table_args__ = (
+        CheckConstraint("budget IS NULL OR budget >= 0", name="budget"),
+        CheckConstraint(
+            "end_date IS NULL OR start_date IS NULL OR end_date >= start_date", name="period"
+        ),
+        CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
+        CheckConstraint("weight > 0", name="weight"),
+        CheckConstraint("report_interval_months IN (0, 1, 3, 6, 12)", name="interval"),
+        CheckConstraint("version >= 0", name="version"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    goals: Mapped[str] = mapped_column(Text, default="")
+    action_field_id: Mapped[int] = mapped_column(
+        ForeignKey("action_field.id", ondelete="RESTRICT"), index=True
+    )
+    lead_person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="RESTRICT"), index=True
+    )
+    created_by_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="RESTRICT")
+    )
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    budget: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("project.id", ondelete="RESTRICT"), index=True
+    )
+    # Weight of this project inside its parent's progress (like a milestone's).
+    weight: Mapped[int] = mapped_column(Integer, default=1)
+    report_interval_months: Mapped[int] = mapped_column(Integer, default=3)
+    deciding_body_id: Mapped[int | None] = mapped_column(
+        ForeignKey("body.id", ondelete="RESTRICT"), index=True
+    )
+    paper_id: Mapped[int | None] = mapped_column(
+        ForeignKey("paper.id", ondelete="RESTRICT"), unique=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    action_field: Mapped[ActionField] = relationship()
+    lead: Mapped[Person] = relationship(foreign_keys=[lead_person_id])
+    deciding_body: Mapped[Body | None] = relationship()
+    parent: Mapped[Project | None] = relationship(remote_side="Project.id")
+    target_groups: Mapped[list[ProjectTargetGroup]] = relationship(
+        cascade="all, delete-orphan", order_by="ProjectTargetGroup.code"
+    )
+    partners: Mapped[list[ProjectPartner]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", order_by="ProjectPartner.id"
+    )
+    milestones: Mapped[list[Milestone]] = relationship(
+        back_populates="project",
+        cascade="all, delete-orphan",
+        order_by=lambda: (Milestone.due_date, Milestone.id),
+    )
+
+    @property
+    def text(self) -> str:
+        """What the ``has_text`` guard checks: the goals."""
+        return self.goals or ""
+
+    @property
+    def target_group_codes(self) -> list[str]:
+        return [t.code for t in self.target_groups]
+
+    @property
+    def target_group_labels(self) -> list[str]:
+        return [target_group_label(t.code) for t in self.target_groups]
+
+    @property
+    def interval_label(self) -> str:
+        return interval_label(self.report_interval_months)
+
+    def __repr__(self) -> str:
+        return f"<Project {self.id} {self.state}>"
+
+
+class ProjectTargetGroup(Model):
+    __tablename__ = "project_target_group"
+    __table_args__ = (UniqueConstraint("project_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(40), index=True)
+
+
+class ProjectPartner(Model):
+    """An organisation with a role in the project and a contact person."""
+
+    __tablename__ = "project_partner"
+    __table_args__ = (UniqueConstraint("project_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="RESTRICT"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(100))
+    contact_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="RESTRICT")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    project: Mapped[Project] = relationship(back_populates="partners")
+    organisation: Mapped[Organisation] = relationship()
+    contact_person: Mapped[Person | None] = relationship()
+
+
+class Milestone(Model):
+    __tablename__ = "project_milestone"
+    __table_args__ = (
+        CheckConstraint("weight > 0", name="weight"),
+        CheckConstraint("progress >= 0 AND progress <= 100", name="progress"),
+        Index("ix_project_milestone_due", "due_date", "progress"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("project.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    due_date: Mapped[date] = mapped_column(Date)
+    weight: Mapped[int] = mapped_column(Integer, default=1)
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    # Who is reminded when it is overdue (else the project lead).
+    lead_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    project: Mapped[Project] = relationship(back_populates="milestones")
+    lead: Mapped[Person | None] = relationship()
+
+    def is_overdue(self, today: date) -> bool:
+        return self.progress < 100 and self.due_date < today
+
+
+class StatusReport(Model):
+    """A status report with indicator values (cumulative totals up to its date)."""
+
+    __tablename__ = "project_status_report"
+    __table_args__ = (Index("ix_project_status_report_project", "project_id", "report_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    report_date: Mapped[date] = mapped_column(Date)
+    text: Mapped[str] = mapped_column(Text)
+    author_person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[Person] = relationship()
+    values: Mapped[list[ReportValue]] = relationship(
+        cascade="all, delete-orphan", order_by="ReportValue.id"
+    )
+
+
+class ReportValue(Model):
+    __tablename__ = "project_report_value"
+    __table_args__ = (
+        UniqueConstraint("report_id", "code"),
+        CheckConstraint("value >= 0", name="value"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("project_status_report.id", ondelete="CASCADE")
+    )
+    code: Mapped[str] = mapped_column(String(40))
+    value: Mapped[int] = mapped_column(Integer)
+
+
+class ProjectReminder(Model):
+    """A reminder to a person (overdue milestone, due report): once per key."""
+
+    __tablename__ = "project_reminder"
+    __table_args__ = (Index("ix_project_reminder_person", "person_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    milestone_id: Mapped[int | None] = mapped_column(
+        ForeignKey("project_milestone.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(30))
+    message: Mapped[str] = mapped_column(Text)
+    dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+def _register_subject() -> None:
+    from flask import url_for
+
+    from ..workflow.registry import Subject, register_subject
+
+    def url(project: Project) -> str:
+        try:
+            return url_for("projects.detail", project_id=project.id)
+        except RuntimeError:  # no request (scheduler)
+            return f"/projekte/{project.id}"
+
+    def relations(project: Project, person_id: int) -> set[str]:
+        roles = set()
+        if project.lead_person_id == person_id:
+            roles.add("project_lead")
+        if project.created_by_person_id == person_id:
+            roles.add("author")
+        return roles
+
+    register_subject(
+        Subject(
+            object_type="project",
+            model=Project,
+            body_id_of=lambda p: p.deciding_body_id,
+            relations_of=relations,
+            title_of=lambda p: p.title,
+            url_of=url,
+            author_person_ids=lambda p: {p.lead_person_id},
+        )
+    )
+
+
+_register_subject()

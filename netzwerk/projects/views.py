@@ -1,0 +1,549 @@
+"""Project pages: portfolio, action fields, detail, forms, partners, import/export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from ..auth.access import public, staff_required
+from ..extensions import db
+from ..governance.models import ActionField, Organisation
+from ..governance.views import register_admin_section
+from ..timeutil import local_today
+from ..workflow import ui
+from ..workflow.forms import TransitionForm
+from ..workflow.services import CommentRequired, WorkflowError
+from . import approval, portfolio, reminders, services
+from .forms import (
+    ConfirmForm,
+    FilterForm,
+    ImportForm,
+    MilestoneForm,
+    PartnerForm,
+    ProjectForm,
+    report_form_class,
+)
+from .models import Milestone, Project
+from .vocab import PARTNER_ROLE_SUGGESTIONS, report_indicators
+
+bp = Blueprint("projects", __name__)
+
+register_admin_section("projects.import_projects", _l("Import projects (CSV)"))
+
+
+def _user() -> Any:
+    return current_user if current_user.is_authenticated else None
+
+
+def _load(project_id: int) -> Project:
+    project = services.get_project(project_id)
+    if project is None:
+        abort(404)
+    if not services.may_view(_user(), project):
+        if current_user.is_authenticated:
+            abort(403)
+        abort(404)  # anonymous visitors do not learn that a project exists
+    return project
+
+
+def _show_error(form: FlaskForm, exc: services.ProjectError) -> None:
+    if exc.field and exc.field in form:
+        form[exc.field].errors = [*form[exc.field].errors, str(exc)]
+    else:
+        flash(str(exc), "error")
+
+
+# --- portfolio ----------------------------------------------------------
+
+
+def _filter() -> tuple[FilterForm, portfolio.PortfolioFilter]:
+    form = FilterForm(request.args)
+    form.state.choices = [("", _("All states"))] + portfolio.state_choices()
+    form.partner_kind.choices = [("", _("All kinds"))] + portfolio.partner_kind_choices()
+    form.target_group.choices = [("", _("All target groups"))] + portfolio.target_group_choices()
+    valid = form.validate()
+    flt = portfolio.PortfolioFilter(
+        state=(form.state.data or None) if valid else None,
+        partner_kind=(form.partner_kind.data or None) if valid else None,
+        target_group=(form.target_group.data or None) if valid else None,
+    )
+    return form, flt
+
+
+@bp.route("/projekte/")
+@public
+def index() -> str:
+    form, flt = _filter()
+    data = portfolio.build_portfolio(_user(), flt)
+    fields = db.session.scalars(
+        select(ActionField).where(ActionField.active).order_by(ActionField.position)
+    ).all()
+    return render_template(
+        "projects/portfolio.html", data=data, form=form, flt=flt, field=None, fields=fields
+    )
+
+
+@bp.route("/projekte/aktionsfeld/<slug>")
+@public
+def action_field(slug: str) -> str:
+    field = db.session.scalar(select(ActionField).where(ActionField.slug == slug))
+    if field is None:
+        abort(404)
+    form, flt = _filter()
+    flt = portfolio.PortfolioFilter(
+        action_field_id=field.id,
+        state=flt.state,
+        partner_kind=flt.partner_kind,
+        target_group=flt.target_group,
+    )
+    data = portfolio.build_portfolio(_user(), flt)
+    return render_template(
+        "projects/portfolio.html", data=data, form=form, flt=flt, field=field, fields=[]
+    )
+
+
+@bp.route("/projekte/export.csv")
+@public
+def export_csv() -> Response:
+    _form, flt = _filter()
+    field_id = request.args.get("aktionsfeld", type=int)
+    if field_id:
+        flt = portfolio.PortfolioFilter(field_id, flt.state, flt.partner_kind, flt.target_group)
+    data = portfolio.build_portfolio(_user(), flt)
+    body = "\ufeff" + portfolio.export_csv(data)
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=projekte.csv"},
+    )
+
+
+@bp.route("/projekte/import", methods=["GET", "POST"])
+@staff_required
+def import_projects() -> Any:
+    form = ImportForm()
+    problems: list[portfolio.ImportProblem] = []
+    status = 200
+    if form.validate_on_submit():
+        data = form.file.data.read(5_000_001)
+        if len(data) > 5_000_000:
+            form.file.errors = [_("The file is too large (at most 5 MB).")]
+            status = 422
+        else:
+            try:
+                count = portfolio.import_csv(current_user, data)
+            except portfolio.ImportFailed as exc:
+                problems = exc.problems
+                status = 422
+            else:
+                flash(_("%(n)s projects were imported.", n=count), "success")
+                return redirect(url_for("projects.index"))
+    elif request.method == "POST":
+        status = 422
+    return render_template(
+        "projects/import.html",
+        form=form,
+        problems=problems,
+        required=portfolio.IMPORT_REQUIRED,
+        optional=portfolio.IMPORT_OPTIONAL,
+    ), status
+
+
+# --- my projects and reminders ----------------------------------------------------------
+
+
+@bp.route("/projekte/meine")
+@login_required
+def mine() -> str:
+    projects = db.session.scalars(
+        select(Project)
+        .where(
+            (Project.lead_person_id == current_user.person_id)
+            | (Project.created_by_person_id == current_user.person_id)
+        )
+        .order_by(Project.title)
+    ).all()
+    return render_template(
+        "projects/mine.html",
+        projects=projects,
+        state_title=ui.state_title,
+        notes=reminders.reminders_for(current_user.person_id),
+        read_form=ConfirmForm(),
+    )
+
+
+@bp.route("/projekte/hinweise/<int:reminder_id>/gelesen", methods=["POST"])
+@login_required
+def reminder_read(reminder_id: int) -> Response:
+    form = ConfirmForm()
+    if form.validate_on_submit() and not reminders.mark_reminder_read(
+        reminder_id, current_user.person_id
+    ):
+        abort(404)
+    return redirect(url_for("projects.mine"))
+
+
+# --- creating and editing ----------------------------------------------------------
+
+
+def _project_form(project: Project | None = None) -> ProjectForm:
+    form = ProjectForm(obj=project) if project else ProjectForm()
+    form.action_field_id.choices = services.action_field_choices()
+    form.lead_person_id.choices = services.lead_choices(
+        current_user, project.lead_person_id if project else None
+    )
+    form.deciding_body_id.choices = [("", _("Default (Vorstandskonferenz)"))] + [
+        (str(i), n) for i, n in services.body_choices()
+    ]
+    form.parent_id.choices = [("", _("None (a project of its own)"))] + [
+        (str(i), t) for i, t in services.parent_choices(_user(), project.id if project else None)
+    ]
+    if request.method == "GET":
+        if project is None:
+            form.lead_person_id.data = current_user.person_id
+            field_id = request.args.get("aktionsfeld", type=int)
+            if field_id:
+                form.action_field_id.data = field_id
+            default_body = services.default_deciding_body_id()
+            form.deciding_body_id.data = default_body
+        else:
+            form.target_groups.data = project.target_group_codes
+            form.budget.data = (
+                f"{project.budget:.2f}".replace(".", ",") if project.budget is not None else ""
+            )
+    return form
+
+
+def _data(form: ProjectForm) -> services.ProjectData:
+    return services.ProjectData(
+        title=form.title.data or "",
+        goals=form.goals.data or "",
+        action_field_id=form.action_field_id.data,
+        lead_person_id=form.lead_person_id.data,
+        start_date=form.start_date.data,
+        end_date=form.end_date.data,
+        budget=form.budget.data,
+        public=bool(form.public.data),
+        parent_id=form.parent_id.data,
+        weight=form.weight.data if isinstance(form.weight.data, int) else 0,
+        report_interval_months=form.report_interval_months.data,
+        deciding_body_id=form.deciding_body_id.data,
+        target_groups=form.target_groups.data or [],
+    )
+
+
+@bp.route("/projekte/neu", methods=["GET", "POST"])
+@login_required
+def new() -> Any:
+    form = _project_form()
+    if form.validate_on_submit():
+        try:
+            project = services.create_project(current_user, _data(form))
+        except services.ProjectError as exc:
+            _show_error(form, exc)
+        except WorkflowError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("The project was created as an idea."), "success")
+            return redirect(url_for("projects.detail", project_id=project.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("projects/project_form.html", form=form, project=None), status
+
+
+@bp.route("/projekte/<int:project_id>/bearbeiten", methods=["GET", "POST"])
+@login_required
+def edit(project_id: int) -> Any:
+    project = _load(project_id)
+    if not services.may_edit(current_user, project):
+        abort(403)
+    form = _project_form(project)
+    if form.validate_on_submit():
+        try:
+            services.update_project(current_user, project, _data(form))
+        except services.ProjectError as exc:
+            _show_error(form, exc)
+        else:
+            flash(_("The project was saved."), "success")
+            return redirect(url_for("projects.detail", project_id=project_id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("projects/project_form.html", form=form, project=project), status
+
+
+# --- detail and workflow ----------------------------------------------------------
+
+
+def _render_detail(
+    project: Project, failed: tuple[str, TransitionForm] | None = None, status: int = 200
+) -> tuple[str, int]:
+    user = _user()
+    progress = portfolio.compute_progress()
+    values = portfolio.latest_values([project.id]).get(project.id, {})
+    reports = services.reports_of(project.id)
+    context: dict[str, Any] = {
+        "project": project,
+        "progress": progress.get(project.id),
+        "sub_projects": services.sub_projects(project.id, user),
+        "progress_of": progress,
+        "values": values,
+        "indicators": report_indicators(),
+        "today": local_today(),
+        "decision": approval.decision_for_project(project),
+        "state_title": ui.state_title(project),
+    }
+    if user is None:
+        return render_template("projects/public_project.html", **context), status
+    panel = ui.panel(
+        current_user,
+        project,
+        lambda name: url_for("projects.transition", project_id=project.id, transition=name),
+        failed=failed,
+    )
+    paper = approval.paper_of(project)
+    context.update(
+        panel=panel,
+        paper=paper,
+        paper_state=ui.state_title(paper) if paper is not None else None,
+        reports=reports,
+        next_report=services.next_report_due(project, reports[0].report_date if reports else None),
+        may_edit=services.may_edit(current_user, project),
+        may_manage=services.may_manage(current_user, project),
+        remove_form=ConfirmForm(),
+        parent=db.session.get(Project, project.parent_id) if project.parent_id else None,
+    )
+    return render_template("projects/project.html", **context), status
+
+
+@bp.route("/projekte/<int:project_id>")
+@public
+def detail(project_id: int) -> tuple[str, int]:
+    return _render_detail(_load(project_id))
+
+
+@bp.route("/projekte/<int:project_id>/schritt/<transition>", methods=["POST"])
+@login_required
+def transition(project_id: int, transition: str) -> Any:
+    project = _load(project_id)
+    form = ui.transition_form(transition)
+    if not form.validate_on_submit():
+        return _render_detail(project, failed=(transition, form), status=422)
+    try:
+        project = approval.fire_project_transition(
+            current_user,
+            project,
+            transition,
+            comment=form.comment.data,
+            expected_version=form.expected_version(),
+        )
+    except CommentRequired as exc:
+        form.comment.errors = [str(exc)]
+        return _render_detail(_load(project_id), failed=(transition, form), status=422)
+    except WorkflowError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("projects.detail", project_id=project_id))
+    flash(
+        _("Done: the project is now in the state “%(state)s”.", state=ui.state_title(project)),
+        "success",
+    )
+    return redirect(url_for("projects.detail", project_id=project_id))
+
+
+# --- partners ----------------------------------------------------------
+
+
+def _manage(project_id: int) -> Project:
+    project = _load(project_id)
+    if not services.may_manage(current_user, project):
+        abort(403)
+    return project
+
+
+@bp.route("/projekte/<int:project_id>/partner/neu", methods=["GET", "POST"])
+@login_required
+def partner_new(project_id: int) -> Any:
+    project = _manage(project_id)
+    form = PartnerForm()
+    form.organisation_id.choices = [("", _("Please choose"))] + [
+        (str(i), n) for i, n in services.organisation_choices()
+    ]
+    form.contact_person_id.choices = [("", _("None"))] + [
+        (str(i), n) for i, n in services.person_choices()
+    ]
+    if form.validate_on_submit():
+        try:
+            services.add_partner(
+                current_user,
+                project,
+                organisation_id=form.organisation_id.data,
+                role=form.role.data or "",
+                contact_person_id=form.contact_person_id.data,
+            )
+        except services.ProjectError as exc:
+            _show_error(form, exc)
+        else:
+            flash(_("The partner was added."), "success")
+            return redirect(url_for("projects.detail", project_id=project_id))
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "projects/partner_form.html",
+        form=form,
+        project=project,
+        suggestions=[str(s) for s in PARTNER_ROLE_SUGGESTIONS],
+    ), status
+
+
+@bp.route("/projekte/<int:project_id>/partner/<int:partner_id>/entfernen", methods=["POST"])
+@login_required
+def partner_remove(project_id: int, partner_id: int) -> Response:
+    project = _manage(project_id)
+    partner = services.get_partner(partner_id)
+    if partner is None or partner.project_id != project.id:
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            services.remove_partner(current_user, partner)
+        except services.ProjectError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("The partner was removed."), "success")
+    return redirect(url_for("projects.detail", project_id=project_id))
+
+
+@bp.route("/projekte/partner/<int:organisation_id>")
+@public
+def partner(organisation_id: int) -> str:
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None:
+        abort(404)
+    rows = services.projects_of_organisation(_user(), organisation_id)
+    titles = {p.id: ui.state_title(p) for _pp, p in rows}
+    return render_template(
+        "projects/partner.html", organisation=organisation, rows=rows, titles=titles
+    )
+
+
+# --- milestones ----------------------------------------------------------
+
+
+def _milestone_form(milestone: Milestone | None = None) -> MilestoneForm:
+    form = MilestoneForm(obj=milestone) if milestone else MilestoneForm()
+    form.lead_person_id.choices = [("", _("The project lead"))] + [
+        (str(i), n) for i, n in services.person_choices()
+    ]
+    return form
+
+
+def _milestone_values(form: MilestoneForm) -> dict[str, Any]:
+    return {
+        "title": form.title.data or "",
+        "due_date": form.due_date.data,
+        "weight": form.weight.data,
+        "progress": form.progress.data,
+        "lead_person_id": form.lead_person_id.data,
+    }
+
+
+@bp.route("/projekte/<int:project_id>/meilensteine/neu", methods=["GET", "POST"])
+@login_required
+def milestone_new(project_id: int) -> Any:
+    project = _manage(project_id)
+    form = _milestone_form()
+    if form.validate_on_submit():
+        try:
+            services.add_milestone(current_user, project, **_milestone_values(form))
+        except services.ProjectError as exc:
+            _show_error(form, exc)
+        else:
+            flash(_("The milestone was added."), "success")
+            return redirect(url_for("projects.detail", project_id=project_id))
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "projects/milestone_form.html", form=form, project=project, milestone=None
+    ), status
+
+
+def _load_milestone(milestone_id: int) -> Milestone:
+    milestone = services.get_milestone(milestone_id)
+    if milestone is None:
+        abort(404)
+    _manage(milestone.project_id)
+    return milestone
+
+
+@bp.route("/projekte/meilensteine/<int:milestone_id>", methods=["GET", "POST"])
+@login_required
+def milestone_edit(milestone_id: int) -> Any:
+    milestone = _load_milestone(milestone_id)
+    form = _milestone_form(milestone)
+    if form.validate_on_submit():
+        try:
+            services.update_milestone(current_user, milestone, **_milestone_values(form))
+        except services.ProjectError as exc:
+            _show_error(form, exc)
+        else:
+            flash(_("The milestone was saved."), "success")
+            return redirect(url_for("projects.detail", project_id=milestone.project_id))
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "projects/milestone_form.html",
+        form=form,
+        project=milestone.project,
+        milestone=milestone,
+        delete_form=ConfirmForm(),
+    ), status
+
+
+@bp.route("/projekte/meilensteine/<int:milestone_id>/loeschen", methods=["POST"])
+@login_required
+def milestone_delete(milestone_id: int) -> Response:
+    milestone = _load_milestone(milestone_id)
+    project_id = milestone.project_id
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            services.delete_milestone(current_user, milestone)
+        except services.ProjectError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("The milestone was removed."), "success")
+    return redirect(url_for("projects.detail", project_id=project_id))
+
+
+# --- status reports ----------------------------------------------------------
+
+
+@bp.route("/projekte/<int:project_id>/berichte/neu", methods=["GET", "POST"])
+@login_required
+def report_new(project_id: int) -> Any:
+    project = _manage(project_id)
+    indicators = report_indicators()
+    form_class = report_form_class([(i.code, i.label) for i in indicators])
+    form = form_class()
+    if request.method == "GET":
+        form.report_date.data = local_today()
+    if form.validate_on_submit():
+        values = {i.code: getattr(form, f"value_{i.code}").data for i in indicators}
+        try:
+            services.add_report(
+                current_user,
+                project,
+                report_date=form.report_date.data,
+                text=form.text.data or "",
+                values=values,
+            )
+        except services.ProjectError as exc:
+            if exc.field in {i.code for i in indicators}:
+                exc.field = f"value_{exc.field}"
+            _show_error(form, exc)
+        else:
+            flash(_("The status report was filed."), "success")
+            return redirect(url_for("projects.detail", project_id=project_id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("projects/report_form.html", form=form, project=project), status

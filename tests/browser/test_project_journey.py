@@ -1,0 +1,175 @@
+"""Browser acceptance test of action-field projects (issue 6).
+
+The Vorstandskonferenz decides through a circular resolution on the
+project's paper (Umlaufverfahren): the meeting agenda pages were still being
+built when this test was written.  The VK members' ballots are cast through
+the voting service (eight people); the office closes the vote in the
+browser; the scheduler job that follows decisions runs in the test.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from netzwerk.timeutil import LOCAL_TZ
+
+
+def _save(page, name="Speichern"):
+    with page.expect_navigation():
+        page.get_by_role("button", name=name).click()
+
+
+def test_project_from_idea_to_approval_progress_and_reach(
+    app, page, browser, live_server, login_browser, assert_no_axe_violations
+):
+    from sqlalchemy import select
+
+    from netzwerk.extensions import db
+    from netzwerk.governance.models import Body, Membership
+    from netzwerk.projects import jobs
+    from netzwerk.voting import services as voting
+
+    # --- the project lead creates the project -------------------------------------
+    login_browser(page, live_server, "lead")
+    page.goto(live_server + "/projekte/")
+    assert_no_axe_violations(page)
+    page.get_by_role("link", name="Neues Projekt").first.click()
+    page.wait_for_url(re.compile(r"/projekte/neu"))
+    page.get_by_label("Titel").fill("Solar-Forscherclub Schinkel")
+    page.get_by_label("Aktionsfeld").select_option(
+        label="Wirtschaft, Umwelt, Technik und Wissenschaft"
+    )
+    page.get_by_label("Ziele").fill("Kinder bauen Solaranlagen und lernen Technikberufe kennen.")
+    page.get_by_label("Kinder", exact=True).check()
+    page.get_by_label("Jugendliche", exact=True).check()
+    page.get_by_label("Beginn", exact=True).fill("2026-03-01")
+    page.get_by_label("Ende", exact=True).fill("2027-02-28")
+    page.get_by_label("Budget in Euro").fill("12500,00")
+    page.get_by_label("Nach der Genehmigung öffentlich zeigen").check()
+    assert_no_axe_violations(page)
+    _save(page, "Projekt speichern")
+    assert re.search(r"/projekte/\d+$", page.url)
+    project_url = page.url
+    project_id = int(project_url.rsplit("/", 1)[1])
+
+    # --- two partners: an SME and a school -----------------------------------------
+    for organisation, role in (
+        ("Hasetal Solartechnik GmbH (KMU)", "KMU-Partner"),
+        ("Gesamtschule Schinkel (Schule)", "Schulpartner"),
+    ):
+        page.get_by_role("link", name="Partner hinzufügen").click()
+        page.get_by_label("Organisation").select_option(label=organisation)
+        page.get_by_label("Rolle im Projekt").fill(role)
+        _save(page, "Partner hinzufügen")
+    partners = page.get_by_role("region", name="Partner")
+    assert "Hasetal Solartechnik GmbH" in partners.inner_text()
+    assert "Gesamtschule Schinkel" in partners.inner_text()
+
+    # --- three milestones --------------------------------------------------------------
+    for title, due, weight in (
+        ("Werkstatt eingerichtet", "2026-04-01", "1"),
+        ("Forscherwoche", "2026-09-01", "2"),
+        ("Ausstellung", "2027-02-01", "1"),
+    ):
+        page.get_by_role("link", name="Meilenstein hinzufügen").click()
+        page.get_by_label("Meilenstein").fill(title)
+        page.get_by_label("Fällig am").fill(due)
+        page.get_by_label("Gewicht").fill(weight)
+        _save(page, "Meilenstein speichern")
+    assert page.locator("tr[data-milestone]").count() == 3
+
+    # --- submission: the proposal goes to the Vorstandskonferenz as a paper ---------------
+    _save(page, "Beantragen")
+    assert page.locator(".workflow-state .badge").inner_text() == "Beantragt"
+    approval_box = page.get_by_role("region", name="Genehmigung")
+    assert "Antrag an die Vorstandskonferenz" in approval_box.inner_text()
+    assert_no_axe_violations(page)
+
+    # --- the Bildungsbüro reviews and puts it before the Vorstandskonferenz -----------------
+    office_context = browser.new_context(locale="de-DE", timezone_id="Europe/Berlin")
+    office = office_context.new_page()
+    login_browser(office, live_server, "office")
+    office.goto(project_url)
+    _save(office, "Prüfung abschließen")
+    assert office.locator(".workflow-state .badge").inner_text() == "Geprüft"
+    office.get_by_role("region", name="Genehmigung").get_by_role("link").first.click()
+    office.wait_for_url(re.compile(r"/vorlagen/\d+$"))
+    paper_id = int(office.url.rsplit("/", 1)[1])
+    office.locator("#t-direkt_pruefen-comment").fill("Vollständig; ohne Vorberatung.")
+    _save(office, "Ohne Vorberatung prüfen")
+    _save(office, "Der Vorstandskonferenz vorlegen")
+    assert (
+        office.locator(".workflow-state .badge").inner_text()
+        == "Zur Entscheidung (Vorstandskonferenz)"
+    )
+
+    office.goto(f"{live_server}/verwaltung/abstimmungen/umlauf/neu?paper={paper_id}")
+    deadline = datetime.now(LOCAL_TZ) + timedelta(days=7)
+    office.get_by_label("Frist").fill(deadline.strftime("%Y-%m-%dT%H:%M"))
+    office.get_by_label("Beschlussvorschlag").fill("Die Vorstandskonferenz genehmigt das Projekt.")
+    _save(office, "Umlaufverfahren starten")
+    poll_id = int(re.search(r"/abstimmungen/(\d+)", office.url).group(1))
+
+    # The eight voting members of the Vorstandskonferenz vote yes.
+    with app.app_context():
+        vk = db.session.scalar(select(Body).where(Body.short_name == "VK"))
+        voters = db.session.scalars(
+            select(Membership.person_id).where(Membership.body_id == vk.id, Membership.voting_right)
+        ).all()
+        for person_id in voters:
+            voting.cast_ballot(poll_id, person_id, "yes")
+        db.session.remove()
+    office.reload()
+    _save(office, "Abstimmung jetzt schließen")
+
+    # The scheduler's job follows the decision and approves the project.
+    with app.app_context():
+        assert jobs.follow_decisions() == 1
+        db.session.remove()
+    office_context.close()
+
+    page.goto(project_url)
+    assert page.locator(".workflow-state .badge").inner_text() == "Genehmigt"
+    decision = page.locator(".project-decision")
+    assert re.search(r"Beschluss VK/\d{4}/\d{3} vom \d\d\.\d\d\.\d{4}", decision.inner_text())
+    assert "Angenommen" in decision.inner_text()
+    assert_no_axe_violations(page)
+
+    # --- the lead updates a milestone and files a status report ---------------------------------
+    page.get_by_role("link", name="Werkstatt eingerichtet").click()
+    page.get_by_label("Fortschritt in Prozent").fill("100")
+    _save(page, "Meilenstein speichern")
+    page.get_by_role("link", name="Forscherwoche").click()
+    page.get_by_label("Fortschritt in Prozent").fill("50")
+    _save(page, "Meilenstein speichern")
+    # (1*100 + 2*50 + 1*0) / 4 = 50 %
+    assert "50,0 %" in page.locator("dd.project-progress").inner_text()
+
+    page.get_by_role("link", name="Sachstandsbericht abgeben").click()
+    page.locator("textarea#text").fill("Die Werkstatt läuft, zwei Klassen forschen.")
+    page.get_by_label("Erreichte Teilnehmende").fill("42")
+    page.get_by_label("Durchgeführte Veranstaltungen").fill("3")
+    assert_no_axe_violations(page)
+    _save(page, "Sachstandsbericht abgeben")
+    assert (
+        "Die Werkstatt läuft" in page.get_by_role("region", name="Sachstandsberichte").inner_text()
+    )
+
+    # --- the action field's page shows the new progress and reach ----------------------------------
+    page.goto(live_server + "/projekte/aktionsfeld/wirtschaft-umwelt-technik")
+    row = page.locator(f"tr[data-project='{project_id}']")
+    assert "50,0 %" in row.locator(".project-progress").inner_text()
+    reach = page.locator(".portfolio-reach")
+    assert reach.locator("dd[data-indicator=participants]").inner_text() == "42"
+    assert reach.locator("dd[data-indicator=events]").inner_text() == "3"
+    assert_no_axe_violations(page)
+
+    # Anonymous visitors see the approved public project, without the workflow panel.
+    anonymous = browser.new_context(locale="de-DE")
+    visitor = anonymous.new_page()
+    visitor.goto(project_url)
+    assert visitor.get_by_role("heading", name="Solar-Forscherclub Schinkel").is_visible()
+    assert visitor.locator(".workflow-panel").count() == 0
+    assert_no_axe_violations(visitor)
+    anonymous.close()

@@ -1,0 +1,111 @@
+"""Helpers of the project tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from netzwerk.auth.models import User
+from netzwerk.extensions import db
+from netzwerk.governance.models import ActionField, Body, Membership, Organisation
+from netzwerk.projects import approval, services
+from netzwerk.projects.models import Project
+
+ROLE_EMAILS = {
+    "admin": "admin@osnabrueck.example",
+    "office": "buero@osnabrueck.example",
+    "chair": "ob@osnabrueck.example",
+    "member": "mitglied@osnabrueck.example",
+    "lead": "projekt@osnabrueck.example",
+}
+
+
+def user(role: str) -> User:
+    found = db.session.scalar(select(User).where(User.email == ROLE_EMAILS.get(role, role)))
+    assert found is not None, role
+    return found
+
+
+def field(slug: str = "wirtschaft-umwelt-technik") -> ActionField:
+    found = db.session.scalar(select(ActionField).where(ActionField.slug == slug))
+    assert found is not None
+    return found
+
+
+def org(name: str) -> Organisation:
+    found = db.session.scalar(select(Organisation).where(Organisation.name == name))
+    assert found is not None, name
+    return found
+
+
+def body(short: str) -> Body:
+    found = db.session.scalar(select(Body).where(Body.short_name == short))
+    assert found is not None
+    return found
+
+
+def make_project(lead: User | None = None, **overrides: Any) -> Project:
+    lead = lead or user("lead")
+    data = services.ProjectData(
+        title=overrides.pop("title", "MINT-Forscherwerkstatt"),
+        goals=overrides.pop("goals", "Kinder forschen mit Solartechnik."),
+        action_field_id=overrides.pop("action_field_id", None) or field().id,
+        lead_person_id=overrides.pop("lead_person_id", lead.person_id),
+        start_date=overrides.pop("start_date", date(2026, 2, 1)),
+        end_date=overrides.pop("end_date", date(2027, 1, 31)),
+        target_groups=overrides.pop("target_groups", ["children", "young_people"]),
+        **overrides,
+    )
+    return services.create_project(lead, data)
+
+
+def vk_voters() -> list[int]:
+    vk = body("VK")
+    return list(
+        db.session.scalars(
+            select(Membership.person_id).where(Membership.body_id == vk.id, Membership.voting_right)
+        )
+    )
+
+
+def decide_by_circular_resolution(paper_id: int, value: str = "yes") -> int:
+    """The office puts the paper before the VK and everyone votes; returns the poll id.
+
+    The poll is closed by the voting job at its deadline (clock moved on).
+    """
+    from netzwerk.meetings.models import Paper
+    from netzwerk.voting import jobs as voting_jobs
+    from netzwerk.voting import services as voting
+    from netzwerk.workflow import services as wf
+
+    office = user("office")
+    paper = db.session.get(Paper, paper_id)
+    assert paper is not None
+    wf.fire(office, paper, "direkt_pruefen", comment="Vollständig, ohne Vorberatung.")
+    paper = db.session.get(Paper, paper_id)
+    wf.fire(office, paper, "zur_entscheidung_vorlegen")
+    closes = datetime.now(UTC) + timedelta(days=3)
+    poll = voting.start_circular_resolution(
+        body_id=body("VK").id,
+        subject_type="paper",
+        subject_id=paper_id,
+        title="Projektantrag",
+        question="Die Vorstandskonferenz genehmigt das Projekt.",
+        closes_at=closes,
+        actor=office,
+    )
+    for person_id in vk_voters():
+        voting.cast_ballot(poll.id, person_id, value)
+    saved = voting_jobs.clock
+    voting_jobs.clock = lambda: closes + timedelta(minutes=1)
+    try:
+        voting_jobs.run_circular_resolutions()
+    finally:
+        voting_jobs.clock = saved
+    return poll.id
+
+
+def submit(project: Project, by: User | None = None) -> Project:
+    return approval.fire_project_transition(by or user("lead"), project, "beantragen")
