@@ -9,6 +9,7 @@ from .mail.views import bp as mail_bp
 from .main.views import bp as main_bp
 from .meetings.views import bp as meetings_bp
 from .monitoring.views import bp as monitoring_bp
+from .projects.views import bp as projects_bp
 from .voting.views import bp as voting_bp
 from .workflow.views import bp as workflow_bp
 
@@ -23,5 +24,6 @@ BLUEPRINTS = [
     voting_bp,
     decisions_bp,
     feedback_bp,
+    projects_bp,
     monitoring_bp,
 ]

@@ -401,8 +401,9 @@ def load_demo() -> bool:
 
 def _package_loaders() -> list[Callable[[], object]]:
     from .counselling.demo import load_counselling_demo
+    from .projects.demo import load_projects_demo
 
-    return [load_counselling_demo]
+    return [load_counselling_demo, load_projects_demo]
 
 
 def _load_network() -> bool:
