@@ -124,3 +124,9 @@ def _register_hooks(app: Flask) -> None:
             dbmod.reset_write_intent(token)
 
     app.after_request(set_security_headers)
+
+
+# Every model module is imported with the package, so that relationships
+# named by string always resolve, whichever module a script or test imports
+# first.
+from . import models as _models  # noqa: E402,F401

@@ -10,6 +10,7 @@ from .main.views import bp as main_bp
 from .meetings.views import bp as meetings_bp
 from .monitoring.views import bp as monitoring_bp
 from .projects.views import bp as projects_bp
+from .voting.meeting import bp as voting_meeting_bp
 from .voting.views import bp as voting_bp
 from .workflow.views import bp as workflow_bp
 
@@ -21,6 +22,7 @@ BLUEPRINTS = [
     counselling_bp,
     workflow_bp,
     meetings_bp,
+    voting_meeting_bp,
     voting_bp,
     decisions_bp,
     feedback_bp,

@@ -14,5 +14,6 @@ from .mail import models as mail_models  # noqa: F401
 from .meetings import models as meetings_models  # noqa: F401
 from .monitoring import models as monitoring_models  # noqa: F401
 from .projects import models as projects_models  # noqa: F401
+from .voting import meeting as voting_meeting  # noqa: F401
 from .voting import models as voting_models  # noqa: F401
 from .workflow import models as workflow_models  # noqa: F401

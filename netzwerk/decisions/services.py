@@ -31,6 +31,7 @@ from ..governance.models import Body, Membership, Organisation, Person
 from ..governance.services import current_filter
 from ..timeutil import local_today, to_local
 from ..voting import services as voting
+from ..voting.meeting import meeting_link
 from ..voting.models import Poll
 from ..voting.providers import resolve_subject
 from ..voting.rules import PollResult
@@ -118,6 +119,9 @@ def create_decision_for_poll(poll: Poll, now: datetime | None = None) -> Decisio
         decided_at=now,
         created_at=now,
     )
+    link = meeting_link(poll.id)
+    if link is not None:
+        decision.meeting_id, decision.agenda_item_id = link
     db.session.add(decision)
     db.session.flush()
     from ..audit.services import record

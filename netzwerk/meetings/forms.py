@@ -1,9 +1,24 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from ..timeutil import LOCAL_TZ
 
 
 class PaperForm(FlaskForm):
@@ -33,3 +48,133 @@ class PaperEditForm(FlaskForm):
     )
     text = TextAreaField(_l("Text"), validators=[Length(max=100_000)])
     public = BooleanField(_l("Public once decided"))
+
+
+# --- attachments and consultations ------------------------------------------------
+
+
+class AttachmentForm(FlaskForm):
+    file = FileField(
+        _l("File"),
+        validators=[FileRequired(_l("Please choose a file."))],
+        description=_l("PDF, ODT, DOCX, XLSX, PNG, JPEG, CSV or TXT."),
+    )
+    submit = SubmitField(_l("Attach file"))
+
+
+class ConsultationForm(FlaskForm):
+    body_id = SelectField(_l("Body"), coerce=int, validate_choice=True)
+    role = SelectField(_l("Role"), validate_choice=True)
+    submit = SubmitField(_l("Add consultation"))
+
+
+class ConsultationResultForm(FlaskForm):
+    result = SelectField(_l("Result"), validate_choice=True)
+    submit = SubmitField(_l("Record result"))
+
+
+# --- meetings ---------------------------------------------------------------------
+
+
+def _coerce_optional_int(value: object) -> int | None:
+    if value in (None, "", "None"):
+        return None
+    return int(value)  # type: ignore[call-overload,no-any-return]
+
+
+class MeetingForm(FlaskForm):
+    body_id = SelectField(_l("Body"), coerce=int, validate_choice=True)
+    title = StringField(
+        _l("Title"),
+        validators=[Optional(), Length(max=300)],
+        description=_l("Optional; without a title the meeting is named by its number."),
+    )
+    date = DateField(_l("Date"), validators=[InputRequired(_l("Please give a valid date."))])
+    start_time = TimeField(
+        _l("Start (Berlin time)"), validators=[InputRequired(_l("Please give a valid time."))]
+    )
+    end_time = TimeField(_l("End (Berlin time)"), validators=[Optional()])
+    location_id = SelectField(
+        _l("Place"), coerce=_coerce_optional_int, validate_choice=True, validators=[Optional()]
+    )
+    online_link = StringField(
+        _l("Online link"), validators=[Optional(), Length(max=500)], description=_l("https://…")
+    )
+    public = BooleanField(_l("Public meeting"))
+    submit = SubmitField(_l("Save meeting"))
+
+    def times(self) -> tuple[datetime, datetime | None]:
+        """Start and end as UTC (the form's date and times are Berlin time)."""
+        assert self.date.data is not None and self.start_time.data is not None
+        start = datetime.combine(self.date.data, self.start_time.data, LOCAL_TZ).astimezone(UTC)
+        end = None
+        if self.end_time.data is not None:
+            end = datetime.combine(self.date.data, self.end_time.data, LOCAL_TZ).astimezone(UTC)
+        return start, end
+
+
+class LocationForm(FlaskForm):
+    name = StringField(
+        _l("Name"), validators=[DataRequired(_l("Please enter a name.")), Length(max=200)]
+    )
+    room = StringField(_l("Room"), validators=[Optional(), Length(max=100)])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
+    submit = SubmitField(_l("Add place"))
+
+
+class PaperItemForm(FlaskForm):
+    paper_id = SelectField(_l("Paper"), coerce=int, validate_choice=True)
+    parent_id = SelectField(
+        _l("Sub-item of"),
+        coerce=_coerce_optional_int,
+        validate_choice=True,
+        validators=[Optional()],
+    )
+    public = BooleanField(_l("In the public part"))
+    submit = SubmitField(_l("Put on the agenda"))
+
+
+class FreeItemForm(FlaskForm):
+    title = StringField(
+        _l("Title"), validators=[DataRequired(_l("Please enter a title.")), Length(max=300)]
+    )
+    text = TextAreaField(_l("Text"), validators=[Optional(), Length(max=20_000)])
+    parent_id = SelectField(
+        _l("Sub-item of"),
+        coerce=_coerce_optional_int,
+        validate_choice=True,
+        validators=[Optional()],
+    )
+    public = BooleanField(_l("In the public part"), default=True)
+    submit = SubmitField(_l("Add item"))
+
+
+class InvitationForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason for the short notice"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("Required when the notice period is not kept."),
+    )
+    submit = SubmitField(_l("Send invitations"))
+
+
+class ResendForm(FlaskForm):
+    reason = TextAreaField(_l("What has changed?"), validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("Send again"))
+
+
+class StatusForm(FlaskForm):
+    version = HiddenField()
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
+
+
+class GuestForm(FlaskForm):
+    name = StringField(
+        _l("Name"), validators=[DataRequired(_l("Please enter a name.")), Length(max=200)]
+    )
+    organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=200)])
+    submit = SubmitField(_l("Add guest"))
+
+
+class ButtonForm(FlaskForm):
+    """A bare POST button (CSRF only)."""

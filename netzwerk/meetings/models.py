@@ -1,4 +1,10 @@
-"""Papers (Vorlagen): the first kind of object that runs through a workflow."""
+"""Papers (Vorlagen), their attachments and consultations; meetings, agendas, attendance.
+
+Invariants the database enforces: one number per body, year and sequence
+(``meeting(body_id, year, seq)``), one attendance row per meeting and seat,
+one stored file per paper and content hash, one consultation per paper, body
+and role; enum values are check constraints.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,16 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
@@ -15,7 +30,7 @@ from ..extensions import Model
 from ..workflow.models import WorkflowMixin
 
 if TYPE_CHECKING:
-    from ..governance.models import Body, Person
+    from ..governance.models import Body, Membership, Person
 
 
 class PaperKind(StrEnum):
@@ -106,3 +121,304 @@ def _register_subject() -> None:
 
 
 _register_subject()
+
+
+def _enum_check(column: str, enum: type[StrEnum]) -> str:
+    values = ", ".join(f"'{member.value}'" for member in enum)
+    return f"{column} IN ({values})"
+
+
+# --- attachments and consultations ------------------------------------------
+
+
+class PaperAttachment(Model):
+    """A file attached to a paper; the file itself is stored under its SHA-256."""
+
+    __tablename__ = "paper_attachment"
+    __table_args__ = (
+        UniqueConstraint("paper_id", "sha256"),
+        CheckConstraint("size >= 0", name="size"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    paper_id: Mapped[int] = mapped_column(ForeignKey("paper.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+
+
+class ConsultationRole(StrEnum):
+    PRELIMINARY = "preliminary"  # Vorberatung
+    DECIDING = "deciding"  # Entscheidung
+
+    @property
+    def label(self) -> str:
+        return str(CONSULTATION_ROLE_LABELS[self])
+
+
+CONSULTATION_ROLE_LABELS = {
+    ConsultationRole.PRELIMINARY: _l("Preliminary consultation"),
+    ConsultationRole.DECIDING: _l("Decision"),
+}
+
+
+class ConsultationResult(StrEnum):
+    ADOPTED = "adopted"
+    REJECTED = "rejected"
+    RECOMMENDED = "recommended"
+    NOTED = "noted"
+    POSTPONED = "postponed"
+
+    @property
+    def label(self) -> str:
+        return str(CONSULTATION_RESULT_LABELS[self])
+
+
+CONSULTATION_RESULT_LABELS = {
+    ConsultationResult.ADOPTED: _l("Adopted"),
+    ConsultationResult.REJECTED: _l("Rejected"),
+    ConsultationResult.RECOMMENDED: _l("Recommended"),
+    ConsultationResult.NOTED: _l("Taken note of"),
+    ConsultationResult.POSTPONED: _l("Postponed"),
+}
+
+
+class Consultation(Model):
+    """Which body deals with a paper, in which role, and with what result."""
+
+    __tablename__ = "paper_consultation"
+    __table_args__ = (
+        UniqueConstraint("paper_id", "body_id", "role"),
+        CheckConstraint(_enum_check("role", ConsultationRole), name="role"),
+        CheckConstraint(
+            "result IS NULL OR " + _enum_check("result", ConsultationResult), name="result"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    paper_id: Mapped[int] = mapped_column(ForeignKey("paper.id", ondelete="CASCADE"), index=True)
+    body_id: Mapped[int] = mapped_column(ForeignKey("body.id", ondelete="RESTRICT"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    meeting_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meeting.id", ondelete="SET NULL"), index=True
+    )
+    result: Mapped[str | None] = mapped_column(String(20))
+    result_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    body: Mapped[Body] = relationship()
+    meeting: Mapped[Meeting | None] = relationship()
+
+    @property
+    def role_label(self) -> str:
+        return ConsultationRole(self.role).label
+
+    @property
+    def result_label(self) -> str:
+        return ConsultationResult(self.result).label if self.result else ""
+
+
+# --- meetings -----------------------------------------------------------------
+
+
+class Location(Model):
+    """A place where meetings take place."""
+
+    __tablename__ = "meeting_location"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    address: Mapped[str | None] = mapped_column(String(300))
+    room: Mapped[str | None] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    @property
+    def label(self) -> str:
+        parts = [self.name]
+        if self.room:
+            parts.append(self.room)
+        if self.address:
+            parts.append(self.address)
+        return ", ".join(parts)
+
+
+class Meeting(WorkflowMixin, Model):
+    """A meeting (Sitzung) of a body, numbered per body and year ("VK 3/2026")."""
+
+    __tablename__ = "meeting"
+    __table_args__ = (
+        UniqueConstraint("body_id", "year", "seq"),
+        CheckConstraint("seq >= 1", name="seq"),
+        CheckConstraint("ends_at IS NULL OR ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("version >= 0", name="version"),
+        Index("ix_meeting_starts_at", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body_id: Mapped[int] = mapped_column(ForeignKey("body.id", ondelete="RESTRICT"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str | None] = mapped_column(String(300))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    location_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meeting_location.id", ondelete="RESTRICT"), index=True
+    )
+    online_link: Mapped[str | None] = mapped_column(String(500))
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    agenda_frozen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    invitations_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    invitation_rounds: Mapped[int] = mapped_column(Integer, default=0)
+    short_notice_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+
+    body: Mapped[Body] = relationship()
+    location: Mapped[Location | None] = relationship()
+
+    @property
+    def number(self) -> str:
+        short = self.body.short_name if self.body is not None else "?"
+        return f"{short} {self.seq}/{self.year}"
+
+    @property
+    def display_title(self) -> str:
+        return self.title or str(_l("Meeting %(number)s", number=self.number))
+
+    @property
+    def agenda_frozen(self) -> bool:
+        return self.agenda_frozen_at is not None
+
+    def __repr__(self) -> str:
+        return f"<Meeting {self.id} {self.state}>"
+
+
+class AgendaItem(Model):
+    """A point of the agenda: a paper or a free item; sub-items have a parent.
+
+    ``late`` marks an item added after the invitations went out; ``changed``
+    marks an item changed after that (moved, withdrawn); ``withdrawn`` items
+    stay visible (struck out) once the agenda is frozen.
+    """
+
+    __tablename__ = "agenda_item"
+    __table_args__ = (
+        CheckConstraint("position >= 0", name="position"),
+        Index("ix_agenda_item_meeting", "meeting_id", "public", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"))
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agenda_item.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str | None] = mapped_column(Text)
+    paper_id: Mapped[int | None] = mapped_column(
+        ForeignKey("paper.id", ondelete="RESTRICT"), index=True
+    )
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    changed: Mapped[bool] = mapped_column(Boolean, default=False)
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    paper: Mapped[Paper | None] = relationship()
+
+
+class AttendanceStatus(StrEnum):
+    PRESENT = "present"
+    EXCUSED = "excused"
+    ABSENT = "absent"
+
+    @property
+    def label(self) -> str:
+        return str(ATTENDANCE_LABELS[self])
+
+
+ATTENDANCE_LABELS = {
+    AttendanceStatus.PRESENT: _l("Present"),
+    AttendanceStatus.EXCUSED: _l("Excused"),
+    AttendanceStatus.ABSENT: _l("Absent"),
+}
+
+
+class Attendance(Model):
+    """Whether a seat (membership) attends; arrival and departure times.
+
+    Present now means: status present, arrived, and not left since.
+    """
+
+    __tablename__ = "meeting_attendance"
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "membership_id"),
+        CheckConstraint(_enum_check("status", AttendanceStatus), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"))
+    membership_id: Mapped[int] = mapped_column(
+        ForeignKey("membership.id", ondelete="RESTRICT"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(10))
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    membership: Mapped[Membership] = relationship()
+
+    @property
+    def present_now(self) -> bool:
+        return self.status == AttendanceStatus.PRESENT.value and self.left_at is None
+
+    @property
+    def status_label(self) -> str:
+        return AttendanceStatus(self.status).label
+
+
+class MeetingGuest(Model):
+    """A guest of a meeting (no seat, no vote)."""
+
+    __tablename__ = "meeting_guest"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meeting.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def _register_meeting_subject() -> None:
+    from flask import url_for
+
+    from ..workflow.registry import Subject, register_subject
+
+    def url(meeting: Meeting) -> str:
+        try:
+            return url_for("meetings.meeting", meeting_id=meeting.id)
+        except RuntimeError:
+            return f"/sitzungen/{meeting.id}"
+
+    register_subject(
+        Subject(
+            object_type="meeting",
+            model=Meeting,
+            body_id_of=lambda m: m.body_id,
+            relations_of=lambda m, person_id: set(),
+            title_of=lambda m: m.display_title,
+            url_of=url,
+        )
+    )
+
+
+_register_meeting_subject()

@@ -1,22 +1,25 @@
-"""Papers: who may see and create them, creating, editing, numbering."""
+"""Papers: who may see and create them, creating, editing, numbering, consultations."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, or_, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from ..audit.services import record
 from ..auth.models import User
-from ..database import write_transaction
+from ..database import utcnow, write_transaction
 from ..extensions import db
 from ..governance.models import Body, Membership
 from ..governance.services import current_filter
 from ..timeutil import local_today
 from ..workflow import services as workflow
-from .models import Paper, PaperKind
+from .models import Consultation, ConsultationResult, ConsultationRole, Paper, PaperKind
 
 PAPER_LOCK_BASE = 0x50415000  # "PAP" + body id: serialises numbering per body
 
@@ -177,3 +180,98 @@ def state_titles(papers: Sequence[Paper]) -> dict[tuple[str, str, str], str]:
         if key not in result:
             result[key] = workflow.definition_of(paper).state_title(paper.state)
     return result
+
+
+# --- consultations ----------------------------------------------------------------
+
+
+def consultations_of(paper_id: int) -> list[Consultation]:
+    return list(
+        db.session.scalars(
+            select(Consultation)
+            .options(joinedload(Consultation.body), joinedload(Consultation.meeting))
+            .where(Consultation.paper_id == paper_id)
+            .order_by(Consultation.role.desc(), Consultation.id)
+        )
+    )
+
+
+def add_consultation(user: User, paper: Paper, *, body_id: int, role: str) -> Consultation:
+    """Staff name a body that deals with the paper, preliminary or deciding."""
+    if not user.is_staff:
+        raise PaperError(_("Only the Bildungsbüro can plan consultations."))
+    try:
+        role = ConsultationRole(role).value
+    except ValueError:
+        raise PaperError(_("Please choose a role."), "role") from None
+    body = db.session.get(Body, body_id)
+    if body is None or not body.active:
+        raise PaperError(_("Please choose a body."), "body_id")
+    paper_id = paper.id
+    try:
+        with write_transaction():
+            consultation = Consultation(paper_id=paper_id, body_id=body_id, role=role)
+            db.session.add(consultation)
+            db.session.flush()
+            record(
+                "paper.consultation_added",
+                "paper",
+                paper_id,
+                actor_id=user.id,
+                data={"body_id": body_id, "role": role},
+            )
+    except IntegrityError:
+        raise PaperError(
+            _("This body already deals with the paper in this role."), "body_id"
+        ) from None
+    return consultation
+
+
+def set_consultation_result(
+    consultation_id: int, result: str, *, actor: User | None = None, now: datetime | None = None
+) -> Consultation:
+    """Record the result of one consultation (by hand or when a poll closes)."""
+    try:
+        result = ConsultationResult(result).value
+    except ValueError:
+        raise PaperError(_("Please choose a result."), "result") from None
+    if actor is not None and not actor.is_staff:
+        raise PaperError(_("Only the Bildungsbüro can record results."))
+    with write_transaction():
+        consultation = db.session.get(Consultation, consultation_id)
+        if consultation is None:
+            raise PaperError(_("This consultation does not exist."))
+        store_consultation_result(consultation, result, now or utcnow())
+        record(
+            "paper.consultation_result",
+            "paper",
+            consultation.paper_id,
+            actor_id=actor.id if actor else None,
+            data={"consultation_id": consultation_id, "result": result},
+        )
+    return consultation
+
+
+def store_consultation_result(consultation: Consultation, result: str, now: datetime) -> None:
+    """Inside the caller's transaction."""
+    consultation.result = ConsultationResult(result).value
+    consultation.result_at = now
+    db.session.flush()
+
+
+def consultation_for(paper_id: int, body_id: int) -> Consultation | None:
+    """The open consultation of a paper in a body (deciding first)."""
+    return db.session.scalar(
+        select(Consultation)
+        .where(Consultation.paper_id == paper_id, Consultation.body_id == body_id)
+        .order_by(Consultation.result.is_not(None), Consultation.role.asc(), Consultation.id)
+        .limit(1)
+    )
+
+
+def consultation_role_choices() -> list[tuple[str, Any]]:
+    return [(r.value, r.label) for r in ConsultationRole]
+
+
+def consultation_result_choices() -> list[tuple[str, Any]]:
+    return [(r.value, r.label) for r in ConsultationResult]

@@ -1,8 +1,18 @@
-"""Paper pages: list, create, detail with the workflow panel, edit."""
+"""Paper pages: list, create, detail with the workflow panel, edit, attachments,
+consultations.  The meeting pages are in :mod:`.meeting_views` (same blueprint)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
@@ -11,9 +21,16 @@ from ..extensions import db
 from ..workflow import ui
 from ..workflow.forms import TransitionForm
 from ..workflow.services import CommentRequired, WorkflowError
-from . import services
-from .forms import PaperEditForm, PaperForm
-from .models import Paper
+from . import files, services
+from .forms import (
+    AttachmentForm,
+    ButtonForm,
+    ConsultationForm,
+    ConsultationResultForm,
+    PaperEditForm,
+    PaperForm,
+)
+from .models import Paper, PaperAttachment
 
 bp = Blueprint("meetings", __name__)
 
@@ -77,7 +94,11 @@ def paper_new() -> str | Response:
 
 
 def _render_detail(
-    paper: Paper, failed: tuple[str, TransitionForm] | None = None, status: int = 200
+    paper: Paper,
+    failed: tuple[str, TransitionForm] | None = None,
+    status: int = 200,
+    attachment_form: AttachmentForm | None = None,
+    consultation_form: ConsultationForm | None = None,
 ) -> tuple[str, int]:
     panel = ui.panel(
         current_user,
@@ -91,9 +112,39 @@ def _render_detail(
             paper=paper,
             panel=panel,
             may_edit=services.may_edit(current_user, paper),
+            attachments=files.attachments_of(paper.id),
+            may_attach=_may_attach(paper),
+            attachment_form=attachment_form or AttachmentForm(),
+            remove_form=ButtonForm(),
+            consultations=services.consultations_of(paper.id),
+            consultation_form=consultation_form or _consultation_form(),
+            result_form=_result_form(),
         ),
         status,
     )
+
+
+def _may_attach(paper: Paper) -> bool:
+    return bool(current_user.is_staff or services.may_edit(current_user, paper))
+
+
+def _consultation_form(formdata: object = None) -> ConsultationForm:
+    from ..governance.services import list_bodies
+
+    form = (
+        ConsultationForm(formdata=formdata)
+        if formdata is not None
+        else ConsultationForm(formdata=None)
+    )
+    form.body_id.choices = [(b.id, b.name) for b in list_bodies()]
+    form.role.choices = services.consultation_role_choices()
+    return form
+
+
+def _result_form() -> ConsultationResultForm:
+    form = ConsultationResultForm(formdata=None)
+    form.result.choices = services.consultation_result_choices()
+    return form
 
 
 @bp.route("/vorlagen/<int:paper_id>")
@@ -150,3 +201,117 @@ def paper_edit(paper_id: int) -> str | Response:
             flash(_("The paper was saved."), "success")
             return redirect(url_for("meetings.paper", paper_id=paper.id))
     return render_template("meetings/paper_form.html", form=form, paper=paper)
+
+
+# --- attachments --------------------------------------------------------------------
+
+
+@bp.route("/vorlagen/<int:paper_id>/anlagen", methods=["POST"])
+@login_required
+def attachment_add(paper_id: int) -> Response | tuple[str, int]:
+    paper = _load(paper_id)
+    if not _may_attach(paper):
+        abort(403)
+    form = AttachmentForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            files.add_attachment(current_user, paper, upload.filename or "", upload.read())
+        except files.AttachmentError as exc:
+            form.file.errors = [*form.file.errors, str(exc)]
+        else:
+            flash(_("The file was attached."), "success")
+            return redirect(url_for("meetings.paper", paper_id=paper_id))
+    return _render_detail(paper, status=422, attachment_form=form)
+
+
+def _load_attachment(paper_id: int, attachment_id: int) -> tuple[Paper, PaperAttachment]:
+    paper = _load(paper_id)
+    attachment = db.session.get(PaperAttachment, attachment_id)
+    if attachment is None or attachment.paper_id != paper.id:
+        abort(404)
+    return paper, attachment
+
+
+@bp.route("/vorlagen/<int:paper_id>/anlagen/<int:attachment_id>")
+@login_required
+def attachment(paper_id: int, attachment_id: int) -> Response:
+    _paper, item = _load_attachment(paper_id, attachment_id)
+    path = files.stored_path(item.sha256)
+    if not path.exists():
+        abort(404)
+    response = send_file(
+        path,
+        mimetype=item.content_type,
+        as_attachment=True,
+        download_name=item.filename,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@bp.route("/vorlagen/<int:paper_id>/anlagen/<int:attachment_id>/entfernen", methods=["POST"])
+@login_required
+def attachment_remove(paper_id: int, attachment_id: int) -> Response:
+    paper, item = _load_attachment(paper_id, attachment_id)
+    if not _may_attach(paper):
+        abort(403)
+    if ButtonForm().validate_on_submit():
+        files.remove_attachment(current_user, item)
+        flash(_("The file was removed."), "success")
+    return redirect(url_for("meetings.paper", paper_id=paper_id))
+
+
+# --- consultations ------------------------------------------------------------------
+
+
+@bp.route("/vorlagen/<int:paper_id>/beratungen", methods=["POST"])
+@login_required
+def consultation_add(paper_id: int) -> Response | tuple[str, int]:
+    paper = _load(paper_id)
+    if not current_user.is_staff:
+        abort(403)
+    form = _consultation_form(request.form)
+    if form.validate_on_submit():
+        try:
+            services.add_consultation(
+                current_user, paper, body_id=form.body_id.data, role=form.role.data
+            )
+        except services.PaperError as exc:
+            target = form[exc.field] if exc.field and exc.field in form else None
+            if target is not None:
+                target.errors = [*target.errors, str(exc)]
+            else:
+                flash(str(exc), "error")
+        else:
+            flash(_("The consultation was added."), "success")
+            return redirect(url_for("meetings.paper", paper_id=paper_id))
+    return _render_detail(paper, status=422, consultation_form=form)
+
+
+@bp.route("/vorlagen/<int:paper_id>/beratungen/<int:consultation_id>", methods=["POST"])
+@login_required
+def consultation_result(paper_id: int, consultation_id: int) -> Response:
+    paper = _load(paper_id)
+    if not current_user.is_staff:
+        abort(403)
+    form = ConsultationResultForm()
+    form.result.choices = services.consultation_result_choices()
+    if not form.validate_on_submit():
+        flash(_("Please choose a result."), "error")
+        return redirect(url_for("meetings.paper", paper_id=paper_id))
+    if consultation_id not in {c.id for c in services.consultations_of(paper.id)}:
+        abort(404)
+    try:
+        services.set_consultation_result(consultation_id, form.result.data, actor=current_user)
+    except services.PaperError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("The result was recorded."), "success")
+    return redirect(url_for("meetings.paper", paper_id=paper_id))
+
+
+from . import meeting_views  # noqa: E402,F401  (routes on the same blueprint)

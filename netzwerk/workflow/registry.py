@@ -30,7 +30,7 @@ KNOWN_ROLES = GLOBAL_ROLES | BODY_ROLES | RELATION_ROLES | {SYSTEM_ROLE}
 
 # --- kinds of objects -----------------------------------------------------
 
-OBJECT_TYPES = ("paper", "agenda_item", "project", "minutes", "circular_resolution")
+OBJECT_TYPES = ("paper", "agenda_item", "project", "minutes", "circular_resolution", "meeting")
 
 # A slot is what a body chooses a workflow for: "<object type>" or
 # "<object type>:<kind>" (papers come in kinds).

@@ -1,0 +1,53 @@
+"""Extension points that later packages (voting) fill for the meeting pages.
+
+The meetings package sits below voting and cannot import it; voting
+registers a lookup that tells the meeting page which polls belong to which
+agenda item, and the endpoint that opens a poll on an item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ItemPoll:
+    poll_id: int
+    title: str
+    state: str
+    state_label: str
+    result_label: str
+    yes: int | None
+    no: int | None
+    abstain: int | None
+    quorate: bool | None
+    present: int | None
+    url: str
+
+
+ItemPollLookup = Callable[[list[int]], dict[int, list[ItemPoll]]]
+
+_lookups: list[ItemPollLookup] = []
+poll_open_endpoint: list[str] = []
+
+
+def register_item_poll_lookup(lookup: ItemPollLookup, open_endpoint: str | None = None) -> None:
+    if lookup not in _lookups:
+        _lookups.append(lookup)
+    if open_endpoint and open_endpoint not in poll_open_endpoint:
+        poll_open_endpoint.append(open_endpoint)
+
+
+def polls_for_items(item_ids: list[int]) -> dict[int, list[ItemPoll]]:
+    result: dict[int, list[ItemPoll]] = {}
+    if not item_ids:
+        return result
+    for lookup in _lookups:
+        for item_id, polls in lookup(item_ids).items():
+            result.setdefault(item_id, []).extend(polls)
+    return result
+
+
+def open_endpoint() -> str | None:
+    return poll_open_endpoint[0] if poll_open_endpoint else None

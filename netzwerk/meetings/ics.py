@@ -1,0 +1,50 @@
+"""The iCalendar invitation of a meeting (METHOD:REQUEST, stable UID)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from icalendar import Calendar, Event
+
+from ..timeutil import LOCAL_TZ
+
+if TYPE_CHECKING:
+    from .meeting_services import AgendaLine
+    from .models import Meeting
+
+DEFAULT_DURATION = timedelta(hours=2)
+
+
+def meeting_uid(meeting: Meeting) -> str:
+    return f"meeting-{meeting.id}@netzwerk"
+
+
+def meeting_ics(
+    meeting: Meeting, lines: list[AgendaLine], *, sequence: int = 0, now: datetime
+) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", "-//Netzwerk//Sitzungen//DE")
+    calendar.add("version", "2.0")
+    calendar.add("method", "REQUEST")
+    event = Event()
+    event.add("uid", meeting_uid(meeting))
+    event.add("sequence", sequence)
+    event.add("dtstamp", now)
+    event.add("summary", f"{meeting.number}: {meeting.display_title}")
+    start = meeting.starts_at.astimezone(LOCAL_TZ)
+    end = (meeting.ends_at or meeting.starts_at + DEFAULT_DURATION).astimezone(LOCAL_TZ)
+    event.add("dtstart", start)
+    event.add("dtend", end)
+    location = meeting.location.label if meeting.location else (meeting.online_link or "")
+    if location:
+        event.add("location", location)
+    if meeting.online_link:
+        event.add("url", meeting.online_link)
+    description = [f"{line.number}. {line.item.title}" for line in lines if not line.item.withdrawn]
+    if description:
+        event.add("description", "\n".join(description))
+    event.add("status", "CANCELLED" if meeting.state == "abgesagt" else "CONFIRMED")
+    calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()

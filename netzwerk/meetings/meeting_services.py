@@ -1,0 +1,1237 @@
+"""Meetings: who manages and sees them, numbering, agenda, invitations,
+attendance and the live quorum.
+
+Every write is one ``write_transaction()``; the meeting's status runs through
+the workflow ``sitzung`` (workflows/sitzung.yaml).  Sending the invitations
+is the transition ``einladen`` with the mails queued and the agenda frozen in
+the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from ..audit.services import record
+from ..auth.models import User
+from ..database import utcnow, write_transaction
+from ..extensions import db
+from ..governance.models import Body, Membership, Person
+from ..governance.services import body_roles_of, current_filter, current_members
+from ..timeutil import format_local, local_today, to_local
+from ..workflow import registry
+from ..workflow import services as workflow
+from ..workflow.catalog import get_catalog
+from .models import (
+    AgendaItem,
+    Attendance,
+    AttendanceStatus,
+    Consultation,
+    ConsultationRole,
+    Location,
+    Meeting,
+    MeetingGuest,
+    Paper,
+)
+
+MEETING_WORKFLOW = "sitzung"
+READY_FLAGS = frozenset({"ready_for_agenda", "open_for_voting"})
+PLANNED, INVITED, OPENED, CLOSED, CANCELLED = (
+    "geplant",
+    "eingeladen",
+    "eroeffnet",
+    "geschlossen",
+    "abgesagt",
+)
+MAX_ITEMS = 200
+
+
+class MeetingError(ValueError):
+    """A meeting rule was broken; ``field`` names the form field, if any."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+# --- access -------------------------------------------------------------------
+
+
+def my_body_ids(user: Any) -> set[int]:
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    return set(
+        db.session.scalars(
+            select(Membership.body_id).where(
+                Membership.person_id == user.person_id, current_filter()
+            )
+        )
+    )
+
+
+def managed_body_ids(user: Any) -> set[int] | None:
+    """None = every body (staff); else the bodies where the user holds the office role."""
+    if user.is_staff:
+        return None
+    return set(
+        db.session.scalars(
+            select(Membership.body_id).where(
+                Membership.person_id == user.person_id,
+                Membership.role == "office",
+                current_filter(),
+            )
+        )
+    )
+
+
+def may_manage(user: Any, body_id: int) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_staff or "office" in body_roles_of(user.person_id, body_id))
+
+
+def manageable_bodies(user: Any) -> Sequence[Body]:
+    stmt = select(Body).where(Body.active).order_by(Body.name)
+    ids = managed_body_ids(user)
+    if ids is not None:
+        stmt = stmt.where(Body.id.in_(ids))
+    return db.session.scalars(stmt).all()
+
+
+def may_view(user: Any, meeting: Meeting) -> bool:
+    """Staff and every current member (any role) of the body."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_staff or meeting.body_id in my_body_ids(user))
+
+
+def may_view_public(meeting: Meeting) -> bool:
+    return bool(meeting.public and meeting.state != PLANNED)
+
+
+# --- reading ------------------------------------------------------------------
+
+
+def get_meeting(meeting_id: int) -> Meeting | None:
+    return db.session.scalar(
+        select(Meeting)
+        .options(joinedload(Meeting.body), joinedload(Meeting.location))
+        .where(Meeting.id == meeting_id)
+    )
+
+
+def _list_query() -> Any:
+    return select(Meeting).options(joinedload(Meeting.body), joinedload(Meeting.location))
+
+
+def visible_meetings(user: Any, limit: int = 300) -> list[Meeting]:
+    stmt = _list_query().order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+    if not user.is_staff:
+        stmt = stmt.where(Meeting.body_id.in_(my_body_ids(user) or {-1}))
+    return list(db.session.scalars(stmt.limit(limit)))
+
+
+@dataclass
+class MyMeetings:
+    upcoming: list[Meeting]
+    past: list[Meeting]
+    items: dict[int, list[AgendaLine]]
+
+
+def my_meetings(user: Any, now: datetime | None = None) -> MyMeetings:
+    """Upcoming meetings of my bodies with their agenda; past ones below."""
+    now = now or utcnow()
+    ids = my_body_ids(user) or {-1}
+    base = _list_query().where(Meeting.body_id.in_(ids), Meeting.state != PLANNED)
+    upcoming = list(
+        db.session.scalars(
+            base.where(Meeting.starts_at >= now - timedelta(hours=12))
+            .where(Meeting.state.in_([INVITED, OPENED]))
+            .order_by(Meeting.starts_at)
+            .limit(50)
+        )
+    )
+    upcoming_ids = {m.id for m in upcoming}
+    past = [
+        m
+        for m in db.session.scalars(
+            base.order_by(Meeting.starts_at.desc()).limit(50 + len(upcoming_ids))
+        )
+        if m.id not in upcoming_ids
+    ][:50]
+    return MyMeetings(upcoming, past, agenda_lines_for([m.id for m in upcoming]))
+
+
+def public_meetings(limit: int = 200) -> list[Meeting]:
+    return list(
+        db.session.scalars(
+            _list_query()
+            .where(Meeting.public, Meeting.state != PLANNED)
+            .order_by(Meeting.starts_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def state_titles() -> dict[str, str]:
+    definition = get_catalog().get(MEETING_WORKFLOW)
+    return {name: state.title for name, state in definition.states.items()}
+
+
+# --- locations ----------------------------------------------------------------
+
+
+def locations(include_inactive: bool = False) -> Sequence[Location]:
+    stmt = select(Location).order_by(Location.name)
+    if not include_inactive:
+        stmt = stmt.where(Location.active)
+    return db.session.scalars(stmt).all()
+
+
+def create_location(user: User, *, name: str, address: str, room: str) -> Location:
+    name = (name or "").strip()
+    if not name:
+        raise MeetingError(_("Please enter a name."), "name")
+    try:
+        with write_transaction():
+            location = Location(
+                name=name[:200],
+                address=(address or "").strip()[:300] or None,
+                room=(room or "").strip()[:100] or None,
+            )
+            db.session.add(location)
+            db.session.flush()
+            record("meeting.location_created", "meeting_location", location.id, actor_id=user.id)
+    except IntegrityError:
+        raise MeetingError(_("A place with this name exists already."), "name") from None
+    return location
+
+
+# --- creating and editing meetings ------------------------------------------------
+
+
+def _check_times(starts_at: datetime, ends_at: datetime | None) -> None:
+    if starts_at.tzinfo is None:
+        raise MeetingError(_("Please give a valid date and time."), "date")
+    if ends_at is not None and ends_at <= starts_at:
+        raise MeetingError(_("The end must be after the start."), "end_time")
+    if not 2000 <= to_local(starts_at).year <= 2100:
+        raise MeetingError(_("Please give a valid date and time."), "date")
+
+
+def _check_place(location_id: int | None, online_link: str | None) -> str | None:
+    link = (online_link or "").strip() or None
+    if link is not None and not link.lower().startswith(("https://", "http://")):
+        raise MeetingError(_("The online link must start with https://."), "online_link")
+    if location_id is not None:
+        location = db.session.get(Location, location_id)
+        if location is None or not location.active:
+            raise MeetingError(_("Please choose a place."), "location_id")
+    if location_id is None and link is None:
+        raise MeetingError(_("Please choose a place or give an online link."), "location_id")
+    return link
+
+
+def create_meeting(
+    user: User,
+    *,
+    body_id: int,
+    starts_at: datetime,
+    ends_at: datetime | None = None,
+    location_id: int | None = None,
+    online_link: str | None = None,
+    public: bool = False,
+    title: str | None = None,
+) -> Meeting:
+    """Create a planned meeting with the next number of its body and year."""
+    body = db.session.get(Body, body_id)
+    if body is None or not body.active or not may_manage(user, body_id):
+        raise MeetingError(_("You cannot plan meetings of this body."), "body_id")
+    _check_times(starts_at, ends_at)
+    link = _check_place(location_id, online_link)
+    definition = get_catalog().get(MEETING_WORKFLOW)
+    year = to_local(starts_at).year
+    for _attempt in range(5):
+        try:
+            with write_transaction():
+                seq = (
+                    db.session.scalar(
+                        select(func.max(Meeting.seq)).where(
+                            Meeting.body_id == body_id, Meeting.year == year
+                        )
+                    )
+                    or 0
+                ) + 1
+                meeting = Meeting(
+                    body_id=body_id,
+                    year=year,
+                    seq=seq,
+                    title=(title or "").strip()[:300] or None,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    location_id=location_id,
+                    online_link=link,
+                    public=bool(public),
+                    created_by_id=user.id,
+                    workflow_name=definition.name,
+                    workflow_hash=definition.hash,
+                    state=definition.initial,
+                )
+                db.session.add(meeting)
+                db.session.flush()
+                workflow.start(meeting, definition, user)
+        except IntegrityError:
+            db.session.rollback()
+            continue  # someone took the number first: take the next one
+        return meeting
+    raise MeetingError(_("The meeting could not be numbered; please try again."))
+
+
+def update_meeting(
+    user: User,
+    meeting: Meeting,
+    *,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    location_id: int | None,
+    online_link: str | None,
+    public: bool,
+    title: str | None,
+) -> Meeting:
+    if not may_manage(user, meeting.body_id):
+        raise MeetingError(_("You cannot change this meeting."))
+    if meeting.state in (CLOSED, CANCELLED):
+        raise MeetingError(_("A closed or cancelled meeting cannot be changed."))
+    _check_times(starts_at, ends_at)
+    link = _check_place(location_id, online_link)
+    meeting_id, version = meeting.id, meeting.version
+    with write_transaction():
+        current = db.session.get(Meeting, meeting_id, with_for_update=True)
+        if current is None or current.version != version:
+            raise MeetingError(_("The meeting has changed in the meantime. Please reload."))
+        changes = {}
+        for name, value in (
+            ("starts_at", starts_at),
+            ("ends_at", ends_at),
+            ("location_id", location_id),
+            ("online_link", link),
+            ("public", bool(public)),
+            ("title", (title or "").strip()[:300] or None),
+        ):
+            if getattr(current, name) != value:
+                changes[name] = str(value)
+                setattr(current, name, value)
+        if changes:
+            record(
+                "meeting.updated",
+                "meeting",
+                meeting_id,
+                actor_id=user.id,
+                data={"changes": changes, "after_invitation": current.agenda_frozen},
+            )
+    return current
+
+
+# --- the agenda ---------------------------------------------------------------------
+
+
+@dataclass
+class AgendaLine:
+    item: AgendaItem
+    number: str
+    depth: int
+    children: list[AgendaLine] = field(default_factory=list)
+
+
+def _ordered(items: list[AgendaItem]) -> list[AgendaLine]:
+    """Number the items: public part first, then the non-public part; 1, 1.1, ..."""
+    top = sorted(
+        (i for i in items if i.parent_id is None), key=lambda i: (not i.public, i.position, i.id)
+    )
+    by_parent: dict[int, list[AgendaItem]] = {}
+    for item in items:
+        if item.parent_id is not None:
+            by_parent.setdefault(item.parent_id, []).append(item)
+    lines = []
+    number = 0
+    for item in top:
+        if not item.withdrawn:
+            number += 1
+        line = AgendaLine(item, str(number) if not item.withdrawn else "–", 0)
+        sub = 0
+        for child in sorted(by_parent.get(item.id, []), key=lambda i: (i.position, i.id)):
+            if not child.withdrawn:
+                sub += 1
+            line.children.append(
+                AgendaLine(
+                    child,
+                    f"{line.number}.{sub}" if not child.withdrawn and not item.withdrawn else "–",
+                    1,
+                )
+            )
+        lines.append(line)
+    return lines
+
+
+def flatten(lines: list[AgendaLine]) -> list[AgendaLine]:
+    result = []
+    for line in lines:
+        result.append(line)
+        result.extend(line.children)
+    return result
+
+
+def _items_query(meeting_ids: list[int]) -> Any:
+    return (
+        select(AgendaItem)
+        .options(joinedload(AgendaItem.paper))
+        .where(AgendaItem.meeting_id.in_(meeting_ids))
+    )
+
+
+def agenda(meeting: Meeting, *, public_only: bool = False) -> list[AgendaLine]:
+    items = list(db.session.scalars(_items_query([meeting.id])))
+    lines = _ordered(items)
+    if public_only:
+        lines = [line for line in lines if line.item.public]
+        for line in lines:
+            line.children = [c for c in line.children if c.item.public]
+    return lines
+
+
+def agenda_lines_for(meeting_ids: list[int]) -> dict[int, list[AgendaLine]]:
+    if not meeting_ids:
+        return {}
+    grouped: dict[int, list[AgendaItem]] = {mid: [] for mid in meeting_ids}
+    for item in db.session.scalars(_items_query(meeting_ids)):
+        grouped[item.meeting_id].append(item)
+    return {mid: _ordered(items) for mid, items in grouped.items()}
+
+
+def _lock_meeting(meeting_id: int) -> Meeting:
+    meeting = db.session.get(Meeting, meeting_id, with_for_update=True, populate_existing=True)
+    if meeting is None:
+        raise MeetingError(_("This meeting does not exist."))
+    return meeting
+
+
+def _check_agenda_open(user: User | None, meeting: Meeting) -> None:
+    if user is not None and not may_manage(user, meeting.body_id):
+        raise MeetingError(_("You cannot change the agenda of this meeting."))
+    if meeting.state in (CLOSED, CANCELLED):
+        raise MeetingError(_("The agenda of a closed or cancelled meeting cannot be changed."))
+
+
+def _next_position(meeting_id: int, parent_id: int | None) -> int:
+    parent_cond = (
+        AgendaItem.parent_id.is_(None) if parent_id is None else AgendaItem.parent_id == parent_id
+    )
+    current = db.session.scalar(
+        select(func.max(AgendaItem.position)).where(
+            AgendaItem.meeting_id == meeting_id, parent_cond
+        )
+    )
+    return (current if current is not None else -1) + 1
+
+
+def _parent(meeting: Meeting, parent_id: int | None) -> AgendaItem | None:
+    if parent_id is None:
+        return None
+    parent = db.session.get(AgendaItem, parent_id)
+    if parent is None or parent.meeting_id != meeting.id or parent.parent_id is not None:
+        raise MeetingError(_("Please choose a main item."), "parent_id")
+    if parent.withdrawn:
+        raise MeetingError(_("Please choose a main item."), "parent_id")
+    return parent
+
+
+def _count_items(meeting_id: int) -> int:
+    return int(
+        db.session.scalar(
+            select(func.count()).select_from(AgendaItem).where(AgendaItem.meeting_id == meeting_id)
+        )
+        or 0
+    )
+
+
+def _insert_item(
+    meeting: Meeting,
+    *,
+    title: str,
+    text: str | None,
+    public: bool,
+    paper: Paper | None,
+    parent_id: int | None,
+    actor: User | None,
+) -> AgendaItem:
+    """Add an item inside the caller's transaction (meeting row locked)."""
+    if _count_items(meeting.id) >= MAX_ITEMS:
+        raise MeetingError(_("The agenda is full."))
+    parent = _parent(meeting, parent_id)
+    if parent is not None and not parent.public:
+        public = False  # a sub-item of the non-public part stays non-public
+    late = meeting.agenda_frozen
+    item = AgendaItem(
+        meeting_id=meeting.id,
+        parent_id=parent.id if parent else None,
+        position=_next_position(meeting.id, parent.id if parent else None),
+        title=title[:300],
+        text=text,
+        paper_id=paper.id if paper else None,
+        public=bool(public),
+        late=late,
+    )
+    db.session.add(item)
+    db.session.flush()
+    if paper is not None:
+        _consult(paper, meeting)
+    record(
+        "agenda.item_added",
+        "meeting",
+        meeting.id,
+        actor_id=actor.id if actor else None,
+        data={
+            "item_id": item.id,
+            "title": item.title,
+            "paper_id": item.paper_id,
+            "late": late,
+            "after_invitation": late,
+        },
+    )
+    return item
+
+
+def _consult(paper: Paper, meeting: Meeting) -> None:
+    role = (
+        ConsultationRole.DECIDING.value
+        if paper.body_id == meeting.body_id
+        else ConsultationRole.PRELIMINARY.value
+    )
+    existing = db.session.scalar(
+        select(Consultation).where(
+            Consultation.paper_id == paper.id,
+            Consultation.body_id == meeting.body_id,
+            Consultation.role == role,
+        )
+    )
+    if existing is None:
+        db.session.add(
+            Consultation(
+                paper_id=paper.id, body_id=meeting.body_id, role=role, meeting_id=meeting.id
+            )
+        )
+    elif existing.result is None:
+        existing.meeting_id = meeting.id
+    db.session.flush()
+
+
+def is_ready(paper: Paper) -> bool:
+    """The paper's state is flagged as ready for an agenda (and not final)."""
+    state = workflow.definition_of(paper).states.get(paper.state)
+    return bool(state and not state.final and READY_FLAGS & state.flags)
+
+
+def ready_papers(meeting: Meeting) -> list[Paper]:
+    """Papers of the body (or consulted by it) that are ready and not on this agenda."""
+    on_agenda = select(AgendaItem.paper_id).where(
+        AgendaItem.meeting_id == meeting.id,
+        AgendaItem.paper_id.is_not(None),
+        AgendaItem.withdrawn.is_(False),
+    )
+    consulted = select(Consultation.paper_id).where(
+        Consultation.body_id == meeting.body_id, Consultation.result.is_(None)
+    )
+    papers = db.session.scalars(
+        select(Paper)
+        .where(
+            or_(Paper.body_id == meeting.body_id, Paper.id.in_(consulted)),
+            Paper.id.not_in(on_agenda),
+        )
+        .order_by(Paper.number, Paper.id)
+        .limit(300)
+    ).all()
+    return [p for p in papers if is_ready(p)]
+
+
+def add_paper_item(
+    user: User,
+    meeting: Meeting,
+    paper_id: int,
+    *,
+    public: bool | None = None,
+    parent_id: int | None = None,
+    require_ready: bool = True,
+) -> AgendaItem:
+    meeting_id = meeting.id
+    with write_transaction():
+        meeting = _lock_meeting(meeting_id)
+        _check_agenda_open(user, meeting)
+        paper = db.session.get(Paper, paper_id)
+        if paper is None:
+            raise MeetingError(_("Please choose a paper."), "paper_id")
+        if require_ready and paper.id not in {p.id for p in ready_papers(meeting)}:
+            raise MeetingError(_("This paper is not ready for the agenda."), "paper_id")
+        title = f"{paper.number} – {paper.title}" if paper.number else paper.title
+        item = _insert_item(
+            meeting,
+            title=title,
+            text=None,
+            public=paper.public if public is None else public,
+            paper=paper,
+            parent_id=parent_id,
+            actor=user,
+        )
+    return item
+
+
+def add_free_item(
+    user: User,
+    meeting: Meeting,
+    *,
+    title: str,
+    text: str | None = None,
+    public: bool = True,
+    parent_id: int | None = None,
+) -> AgendaItem:
+    title = (title or "").strip()
+    if not title:
+        raise MeetingError(_("Please enter a title."), "title")
+    if len(title) > 300:
+        raise MeetingError(_("The title is too long (at most 300 characters)."), "title")
+    meeting_id = meeting.id
+    with write_transaction():
+        meeting = _lock_meeting(meeting_id)
+        _check_agenda_open(user, meeting)
+        item = _insert_item(
+            meeting,
+            title=title,
+            text=(text or "").strip() or None,
+            public=public,
+            paper=None,
+            parent_id=parent_id,
+            actor=user,
+        )
+    return item
+
+
+def _load_item(meeting: Meeting, item_id: int) -> AgendaItem:
+    item = db.session.get(AgendaItem, item_id)
+    if item is None or item.meeting_id != meeting.id:
+        raise MeetingError(_("This agenda item does not exist."))
+    return item
+
+
+def move_item(user: User, meeting: Meeting, item_id: int, direction: int) -> None:
+    """Swap the item with its neighbour in the same part and level."""
+    meeting_id = meeting.id
+    with write_transaction():
+        meeting = _lock_meeting(meeting_id)
+        _check_agenda_open(user, meeting)
+        item = _load_item(meeting, item_id)
+        parent_cond = (
+            AgendaItem.parent_id.is_(None)
+            if item.parent_id is None
+            else AgendaItem.parent_id == item.parent_id
+        )
+        siblings = list(
+            db.session.scalars(
+                select(AgendaItem)
+                .where(
+                    AgendaItem.meeting_id == meeting.id,
+                    parent_cond,
+                    AgendaItem.public == item.public,
+                )
+                .order_by(AgendaItem.position, AgendaItem.id)
+            )
+        )
+        for position, sibling in enumerate(siblings):
+            sibling.position = position
+        index = siblings.index(item)
+        other_index = index + (1 if direction > 0 else -1)
+        if not 0 <= other_index < len(siblings):
+            return
+        other = siblings[other_index]
+        item.position, other.position = other.position, item.position
+        if meeting.agenda_frozen:
+            item.changed = True
+            other.changed = True
+        db.session.flush()
+        record(
+            "agenda.item_moved",
+            "meeting",
+            meeting.id,
+            actor_id=user.id,
+            data={
+                "item_id": item.id,
+                "direction": "down" if direction > 0 else "up",
+                "after_invitation": meeting.agenda_frozen,
+            },
+        )
+
+
+def remove_item(user: User, meeting: Meeting, item_id: int) -> None:
+    """Before the invitations: delete; afterwards: mark as withdrawn (kept, marked)."""
+    meeting_id = meeting.id
+    with write_transaction():
+        meeting = _lock_meeting(meeting_id)
+        _check_agenda_open(user, meeting)
+        item = _load_item(meeting, item_id)
+        data = {"item_id": item.id, "title": item.title, "after_invitation": meeting.agenda_frozen}
+        if meeting.agenda_frozen:
+            item.withdrawn = True
+            item.changed = True
+            db.session.execute(
+                update(AgendaItem)
+                .where(AgendaItem.parent_id == item.id)
+                .values(withdrawn=True, changed=True)
+            )
+        else:
+            for child in db.session.scalars(
+                select(AgendaItem).where(AgendaItem.parent_id == item.id)
+            ):
+                db.session.delete(child)
+            db.session.delete(item)
+        db.session.flush()
+        record("agenda.item_removed", "meeting", meeting.id, actor_id=user.id, data=data)
+
+
+# --- invitations ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NoticeCheck:
+    notice_days: int
+    days_left: int
+
+    @property
+    def short(self) -> bool:
+        return self.days_left < self.notice_days
+
+
+def notice_check(meeting: Meeting, now: datetime | None = None) -> NoticeCheck:
+    """Whole days between today and the meeting day (Berlin) against the notice period."""
+    now = now or utcnow()
+    days = (to_local(meeting.starts_at).date() - to_local(now).date()).days
+    return NoticeCheck(meeting.body.notice_days, days)
+
+
+def invitees(meeting: Meeting) -> list[Person]:
+    """Every current member (any role) of the body, once per person, with an e-mail."""
+    seen: dict[int, Person] = {}
+    for membership in current_members(meeting.body_id, to_local(meeting.starts_at).date()):
+        if membership.person.active and membership.person.email:
+            seen.setdefault(membership.person_id, membership.person)
+    return sorted(seen.values(), key=lambda p: (p.last_name, p.first_name))
+
+
+def invitation_reason(meeting_id: int, round_: int) -> str:
+    base = f"meeting:{meeting_id}:invitation"
+    return base if round_ <= 1 else f"{base}:{round_}"
+
+
+def _invitation_text(meeting: Meeting, lines: list[AgendaLine], again: bool) -> tuple[str, str]:
+    place = meeting.location.label if meeting.location else ""
+    subject = _(
+        "Invitation: %(title)s on %(when)s",
+        title=meeting.display_title,
+        when=format_local(meeting.starts_at),
+    )
+    if again:
+        subject = _("Updated invitation: %(subject)s", subject=subject)
+    parts = [
+        _(
+            "You are invited to the meeting %(number)s of the %(body)s.",
+            number=meeting.number,
+            body=meeting.body.name,
+        ),
+        "",
+        _("When: %(when)s (Berlin time)", when=format_local(meeting.starts_at)),
+    ]
+    if place:
+        parts.append(_("Where: %(place)s", place=place))
+    if meeting.online_link:
+        parts.append(_("Online: %(link)s", link=meeting.online_link))
+    if meeting.short_notice_reason:
+        parts += ["", _("Short notice: %(reason)s", reason=meeting.short_notice_reason)]
+    parts += ["", _("Agenda:")]
+    for line in flatten(lines):
+        if line.item.withdrawn:
+            continue
+        marker = " " + _("(late item)") if line.item.late else ""
+        indent = "    " if line.depth else "  "
+        section = "" if line.item.public else " " + _("(non-public)")
+        parts.append(f"{indent}{line.number}. {line.item.title}{section}{marker}")
+    parts += ["", _("The papers are in Netzwerk under “My meetings”.")]
+    return subject, "\n".join(parts)
+
+
+def _queue_invitations(meeting: Meeting, round_: int, now: datetime) -> int:
+    from ..mail.services import Attachment, queue_mail
+    from .ics import meeting_ics
+
+    lines = agenda(meeting)
+    subject, body = _invitation_text(meeting, lines, again=round_ > 1)
+    ics = meeting_ics(meeting, lines, sequence=round_ - 1, now=now)
+    reason = invitation_reason(meeting.id, round_)
+    queued = 0
+    for person in invitees(meeting):
+        assert person.email is not None
+        if queue_mail(
+            person.email,
+            subject,
+            body,
+            reason=reason,
+            attachments=[Attachment("sitzung.ics", "text/calendar; method=REQUEST", ics)],
+        ):
+            queued += 1
+    return queued
+
+
+def send_invitations(
+    user: User,
+    meeting: Meeting,
+    *,
+    reason: str | None = None,
+    again: bool = False,
+    now: datetime | None = None,
+) -> int:
+    """Send the invitations (first time: fires ``einladen`` and freezes the agenda).
+
+    Below the body's notice period a reason is required.  ``again`` sends a
+    new round to everyone (explicitly; a second click without it sends nothing).
+    Returns how many mails were queued.
+    """
+    now = now or utcnow()
+    if not may_manage(user, meeting.body_id):
+        raise MeetingError(_("You cannot invite to this meeting."))
+    reason = (reason or "").strip() or None
+    check = notice_check(meeting, now)
+    if not again:
+        if meeting.state != PLANNED:
+            raise MeetingError(
+                _("The invitations have been sent already. Use “Send again” for a new round.")
+            )
+        if check.short and reason is None:
+            raise MeetingError(
+                _(
+                    "The notice period of %(days)d days is not kept. Please give a reason.",
+                    days=check.notice_days,
+                ),
+                "reason",
+            )
+        counter = {"queued": 0}
+        meeting_id = meeting.id
+
+        def apply() -> None:
+            current = db.session.get(Meeting, meeting_id, populate_existing=True)
+            assert current is not None
+            current.agenda_frozen_at = now
+            current.invitations_sent_at = now
+            current.invitation_rounds = 1
+            current.short_notice_reason = reason if check.short else None
+            db.session.flush()
+            counter["queued"] = _queue_invitations(current, 1, now)
+            record(
+                "meeting.invitations_sent",
+                "meeting",
+                meeting_id,
+                actor_id=user.id,
+                data={
+                    "round": 1,
+                    "mails": counter["queued"],
+                    "short_notice": check.short,
+                    "reason": reason,
+                    "agenda_frozen": True,
+                },
+            )
+
+        try:
+            workflow.fire(
+                user,
+                meeting,
+                "einladen",
+                comment=reason,
+                now=now,
+                on_applied=apply,
+            )
+        except workflow.WorkflowError as exc:
+            raise MeetingError(str(exc)) from None
+        return counter["queued"]
+
+    if meeting.state not in (INVITED, OPENED):
+        raise MeetingError(_("Invitations can be sent again only after the first round."))
+    meeting_id = meeting.id
+    with write_transaction():
+        current = _lock_meeting(meeting_id)
+        current.invitation_rounds = (current.invitation_rounds or 1) + 1
+        current.invitations_sent_at = now
+        db.session.flush()
+        queued = _queue_invitations(current, current.invitation_rounds, now)
+        record(
+            "meeting.invitations_sent",
+            "meeting",
+            meeting_id,
+            actor_id=user.id,
+            data={"round": current.invitation_rounds, "mails": queued, "reason": reason},
+        )
+    return queued
+
+
+def fire_status(
+    user: User, meeting: Meeting, transition: str, comment: str | None, version: int | None
+) -> Meeting:
+    """Open, close or cancel (the invitations go through :func:`send_invitations`)."""
+    if transition == "einladen":
+        raise MeetingError(_("Please send the invitations from the invitation page."))
+    try:
+        workflow.fire(user, meeting, transition, comment=comment, expected_version=version)
+    except workflow.WorkflowError as exc:
+        raise MeetingError(
+            str(exc), "comment" if isinstance(exc, workflow.CommentRequired) else None
+        ) from None
+    return meeting
+
+
+def status_buttons(user: User, meeting: Meeting) -> list[workflow.AvailableTransition]:
+    return [
+        t for t in workflow.available_transitions(user, meeting) if t.transition.name != "einladen"
+    ]
+
+
+# --- attendance and quorum ----------------------------------------------------------
+
+
+@dataclass
+class RosterLine:
+    membership: Membership
+    attendance: Attendance | None
+
+    @property
+    def status(self) -> str | None:
+        return self.attendance.status if self.attendance else None
+
+
+def roster(meeting: Meeting) -> list[RosterLine]:
+    """The body's members on the meeting day with their attendance."""
+    members = current_members(meeting.body_id, to_local(meeting.starts_at).date())
+    rows = {
+        a.membership_id: a
+        for a in db.session.scalars(select(Attendance).where(Attendance.meeting_id == meeting.id))
+    }
+    return [RosterLine(m, rows.get(m.id)) for m in members]
+
+
+def set_attendance(
+    user: User, meeting: Meeting, statuses: dict[int, str], now: datetime | None = None
+) -> int:
+    """Store present / excused / absent per seat; present sets the arrival time."""
+    now = now or utcnow()
+    if not may_manage(user, meeting.body_id):
+        raise MeetingError(_("You cannot record the attendance of this meeting."))
+    if meeting.state in (PLANNED, CANCELLED):
+        raise MeetingError(_("Attendance can be recorded once the invitations are out."))
+    allowed = {m.membership.id for m in roster(meeting)}
+    for membership_id, status in statuses.items():
+        if membership_id not in allowed:
+            raise MeetingError(_("This person is not a member of the body."))
+        if status not in {s.value for s in AttendanceStatus}:
+            raise MeetingError(_("Please choose present, excused or absent."))
+    meeting_id = meeting.id
+    changed = 0
+    with write_transaction():
+        _lock_meeting(meeting_id)
+        rows = {
+            a.membership_id: a
+            for a in db.session.scalars(
+                select(Attendance).where(Attendance.meeting_id == meeting_id)
+            )
+        }
+        for membership_id, status in sorted(statuses.items()):
+            row = rows.get(membership_id)
+            if row is None:
+                row = Attendance(meeting_id=meeting_id, membership_id=membership_id, status=status)
+                db.session.add(row)
+            elif row.status == status:
+                continue
+            row.status = status
+            if status == AttendanceStatus.PRESENT.value:
+                row.arrived_at = row.arrived_at or now
+                row.left_at = None
+            changed += 1
+        db.session.flush()
+        if changed:
+            record(
+                "meeting.attendance",
+                "meeting",
+                meeting_id,
+                actor_id=user.id,
+                data={str(k): v for k, v in sorted(statuses.items())},
+            )
+    return changed
+
+
+def arrive_or_leave(
+    user: User, meeting: Meeting, membership_id: int, arrive: bool, now: datetime | None = None
+) -> Attendance:
+    """An arrival or a departure during the meeting (with its time)."""
+    now = now or utcnow()
+    if not may_manage(user, meeting.body_id):
+        raise MeetingError(_("You cannot record the attendance of this meeting."))
+    if meeting.state != OPENED:
+        raise MeetingError(_("Arrivals and departures are recorded while the meeting is open."))
+    if membership_id not in {m.membership.id for m in roster(meeting)}:
+        raise MeetingError(_("This person is not a member of the body."))
+    meeting_id = meeting.id
+    with write_transaction():
+        _lock_meeting(meeting_id)
+        row = db.session.scalar(
+            select(Attendance).where(
+                Attendance.meeting_id == meeting_id, Attendance.membership_id == membership_id
+            )
+        )
+        if row is None:
+            row = Attendance(
+                meeting_id=meeting_id,
+                membership_id=membership_id,
+                status=AttendanceStatus.ABSENT.value,
+            )
+            db.session.add(row)
+        if arrive:
+            row.status = AttendanceStatus.PRESENT.value
+            row.arrived_at = now
+            row.left_at = None
+        else:
+            if not row.present_now:
+                raise MeetingError(_("This person is not present."))
+            row.left_at = now
+        db.session.flush()
+        record(
+            "meeting.arrival" if arrive else "meeting.departure",
+            "meeting",
+            meeting_id,
+            actor_id=user.id,
+            data={"membership_id": membership_id, "at": now.isoformat()},
+        )
+    return row
+
+
+def add_guest(user: User, meeting: Meeting, name: str, organisation: str | None) -> MeetingGuest:
+    if not may_manage(user, meeting.body_id):
+        raise MeetingError(_("You cannot record the attendance of this meeting."))
+    name = (name or "").strip()
+    if not name:
+        raise MeetingError(_("Please enter a name."), "name")
+    meeting_id = meeting.id
+    with write_transaction():
+        guest = MeetingGuest(
+            meeting_id=meeting_id,
+            name=name[:200],
+            organisation=(organisation or "").strip()[:200] or None,
+        )
+        db.session.add(guest)
+        db.session.flush()
+        record(
+            "meeting.guest_added",
+            "meeting",
+            meeting_id,
+            actor_id=user.id,
+            data={"name": guest.name},
+        )
+    return guest
+
+
+def guests(meeting: Meeting) -> Sequence[MeetingGuest]:
+    return db.session.scalars(
+        select(MeetingGuest).where(MeetingGuest.meeting_id == meeting.id).order_by(MeetingGuest.id)
+    ).all()
+
+
+@dataclass(frozen=True)
+class Seat:
+    """A voting seat and who votes for it now (the member or a deputy), if anyone."""
+
+    membership_id: int
+    holder_person_id: int
+    voter_person_id: int | None
+    by_deputy: bool
+
+
+def seats(meeting: Meeting) -> list[Seat]:
+    """Every seat with a voting right and who represents it now.
+
+    The member votes when present now; otherwise a deputy of the seat who is
+    present now (Membership.deputy_of_id) takes the vote.
+    """
+    members = current_members(meeting.body_id, to_local(meeting.starts_at).date())
+    present = {
+        a.membership_id
+        for a in db.session.scalars(select(Attendance).where(Attendance.meeting_id == meeting.id))
+        if a.present_now
+    }
+    deputies: dict[int, list[Membership]] = {}
+    for m in members:
+        if m.deputy_of_id is not None:
+            deputies.setdefault(m.deputy_of_id, []).append(m)
+    result = []
+    for m in members:
+        if not m.voting_right or m.deputy_of_id is not None:
+            continue
+        if m.id in present:
+            result.append(Seat(m.id, m.person_id, m.person_id, False))
+            continue
+        deputy = next((d for d in deputies.get(m.id, []) if d.id in present), None)
+        result.append(
+            Seat(m.id, m.person_id, deputy.person_id if deputy else None, deputy is not None)
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class QuorumStatus:
+    rule: str
+    voting_members: int
+    present: int
+    required: int
+
+    @property
+    def quorate(self) -> bool:
+        return self.voting_members > 0 and self.present >= self.required
+
+
+def quorum_required(rule: str, voting_members: int) -> int:
+    """Members with a voting right that must be present (same rule as voting.rules)."""
+    if rule == "more_than_half":
+        return voting_members // 2 + 1
+    if rule == "at_least_half":
+        return (voting_members + 1) // 2
+    if rule == "one_third":
+        return (voting_members + 2) // 3
+    return 0
+
+
+def quorum(meeting: Meeting) -> QuorumStatus:
+    """The live quorum: seats represented now (member or deputy present)."""
+    all_seats = seats(meeting)
+    rule = meeting.body.quorum_rule
+    present = sum(1 for s in all_seats if s.voter_person_id is not None)
+    return QuorumStatus(rule, len(all_seats), present, quorum_required(rule, len(all_seats)))
+
+
+# --- providers for the workflow engine --------------------------------------------------
+
+
+def _open_meeting_with_paper(paper_id: int) -> Meeting | None:
+    return db.session.scalar(
+        select(Meeting)
+        .join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
+        .options(joinedload(Meeting.body))
+        .where(
+            AgendaItem.paper_id == paper_id,
+            AgendaItem.withdrawn.is_(False),
+            Meeting.state == OPENED,
+        )
+        .order_by(Meeting.starts_at.desc())
+        .limit(1)
+    )
+
+
+def quorum_provider(object_type: str, obj: Any) -> bool | None:
+    """quorum_present for papers and agenda items: the open meeting dealing with it."""
+    meeting: Meeting | None = None
+    if object_type == "paper":
+        meeting = _open_meeting_with_paper(obj.id)
+    elif object_type == "agenda_item":
+        meeting = get_meeting(obj.meeting_id)
+        if meeting is not None and meeting.state != OPENED:
+            meeting = None
+    elif object_type == "meeting":
+        meeting = obj if obj.state == OPENED else None
+    if meeting is None:
+        return None
+    return quorum(meeting).quorate
+
+
+def agenda_scheduler(object_type: str, obj: Any) -> bool:
+    """schedule_on_agenda: put a paper on the next planned meeting of its body."""
+    if object_type != "paper":
+        return False
+    meeting = db.session.scalar(
+        select(Meeting)
+        .options(joinedload(Meeting.body))
+        .where(
+            Meeting.body_id == obj.body_id,
+            Meeting.state == PLANNED,
+            Meeting.starts_at > utcnow(),
+        )
+        .order_by(Meeting.starts_at)
+        .limit(1)
+    )
+    if meeting is None:
+        return False
+    already = db.session.scalar(
+        select(AgendaItem.id).where(
+            AgendaItem.meeting_id == meeting.id,
+            AgendaItem.paper_id == obj.id,
+            AgendaItem.withdrawn.is_(False),
+        )
+    )
+    if already is None:
+        title = f"{obj.number} – {obj.title}" if obj.number else obj.title
+        _insert_item(
+            meeting,
+            title=title,
+            text=None,
+            public=obj.public,
+            paper=obj,
+            parent_id=None,
+            actor=None,
+        )
+    return True
+
+
+def put_paper_on_agenda_in_transaction(
+    meeting_id: int, paper: Paper, actor: User | None, *, public: bool = False
+) -> AgendaItem:
+    """For other packages (feedback): add a paper item inside their transaction."""
+    meeting = _lock_meeting(meeting_id)
+    _check_agenda_open(actor, meeting)
+    title = f"{paper.number} – {paper.title}" if paper.number else paper.title
+    return _insert_item(
+        meeting, title=title, text=None, public=public, paper=paper, parent_id=None, actor=actor
+    )
+
+
+def open_meetings_for_choice(body_id: int) -> list[Meeting]:
+    """Planned or invited meetings of a body ahead (for choosing an agenda)."""
+    return list(
+        db.session.scalars(
+            _list_query()
+            .where(
+                Meeting.body_id == body_id,
+                Meeting.state.in_([PLANNED, INVITED]),
+                Meeting.starts_at >= utcnow() - timedelta(hours=12),
+            )
+            .order_by(Meeting.starts_at)
+        )
+    )
+
+
+def today_local() -> Any:
+    return local_today()
+
+
+def _register() -> None:
+    if quorum_provider not in registry.quorum_providers:
+        registry.quorum_providers.append(quorum_provider)
+    if agenda_scheduler not in registry.agenda_schedulers:
+        registry.agenda_schedulers.append(agenda_scheduler)
+
+
+_register()

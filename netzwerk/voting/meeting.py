@@ -1,0 +1,313 @@
+"""Votes in a meeting: polls on agenda items.
+
+* ``meeting_poll`` links a poll to its meeting and agenda item (one link per
+  poll, database constraint);
+* the eligibility provider for ``PollMode.MEETING``: members with a voting
+  right who are present now, or a present deputy of an absent member; the
+  quorum counts the seats represented at opening and at closing (live);
+* when a meeting poll closes, the paper's consultation in the body gets its
+  result (inside the closing transaction); the decision register reads the
+  link for the decision's meeting and agenda item.
+
+The meetings package cannot import voting; this module fills its hooks.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import ForeignKey, Integer, select
+from sqlalchemy.orm import Mapped, mapped_column
+from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..auth.models import User
+from ..database import utcnow, write_transaction
+from ..extensions import Model, db
+from ..governance.models import MajorityRule
+from ..meetings import hooks
+from ..meetings import meeting_services as ms
+from ..meetings.models import AgendaItem, ConsultationResult, Meeting
+from ..meetings.services import consultation_for, store_consultation_result
+from . import services
+from .models import Poll, PollKind, PollMode, PollOptions, PollState
+from .providers import Seat, SubjectInfo, register_eligibility_provider, register_subject_resolver
+from .rules import PollResult
+
+
+class MeetingPoll(Model):
+    """Which meeting and agenda item a poll belongs to."""
+
+    __tablename__ = "meeting_poll"
+
+    poll_id: Mapped[int] = mapped_column(
+        ForeignKey("poll.id", ondelete="CASCADE"), primary_key=True
+    )
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meeting.id", ondelete="RESTRICT"), index=True
+    )
+    agenda_item_id: Mapped[int] = mapped_column(
+        ForeignKey("agenda_item.id", ondelete="RESTRICT"), index=True
+    )
+    seats_at_opening: Mapped[int | None] = mapped_column(Integer)
+
+
+def meeting_link(poll_id: int) -> tuple[int, int] | None:
+    """(meeting id, agenda item id) of a meeting poll, else None."""
+    row = db.session.execute(
+        select(MeetingPoll.meeting_id, MeetingPoll.agenda_item_id).where(
+            MeetingPoll.poll_id == poll_id
+        )
+    ).first()
+    return (int(row[0]), int(row[1])) if row else None
+
+
+def _meeting_of(poll: Poll) -> Meeting:
+    link = meeting_link(poll.id)
+    meeting = ms.get_meeting(link[0]) if link else None
+    if meeting is None:
+        raise LookupError(f"poll {poll.id} belongs to no meeting")
+    return meeting
+
+
+class MeetingEligibility:
+    """In a meeting: present members with a voting right, or their present deputies."""
+
+    def voting_members(self, poll: Poll) -> int:
+        return len(ms.seats(_meeting_of(poll)))
+
+    def eligible_seats(self, poll: Poll) -> list[Seat]:
+        return [
+            Seat(s.membership_id, s.voter_person_id)
+            for s in ms.seats(_meeting_of(poll))
+            if s.voter_person_id is not None
+        ]
+
+    def present(self, poll: Poll, participants: int) -> int:
+        """Seats represented now (the live quorum at opening and at closing)."""
+        return ms.quorum(_meeting_of(poll)).present
+
+
+# --- opening a poll on an agenda item ------------------------------------------------
+
+
+def _subject_of(item: AgendaItem) -> tuple[str, int]:
+    if item.paper_id is not None:
+        return "paper", item.paper_id
+    return "agenda_item", item.id
+
+
+def open_meeting_poll(
+    actor: User,
+    meeting: Meeting,
+    item_id: int,
+    *,
+    title: str,
+    question: str | None = None,
+    kind: str = PollKind.OPEN.value,
+    options: str = PollOptions.YES_NO_ABSTAIN.value,
+    majority_rule: str | None = None,
+    now: datetime | None = None,
+) -> Poll:
+    """Create and open a poll on an agenda item of an opened meeting (one transaction)."""
+    now = now or utcnow()
+    if not ms.may_manage(actor, meeting.body_id):
+        raise services.VotingError(_("You cannot open votes in this meeting."))
+    if kind not in {k.value for k in PollKind}:
+        raise services.VotingError(_("Please choose the kind of vote."), "kind")
+    if options not in {o.value for o in PollOptions}:
+        raise services.VotingError(_("Please choose the options."), "options")
+    if majority_rule and majority_rule not in {r.value for r in MajorityRule}:
+        raise services.VotingError(_("Please choose a majority rule."), "majority_rule")
+    meeting_id = meeting.id
+    with write_transaction():
+        current = db.session.get(Meeting, meeting_id, with_for_update=True, populate_existing=True)
+        if current is None or current.state != ms.OPENED:
+            raise services.VotingError(_("Votes can be opened only while the meeting is open."))
+        item = db.session.get(AgendaItem, item_id)
+        if item is None or item.meeting_id != meeting_id or item.withdrawn:
+            raise services.VotingError(_("This agenda item does not exist."))
+        subject_type, subject_id = _subject_of(item)
+        poll = services._new_poll(
+            body_id=current.body_id,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            title=title,
+            question=question,
+            kind=kind,
+            options=options,
+            majority_rule=majority_rule or None,
+            mode=PollMode.MEETING.value,
+            closes_at=None,
+            actor=actor,
+        )
+        db.session.add(MeetingPoll(poll_id=poll.id, meeting_id=meeting_id, agenda_item_id=item.id))
+        db.session.flush()
+        services._open(poll, actor, now)
+        db.session.get(MeetingPoll, poll.id).seats_at_opening = poll.eligible_count  # type: ignore[union-attr]
+    return poll
+
+
+# --- hooks for the meeting page and the closing ----------------------------------------------
+
+
+def item_polls(item_ids: list[int]) -> dict[int, list[hooks.ItemPoll]]:
+    rows = db.session.execute(
+        select(MeetingPoll.agenda_item_id, Poll)
+        .join(Poll, Poll.id == MeetingPoll.poll_id)
+        .where(MeetingPoll.agenda_item_id.in_(item_ids))
+        .order_by(Poll.id)
+    ).all()
+    result: dict[int, list[hooks.ItemPoll]] = {}
+    for item_id, poll in rows:
+        result.setdefault(item_id, []).append(
+            hooks.ItemPoll(
+                poll_id=poll.id,
+                title=poll.title,
+                state=poll.state,
+                state_label=poll.state_label,
+                result_label=poll.result_label,
+                yes=poll.yes_count,
+                no=poll.no_count,
+                abstain=poll.abstain_count,
+                quorate=poll.quorate,
+                present=poll.present_at_closing,
+                url=url_for("voting.poll", poll_id=poll.id),
+            )
+        )
+    return result
+
+
+def _on_poll_closed(poll: Poll, **extra: Any) -> None:
+    """Give the paper's consultation in this body its result (closing transaction)."""
+    if poll.mode != PollMode.MEETING.value or poll.subject_type != "paper" or not poll.subject_id:
+        return
+    if poll.result not in (PollResult.PASSED.value, PollResult.FAILED.value):
+        return
+    consultation = consultation_for(poll.subject_id, poll.body_id)
+    if consultation is None or consultation.result is not None:
+        return
+    result = (
+        ConsultationResult.ADOPTED.value
+        if poll.result == PollResult.PASSED.value
+        else ConsultationResult.REJECTED.value
+    )
+    store_consultation_result(consultation, result, extra.get("now") or utcnow())
+
+
+def _resolve_agenda_item(item_id: int) -> SubjectInfo | None:
+    item = db.session.get(AgendaItem, item_id)
+    if item is None:
+        return None
+    meeting = db.session.get(Meeting, item.meeting_id)
+    return SubjectInfo(
+        title=item.title,
+        public=bool(item.public and meeting is not None and meeting.public),
+        url=None,
+        body_id=meeting.body_id if meeting else None,
+    )
+
+
+register_eligibility_provider(PollMode.MEETING, MeetingEligibility())
+register_subject_resolver("agenda_item", _resolve_agenda_item)
+services.poll_closed.connect(_on_poll_closed)
+
+# --- the page that opens a poll ------------------------------------------------------------
+
+bp = Blueprint("voting_meeting", __name__)
+
+
+class MeetingPollForm(FlaskForm):
+    title = StringField(
+        _l("Title"), validators=[DataRequired(_l("Please give a title.")), Length(max=300)]
+    )
+    question = TextAreaField(
+        _l("Proposed resolution"),
+        description=_l("The text the members vote on."),
+        validators=[Optional(), Length(max=20000)],
+    )
+    kind = SelectField(
+        _l("Kind of vote"),
+        choices=[(k.value, k.label) for k in PollKind],
+        default=PollKind.OPEN.value,
+    )
+    options = SelectField(
+        _l("Options"),
+        choices=[(o.value, o.label) for o in PollOptions],
+        default=PollOptions.YES_NO_ABSTAIN.value,
+    )
+    majority_rule = SelectField(
+        _l("Majority"),
+        choices=[("", _l("As set for the body"))] + [(r.value, r.label) for r in MajorityRule],
+        default="",
+        validators=[Optional()],
+    )
+    submit = SubmitField(_l("Open the vote"))
+
+
+@bp.route("/sitzungen/<int:meeting_id>/top/<int:item_id>/abstimmung", methods=["GET", "POST"])
+@login_required
+def open_poll(meeting_id: int, item_id: int) -> Any:
+    meeting = ms.get_meeting(meeting_id)
+    if meeting is None:
+        abort(404)
+    if not ms.may_manage(current_user, meeting.body_id):
+        abort(403)
+    item = db.session.get(AgendaItem, item_id)
+    if item is None or item.meeting_id != meeting.id:
+        abort(404)
+    form = MeetingPollForm()
+    if request.method == "GET":
+        form.title.data = item.title
+    if form.validate_on_submit():
+        try:
+            poll = open_meeting_poll(
+                current_user,
+                meeting,
+                item.id,
+                title=form.title.data or "",
+                question=form.question.data,
+                kind=form.kind.data or PollKind.OPEN.value,
+                options=form.options.data or PollOptions.YES_NO_ABSTAIN.value,
+                majority_rule=form.majority_rule.data or None,
+            )
+        except services.VotingError as exc:
+            target = getattr(form, exc.field, None) if exc.field else None
+            if target is not None:
+                target.errors = [*target.errors, str(exc)]
+            else:
+                flash(str(exc), "error")
+        else:
+            flash(_("The vote is open."), "success")
+            return redirect(url_for("voting.poll", poll_id=poll.id))
+    quorum = ms.quorum(meeting)
+    status = 422 if request.method == "POST" else 200
+    return (
+        render_template(
+            "voting/meeting_poll.html", form=form, meeting=meeting, item=item, quorum=quorum
+        ),
+        status,
+    )
+
+
+def _register_hooks() -> None:
+    hooks.register_item_poll_lookup(item_polls, "voting_meeting.open_poll")
+
+
+_register_hooks()
+
+
+def open_meeting_polls(meeting_id: int) -> list[Poll]:
+    return list(
+        db.session.scalars(
+            select(Poll)
+            .join(MeetingPoll, MeetingPoll.poll_id == Poll.id)
+            .where(MeetingPoll.meeting_id == meeting_id, Poll.state == PollState.OPEN.value)
+        )
+    )

@@ -1,0 +1,91 @@
+"""Shared steps for the meeting tests (run inside an app context)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from netzwerk.auth.models import User
+from netzwerk.extensions import db
+from netzwerk.governance.models import Body, Membership, Person
+from netzwerk.meetings import meeting_services as ms
+from netzwerk.meetings import services as papers
+from netzwerk.meetings.models import Meeting, Paper
+from netzwerk.workflow import services as workflow
+
+OFFICE = "buero@osnabrueck.example"
+MEMBER = "mitglied@osnabrueck.example"
+
+
+def user(email: str) -> User:
+    found = db.session.scalar(select(User).where(User.email == email))
+    assert found is not None
+    return found
+
+
+def body(short_name: str) -> Body:
+    found = db.session.scalar(select(Body).where(Body.short_name == short_name))
+    assert found is not None
+    return found
+
+
+def in_days(days: float, hour: int = 16) -> datetime:
+    base = datetime.now(UTC) + timedelta(days=days)
+    return base.replace(hour=hour - 2, minute=0, second=0, microsecond=0)
+
+
+def meeting(short_name: str = "VK", days: float = 20, **kwargs: object) -> Meeting:
+    location = ms.locations()[0] if ms.locations() else None
+    if location is None:
+        location = ms.create_location(
+            user(OFFICE), name="Rathaus", address="Markt 1", room="Friedenssaal"
+        )
+    values: dict[str, object] = {
+        "body_id": body(short_name).id,
+        "starts_at": in_days(days),
+        "location_id": location.id,
+    }
+    values.update(kwargs)
+    return ms.create_meeting(user(OFFICE), **values)  # type: ignore[arg-type]
+
+
+def paper_for_decision(short_name: str = "VK", title: str = "Sprachförderung") -> Paper:
+    """A resolution paper of the body in the state zur_entscheidung (ready)."""
+    author = user(MEMBER) if short_name == "VK" else user(OFFICE)
+    paper = papers.create_paper(
+        author, body_id=body(short_name).id, kind="resolution", title=title, text="Der Text."
+    )
+    office = user(OFFICE)
+    workflow.fire(author, paper, "einreichen")
+    workflow.fire(office, db.session.get(Paper, paper.id), "direkt_pruefen", comment="passt")
+    workflow.fire(office, db.session.get(Paper, paper.id), "zur_entscheidung_vorlegen")
+    paper = db.session.get(Paper, paper.id)
+    assert paper is not None and paper.state == "zur_entscheidung"
+    return paper
+
+
+def fresh(meeting_id: int) -> Meeting:
+    db.session.expire_all()
+    found = ms.get_meeting(meeting_id)
+    assert found is not None
+    return found
+
+
+def memberships(short_name: str) -> list[Membership]:
+    return list(ms.current_members(body(short_name).id))
+
+
+def voting_seats(short_name: str) -> list[Membership]:
+    return [m for m in memberships(short_name) if m.voting_right and m.deputy_of_id is None]
+
+
+def person_of(membership: Membership) -> Person:
+    return membership.person
+
+
+def invite_and_open(meeting_obj: Meeting) -> Meeting:
+    ms.send_invitations(user(OFFICE), meeting_obj, reason="kurzfristig")
+    meeting_obj = fresh(meeting_obj.id)
+    workflow.fire(user(OFFICE), meeting_obj, "eroeffnen")
+    return fresh(meeting_obj.id)
