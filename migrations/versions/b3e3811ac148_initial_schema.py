@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: e8a5fb85934d
+Revision ID: b3e3811ac148
 Revises: 
-Create Date: 2026-11-26 06:52:40.771816
+Create Date: 2026-11-26 06:55:31.232587
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'e8a5fb85934d'
+revision = 'b3e3811ac148'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -69,6 +69,15 @@ def upgrade():
     sa.Column('name', sa.String(length=60), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_feedback_tag')),
     sa.UniqueConstraint('name', name=op.f('uq_feedback_tag_name'))
+    )
+    op.create_table('meeting_location',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('address', sa.String(length=300), nullable=True),
+    sa.Column('room', sa.String(length=100), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_meeting_location')),
+    sa.UniqueConstraint('name', name=op.f('uq_meeting_location_name'))
     )
     op.create_table('monitoring_indicator',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -491,6 +500,62 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_feedback_duplicate_of_id'), ['duplicate_of_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_feedback_target_group_id'), ['target_group_id'], unique=False)
 
+    op.create_table('meeting',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('body_id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=True),
+    sa.Column('starts_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('location_id', sa.Integer(), nullable=True),
+    sa.Column('online_link', sa.String(length=500), nullable=True),
+    sa.Column('public', sa.Boolean(), nullable=False),
+    sa.Column('agenda_frozen_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('invitations_sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('invitation_rounds', sa.Integer(), nullable=False),
+    sa.Column('short_notice_reason', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('workflow_name', sa.String(length=60), nullable=False),
+    sa.Column('workflow_hash', sa.String(length=64), nullable=False),
+    sa.Column('state', sa.String(length=60), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('state_entered_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('ends_at IS NULL OR ends_at > starts_at', name=op.f('ck_meeting_ends_after_start')),
+    sa.CheckConstraint('seq >= 1', name=op.f('ck_meeting_seq')),
+    sa.CheckConstraint('version >= 0', name=op.f('ck_meeting_version')),
+    sa.ForeignKeyConstraint(['body_id'], ['body.id'], name=op.f('fk_meeting_body_id_body'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], name=op.f('fk_meeting_created_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['location_id'], ['meeting_location.id'], name=op.f('fk_meeting_location_id_meeting_location'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_meeting')),
+    sa.UniqueConstraint('body_id', 'year', 'seq', name=op.f('uq_meeting_body_id_year_seq'))
+    )
+    with op.batch_alter_table('meeting', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_meeting_body_id'), ['body_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_meeting_location_id'), ['location_id'], unique=False)
+        batch_op.create_index('ix_meeting_starts_at', ['starts_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_meeting_state'), ['state'], unique=False)
+
+    op.create_table('paper_attachment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('paper_id', sa.Integer(), nullable=False),
+    sa.Column('filename', sa.String(length=200), nullable=False),
+    sa.Column('content_type', sa.String(length=100), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('uploaded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint('size >= 0', name=op.f('ck_paper_attachment_size')),
+    sa.ForeignKeyConstraint(['paper_id'], ['paper.id'], name=op.f('fk_paper_attachment_paper_id_paper'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['uploaded_by_id'], ['user_account.id'], name=op.f('fk_paper_attachment_uploaded_by_id_user_account'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_paper_attachment')),
+    sa.UniqueConstraint('paper_id', 'sha256', name=op.f('uq_paper_attachment_paper_id_sha256'))
+    )
+    with op.batch_alter_table('paper_attachment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_paper_attachment_paper_id'), ['paper_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_paper_attachment_sha256'), ['sha256'], unique=False)
+
     op.create_table('poll',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('body_id', sa.Integer(), nullable=False),
@@ -589,6 +654,30 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_project_lead_person_id'), ['lead_person_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_project_parent_id'), ['parent_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_project_state'), ['state'], unique=False)
+
+    op.create_table('agenda_item',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('parent_id', sa.Integer(), nullable=True),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('text', sa.Text(), nullable=True),
+    sa.Column('paper_id', sa.Integer(), nullable=True),
+    sa.Column('public', sa.Boolean(), nullable=False),
+    sa.Column('late', sa.Boolean(), nullable=False),
+    sa.Column('changed', sa.Boolean(), nullable=False),
+    sa.Column('withdrawn', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('position >= 0', name=op.f('ck_agenda_item_position')),
+    sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id'], name=op.f('fk_agenda_item_meeting_id_meeting'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['paper_id'], ['paper.id'], name=op.f('fk_agenda_item_paper_id_paper'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['parent_id'], ['agenda_item.id'], name=op.f('fk_agenda_item_parent_id_agenda_item'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agenda_item'))
+    )
+    with op.batch_alter_table('agenda_item', schema=None) as batch_op:
+        batch_op.create_index('ix_agenda_item_meeting', ['meeting_id', 'public', 'position'], unique=False)
+        batch_op.create_index(batch_op.f('ix_agenda_item_paper_id'), ['paper_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_agenda_item_parent_id'), ['parent_id'], unique=False)
 
     op.create_table('ballot',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -758,6 +847,57 @@ def upgrade():
     with op.batch_alter_table('feedback_tag_link', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_feedback_tag_link_tag_id'), ['tag_id'], unique=False)
 
+    op.create_table('meeting_attendance',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('membership_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('arrived_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('left_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("status IN ('present', 'excused', 'absent')", name=op.f('ck_meeting_attendance_status')),
+    sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id'], name=op.f('fk_meeting_attendance_meeting_id_meeting'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['membership_id'], ['membership.id'], name=op.f('fk_meeting_attendance_membership_id_membership'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_meeting_attendance')),
+    sa.UniqueConstraint('meeting_id', 'membership_id', name=op.f('uq_meeting_attendance_meeting_id_membership_id'))
+    )
+    with op.batch_alter_table('meeting_attendance', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_meeting_attendance_membership_id'), ['membership_id'], unique=False)
+
+    op.create_table('meeting_guest',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('organisation', sa.String(length=200), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id'], name=op.f('fk_meeting_guest_meeting_id_meeting'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_meeting_guest'))
+    )
+    with op.batch_alter_table('meeting_guest', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_meeting_guest_meeting_id'), ['meeting_id'], unique=False)
+
+    op.create_table('paper_consultation',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('paper_id', sa.Integer(), nullable=False),
+    sa.Column('body_id', sa.Integer(), nullable=False),
+    sa.Column('role', sa.String(length=20), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=True),
+    sa.Column('result', sa.String(length=20), nullable=True),
+    sa.Column('result_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("result IS NULL OR result IN ('adopted', 'rejected', 'recommended', 'noted', 'postponed')", name=op.f('ck_paper_consultation_result')),
+    sa.CheckConstraint("role IN ('preliminary', 'deciding')", name=op.f('ck_paper_consultation_role')),
+    sa.ForeignKeyConstraint(['body_id'], ['body.id'], name=op.f('fk_paper_consultation_body_id_body'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id'], name=op.f('fk_paper_consultation_meeting_id_meeting'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['paper_id'], ['paper.id'], name=op.f('fk_paper_consultation_paper_id_paper'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_paper_consultation')),
+    sa.UniqueConstraint('paper_id', 'body_id', 'role', name=op.f('uq_paper_consultation_paper_id_body_id_role'))
+    )
+    with op.batch_alter_table('paper_consultation', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_paper_consultation_body_id'), ['body_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_paper_consultation_meeting_id'), ['meeting_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_paper_consultation_paper_id'), ['paper_id'], unique=False)
+
     op.create_table('poll_eligibility',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('poll_id', sa.Integer(), nullable=False),
@@ -907,6 +1047,20 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_decision_action_item_responsible_person_id'), ['responsible_person_id'], unique=False)
         batch_op.create_index('ix_decision_action_item_status_due', ['status', 'due_date'], unique=False)
 
+    op.create_table('meeting_poll',
+    sa.Column('poll_id', sa.Integer(), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('agenda_item_id', sa.Integer(), nullable=False),
+    sa.Column('seats_at_opening', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['agenda_item_id'], ['agenda_item.id'], name=op.f('fk_meeting_poll_agenda_item_id_agenda_item'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id'], name=op.f('fk_meeting_poll_meeting_id_meeting'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['poll_id'], ['poll.id'], name=op.f('fk_meeting_poll_poll_id_poll'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('poll_id', name=op.f('pk_meeting_poll'))
+    )
+    with op.batch_alter_table('meeting_poll', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_meeting_poll_agenda_item_id'), ['agenda_item_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_meeting_poll_meeting_id'), ['meeting_id'], unique=False)
+
     op.create_table('project_reminder',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=False),
@@ -953,6 +1107,11 @@ def downgrade():
         batch_op.drop_index('ix_project_reminder_person')
 
     op.drop_table('project_reminder')
+    with op.batch_alter_table('meeting_poll', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_meeting_poll_meeting_id'))
+        batch_op.drop_index(batch_op.f('ix_meeting_poll_agenda_item_id'))
+
+    op.drop_table('meeting_poll')
     with op.batch_alter_table('decision_action_item', schema=None) as batch_op:
         batch_op.drop_index('ix_decision_action_item_status_due')
         batch_op.drop_index(batch_op.f('ix_decision_action_item_responsible_person_id'))
@@ -996,6 +1155,20 @@ def downgrade():
         batch_op.drop_index('ix_poll_eligibility_person')
 
     op.drop_table('poll_eligibility')
+    with op.batch_alter_table('paper_consultation', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_paper_consultation_paper_id'))
+        batch_op.drop_index(batch_op.f('ix_paper_consultation_meeting_id'))
+        batch_op.drop_index(batch_op.f('ix_paper_consultation_body_id'))
+
+    op.drop_table('paper_consultation')
+    with op.batch_alter_table('meeting_guest', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_meeting_guest_meeting_id'))
+
+    op.drop_table('meeting_guest')
+    with op.batch_alter_table('meeting_attendance', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_meeting_attendance_membership_id'))
+
+    op.drop_table('meeting_attendance')
     with op.batch_alter_table('feedback_tag_link', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_feedback_tag_link_tag_id'))
 
@@ -1041,6 +1214,12 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_ballot_cast_by_person_id'))
 
     op.drop_table('ballot')
+    with op.batch_alter_table('agenda_item', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agenda_item_parent_id'))
+        batch_op.drop_index(batch_op.f('ix_agenda_item_paper_id'))
+        batch_op.drop_index('ix_agenda_item_meeting')
+
+    op.drop_table('agenda_item')
     with op.batch_alter_table('project', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_project_state'))
         batch_op.drop_index(batch_op.f('ix_project_parent_id'))
@@ -1056,6 +1235,18 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_poll_body_id'))
 
     op.drop_table('poll')
+    with op.batch_alter_table('paper_attachment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_paper_attachment_sha256'))
+        batch_op.drop_index(batch_op.f('ix_paper_attachment_paper_id'))
+
+    op.drop_table('paper_attachment')
+    with op.batch_alter_table('meeting', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_meeting_state'))
+        batch_op.drop_index('ix_meeting_starts_at')
+        batch_op.drop_index(batch_op.f('ix_meeting_location_id'))
+        batch_op.drop_index(batch_op.f('ix_meeting_body_id'))
+
+    op.drop_table('meeting')
     with op.batch_alter_table('feedback', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_feedback_target_group_id'))
         batch_op.drop_index(batch_op.f('ix_feedback_duplicate_of_id'))
@@ -1145,6 +1336,7 @@ def downgrade():
     op.drop_table('outbox_mail')
     op.drop_table('organisation')
     op.drop_table('monitoring_indicator')
+    op.drop_table('meeting_location')
     op.drop_table('feedback_tag')
     with op.batch_alter_table('feedback_choice', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_feedback_choice_kind'))
