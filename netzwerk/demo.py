@@ -393,7 +393,7 @@ def load_demo() -> bool:
     Each domain package with demo data of its own adds an idempotent loader
     to ``_package_loaders()``; they run after the network exists.
     """
-    created = _load_network()
+    created = load_network()
     for loader in _package_loaders():
         loader()
     return created
@@ -406,7 +406,7 @@ def _package_loaders() -> list[Callable[[], object]]:
     return [load_counselling_demo, load_projects_demo]
 
 
-def _load_network() -> bool:
+def load_network() -> bool:
     if db.session.scalar(select(Body.id).where(Body.short_name == "VK")) is not None:
         return False
     password_hash = hash_password(DEMO_PASSWORD)

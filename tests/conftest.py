@@ -145,11 +145,12 @@ def client(app: Flask) -> NetzwerkClient:
 
 @pytest.fixture
 def demo(app: Flask) -> None:
-    """The demo network of Osnabrück, loaded into the empty database."""
-    from netzwerk.demo import load_demo
+    """The demo network of Osnabrück (bodies, people, organisations), loaded
+    into the empty database; packages load their own demo data on top."""
+    from netzwerk.demo import load_network
 
     with app.app_context():
-        load_demo()
+        load_network()
         db.session.remove()
 
 

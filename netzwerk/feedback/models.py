@@ -23,7 +23,7 @@ from ..extensions import Model
 
 if TYPE_CHECKING:
     from ..governance.models import Body
-    from ..meetings.models import Paper
+    from ..meetings.models import AgendaItem, Paper
 
 CHOICE_KINDS = ("category", "target_group", "district")
 CHANNELS = ("online", "counselling", "event", "paper", "phone")
@@ -164,12 +164,8 @@ class FeedbackTagLink(Model):
 
 
 class FeedbackReferral(Model):
-    """Feedback passed to a body, as a paper (and later as an agenda item).
-
-    ``agenda_item_id`` is reserved for the agenda: it has no foreign key yet
-    because the agenda item table does not exist; the meetings package adds
-    the constraint with its migration.
-    """
+    """Feedback passed to a body as a paper, and on a meeting's agenda when
+    the Bildungsbüro chose a meeting."""
 
     __tablename__ = "feedback_referral"
     __table_args__ = (UniqueConstraint("feedback_id", "paper_id"),)
@@ -182,7 +178,9 @@ class FeedbackReferral(Model):
     paper_id: Mapped[int | None] = mapped_column(
         ForeignKey("paper.id", ondelete="SET NULL"), index=True
     )
-    agenda_item_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    agenda_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agenda_item.id", ondelete="SET NULL"), index=True
+    )
     passed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     passed_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
@@ -191,3 +189,4 @@ class FeedbackReferral(Model):
     feedback: Mapped[Feedback] = relationship(back_populates="referrals")
     body: Mapped[Body] = relationship()
     paper: Mapped[Paper | None] = relationship()
+    agenda_item: Mapped[AgendaItem | None] = relationship()

@@ -22,6 +22,7 @@ from ..auth.models import User
 from ..database import utcnow, write_transaction
 from ..extensions import db
 from ..governance.models import Body
+from ..meetings.models import AgendaItem
 from .languages import LANGUAGES
 from .models import (
     CHANNELS,
@@ -238,6 +239,9 @@ def find_by_code(code: str | None) -> Feedback | None:
         select(Feedback)
         .options(
             selectinload(Feedback.referrals).joinedload(FeedbackReferral.body),
+            selectinload(Feedback.referrals)
+            .joinedload(FeedbackReferral.agenda_item)
+            .joinedload(AgendaItem.meeting),
             joinedload(Feedback.category).selectinload(FeedbackChoice.labels),
         )
         .where(Feedback.receipt_code == normalised)
@@ -264,6 +268,11 @@ def status_steps(feedback: Feedback) -> list[StatusStep]:
         referrals += list(feedback.duplicate_of.referrals)
     for referral in sorted(referrals, key=lambda r: r.passed_at):
         steps.append(StatusStep("passed", referral.passed_at, body_name=referral.body.name))
+        item = referral.agenda_item
+        if item is not None and not item.withdrawn:
+            steps.append(
+                StatusStep("on_agenda", item.meeting.starts_at, body_name=referral.body.name)
+            )
     answer_from = feedback
     if not feedback.answer and feedback.duplicate_of is not None:
         answer_from = feedback.duplicate_of
@@ -388,6 +397,9 @@ def get_feedback(feedback_id: int) -> Feedback | None:
         .options(
             selectinload(Feedback.tags),
             selectinload(Feedback.referrals).joinedload(FeedbackReferral.body),
+            selectinload(Feedback.referrals)
+            .joinedload(FeedbackReferral.agenda_item)
+            .joinedload(AgendaItem.meeting),
             selectinload(Feedback.referrals).joinedload(FeedbackReferral.paper),
             joinedload(Feedback.contact),
         )
@@ -557,6 +569,18 @@ def referral_bodies() -> Sequence[Body]:
     return db.session.scalars(select(Body).where(Body.active).order_by(Body.name)).all()
 
 
+def referral_meetings() -> list[tuple[Any, str]]:
+    """Upcoming meetings whose agenda can still take feedback, with a label."""
+    from ..meetings.meeting_services import open_meetings_for_choice
+    from ..timeutil import format_local
+
+    return [
+        (meeting, f"{meeting.body.name} – {format_local(meeting.starts_at)}")
+        for meeting in open_meetings_for_choice(None)
+        if meeting.body.active
+    ]
+
+
 def _paper_text(feedbacks: Iterable[Feedback], note: str) -> str:
     parts = [note.strip()] if note.strip() else []
     for fb in feedbacks:
@@ -580,17 +604,26 @@ def _paper_text(feedbacks: Iterable[Feedback], note: str) -> str:
 
 
 def pass_to_body(
-    user: User, feedback_ids: Sequence[int], *, body_id: int, title: str, note: str = ""
+    user: User,
+    feedback_ids: Sequence[int],
+    *,
+    body_id: int,
+    title: str,
+    note: str = "",
+    meeting_id: int | None = None,
 ) -> list[FeedbackReferral]:
     """Pass feedback to a body as an information paper, linked both ways.
 
-    The paper carries the feedback texts as they are now (redact first) and
-    never any contact details.  The paper is created through the meetings
-    service (its own transaction, workflow start and audit event); the links
-    follow in a second transaction.
+    With a ``meeting_id`` (a planned or invited meeting of that body) the
+    paper also goes on the meeting's agenda, and the feedback records the
+    agenda item.  Everything happens in one transaction: paper, agenda
+    item, links and audit event are written together or not at all.  The
+    paper carries the feedback texts as they are now (redact first) and
+    never any contact details.
     """
-    from ..meetings.models import PaperKind
-    from ..meetings.services import PaperError, create_paper
+    from ..meetings.meeting_services import MeetingError, put_paper_on_agenda_in_transaction
+    from ..meetings.models import Meeting, PaperKind
+    from ..meetings.services import add_paper
 
     ids = sorted({int(i) for i in feedback_ids if 0 < int(i) <= MAX_ID})
     if not ids:
@@ -598,50 +631,58 @@ def pass_to_body(
     body = db.session.get(Body, body_id) if body_id and 0 < body_id <= MAX_ID else None
     if body is None or not body.active:
         raise FeedbackError(_("Please choose a body."), "body_id")
-    feedbacks = list(
-        db.session.scalars(
-            select(Feedback)
-            .options(joinedload(Feedback.category), joinedload(Feedback.district))
-            .where(Feedback.id.in_(ids))
-            .order_by(Feedback.created_at)
-        ).unique()
-    )
-    if len(feedbacks) != len(ids):
-        raise FeedbackError(_("This feedback does not exist."), "feedback_ids")
-    title = (title or "").strip() or _("Feedback from the feedback system")
-    try:
-        paper = create_paper(
+    if meeting_id is not None:
+        meeting = db.session.get(Meeting, meeting_id) if 0 < meeting_id <= MAX_ID else None
+        if meeting is None or meeting.body_id != body_id:
+            raise FeedbackError(_("Please choose a meeting of this body."), "meeting_id")
+    title = " ".join((title or "").split())[:300] or _("Feedback from the feedback system")
+    now = utcnow()
+    with write_transaction():
+        feedbacks = list(
+            db.session.scalars(
+                select(Feedback)
+                .options(joinedload(Feedback.category), joinedload(Feedback.district))
+                .where(Feedback.id.in_(ids))
+                .order_by(Feedback.created_at)
+            ).unique()
+        )
+        if len(feedbacks) != len(ids):
+            raise FeedbackError(_("This feedback does not exist."), "feedback_ids")
+        paper = add_paper(
             user,
+            author_person_id=user.person_id,
             body_id=body_id,
-            kind=PaperKind.INFORMATION.value,
+            kind=PaperKind.INFORMATION,
             title=title,
             text=_paper_text(feedbacks, note or ""),
         )
-    except PaperError as exc:
-        raise FeedbackError(str(exc), "title" if exc.field == "title" else None) from None
-    paper_id = paper.id
-    now = utcnow()
-    with write_transaction():
+        agenda_item_id = None
+        if meeting_id is not None:
+            try:
+                item = put_paper_on_agenda_in_transaction(meeting_id, paper, user)
+            except MeetingError as exc:
+                raise FeedbackError(str(exc), "meeting_id") from None
+            agenda_item_id = item.id
         referrals = []
-        for fb_id in ids:
+        for fb in feedbacks:
             referral = FeedbackReferral(
-                feedback_id=fb_id,
+                feedback_id=fb.id,
                 body_id=body_id,
-                paper_id=paper_id,
+                paper_id=paper.id,
+                agenda_item_id=agenda_item_id,
                 passed_at=now,
                 passed_by_id=user.id,
             )
             db.session.add(referral)
             referrals.append(referral)
-        for fb in db.session.scalars(select(Feedback).where(Feedback.id.in_(ids))):
             if fb.considered_at is None:
                 fb.considered_at = now
         record(
             "feedback.passed",
             "paper",
-            paper_id,
+            paper.id,
             actor_id=user.id,
-            data={"body_id": body_id, "feedback_ids": ids},
+            data={"body_id": body_id, "feedback_ids": ids, "agenda_item_id": agenda_item_id},
         )
     return referrals
 

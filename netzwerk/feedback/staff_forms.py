@@ -125,12 +125,21 @@ class PassForm(FlaskForm):
     title = StringField(_l("Title of the paper"), validators=[InputRequired(), Length(max=300)])
     note = TextAreaField(_l("Note for the body"), validators=[Optional(), Length(max=4000)])
     feedback_ids = MultiCheckboxField(_l("Feedback"), coerce=int, validators=[Optional()])
+    meeting_id = SelectField(
+        _l("Put on the agenda of"),
+        coerce=optional_int,
+        validators=[Optional()],
+        description=_l("Optional: an upcoming meeting of the chosen body."),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         from . import services
 
         self.body_id.choices = [(b.id, b.name) for b in services.referral_bodies()]
+        self.meeting_id.choices = [("", _l("no meeting yet"))] + [
+            (m.id, label) for m, label in services.referral_meetings()
+        ]
 
 
 class ChoiceForm(FlaskForm):

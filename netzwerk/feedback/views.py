@@ -370,11 +370,15 @@ def pass_to_body() -> Any:
                 body_id=form.body_id.data,
                 title=form.title.data or "",
                 note=form.note.data or "",
+                meeting_id=form.meeting_id.data or None,
             )
         except services.FeedbackError as exc:
             _form_error(form, exc)
         else:
-            flash(_("Passed to the body as a paper."), "success")
+            if referrals[0].agenda_item_id:
+                flash(_("Passed to the body as a paper and put on the agenda."), "success")
+            else:
+                flash(_("Passed to the body as a paper."), "success")
             return redirect(url_for("feedback.detail", feedback_id=referrals[0].feedback_id))
     return render_template("feedback/pass.html", form=form, candidates=candidates), (
         400 if request.method == "POST" else 200

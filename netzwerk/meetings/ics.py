@@ -20,13 +20,10 @@ def meeting_uid(meeting: Meeting) -> str:
     return f"meeting-{meeting.id}@netzwerk"
 
 
-def meeting_ics(
+def meeting_event(
     meeting: Meeting, lines: list[AgendaLine], *, sequence: int = 0, now: datetime
-) -> bytes:
-    calendar = Calendar()
-    calendar.add("prodid", "-//Netzwerk//Sitzungen//DE")
-    calendar.add("version", "2.0")
-    calendar.add("method", "REQUEST")
+) -> Event:
+    """The VEVENT of a meeting (also used by the calendar feeds of the api package)."""
     event = Event()
     event.add("uid", meeting_uid(meeting))
     event.add("sequence", sequence)
@@ -45,6 +42,16 @@ def meeting_ics(
     if description:
         event.add("description", "\n".join(description))
     event.add("status", "CANCELLED" if meeting.state == "abgesagt" else "CONFIRMED")
-    calendar.add_component(event)
+    return event
+
+
+def meeting_ics(
+    meeting: Meeting, lines: list[AgendaLine], *, sequence: int = 0, now: datetime
+) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", "-//Netzwerk//Sitzungen//DE")
+    calendar.add("version", "2.0")
+    calendar.add("method", "REQUEST")
+    calendar.add_component(meeting_event(meeting, lines, sequence=sequence, now=now))
     calendar.add_missing_timezones()
     return calendar.to_ical()

@@ -1208,19 +1208,16 @@ def put_paper_on_agenda_in_transaction(
     )
 
 
-def open_meetings_for_choice(body_id: int) -> list[Meeting]:
-    """Planned or invited meetings of a body ahead (for choosing an agenda)."""
-    return list(
-        db.session.scalars(
-            _list_query()
-            .where(
-                Meeting.body_id == body_id,
-                Meeting.state.in_([PLANNED, INVITED]),
-                Meeting.starts_at >= utcnow() - timedelta(hours=12),
-            )
-            .order_by(Meeting.starts_at)
-        )
+def open_meetings_for_choice(body_id: int | None) -> list[Meeting]:
+    """Planned or invited meetings ahead (of one body, or of all), for
+    choosing an agenda."""
+    stmt = _list_query().where(
+        Meeting.state.in_([PLANNED, INVITED]),
+        Meeting.starts_at >= utcnow() - timedelta(hours=12),
     )
+    if body_id is not None:
+        stmt = stmt.where(Meeting.body_id == body_id)
+    return list(db.session.scalars(stmt.order_by(Meeting.starts_at)))
 
 
 def today_local() -> Any:

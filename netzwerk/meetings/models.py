@@ -332,6 +332,7 @@ class AgendaItem(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     paper: Mapped[Paper | None] = relationship()
+    meeting: Mapped[Meeting] = relationship()
 
 
 class AttendanceStatus(StrEnum):

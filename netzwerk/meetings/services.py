@@ -106,22 +106,50 @@ def create_paper(
         raise PaperError(_("Please choose a kind of paper."), "kind") from None
     if body_id not in {b.id for b in creatable_bodies(user)}:
         raise PaperError(_("You cannot submit papers to this body."), "body_id")
-    definition = workflow.workflow_for(body_id, paper_kind.slot)
     with write_transaction():
-        paper = Paper(
-            title=title,
-            kind=paper_kind.value,
-            text=body_text,
+        paper = add_paper(
+            user,
             author_person_id=user.person_id,
             body_id=body_id,
+            kind=paper_kind,
+            title=title,
+            text=body_text,
             public=public,
-            workflow_name=definition.name,
-            workflow_hash=definition.hash,
-            state=definition.initial,
         )
-        db.session.add(paper)
-        db.session.flush()
-        workflow.start(paper, definition, user)
+    return paper
+
+
+def add_paper(
+    actor: User | None,
+    *,
+    author_person_id: int,
+    body_id: int,
+    kind: PaperKind,
+    title: str,
+    text: str,
+    public: bool = False,
+) -> Paper:
+    """Add a paper and start its workflow inside the caller's transaction.
+
+    For other packages that create a paper as part of a larger change (a
+    project proposal, feedback passed to a body): the caller checks who may
+    do it and owns the transaction.
+    """
+    definition = workflow.workflow_for(body_id, kind.slot)
+    paper = Paper(
+        title=title,
+        kind=kind.value,
+        text=text,
+        author_person_id=author_person_id,
+        body_id=body_id,
+        public=public,
+        workflow_name=definition.name,
+        workflow_hash=definition.hash,
+        state=definition.initial,
+    )
+    db.session.add(paper)
+    db.session.flush()
+    workflow.start(paper, definition, actor)
     return paper
 
 

@@ -29,6 +29,7 @@ from ..auth.models import User
 from ..decisions.models import Decision, DecisionOutcome
 from ..extensions import db
 from ..meetings.models import Paper, PaperKind
+from ..meetings.services import add_paper
 from ..workflow import registry as wf_registry
 from ..workflow import services as workflow
 from .models import Project
@@ -145,21 +146,15 @@ def attach_paper(project: Project, actor: User | None) -> Paper:
             paper.text = text
             paper.public = project.public
         return paper
-    definition = workflow.workflow_for(body_id, PaperKind.RESOLUTION.slot)
-    paper = Paper(
-        title=title,
-        kind=PaperKind.RESOLUTION.value,
-        text=text,
+    paper = add_paper(
+        actor,
         author_person_id=project.lead_person_id,
         body_id=body_id,
+        kind=PaperKind.RESOLUTION,
+        title=title,
+        text=text,
         public=project.public,
-        workflow_name=definition.name,
-        workflow_hash=definition.hash,
-        state=definition.initial,
     )
-    db.session.add(paper)
-    db.session.flush()
-    workflow.start(paper, definition, actor)
     project.paper_id = paper.id
     db.session.flush()
     return paper

@@ -18,7 +18,7 @@ def _offer_id(title: str) -> int:
 
 
 def test_demo_is_idempotent_and_makes_the_office_counselling_staff(app_ctx, demo):
-    # The demo network already ran the counselling loader; again changes nothing.
+    assert load_counselling_demo() is True
     assert load_counselling_demo() is False
     assert db.session.query(Offer).count() == len(DEMO_OFFERS)
     assert db.session.query(CounsellingStaff).count() == 1

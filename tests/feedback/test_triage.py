@@ -227,3 +227,75 @@ def test_lists_are_configurable_with_labels_per_language(app, client, client_as,
         data={"code": "digital", "label_de": "Noch einmal"},
     )
     assert dup.status_code == 400
+
+
+def _meeting(app, short_name: str, days: int = 14) -> int:
+    from netzwerk.auth.models import User
+    from netzwerk.meetings import meeting_services
+
+    with app.app_context():
+        office = db.session.scalar(select(User).where(User.email == "buero@osnabrueck.example"))
+        body = db.session.scalar(select(Body).where(Body.short_name == short_name))
+        meeting = meeting_services.create_meeting(
+            office,
+            body_id=body.id,
+            starts_at=utcnow() + timedelta(days=days),
+            online_link="https://meet.osnabrueck.example/bk",
+            public=True,
+        )
+        return meeting.id
+
+
+def test_passed_feedback_shows_up_on_the_bildungskonferenz_agenda(app, client, client_as, seeded):
+    from netzwerk.meetings.models import AgendaItem
+
+    code = receipt_code(client.post("/rueckmeldung/ar/", data=form_data(app)).get_data(True))
+    meeting_id = _meeting(app, "BK")
+    with app.app_context():
+        fb_id = db.session.scalar(select(Feedback.id))
+        bk = db.session.scalar(select(Body.id).where(Body.short_name == "BK"))
+    office = client_as("office")
+    form = office.get(f"/verwaltung/rueckmeldungen/weitergeben?feedback_ids={fb_id}")
+    assert f'value="{meeting_id}"' in form.get_data(as_text=True)
+    response = office.post(
+        "/verwaltung/rueckmeldungen/weitergeben",
+        data={
+            "feedback_ids": [str(fb_id)],
+            "body_id": str(bk),
+            "meeting_id": str(meeting_id),
+            "title": "Sprachkurse am Abend",
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        item = db.session.scalar(select(AgendaItem).where(AgendaItem.meeting_id == meeting_id))
+        assert item is not None and item.paper is not None
+        assert item.paper.title == "Sprachkurse am Abend"
+        referral = db.session.scalar(select(FeedbackReferral))
+        assert referral.agenda_item_id == item.id and referral.paper_id == item.paper_id
+    # The meeting's page lists the item, and the receipt page says so.
+    assert "Sprachkurse am Abend" in office.get(f"/sitzungen/{meeting_id}").get_data(True)
+    status = client.get(f"/rueckmeldung/de/status?code={code}").get_data(as_text=True)
+    assert "Auf der Tagesordnung der Sitzung von Bildungskonferenz am" in status
+
+
+def test_meeting_of_another_body_writes_nothing(app, client_as, seeded):
+    with app.app_context():
+        fb_id = submit().id
+        bk = db.session.scalar(select(Body.id).where(Body.short_name == "BK"))
+    vk_meeting = _meeting(app, "VK")
+    office = client_as("office")
+    response = office.post(
+        "/verwaltung/rueckmeldungen/weitergeben",
+        data={
+            "feedback_ids": [str(fb_id)],
+            "body_id": str(bk),
+            "meeting_id": str(vk_meeting),
+            "title": "x",
+        },
+    )
+    assert response.status_code == 400
+    assert "Bitte wählen Sie eine Sitzung dieses Gremiums." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Paper)) == 0
+        assert db.session.scalar(select(func.count()).select_from(FeedbackReferral)) == 0
