@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: b3e3811ac148
+Revision ID: 51ae42992fc9
 Revises: 
-Create Date: 2026-11-26 06:55:31.232587
+Create Date: 2026-11-26 07:01:07.667437
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'b3e3811ac148'
+revision = '51ae42992fc9'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -816,27 +816,6 @@ def upgrade():
     with op.batch_alter_table('feedback_contact', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_feedback_contact_consent_at'), ['consent_at'], unique=False)
 
-    op.create_table('feedback_referral',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('feedback_id', sa.Integer(), nullable=False),
-    sa.Column('body_id', sa.Integer(), nullable=False),
-    sa.Column('paper_id', sa.Integer(), nullable=True),
-    sa.Column('agenda_item_id', sa.Integer(), nullable=True),
-    sa.Column('passed_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('passed_by_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['body_id'], ['body.id'], name=op.f('fk_feedback_referral_body_id_body'), ondelete='RESTRICT'),
-    sa.ForeignKeyConstraint(['feedback_id'], ['feedback.id'], name=op.f('fk_feedback_referral_feedback_id_feedback'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['paper_id'], ['paper.id'], name=op.f('fk_feedback_referral_paper_id_paper'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['passed_by_id'], ['user_account.id'], name=op.f('fk_feedback_referral_passed_by_id_user_account'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_feedback_referral')),
-    sa.UniqueConstraint('feedback_id', 'paper_id', name=op.f('uq_feedback_referral_feedback_id_paper_id'))
-    )
-    with op.batch_alter_table('feedback_referral', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_feedback_referral_agenda_item_id'), ['agenda_item_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_feedback_referral_body_id'), ['body_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_feedback_referral_feedback_id'), ['feedback_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_feedback_referral_paper_id'), ['paper_id'], unique=False)
-
     op.create_table('feedback_tag_link',
     sa.Column('feedback_id', sa.Integer(), nullable=False),
     sa.Column('tag_id', sa.Integer(), nullable=False),
@@ -1047,6 +1026,28 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_decision_action_item_responsible_person_id'), ['responsible_person_id'], unique=False)
         batch_op.create_index('ix_decision_action_item_status_due', ['status', 'due_date'], unique=False)
 
+    op.create_table('feedback_referral',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('feedback_id', sa.Integer(), nullable=False),
+    sa.Column('body_id', sa.Integer(), nullable=False),
+    sa.Column('paper_id', sa.Integer(), nullable=True),
+    sa.Column('agenda_item_id', sa.Integer(), nullable=True),
+    sa.Column('passed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('passed_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['agenda_item_id'], ['agenda_item.id'], name=op.f('fk_feedback_referral_agenda_item_id_agenda_item'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['body_id'], ['body.id'], name=op.f('fk_feedback_referral_body_id_body'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['feedback_id'], ['feedback.id'], name=op.f('fk_feedback_referral_feedback_id_feedback'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['paper_id'], ['paper.id'], name=op.f('fk_feedback_referral_paper_id_paper'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['passed_by_id'], ['user_account.id'], name=op.f('fk_feedback_referral_passed_by_id_user_account'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_feedback_referral')),
+    sa.UniqueConstraint('feedback_id', 'paper_id', name=op.f('uq_feedback_referral_feedback_id_paper_id'))
+    )
+    with op.batch_alter_table('feedback_referral', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_feedback_referral_agenda_item_id'), ['agenda_item_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_feedback_referral_body_id'), ['body_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_feedback_referral_feedback_id'), ['feedback_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_feedback_referral_paper_id'), ['paper_id'], unique=False)
+
     op.create_table('meeting_poll',
     sa.Column('poll_id', sa.Integer(), nullable=False),
     sa.Column('meeting_id', sa.Integer(), nullable=False),
@@ -1112,6 +1113,13 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_meeting_poll_agenda_item_id'))
 
     op.drop_table('meeting_poll')
+    with op.batch_alter_table('feedback_referral', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_feedback_referral_paper_id'))
+        batch_op.drop_index(batch_op.f('ix_feedback_referral_feedback_id'))
+        batch_op.drop_index(batch_op.f('ix_feedback_referral_body_id'))
+        batch_op.drop_index(batch_op.f('ix_feedback_referral_agenda_item_id'))
+
+    op.drop_table('feedback_referral')
     with op.batch_alter_table('decision_action_item', schema=None) as batch_op:
         batch_op.drop_index('ix_decision_action_item_status_due')
         batch_op.drop_index(batch_op.f('ix_decision_action_item_responsible_person_id'))
@@ -1173,13 +1181,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_feedback_tag_link_tag_id'))
 
     op.drop_table('feedback_tag_link')
-    with op.batch_alter_table('feedback_referral', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_feedback_referral_paper_id'))
-        batch_op.drop_index(batch_op.f('ix_feedback_referral_feedback_id'))
-        batch_op.drop_index(batch_op.f('ix_feedback_referral_body_id'))
-        batch_op.drop_index(batch_op.f('ix_feedback_referral_agenda_item_id'))
-
-    op.drop_table('feedback_referral')
     with op.batch_alter_table('feedback_contact', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_feedback_contact_consent_at'))
 
