@@ -29,6 +29,9 @@ def format_local(value: datetime | None, fmt: str = "%d.%m.%Y %H:%M") -> str:
 
 
 def format_date(value: date | None) -> str:
+    """A date as 26.11.2026; a timestamp is first turned into Berlin time."""
     if value is None:
         return ""
+    if isinstance(value, datetime):
+        value = to_local(value).date()
     return value.strftime("%d.%m.%Y")

@@ -7,15 +7,34 @@ from sqlalchemy import select, text
 from ..auth.access import public
 from ..extensions import db
 from ..governance import services as governance
+from ..meetings import meeting_services
+from ..voting import services as voting
+from ..workflow import services as workflow
 
 bp = Blueprint("main", __name__)
+
+DASHBOARD_MEETINGS = 5
+DASHBOARD_NOTIFICATIONS = 5
 
 
 @bp.route("/")
 @login_required
 def index() -> str:
-    memberships = governance.current_memberships_of(current_user.person_id)
-    return render_template("main/index.html", memberships=memberships)
+    """The member's start page: what needs them now, then what comes next."""
+    person_id = current_user.person_id
+    meetings = meeting_services.my_meetings(current_user)
+    notifications = [
+        note
+        for note in workflow.notifications_for(person_id, limit=DASHBOARD_NOTIFICATIONS * 2)
+        if note.read_at is None
+    ][:DASHBOARD_NOTIFICATIONS]
+    return render_template(
+        "main/index.html",
+        memberships=governance.current_memberships_of(person_id),
+        open_polls=[e for e in voting.open_polls_for(person_id) if e.pending_seats],
+        upcoming=meetings.upcoming[:DASHBOARD_MEETINGS],
+        notifications=notifications,
+    )
 
 
 @bp.route("/health")
