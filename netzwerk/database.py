@@ -10,10 +10,18 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import os
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on Windows: no write queue
+    fcntl = None  # type: ignore[assignment]
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
@@ -22,7 +30,7 @@ from sqlalchemy.types import TypeDecorator
 from .extensions import db
 from .timeutil import utcnow
 
-__all__ = ["UTCDateTime", "utcnow", "write_transaction", "is_sqlite"]
+__all__ = ["UTCDateTime", "utcnow", "write_transaction", "is_sqlite", "read_before_write"]
 
 SQLITE_BUSY_TIMEOUT_MS = 15000
 
@@ -91,6 +99,105 @@ def write_transaction() -> Iterator[None]:
         _write_intent.reset(token)
 
 
+@contextmanager
+def read_before_write() -> Iterator[None]:
+    """Run the first read of a writing request (the login check) as its own
+    short read transaction.
+
+    Under a request's write intent (POST, ...) SQLite would start that read
+    with BEGIN IMMEDIATE and hold the write lock for the rest of the request.
+    Here it runs in a plain transaction that ends right after the read, and
+    what it loaded stays loaded (not expired), so the request's next statement
+    starts a fresh transaction – BEGIN IMMEDIATE on SQLite, as before.  Inside
+    an open transaction, or without write intent, this does nothing.
+    """
+    session = db.session()
+    if not _write_intent.get() or session.in_transaction():
+        yield
+        return
+    token = _write_intent.set(False)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+    if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+        expire = session.expire_on_commit
+        session.expire_on_commit = False
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = expire
+
+
+class SQLiteWriteQueue:
+    """Queues the write transactions of all processes on one SQLite file.
+
+    SQLite lets a second writer wait by sleeping and retrying (1, 2, 5, 10,
+    ... ms), so under concurrent writers from several gunicorn workers the
+    CPU idles while requests sleep: two workers cast ballots at half the rate
+    of one.  Before ``BEGIN IMMEDIATE`` a writer therefore takes an exclusive
+    ``flock`` on ``<database>-writelock`` and releases it right after COMMIT
+    or ROLLBACK; the kernel wakes the next writer at once.  SQLite's own lock
+    and busy timeout stay in force underneath (other tools, the deadline
+    below).  A writer that waited ``timeout`` seconds goes on without the
+    queue; a thread that already holds it (a second connection) never waits
+    for itself.
+    """
+
+    def __init__(self, path: str, timeout: float) -> None:
+        self.path = path
+        self.timeout = timeout
+        self._local = threading.local()
+
+    def acquire(self) -> int | None:
+        """Take the queue; returns the descriptor to release, or None."""
+        if getattr(self._local, "held", 0):
+            return None
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not self._wait(fd):
+                os.close(fd)
+                return None
+        except BaseException:
+            os.close(fd)
+            raise
+        self._local.held = 1
+        return fd
+
+    def _wait(self, fd: int) -> bool:
+        # flock has no timeout: poll briefly (a writer holds it ~1 ms), then
+        # block in short steps until the deadline.
+        deadline = time.monotonic() + self.timeout
+        pause = 0.0001
+        while time.monotonic() < deadline:
+            time.sleep(pause)
+            pause = min(pause * 2, 0.002)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                continue
+        return False
+
+    def release(self, fd: int) -> None:
+        self._local.held = 0
+        os.close(fd)  # closing the descriptor drops the flock
+
+
+_QUEUE_KEY = "netzwerk_write_queue_fd"
+
+
+def _sqlite_file(engine: Engine) -> str | None:
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    if engine.url.query.get("mode") == "memory":
+        return None
+    return database
+
+
 def install_engine_hooks(engine: Engine) -> None:
     if engine.dialect.name != "sqlite":
         return
@@ -106,10 +213,64 @@ def install_engine_hooks(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
+    database = _sqlite_file(engine)
+    queue = (
+        SQLiteWriteQueue(f"{database}-writelock", SQLITE_BUSY_TIMEOUT_MS / 1000)
+        if database and fcntl is not None
+        else None
+    )
+
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn: Any) -> None:
         immediate = _write_intent.get()
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if immediate and queue is not None:
+            fd = queue.acquire()
+            if fd is not None:
+                conn.info[_QUEUE_KEY] = fd
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        except BaseException:
+            _release(conn.info)
+            raise
         # Without an application context this is a bare connection: no session.
         with contextlib.suppress(RuntimeError):
             db.session.info["immediate"] = immediate
+
+    def _release(info: dict[str, Any]) -> None:
+        fd = info.pop(_QUEUE_KEY, None)
+        if fd is not None and queue is not None:
+            queue.release(fd)
+
+    # End the transaction first, then let the next writer in.  (SQLAlchemy's
+    # own COMMIT/ROLLBACK that follows finds no transaction and does nothing.)
+    @event.listens_for(engine, "commit")
+    def _sqlite_commit(conn: Any) -> None:
+        if _QUEUE_KEY in conn.info:
+            try:
+                conn.connection.dbapi_connection.commit()
+            finally:
+                _release(conn.info)
+
+    @event.listens_for(engine, "rollback")
+    def _sqlite_rollback(conn: Any) -> None:
+        if _QUEUE_KEY in conn.info:
+            try:
+                conn.connection.dbapi_connection.rollback()
+            finally:
+                _release(conn.info)
+
+    # A connection closed, invalidated or reset by the pool never keeps it.
+    @event.listens_for(engine.pool, "reset")
+    def _on_reset(_dbapi_connection: Any, record: Any, _reset_state: Any) -> None:
+        if record is not None:
+            _release(record.info)
+
+    @event.listens_for(engine.pool, "invalidate")
+    def _on_invalidate(_dbapi_connection: Any, record: Any, _exception: Any) -> None:
+        if record is not None:
+            _release(record.info)
+
+    @event.listens_for(engine.pool, "close")
+    def _on_close(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            _release(record.info)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 
 from ..database import utcnow
 from ..extensions import db
@@ -63,13 +63,19 @@ def record(
     comment: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain (in the caller's transaction)."""
+    """Append one event to the chain (in the caller's transaction).
+
+    Two Core statements after the lock: read the last link, insert the new
+    one.  The caller's pending changes are flushed first; the returned event
+    is not attached to the session.
+    """
     session = db.session
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK_KEY})
-    last = session.execute(
-        select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-    ).first()
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # as before: the caller's pending changes are written first
+    conn = session.connection()  # Core: the chain needs no ORM work
+    if conn.dialect.name == "postgresql":
+        conn.execute(_LOCK_STATEMENT, {"k": AUDIT_LOCK_KEY})
+    last = conn.execute(_LAST_LINK).first()
     prev_hash = last.hash if last else GENESIS
     next_id = (last.id + 1) if last else 1
     event = AuditEvent(
@@ -86,9 +92,14 @@ def record(
         prev_hash=prev_hash,
     )
     event.hash = compute_hash(event)
-    session.add(event)
-    session.flush()
+    conn.execute(_INSERT_EVENT, {column: getattr(event, column) for column in _COLUMNS})
     return event
+
+
+_LOCK_STATEMENT = text("SELECT pg_advisory_xact_lock(:k)")
+_LAST_LINK = select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+_INSERT_EVENT = insert(AuditEvent)
+_COLUMNS = tuple(AuditEvent.__table__.columns.keys())
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
-from ..database import utcnow, write_transaction
+from ..database import read_before_write, utcnow, write_transaction
 from ..extensions import db
 from .models import AuthSession, User
 
@@ -89,17 +89,27 @@ def start_session(user: User) -> str:
     return token
 
 
+# Built once: a reused statement keeps SQLAlchemy's cache key memoised.
+_SESSION_USER = (
+    select(AuthSession.revoked_at, AuthSession.expires_at, User)
+    .join(User, AuthSession.user_id == User.id)
+    .where(AuthSession.token_hash == bindparam("token_hash"))
+)
+
+
 def load_session_user(token: str) -> User | None:
-    """The user behind a live session token, or None when revoked or expired."""
-    row = db.session.execute(
-        select(AuthSession, User)
-        .join(User, AuthSession.user_id == User.id)
-        .where(AuthSession.token_hash == _token_hash(token))
-    ).first()
+    """The user behind a live session token, or None when revoked or expired.
+
+    One query per request.  On a writing request it is a short read
+    transaction of its own (see ``read_before_write``), so the login check
+    never holds SQLite's write lock.
+    """
+    with read_before_write():
+        row = db.session.execute(_SESSION_USER, {"token_hash": _token_hash(token)}).first()
     if row is None:
         return None
-    auth_session, user = row
-    if auth_session.revoked_at is not None or auth_session.expires_at <= utcnow():
+    revoked_at, expires_at, user = row
+    if revoked_at is not None or expires_at <= utcnow():
         return None
     if not user.active:
         return None

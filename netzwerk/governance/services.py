@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, text
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from ..auth.models import User
 from ..database import write_transaction
@@ -1249,10 +1249,148 @@ def current_members_of_bodies(
     return grouped
 
 
+@dataclass(frozen=True, slots=True)
+class MemberRow:
+    """One line of a members table: plain strings, nothing left to load.
+
+    Member lists run to hundreds of lines (a city's conference); loading each
+    as a Membership with person, organisation and deputy objects and
+    translating its role per line cost most of the page.
+    """
+
+    body_id: int
+    name: str
+    role: str
+    role_label: str
+    voting_right: bool
+    organisation: str | None
+    deputy_of: str | None
+
+
+def _full_name(title: str | None, first_name: str | None, last_name: str) -> str:
+    """As Person.full_name, without a generator per line."""
+    name = f"{first_name} {last_name}" if first_name else last_name
+    return f"{title} {name}" if title else name
+
+
+def _member_rows_statement() -> Any:
+    deputy = aliased(Membership)
+    deputy_person = aliased(Person)
+    today: Any = bindparam("today")
+    return (
+        select(
+            Membership.body_id,
+            Membership.role,
+            Membership.voting_right,
+            Person.title,
+            Person.first_name,
+            Person.last_name,
+            Organisation.name,
+            deputy_person.title,
+            deputy_person.first_name,
+            deputy_person.last_name,
+        )
+        .join(Person, Membership.person_id == Person.id)
+        .outerjoin(Organisation, Membership.organisation_id == Organisation.id)
+        .outerjoin(deputy, Membership.deputy_of_id == deputy.id)
+        .outerjoin(deputy_person, deputy.person_id == deputy_person.id)
+        .where(_current_in(today))
+        .order_by(_ROLE_RANK, Person.last_name, Person.first_name, Person.id)
+    )
+
+
+def _current_in(today: Any) -> Any:
+    return and_(
+        Membership.body_id.in_(bindparam("body_ids", expanding=True)),
+        Membership.start_date <= today,
+        or_(Membership.end_date.is_(None), Membership.end_date >= today),
+    )
+
+
+_ROLE_RANK = case({role: rank for rank, role in enumerate(ROLE_ORDER)}, value=Membership.role)
+# Built once: a reused statement keeps SQLAlchemy's cache key memoised.
+_MEMBER_ROWS = _member_rows_statement()
+_MEMBER_COUNTS = (
+    select(Membership.body_id, func.count())
+    .where(_current_in(bindparam("today")))
+    .group_by(Membership.body_id)
+)
+
+
+MEMBERS_PER_PAGE = 100
+MY_BODIES_MEMBERS = 25
+
+
+def member_rows(
+    body_ids: Iterable[int], on: date | None = None, *, limit: int | None = None
+) -> dict[int, list[MemberRow]]:
+    """Current members of the bodies as table rows, chair first, then by
+    name: one column-only query however many bodies and members.  With
+    ``limit``, at most that many rows per body."""
+    return _member_rows(body_ids, on, 0, limit)[0]
+
+
+def member_page(body_id: int, page: int | None = None, on: date | None = None) -> Page[MemberRow]:
+    """One page of the body's current members (chair first, then by name)."""
+    total = member_counts([body_id], on)[body_id]
+    number = _page_number(page, total, MEMBERS_PER_PAGE)
+    offset = (number - 1) * MEMBERS_PER_PAGE
+    rows = _member_rows([body_id], on, offset, MEMBERS_PER_PAGE)[0][body_id]
+    return Page(rows, total, number, MEMBERS_PER_PAGE)
+
+
+def member_counts(body_ids: Iterable[int], on: date | None = None) -> dict[int, int]:
+    """How many current members each body has (one query)."""
+    ids = sorted(set(body_ids))
+    counts = dict.fromkeys(ids, 0)
+    if ids:
+        today = on or local_today()
+        rows = db.session.connection().execute(_MEMBER_COUNTS, {"body_ids": ids, "today": today})
+        counts.update({body_id: int(n) for body_id, n in rows})
+    return counts
+
+
+def _member_rows(
+    body_ids: Iterable[int], on: date | None, offset: int, limit: int | None
+) -> tuple[dict[int, list[MemberRow]], dict[int, int]]:
+    """Rows offset..offset+limit of each body, and each body's total."""
+    ids = sorted(set(body_ids))
+    grouped: dict[int, list[MemberRow]] = {body_id: [] for body_id in ids}
+    totals = dict.fromkeys(ids, 0)
+    if not ids:
+        return grouped, totals
+    today = on or local_today()
+    # Core on the session's connection: rows are plain tuples, no ORM work;
+    # the database sorts by role and name, so lines past the window are
+    # only counted.
+    rows = db.session.connection().execute(_MEMBER_ROWS, {"body_ids": ids, "today": today})
+    # Translated once per role and request, not once per line.
+    labels = {role.value: role.label for role in MembershipRole}
+    end = None if limit is None else offset + limit
+    for body_id, role, voting, title, first, last, org, d_title, d_first, d_last in rows:
+        position = totals[body_id]
+        totals[body_id] = position + 1
+        if position < offset or (end is not None and position >= end):
+            continue
+        grouped[body_id].append(
+            MemberRow(
+                body_id,
+                _full_name(title, first, last),
+                role,
+                labels[role],
+                bool(voting),
+                org,
+                _full_name(d_title, d_first, d_last) if d_last is not None else None,
+            )
+        )
+    return grouped, totals
+
+
 @dataclass
 class MyBody:
     membership: Membership
-    members: list[Membership]
+    members: list[MemberRow]
+    total: int  # all current members; ``members`` shows the first few
 
     @property
     def body(self) -> Body:
@@ -1260,12 +1398,13 @@ class MyBody:
 
 
 def my_bodies(person_id: int, on: date | None = None) -> list[MyBody]:
-    """The person's active bodies with all current members (two queries in all)."""
+    """The person's active bodies with the first current members of each
+    (chair first; the body page lists them all): two queries in all."""
     seen: set[int] = set()
     mine: list[Membership] = []
     for m in current_memberships_of(person_id, on):
         if m.body_id not in seen:
             seen.add(m.body_id)
             mine.append(m)
-    members = current_members_of_bodies(seen, on)
-    return [MyBody(m, members[m.body_id]) for m in mine]
+    members, totals = _member_rows(seen, on, 0, MY_BODIES_MEMBERS)
+    return [MyBody(m, members[m.body_id], totals[m.body_id]) for m in mine]

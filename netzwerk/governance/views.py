@@ -71,8 +71,8 @@ def body(body_id: int) -> str:
     body = db.session.get(Body, body_id)
     if body is None or (not body.active and not current_user.is_staff):
         abort(404)
-    members = services.current_members(body.id)
-    return render_template("governance/body.html", body=body, members=members)
+    page = services.member_page(body.id, _page_arg())
+    return render_template("governance/body.html", body=body, members=page.items, page=page)
 
 
 @bp.route("/meine-gremien")

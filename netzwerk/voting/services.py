@@ -21,7 +21,7 @@ from typing import Any
 
 from blinker import Namespace
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, exists, func, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -32,7 +32,7 @@ from ..auth.models import User
 from ..database import utcnow, write_transaction
 from ..extensions import db
 from ..governance.models import Body, MajorityRule, Membership
-from ..governance.services import current_memberships_of
+from ..timeutil import local_today
 from .models import (
     Ballot,
     BallotValue,
@@ -94,7 +94,45 @@ def may_view(user: Any, poll: Poll) -> bool:
         return False
     if user.is_staff:
         return True
-    return any(m.body_id == poll.body_id for m in current_memberships_of(user.person_id))
+    return has_current_seat(user.person_id, poll.body_id)
+
+
+def _seat_now(body_id: Any) -> Any:
+    """EXISTS: a current membership of :person_id in the (active) body, on :today."""
+    return exists().where(
+        Membership.person_id == bindparam("person_id"),
+        Membership.body_id == body_id,
+        Membership.start_date <= bindparam("today"),
+        or_(Membership.end_date.is_(None), Membership.end_date >= bindparam("today")),
+        Body.id == Membership.body_id,
+        Body.active,
+    )
+
+
+# Built once: a statement object reused keeps SQLAlchemy's cache key memoised.
+_HAS_SEAT = select(_seat_now(bindparam("body_id")))
+_POLL_FOR_BALLOT = select(Poll, _seat_now(Poll.body_id)).where(Poll.id == bindparam("poll_id"))
+
+
+def has_current_seat(person_id: int, body_id: int) -> bool:
+    """The person currently holds a membership (any role) in the active body."""
+    params = {"person_id": person_id, "body_id": body_id, "today": local_today()}
+    return bool(db.session.scalar(_HAS_SEAT, params))
+
+
+def poll_for_ballot(poll_id: int, user: Any) -> tuple[Poll | None, bool]:
+    """The poll a ballot is cast in (its body not loaded) and whether the user
+    may view it (as :func:`may_view`), in one query."""
+    if not getattr(user, "is_authenticated", False):
+        return None, False
+    row = db.session.execute(
+        _POLL_FOR_BALLOT,
+        {"poll_id": poll_id, "person_id": user.person_id, "today": local_today()},
+    ).first()
+    if row is None:
+        return None, False
+    poll, seat = row
+    return poll, bool(user.is_staff or seat)
 
 
 def seats_of(poll_id: int, person_id: int) -> list[PollEligibility]:
@@ -402,6 +440,29 @@ def start_circular_resolution(
 # --- voting -------------------------------------------------------------------
 
 
+def _ballot_seats(*, one_seat: bool) -> Any:
+    seat_join = (PollEligibility.poll_id == Poll.id) & (
+        PollEligibility.person_id == bindparam("person_id")
+    )
+    if one_seat:
+        seat_join &= PollEligibility.membership_id == bindparam("seat")
+    return (
+        select(Poll.state, Poll.kind, Poll.options, Poll.closes_at, PollEligibility.membership_id)
+        .outerjoin(PollEligibility, seat_join)
+        .where(Poll.id == bindparam("poll_id"))
+        .order_by(PollEligibility.membership_id)
+        .with_for_update(read=True, of=Poll)
+    )
+
+
+# The ballot's statements, built once (see cast_ballot).
+_BALLOT_SEATS = _ballot_seats(one_seat=False)
+_BALLOT_SEAT = _ballot_seats(one_seat=True)
+_INSERT_BALLOT = insert(Ballot)
+_INSERT_PARTICIPATION = insert(PollParticipation)
+_INSERT_SECRET_BALLOT = insert(SecretBallot)
+
+
 def cast_ballot(
     poll_id: int,
     person_id: int,
@@ -422,52 +483,40 @@ def cast_ballot(
         raise VotingError(_("Please choose one of the options."), "value") from None
     try:
         with write_transaction():
-            row = db.session.execute(
-                select(Poll.id, Poll.state, Poll.kind, Poll.options, Poll.closes_at)
-                .where(Poll.id == poll_id)
-                .with_for_update(read=True)
-            ).first()
+            # One statement reads the poll (FOR SHARE on PostgreSQL) and the
+            # person's seats in it; plain Core inserts skip the unit of work.
+            params: dict[str, Any] = {"poll_id": poll_id, "person_id": person_id}
+            if seat_membership_id is not None:
+                params["seat"] = seat_membership_id
+            conn = db.session.connection()  # Core: no ORM work for columns and rows
+            rows = conn.execute(
+                _BALLOT_SEATS if seat_membership_id is None else _BALLOT_SEAT, params
+            ).all()
+            row = rows[0] if rows else None
             if row is None or row.state != PollState.OPEN.value:
                 raise PollNotOpen(_("This vote is not open."))
             if row.closes_at is not None and now >= row.closes_at:
                 raise PollNotOpen(_("The deadline of this vote has passed."))
             if BallotValue(value) not in PollOptions(row.options).values:
                 raise VotingError(_("Please choose one of the options."), "value")
-            seat_query = select(PollEligibility.membership_id).where(
-                PollEligibility.poll_id == poll_id, PollEligibility.person_id == person_id
-            )
-            if seat_membership_id is not None:
-                seat_query = seat_query.where(PollEligibility.membership_id == seat_membership_id)
-            seats = list(db.session.scalars(seat_query.order_by(PollEligibility.membership_id)))
+            seats = [r.membership_id for r in rows if r.membership_id is not None]
             if not seats:
                 raise NotEligible(_("You have no vote in this poll."))
             if len(seats) > 1:
                 raise VotingError(_("Please choose for whom you vote."), "seat")
             seat = seats[0]
+            cast = {
+                "poll_id": poll_id,
+                "voter_membership_id": seat,
+                "cast_by_person_id": person_id,
+                "cast_at": now,
+            }
             if row.kind == PollKind.SECRET.value:
-                db.session.add(
-                    PollParticipation(
-                        poll_id=poll_id,
-                        voter_membership_id=seat,
-                        cast_by_person_id=person_id,
-                        cast_at=now,
-                    )
-                )
-                db.session.flush()
-                db.session.add(SecretBallot(poll_id=poll_id, value=value))
-                db.session.flush()
+                conn.execute(_INSERT_PARTICIPATION, cast)
+                conn.execute(_INSERT_SECRET_BALLOT, {"poll_id": poll_id, "value": value})
                 data: dict[str, Any] = {"membership_id": seat, "secret": True}
             else:
-                db.session.add(
-                    Ballot(
-                        poll_id=poll_id,
-                        voter_membership_id=seat,
-                        cast_by_person_id=person_id,
-                        value=value,
-                        cast_at=now,
-                    )
-                )
-                db.session.flush()
+                conn.execute(_INSERT_BALLOT, {**cast, "value": value})
                 data = {"membership_id": seat, "value": value}
             record("poll.ballot_cast", "poll", poll_id, actor_id=actor_id, data=data)
     except (IntegrityError, DBAPIError) as exc:

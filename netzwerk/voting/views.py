@@ -119,10 +119,11 @@ def _posted_seat(poll_id: int) -> int | None:
 @login_required
 def vote(poll_id: int) -> Any:
     person_id, user_id = current_user.person_id, current_user.id
-    # The login check ran in a write transaction (SQLite: BEGIN IMMEDIATE on
-    # every POST).  End it and read without the write lock; the ballot gets
-    # its own short write transaction in the service.
-    db.session.commit()
+    # The login check ran as its own short read (auth.services); should a
+    # transaction still be open, end it.  Read without the write lock; the
+    # ballot gets its own short write transaction in the service.
+    if db.session().in_transaction():
+        db.session.commit()
     token = set_write_intent(False)
     try:
         return _vote(poll_id, person_id, user_id)
@@ -131,7 +132,11 @@ def vote(poll_id: int) -> Any:
 
 
 def _vote(poll_id: int, person_id: int, user_id: int) -> Any:
-    poll = _load_poll(poll_id)
+    poll, visible = services.poll_for_ballot(poll_id, current_user)
+    if poll is None:
+        abort(404)
+    if not visible:
+        abort(403)
     seat_id = _posted_seat(poll.id)
     form = VoteForm.for_poll(poll, seat_id)
     if not form.validate_on_submit():

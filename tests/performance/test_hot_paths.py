@@ -1,0 +1,170 @@
+"""The hot paths measured by bench/: what they cost in queries and loads."""
+
+from __future__ import annotations
+
+import fcntl
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from babel import support
+from sqlalchemy import select
+
+from netzwerk.audit.services import verify_chain
+from netzwerk.database import is_sqlite, read_before_write, write_transaction
+from netzwerk.extensions import db
+from netzwerk.governance import services as gov
+from netzwerk.governance.models import Body, Membership, Person
+from netzwerk.voting.models import Ballot
+
+
+def _vk_poll(app: Any) -> int:
+    from netzwerk.database import utcnow
+    from netzwerk.voting import services as voting
+
+    with app.app_context():
+        body_id = db.session.scalar(select(Body.id).where(Body.short_name == "VK"))
+        poll_id = voting.start_circular_resolution(
+            body_id=body_id,
+            subject_type="free",
+            subject_id=None,
+            title="Testabstimmung",
+            question="Soll es so sein?",
+            closes_at=utcnow() + timedelta(hours=48),
+        ).id
+        db.session.remove()
+    return int(poll_id)
+
+
+def test_a_ballot_costs_six_statements(app, client_as, count_queries):
+    client = client_as("member")
+    poll_id = _vk_poll(app)
+    with count_queries() as counter:
+        response = client.post(
+            f"/abstimmungen/{poll_id}/abstimmen",
+            data={f"poll{poll_id}-value": "yes", f"poll{poll_id}-seat": ""},
+        )
+    assert response.status_code == 302
+    # login, poll with access check, poll with seats, ballot, last audit link,
+    # audit event (+ the advisory lock of the audit chain on PostgreSQL).
+    with app.app_context():
+        expected = 6 if is_sqlite() else 7
+        assert db.session.scalar(select(Ballot.value).where(Ballot.poll_id == poll_id)) == "yes"
+        assert verify_chain() is None
+    assert counter.count == expected, counter.statements
+
+
+def test_wtforms_catalogue_is_parsed_once_per_process(app, client_as, monkeypatch):
+    client = client_as("member")
+    poll_id = _vk_poll(app)
+    client.get(f"/abstimmungen/{poll_id}")  # loads it, unless an earlier test did
+    loads: list[Any] = []
+    original = support.Translations.load
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        loads.append(kwargs.get("domain"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(support.Translations, "load", counting)
+    for _ in range(3):
+        assert client.get(f"/abstimmungen/{poll_id}").status_code == 200
+        response = client.post(f"/abstimmungen/{poll_id}/abstimmen", data={})
+        assert response.status_code == 422
+    assert loads == []
+
+
+def test_login_check_of_a_post_is_a_short_read(app, demo, count_queries):
+    from netzwerk.auth.models import User
+    from netzwerk.database import reset_write_intent, set_write_intent
+
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "mitglied@osnabrueck.example"))
+        user_id = user.id
+        db.session.remove()
+        token = set_write_intent(True)
+        try:
+            with read_before_write():
+                loaded = db.session.get(User, user_id)
+            # The read transaction is over, and what it loaded is still loaded.
+            assert not db.session().in_transaction()
+            with count_queries() as counter:
+                assert loaded is not None and loaded.person_id and not loaded.is_staff
+            assert counter.count == 0
+        finally:
+            reset_write_intent(token)
+            db.session.remove()
+
+
+def test_sqlite_write_queue_is_held_only_during_a_write(app, demo):
+    with app.app_context():
+        if not is_sqlite():
+            pytest.skip("the write queue exists for SQLite only")
+        path = f"{db.engine.url.database}-writelock"
+
+        def queue_free() -> bool:
+            with open(path, "a+") as fh:
+                try:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return False
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+                return True
+
+        with write_transaction():
+            db.session.execute(select(Body.id)).all()
+            assert not queue_free()
+        assert queue_free()
+        with pytest.raises(RuntimeError), write_transaction():
+            db.session.execute(select(Body.id)).all()
+            raise RuntimeError("rolled back")
+        assert queue_free()
+        db.session.remove()
+
+
+def _grow(app: Any, short_name: str, n: int) -> int:
+    with app.app_context():
+        body_id = db.session.scalar(select(Body.id).where(Body.short_name == short_name))
+        with write_transaction():
+            people = [Person(first_name="Viele", last_name=f"Mitglied{i:04d}") for i in range(n)]
+            db.session.add_all(people)
+            db.session.flush()
+            db.session.add_all(
+                Membership(
+                    person_id=p.id, body_id=body_id, role="member", start_date=date(2026, 1, 1)
+                )
+                for p in people
+            )
+        db.session.remove()
+    return int(body_id)
+
+
+def test_long_member_list_is_paged_chair_first(app, client_as, count_queries):
+    client = client_as("member")
+    body_id = _grow(app, "BK", 0)
+    with count_queries() as few:
+        assert client.get(f"/gremien/{body_id}").status_code == 200
+    _grow(app, "BK", 150)
+    with count_queries() as many:
+        first = client.get(f"/gremien/{body_id}").get_data(as_text=True)
+    assert many.count == few.count
+    total = first.count("<tr") - 1  # minus the header
+    assert total == gov.MEMBERS_PER_PAGE
+    assert "Mitglieder 1–100 von" in first and 'rel="next"' in first
+    assert first.index("Vorsitz") < first.index("Mitglied0000")
+    second = client.get(f"/gremien/{body_id}?page=2").get_data(as_text=True)
+    assert "Mitglied0149" in second and "Mitglied0149" not in first
+    assert 'rel="prev"' in second
+
+
+def test_my_bodies_shows_the_first_members_and_links_to_all(app, client_as):
+    client = client_as("member")
+    _grow(app, "BK", 60)
+    html = client.get("/meine-gremien").get_data(as_text=True)
+    with app.app_context():
+        total = len(
+            gov.member_rows(
+                [db.session.scalar(select(Body.id).where(Body.short_name == "BK"))]
+            ).popitem()[1]
+        )
+    assert f"Alle {total} Mitglieder von Bildungskonferenz" in html
+    assert "Markus Feldkamp" in html  # the chair of the Vorstandskonferenz
