@@ -77,3 +77,63 @@ def paper_before_the_vk(title: str) -> int:
     workflow.fire(office, db.session.get(Paper, paper.id), "direkt_pruefen", comment="geprüft")
     workflow.fire(office, db.session.get(Paper, paper.id), "zur_entscheidung_vorlegen")
     return paper.id
+
+
+def decide_in_a_vk_meeting(page, base_url: str, app, paper_id: int) -> int:
+    """The Bildungsbüro (logged in on ``page``) puts the paper on the agenda
+    of a new Vorstandskonferenz meeting, invites, records five members
+    present, opens the vote; the present members vote yes; the office closes
+    the vote.  Returns the poll id."""
+    import re
+    from datetime import timedelta
+
+    from netzwerk.meetings import meeting_services as ms
+    from netzwerk.timeutil import local_today
+    from netzwerk.voting import services as voting
+
+    with app.app_context():
+        office = db.session.scalar(select(User).where(User.email == "buero@osnabrueck.example"))
+        ms.create_location(office, name="Rathaus", address="Markt 1", room="Friedenssaal")
+        db.session.remove()
+    page.goto(base_url + "/sitzungen/neu")
+    page.select_option("#body_id", label="Vorstandskonferenz")
+    page.fill("#date", (local_today() + timedelta(days=21)).isoformat())
+    page.fill("#start_time", "16:00")
+    page.select_option("#location_id", label="Rathaus, Friedenssaal, Markt 1")
+    with page.expect_navigation():
+        page.click("main form [type=submit]")
+    meeting_id = int(re.search(r"/sitzungen/(\d+)$", page.url).group(1))
+    page.select_option("#paper-paper_id", value=str(paper_id))
+    with page.expect_navigation():
+        page.click("form[action$='/tagesordnung/vorlage'] [type=submit]")
+    page.goto(base_url + f"/sitzungen/{meeting_id}/einladung")
+    with page.expect_navigation():
+        page.click("main form [type=submit]")
+    page.goto(base_url + f"/sitzungen/{meeting_id}")
+    with page.expect_navigation():
+        page.click("form[action$='/status/eroeffnen'] [type=submit]")
+    page.goto(base_url + f"/sitzungen/{meeting_id}/anwesenheit")
+    with app.app_context():
+        roster = ms.roster(ms.get_meeting(meeting_id))
+        present = [line.membership for line in roster if line.membership.voting_right][:5]
+        present_ids = [m.id for m in present]
+        present_persons = [m.person_id for m in present]
+        db.session.remove()
+    for membership_id in present_ids:
+        page.check(f"input[name=status-{membership_id}][value=present]")
+    with page.expect_navigation():
+        page.click("form[action$='/anwesenheit'] button[name=save]")
+    page.goto(base_url + f"/sitzungen/{meeting_id}")
+    with page.expect_navigation():
+        page.locator("main a[href$='/abstimmung']").first.click()
+    with page.expect_navigation():
+        page.click("main form [type=submit]")
+    poll_id = int(re.search(r"/abstimmungen/(\d+)", page.url).group(1))
+    with app.app_context():
+        for person_id in present_persons:
+            voting.cast_ballot(poll_id, person_id, "yes")
+        db.session.remove()
+    page.goto(base_url + f"/abstimmungen/{poll_id}")
+    with page.expect_navigation():
+        page.click("form[action$='/schliessen'] [type=submit]")
+    return poll_id

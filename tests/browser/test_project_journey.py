@@ -1,18 +1,16 @@
 """Browser acceptance test of action-field projects (issue 6).
 
-The Vorstandskonferenz decides through a circular resolution on the
-project's paper (Umlaufverfahren): the meeting agenda pages were still being
-built when this test was written.  The VK members' ballots are cast through
-the voting service (eight people); the office closes the vote in the
-browser; the scheduler job that follows decisions runs in the test.
+The Bildungsbüro puts the project's paper on the agenda of a Vorstands-
+konferenz meeting and runs the vote there; the present members' ballots are
+cast through the voting service; the scheduler job that follows decisions
+runs in the test.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
 
-from netzwerk.timeutil import LOCAL_TZ
+from ._journey_helpers import decide_in_a_vk_meeting
 
 
 def _save(page, name="Speichern"):
@@ -23,12 +21,9 @@ def _save(page, name="Speichern"):
 def test_project_from_idea_to_approval_progress_and_reach(
     app, page, browser, live_server, login_browser, assert_no_axe_violations
 ):
-    from sqlalchemy import select
 
     from netzwerk.extensions import db
-    from netzwerk.governance.models import Body, Membership
     from netzwerk.projects import jobs
-    from netzwerk.voting import services as voting
 
     # --- the project lead creates the project -------------------------------------
     login_browser(page, live_server, "lead")
@@ -104,24 +99,7 @@ def test_project_from_idea_to_approval_progress_and_reach(
         == "Zur Entscheidung (Vorstandskonferenz)"
     )
 
-    office.goto(f"{live_server}/verwaltung/abstimmungen/umlauf/neu?paper={paper_id}")
-    deadline = datetime.now(LOCAL_TZ) + timedelta(days=7)
-    office.get_by_label("Frist").fill(deadline.strftime("%Y-%m-%dT%H:%M"))
-    office.get_by_label("Beschlussvorschlag").fill("Die Vorstandskonferenz genehmigt das Projekt.")
-    _save(office, "Umlaufverfahren starten")
-    poll_id = int(re.search(r"/abstimmungen/(\d+)", office.url).group(1))
-
-    # The eight voting members of the Vorstandskonferenz vote yes.
-    with app.app_context():
-        vk = db.session.scalar(select(Body).where(Body.short_name == "VK"))
-        voters = db.session.scalars(
-            select(Membership.person_id).where(Membership.body_id == vk.id, Membership.voting_right)
-        ).all()
-        for person_id in voters:
-            voting.cast_ballot(poll_id, person_id, "yes")
-        db.session.remove()
-    office.reload()
-    _save(office, "Abstimmung jetzt schließen")
+    decide_in_a_vk_meeting(office, live_server, app, paper_id)
 
     # The scheduler's job follows the decision and approves the project.
     with app.app_context():
