@@ -6,7 +6,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import ROLE_EMAILS, login
+from conftest import IN_CI, ROLE_EMAILS, login
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
@@ -319,6 +319,34 @@ def test_login_is_throttled(extra_app, demo):
     assert not _is_logged_in(client)
     # Reading the login page is not throttled.
     assert client.get("/login").status_code == 200
+
+
+def test_login_throttle_is_shared_through_redis(extra_app, demo):
+    """With NETZWERK_REDIS_URL set, all workers count attempts in one place:
+    two app instances (two workers) share the limit."""
+    import secrets
+
+    import redis
+
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        if IN_CI:
+            raise
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    config = {
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": url,
+        "RATELIMIT_KEY_PREFIX": f"netzwerk-test-{secrets.token_hex(4)}",
+        "NETZWERK_LOGIN_RATE_LIMIT": "3 per minute",
+    }
+    first, second = extra_app(**config), extra_app(**config)
+    wrong = {"email": ROLE_EMAILS["member"], "password": "guessing wrong"}
+    statuses = [first.test_client().post("/login", data=dict(wrong)).status_code for _ in range(2)]
+    statuses.append(second.test_client().post("/login", data=dict(wrong)).status_code)
+    statuses.append(second.test_client().post("/login", data=dict(wrong)).status_code)
+    assert statuses == [200, 200, 200, 429]
 
 
 def test_shared_app_is_not_throttled(demo, client):
