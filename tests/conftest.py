@@ -232,3 +232,42 @@ def extra_app(database_url: str):  # type: ignore[no-untyped-def]
             with extra.app_context():
                 db.session.remove()
                 db.engine.dispose()
+
+
+class SMTPCollector:
+    """An aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        from email import message_from_bytes
+
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_server(app: Flask) -> Iterator[SMTPCollector]:
+    """A real SMTP server on loopback; the app's mail settings point at it."""
+    from aiosmtpd.controller import Controller
+
+    handler = SMTPCollector()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    old = app.config["MAIL_SERVER"], app.config["MAIL_PORT"]
+    app.config["MAIL_SERVER"], app.config["MAIL_PORT"] = "127.0.0.1", port
+    try:
+        yield handler
+    finally:
+        app.config["MAIL_SERVER"], app.config["MAIL_PORT"] = old
+        controller.stop()

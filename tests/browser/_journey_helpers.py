@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-from email import message_from_bytes
-from email.message import Message
-
 from sqlalchemy import select
 
 from netzwerk.auth.models import User
@@ -26,21 +22,6 @@ def add_login(last_name: str, email: str) -> None:
         db.session.add(
             User(person_id=person.id, email=email, password_hash=hash_password(DEMO_PASSWORD))
         )
-
-
-class Collector:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def vote_yes(browser, base_url: str, login_browser, email: str, poll_id: int) -> None:

@@ -6,7 +6,6 @@ import re
 from datetime import timedelta
 
 import icalendar
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from netzwerk.extensions import db
@@ -18,9 +17,7 @@ from netzwerk.voting.models import Poll
 
 from ._journey_helpers import (
     EXTRA_VOTER,
-    Collector,
     add_login,
-    free_port,
     paper_before_the_vk,
     vote_yes,
 )
@@ -40,23 +37,19 @@ def _prepare(app) -> int:
 
 
 def test_meeting_from_invitation_to_decision(
-    page, browser, live_server, login_browser, assert_no_axe_violations, app
+    page, browser, live_server, login_browser, assert_no_axe_violations, app, smtp_server
 ):
     paper_id = _prepare(app)
-    base = live_server
-    handler = Collector()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    old = app.config["MAIL_SERVER"], app.config["MAIL_PORT"]
-    app.config["MAIL_SERVER"], app.config["MAIL_PORT"] = "127.0.0.1", port
-    try:
-        _journey(
-            page, browser, base, login_browser, assert_no_axe_violations, app, handler, paper_id
-        )
-    finally:
-        app.config["MAIL_SERVER"], app.config["MAIL_PORT"] = old
-        controller.stop()
+    _journey(
+        page,
+        browser,
+        live_server,
+        login_browser,
+        assert_no_axe_violations,
+        app,
+        smtp_server,
+        paper_id,
+    )
 
 
 def _journey(page, browser, base, login_browser, axe, app, handler, paper_id):

@@ -2,45 +2,12 @@
 
 from __future__ import annotations
 
-import socket
-from email import message_from_bytes
-from email.message import Message
-
-import pytest
-from aiosmtpd.controller import Controller
+from conftest import free_port
 
 from netzwerk.database import write_transaction
 from netzwerk.extensions import db
 from netzwerk.mail.models import OutboxMail
 from netzwerk.mail.services import Attachment, queue_mail, send_pending
-
-
-class _Collector:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        self.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server(app):
-    handler = _Collector()
-    port = _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    old = app.config["MAIL_SERVER"], app.config["MAIL_PORT"]
-    app.config["MAIL_SERVER"], app.config["MAIL_PORT"] = "127.0.0.1", port
-    yield handler
-    app.config["MAIL_SERVER"], app.config["MAIL_PORT"] = old
-    controller.stop()
 
 
 def test_queued_mail_is_sent_with_attachment(app_ctx, smtp_server):
@@ -78,7 +45,7 @@ def test_same_reason_is_queued_once_per_recipient(app_ctx):
 
 
 def test_unreachable_server_keeps_mail_queued_then_failed(app_ctx, app):
-    app.config["MAIL_SERVER"], app.config["MAIL_PORT"] = "127.0.0.1", _free_port()
+    app.config["MAIL_SERVER"], app.config["MAIL_PORT"] = "127.0.0.1", free_port()
     try:
         with write_transaction():
             queue_mail("a@osnabrueck.example", "S", "B")
