@@ -34,8 +34,14 @@ def catalogue_files() -> list[Path]:
 
 
 def translated_ids() -> tuple[set[str], list[str]]:
+    """Translated msgids of all German catalogues, and their problems.
+
+    The catalogues are merged at run time, so one msgid translated two ways
+    in two packages would show whichever loads last: that is a problem too.
+    """
     ids: set[str] = set()
     problems: list[str] = []
+    seen: dict[str, tuple[str, Path]] = {}
     for path in catalogue_files():
         with path.open("rb") as fh:
             catalogue = read_po(fh)
@@ -50,6 +56,13 @@ def translated_ids() -> tuple[set[str], list[str]]:
                 problems.append(f"{path.relative_to(ROOT)}: empty translation: {msgid!r}")
             else:
                 ids.add(msgid)
+                translation = str(strings[0])
+                earlier = seen.setdefault(msgid, (translation, path))
+                if earlier[0] != translation:
+                    problems.append(
+                        f"{path.relative_to(ROOT)}: {msgid!r} is {translation!r} here but "
+                        f"{earlier[0]!r} in {earlier[1].relative_to(ROOT)}"
+                    )
     return ids, problems
 
 
