@@ -1,5 +1,6 @@
 """Every blueprint of the application, registered in this order."""
 
+from .api.views import bp as api_bp
 from .auth.views import bp as auth_bp
 from .counselling.views import bp as counselling_bp
 from .decisions.views import bp as decisions_bp
@@ -27,5 +28,6 @@ BLUEPRINTS = [
     decisions_bp,
     feedback_bp,
     projects_bp,
+    api_bp,
     monitoring_bp,
 ]

@@ -80,6 +80,10 @@ def build_config(instance_path: Path) -> dict[str, object]:
         "MAIL_USE_TLS": _env_bool("NETZWERK_MAIL_USE_TLS"),
         "MAIL_SENDER": os.environ.get("NETZWERK_MAIL_SENDER", "bildungsbuero@netzwerk.invalid"),
         "NETZWERK_DEMO": _env_bool("NETZWERK_DEMO"),
+        # The network as a whole (OParl's Body; page titles of open data).
+        "NETZWERK_NETWORK_NAME": os.environ.get(
+            "NETZWERK_NETWORK_NAME", "Netzwerk Bildungslandschaft Osnabrück"
+        ),
         # Monitoring and exports suppress groups smaller than this (never below 5).
         "NETZWERK_MIN_GROUP_SIZE": _env_int("NETZWERK_MIN_GROUP_SIZE", 5),
         "NETZWERK_FEEDBACK_RETENTION_DAYS": _env_int("NETZWERK_FEEDBACK_RETENTION_DAYS", 180),

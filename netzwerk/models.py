@@ -4,6 +4,7 @@ Alembic's autogenerate and the schema comparison test rely on this list:
 a new domain package adds its models module here.
 """
 
+from .api import models as api_models  # noqa: F401
 from .audit import models as audit_models  # noqa: F401
 from .auth import models as auth_models  # noqa: F401
 from .counselling import models as counselling_models  # noqa: F401

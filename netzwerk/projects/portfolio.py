@@ -35,6 +35,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..audit.services import record
 from ..auth.models import User
+from ..csvutil import csv_safe
 from ..database import write_transaction
 from ..extensions import db
 from ..governance.models import ActionField, Organisation, OrganisationKind
@@ -335,14 +336,6 @@ EXPORT_COLUMNS = [
     "progress",
     "overdue_milestones",
 ]
-
-
-def csv_safe(value: Any) -> str:
-    """Neutralise spreadsheet formulas (CSV injection)."""
-    text = "" if value is None else str(value)
-    if text and text[0] in "=+-@\t\r|":
-        return "'" + text
-    return text
 
 
 def export_csv(portfolio: Portfolio) -> str:

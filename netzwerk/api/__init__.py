@@ -1,0 +1,1 @@
+"""Open interfaces: OParl 1.1, iCalendar feeds and CSV exports."""
