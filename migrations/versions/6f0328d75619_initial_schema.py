@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 51ae42992fc9
+Revision ID: 6f0328d75619
 Revises: 
-Create Date: 2026-11-26 07:01:07.667437
+Create Date: 2026-11-26 07:18:25.504382
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '51ae42992fc9'
+revision = '6f0328d75619'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -437,6 +437,16 @@ def upgrade():
     with op.batch_alter_table('auth_session', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_auth_session_user_id'), ['user_id'], unique=False)
 
+    op.create_table('calendar_feed_token',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_calendar_feed_token_user_id_user_account'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_calendar_feed_token')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_calendar_feed_token_token_hash')),
+    sa.UniqueConstraint('user_id', name=op.f('uq_calendar_feed_token_user_id'))
+    )
     op.create_table('counselling_case',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=16), nullable=False),
@@ -1262,6 +1272,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_counselling_case_created_by_id'))
 
     op.drop_table('counselling_case')
+    op.drop_table('calendar_feed_token')
     with op.batch_alter_table('auth_session', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_auth_session_user_id'))
 
