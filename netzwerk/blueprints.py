@@ -9,6 +9,7 @@ from .governance.views import bp as governance_bp
 from .mail.views import bp as mail_bp
 from .main.views import bp as main_bp
 from .meetings.views import bp as meetings_bp
+from .minutes.views import bp as minutes_bp
 from .monitoring.views import bp as monitoring_bp
 from .projects.views import bp as projects_bp
 from .voting.meeting import bp as voting_meeting_bp
@@ -23,6 +24,7 @@ BLUEPRINTS = [
     counselling_bp,
     workflow_bp,
     meetings_bp,
+    minutes_bp,
     voting_meeting_bp,
     voting_bp,
     decisions_bp,

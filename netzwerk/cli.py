@@ -86,9 +86,11 @@ def run_job_command(job_id: str) -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from .minutes.cli import minutes_cli
     from .workflow.cli import workflows_cli
 
     netzwerk_cli.add_command(workflows_cli)
+    netzwerk_cli.add_command(minutes_cli)
     app.cli.add_command(netzwerk_cli)
 
 

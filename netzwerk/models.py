@@ -13,6 +13,7 @@ from .feedback import models as feedback_models  # noqa: F401
 from .governance import models as governance_models  # noqa: F401
 from .mail import models as mail_models  # noqa: F401
 from .meetings import models as meetings_models  # noqa: F401
+from .minutes import models as minutes_models  # noqa: F401
 from .monitoring import models as monitoring_models  # noqa: F401
 from .projects import models as projects_models  # noqa: F401
 from .voting import meeting as voting_meeting  # noqa: F401

@@ -4,42 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from flask import current_app, render_template
 
+# The shared WeasyPrint helper: one font configuration, static files only.
+from ..pdf import BASE_URL, static_only_fetcher  # noqa: F401
 from . import dashboard, indicators
-
-BASE_URL = "https://netzwerk.invalid/"
-
-
-def static_only_fetcher(static_folder: Path) -> Any:
-    """A WeasyPrint URL fetcher serving the app's own static files and nothing else.
-
-    Relative URLs in the report resolve against BASE_URL; only
-    ``BASE_URL + "static/..."`` is answered, from the static folder on disk.
-    Any other URL (another host, file:, data: aside) is refused, so a report
-    never makes a network request.
-    """
-    import mimetypes
-
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-    root = static_folder.resolve()
-
-    class StaticOnly(URLFetcher):  # type: ignore[misc]
-        def fetch(self, url: str, headers: Any = None) -> Any:
-            if url.startswith(BASE_URL + "static/"):
-                relative = urlparse(url).path[len("/static/") :]
-                candidate = (root / relative).resolve()
-                if candidate.is_file() and root in candidate.parents:
-                    mime = mimetypes.guess_type(candidate.name)[0] or "application/octet-stream"
-                    return URLFetcherResponse(
-                        url, candidate.read_bytes(), {"Content-Type": mime}, 200
-                    )
-            raise ValueError(f"refused to fetch {url!r}: only the app's static files")
-
-    return StaticOnly()
 
 
 def report_context(f: dashboard.DashboardFilter) -> dict[str, Any]:
@@ -78,9 +48,7 @@ def report_context(f: dashboard.DashboardFilter) -> dict[str, Any]:
 
 
 def render_pdf(f: dashboard.DashboardFilter) -> bytes:
-    from weasyprint import HTML
+    from .. import pdf
 
     html = render_template("monitoring/report_pdf.html", **report_context(f))
-    static = Path(current_app.static_folder or "static")
-    document = HTML(string=html, base_url=BASE_URL, url_fetcher=static_only_fetcher(static))
-    return bytes(document.write_pdf())
+    return pdf.render(html, static_folder=Path(current_app.static_folder or "static"))

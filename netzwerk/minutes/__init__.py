@@ -1,0 +1,1 @@
+"""Minutes: drafted from the meeting, approved, archived as PDF/A."""
