@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 6f0328d75619
+Revision ID: a1accbec6f5b
 Revises: 
-Create Date: 2026-11-26 07:18:25.504382
+Create Date: 2026-11-26 07:21:03.640477
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '6f0328d75619'
+revision = 'a1accbec6f5b'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -865,6 +865,21 @@ def upgrade():
     with op.batch_alter_table('meeting_guest', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_meeting_guest_meeting_id'), ['meeting_id'], unique=False)
 
+    op.create_table('minutes_pdf_cache',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('cache_key', sa.String(length=80), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('fingerprint', sa.String(length=64), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=True),
+    sa.Column('rendered_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id'], name=op.f('fk_minutes_pdf_cache_meeting_id_meeting'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_minutes_pdf_cache')),
+    sa.UniqueConstraint('cache_key', name=op.f('uq_minutes_pdf_cache_cache_key'))
+    )
+    with op.batch_alter_table('minutes_pdf_cache', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_minutes_pdf_cache_meeting_id'), ['meeting_id'], unique=False)
+
     op.create_table('paper_consultation',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('paper_id', sa.Integer(), nullable=False),
@@ -1072,6 +1087,40 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_meeting_poll_agenda_item_id'), ['agenda_item_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_meeting_poll_meeting_id'), ['meeting_id'], unique=False)
 
+    op.create_table('minutes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('meeting_id', sa.Integer(), nullable=False),
+    sa.Column('version_no', sa.Integer(), nullable=False),
+    sa.Column('corrects_id', sa.Integer(), nullable=True),
+    sa.Column('correction_reason', sa.Text(), nullable=True),
+    sa.Column('minute_taker_person_id', sa.Integer(), nullable=True),
+    sa.Column('approval_item_id', sa.Integer(), nullable=True),
+    sa.Column('approved_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('workflow_name', sa.String(length=60), nullable=False),
+    sa.Column('workflow_hash', sa.String(length=64), nullable=False),
+    sa.Column('state', sa.String(length=60), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('state_entered_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('corrects_id IS NULL OR corrects_id <> id', name=op.f('ck_minutes_not_own_correction')),
+    sa.CheckConstraint('version >= 0', name=op.f('ck_minutes_version')),
+    sa.CheckConstraint('version_no >= 1', name=op.f('ck_minutes_version_no')),
+    sa.ForeignKeyConstraint(['approval_item_id'], ['agenda_item.id'], name=op.f('fk_minutes_approval_item_id_agenda_item'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['corrects_id'], ['minutes.id'], name=op.f('fk_minutes_corrects_id_minutes'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], name=op.f('fk_minutes_created_by_id_user_account'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['meeting_id'], ['meeting.id'], name=op.f('fk_minutes_meeting_id_meeting'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['minute_taker_person_id'], ['person.id'], name=op.f('fk_minutes_minute_taker_person_id_person'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_minutes')),
+    sa.UniqueConstraint('meeting_id', 'version_no', name=op.f('uq_minutes_meeting_id_version_no'))
+    )
+    with op.batch_alter_table('minutes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_minutes_approval_item_id'), ['approval_item_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_minutes_corrects_id'), ['corrects_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_minutes_meeting_id'), ['meeting_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_minutes_minute_taker_person_id'), ['minute_taker_person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_minutes_state'), ['state'], unique=False)
+
     op.create_table('project_reminder',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=False),
@@ -1101,6 +1150,42 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_project_report_value')),
     sa.UniqueConstraint('report_id', 'code', name=op.f('uq_project_report_value_report_id_code'))
     )
+    op.create_table('minutes_document',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('minutes_id', sa.Integer(), nullable=False),
+    sa.Column('edition', sa.String(length=10), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('fingerprint', sa.String(length=64), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("edition IN ('full', 'public')", name=op.f('ck_minutes_document_edition')),
+    sa.CheckConstraint('size >= 0', name=op.f('ck_minutes_document_size')),
+    sa.ForeignKeyConstraint(['minutes_id'], ['minutes.id'], name=op.f('fk_minutes_document_minutes_id_minutes'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_minutes_document')),
+    sa.UniqueConstraint('minutes_id', 'edition', name=op.f('uq_minutes_document_minutes_id_edition'))
+    )
+    with op.batch_alter_table('minutes_document', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_minutes_document_sha256'), ['sha256'], unique=False)
+
+    op.create_table('minutes_entry',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('minutes_id', sa.Integer(), nullable=False),
+    sa.Column('agenda_item_id', sa.Integer(), nullable=False),
+    sa.Column('summary', sa.Text(), nullable=False),
+    sa.Column('revision', sa.Integer(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint('revision >= 1', name=op.f('ck_minutes_entry_revision')),
+    sa.ForeignKeyConstraint(['agenda_item_id'], ['agenda_item.id'], name=op.f('fk_minutes_entry_agenda_item_id_agenda_item'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['minutes_id'], ['minutes.id'], name=op.f('fk_minutes_entry_minutes_id_minutes'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['user_account.id'], name=op.f('fk_minutes_entry_updated_by_id_user_account'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_minutes_entry')),
+    sa.UniqueConstraint('minutes_id', 'agenda_item_id', name=op.f('uq_minutes_entry_minutes_id_agenda_item_id'))
+    )
+    with op.batch_alter_table('minutes_entry', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_minutes_entry_agenda_item_id'), ['agenda_item_id'], unique=False)
+
     # ### end Alembic commands ###
 
     # Triggers the models install on create_all() (netzwerk.audit.models,
@@ -1113,11 +1198,27 @@ def upgrade():
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('minutes_entry', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_minutes_entry_agenda_item_id'))
+
+    op.drop_table('minutes_entry')
+    with op.batch_alter_table('minutes_document', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_minutes_document_sha256'))
+
+    op.drop_table('minutes_document')
     op.drop_table('project_report_value')
     with op.batch_alter_table('project_reminder', schema=None) as batch_op:
         batch_op.drop_index('ix_project_reminder_person')
 
     op.drop_table('project_reminder')
+    with op.batch_alter_table('minutes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_minutes_state'))
+        batch_op.drop_index(batch_op.f('ix_minutes_minute_taker_person_id'))
+        batch_op.drop_index(batch_op.f('ix_minutes_meeting_id'))
+        batch_op.drop_index(batch_op.f('ix_minutes_corrects_id'))
+        batch_op.drop_index(batch_op.f('ix_minutes_approval_item_id'))
+
+    op.drop_table('minutes')
     with op.batch_alter_table('meeting_poll', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_meeting_poll_meeting_id'))
         batch_op.drop_index(batch_op.f('ix_meeting_poll_agenda_item_id'))
@@ -1179,6 +1280,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_paper_consultation_body_id'))
 
     op.drop_table('paper_consultation')
+    with op.batch_alter_table('minutes_pdf_cache', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_minutes_pdf_cache_meeting_id'))
+
+    op.drop_table('minutes_pdf_cache')
     with op.batch_alter_table('meeting_guest', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_meeting_guest_meeting_id'))
 
