@@ -11,6 +11,7 @@ from .main.views import bp as main_bp
 from .meetings.views import bp as meetings_bp
 from .minutes.views import bp as minutes_bp
 from .monitoring.views import bp as monitoring_bp
+from .notifications.views import bp as notifications_bp
 from .projects.views import bp as projects_bp
 from .voting.meeting import bp as voting_meeting_bp
 from .voting.views import bp as voting_bp
@@ -24,12 +25,13 @@ BLUEPRINTS = [
     counselling_bp,
     workflow_bp,
     meetings_bp,
-    minutes_bp,
-    voting_meeting_bp,
     voting_bp,
+    voting_meeting_bp,
     decisions_bp,
     feedback_bp,
+    monitoring_bp,
     projects_bp,
     api_bp,
-    monitoring_bp,
+    minutes_bp,
+    notifications_bp,
 ]

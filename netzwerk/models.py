@@ -15,6 +15,7 @@ from .mail import models as mail_models  # noqa: F401
 from .meetings import models as meetings_models  # noqa: F401
 from .minutes import models as minutes_models  # noqa: F401
 from .monitoring import models as monitoring_models  # noqa: F401
+from .notifications import models as notifications_models  # noqa: F401
 from .projects import models as projects_models  # noqa: F401
 from .voting import meeting as voting_meeting  # noqa: F401
 from .voting import models as voting_models  # noqa: F401

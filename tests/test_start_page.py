@@ -63,3 +63,34 @@ def test_start_page_without_anything_to_do(client_as):
     html = client_as("member").get("/").get_data(as_text=True)
     assert "Zurzeit steht keine Abstimmung an." in html
     assert "Für Ihre Gremien sind keine Sitzungen angesetzt." in html
+
+
+def test_start_page_shows_the_newest_unread_notifications(app, client_as):
+    from sqlalchemy import select
+
+    from netzwerk.auth.models import User
+    from netzwerk.database import write_transaction
+    from netzwerk.extensions import db
+    from netzwerk.notifications import services as notifications
+
+    client = client_as("member")
+    with app.app_context():
+        person_id = db.session.scalar(
+            select(User.person_id).where(User.email == "mitglied@osnabrueck.example")
+        )
+        with write_transaction():
+            for n in range(7):
+                notifications.notify(
+                    [person_id],
+                    kind="test",
+                    object_type="paper",
+                    object_id=n,
+                    message=f"Hinweis Nummer {n}",
+                    url=f"/vorlagen/{n}",
+                )
+        first = notifications.list_for(person_id).items[-1]
+        notifications.mark_read(person_id, [first.id])
+    html = client.get("/").get_data(as_text=True)
+    assert "Hinweis Nummer 6" in html and 'href="/vorlagen/6"' in html
+    assert "Hinweis Nummer 1" not in html  # only the five newest unread
+    assert 'href="/benachrichtigungen"' in html

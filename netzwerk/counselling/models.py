@@ -16,7 +16,6 @@ from sqlalchemy import (
     ForeignKey,
     String,
     Text,
-    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -300,23 +299,3 @@ class Referral(Model):
         if self.offer is not None:
             return f"{self.offer.title} ({self.organisation.name})"
         return self.organisation.name
-
-
-class FollowUpReminder(Model):
-    """A due follow-up shown to the counsellor: once per referral and due date."""
-
-    __tablename__ = "counselling_reminder"
-    __table_args__ = (UniqueConstraint("referral_id", "due_on"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    referral_id: Mapped[int] = mapped_column(
-        ForeignKey("counselling_referral.id", ondelete="CASCADE"), index=True
-    )
-    user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
-    )
-    due_on: Mapped[date] = mapped_column(Date)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    referral: Mapped[Referral] = relationship()

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -23,13 +23,13 @@ from ..auth.models import User
 from ..database import utcnow, write_transaction
 from ..extensions import db
 from ..governance.models import ActionField, Organisation, Person
+from ..notifications.services import notify
 from ..timeutil import LOCAL_TZ
 from .models import (
     ContactTopic,
     CounsellingCase,
     CounsellingContact,
     CounsellingStaff,
-    FollowUpReminder,
     Offer,
     OfferLanguage,
     OfferTargetGroup,
@@ -749,11 +749,6 @@ def record_follow_up(
         referral.arrival = state.value
         referral.arrived_on = arrived_on
         referral.followed_up_at = now
-        db.session.execute(
-            update(FollowUpReminder)
-            .where(FollowUpReminder.referral_id == referral.id, FollowUpReminder.done_at.is_(None))
-            .values(done_at=now)
-        )
         record(
             "follow_up_recorded",
             CASE_OBJECT,
@@ -778,62 +773,46 @@ def record_follow_up(
 
 
 def create_due_reminders(now: datetime | None = None) -> int:
-    """One reminder per open referral and due date (idempotent); returns new ones."""
+    """Notify the counsellor once per open referral and due date; returns new ones.
+
+    The notification carries no case data: only a link to the follow-up form.
+    """
     now = now or utcnow()
     due_by = local_date_of(now)
     created = 0
     with write_transaction():
         rows = db.session.execute(
-            select(Referral.id, Referral.counsellor_id, Referral.follow_up_on, User.email)
-            .outerjoin(User, User.id == Referral.counsellor_id)
+            select(Referral.id, Referral.follow_up_on, User.person_id)
+            .join(User, User.id == Referral.counsellor_id)
             .where(
                 or_(Referral.arrival.is_(None), Referral.arrival == Arrival.WAITING.value),
                 Referral.follow_up_on <= due_by,
-                ~exists().where(
-                    FollowUpReminder.referral_id == Referral.id,
-                    FollowUpReminder.due_on == Referral.follow_up_on,
-                ),
             )
+            .order_by(Referral.id)
         ).all()
         for row in rows:
-            try:
-                with db.session.begin_nested():
-                    db.session.add(
-                        FollowUpReminder(
-                            referral_id=row.id,
-                            user_id=row.counsellor_id,
-                            due_on=row.follow_up_on,
-                            created_at=now,
-                        )
-                    )
-                    if row.email:
-                        _queue_reminder_mail(row.email, row.id, row.follow_up_on)
-                created += 1
-            except IntegrityError:
-                continue  # made by a concurrent run: nothing to do
+            created += len(
+                notify(
+                    [row.person_id],
+                    kind="follow_up_due",
+                    object_type="counselling_referral",
+                    object_id=row.id,
+                    message=_(
+                        "A follow-up of one of your referrals is due. "
+                        "Please ask whether the person arrived and record it."
+                    ),
+                    url=f"/beratung/weitervermittlungen/{row.id}/nachfassen",
+                    dedup_key=(
+                        f"counselling:referral:{row.id}:follow-up:{row.follow_up_on.isoformat()}"
+                    ),
+                    now=now,
+                )
+            )
     return created
-
-
-def _queue_reminder_mail(recipient: str, referral_id: int, due_on: date) -> None:
-    """The same reminder by e-mail, through the outbox (no case data in it)."""
-    from ..mail.services import queue_mail
-
-    queue_mail(
-        recipient,
-        _("Netzwerk: a follow-up is due"),
-        _(
-            "A referral you made is due for a follow-up (since %(date)s). "
-            "Please ask whether the person arrived and record it in Netzwerk "
-            "under Counselling, Due follow-ups.",
-            date=due_on.strftime("%d.%m.%Y"),
-        ),
-        reason=f"counselling:referral:{referral_id}:follow-up:{due_on.isoformat()}",
-    )
 
 
 @dataclass
 class DueFollowUp:
-    reminder_id: int
     referral_id: int
     case_id: int
     case_code: str
@@ -841,30 +820,30 @@ class DueFollowUp:
     target: str
 
 
-def due_follow_ups(user_id: int) -> list[DueFollowUp]:
-    """Open reminders of the counsellor (and those whose counsellor is gone)."""
+def due_follow_ups(user_id: int, today: date | None = None) -> list[DueFollowUp]:
+    """Open referrals of the counsellor (and those whose counsellor is gone) due by today."""
+    today = today or local_date_of(utcnow())
     stmt = (
-        select(FollowUpReminder)
-        .join(Referral, Referral.id == FollowUpReminder.referral_id)
+        select(Referral)
         .where(
-            FollowUpReminder.done_at.is_(None),
-            or_(FollowUpReminder.user_id == user_id, FollowUpReminder.user_id.is_(None)),
+            or_(Referral.arrival.is_(None), Referral.arrival == Arrival.WAITING.value),
+            Referral.follow_up_on <= today,
+            or_(Referral.counsellor_id == user_id, Referral.counsellor_id.is_(None)),
         )
         .options(
-            joinedload(FollowUpReminder.referral).joinedload(Referral.case),
-            joinedload(FollowUpReminder.referral).joinedload(Referral.organisation),
-            joinedload(FollowUpReminder.referral).joinedload(Referral.offer),
+            joinedload(Referral.case),
+            joinedload(Referral.organisation),
+            joinedload(Referral.offer),
         )
-        .order_by(FollowUpReminder.due_on, FollowUpReminder.id)
+        .order_by(Referral.follow_up_on, Referral.id)
     )
     return [
         DueFollowUp(
-            reminder_id=r.id,
-            referral_id=r.referral_id,
-            case_id=r.referral.case_id,
-            case_code=r.referral.case.code,
-            due_on=r.due_on,
-            target=r.referral.target_label,
+            referral_id=r.id,
+            case_id=r.case_id,
+            case_code=r.case.code,
+            due_on=r.follow_up_on,
+            target=r.target_label,
         )
         for r in db.session.scalars(stmt).unique()
     ]

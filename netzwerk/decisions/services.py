@@ -25,11 +25,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..auth.models import User
+from ..csvutil import csv_safe
 from ..database import utcnow, write_transaction
 from ..extensions import db
 from ..governance.models import Body, Membership, Organisation, Person
 from ..governance.services import current_filter
-from ..timeutil import local_today, to_local
+from ..notifications.services import notify
+from ..timeutil import format_date, local_today, to_local
 from ..voting import services as voting
 from ..voting.meeting import meeting_link
 from ..voting.models import Poll
@@ -250,12 +252,7 @@ CSV_COLUMNS = [
 ]
 
 
-def _csv_safe(value: Any) -> str:
-    """Neutralise spreadsheet formulas (CSV injection)."""
-    text = "" if value is None else str(value)
-    if text and text[0] in "=+-@\t\r":
-        return "'" + text
-    return text
+_csv_safe = csv_safe  # the shared formula-safe cell writer (netzwerk.csvutil)
 
 
 def register_csv(decisions: Sequence[Decision]) -> str:
@@ -467,20 +464,24 @@ def remind_overdue(today: date | None = None, now: datetime | None = None) -> in
                 recipients = office_ids
             for person_id in recipients:
                 assert item.due_date is not None
-                if voting.notify(
-                    person_id,
-                    "action_item_overdue",
-                    f"action-overdue:{item.id}:{item.due_date.isoformat()}:{person_id}",
-                    subject_type="decision",
-                    subject_id=item.decision_id,
-                    data={
-                        "title": item.title,
-                        "number": item.decision.number,
-                        "due_date": item.due_date.isoformat(),
-                    },
-                    now=now,
-                ):
-                    sent += 1
+                sent += len(
+                    notify(
+                        [person_id],
+                        kind="action_item_overdue",
+                        object_type="decision",
+                        object_id=item.decision_id,
+                        message=_(
+                            "Overdue: the action “%(title)s” of decision %(number)s "
+                            "was due on %(due)s.",
+                            title=item.title,
+                            number=item.decision.number,
+                            due=format_date(item.due_date),
+                        ),
+                        url=f"/beschluesse/{item.decision_id}",
+                        dedup_key=f"action-overdue:{item.id}:{item.due_date.isoformat()}",
+                        now=now,
+                    )
+                )
     return sent
 
 

@@ -8,8 +8,8 @@ from ..auth.access import public
 from ..extensions import db
 from ..governance import services as governance
 from ..meetings import meeting_services
+from ..notifications import services as notifications_service
 from ..voting import services as voting
-from ..workflow import services as workflow
 
 bp = Blueprint("main", __name__)
 
@@ -23,11 +23,7 @@ def index() -> str:
     """The member's start page: what needs them now, then what comes next."""
     person_id = current_user.person_id
     meetings = meeting_services.my_meetings(current_user)
-    notifications = [
-        note
-        for note in workflow.notifications_for(person_id, limit=DASHBOARD_NOTIFICATIONS * 2)
-        if note.read_at is None
-    ][:DASHBOARD_NOTIFICATIONS]
+    notifications = notifications_service.unread_for(person_id, DASHBOARD_NOTIFICATIONS)
     return render_template(
         "main/index.html",
         memberships=governance.current_memberships_of(person_id),

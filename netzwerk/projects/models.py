@@ -3,8 +3,8 @@
 A project runs through the project workflow (``applies_to: project``); its
 approval goes through a Beschlussvorlage (``paper_id``) to the deciding body.
 The database refuses what it can: negative budgets, progress outside 0–100,
-weights that are not positive, a project as its own parent, the same partner
-twice and a second reminder with the same key.
+weights that are not positive, a project as its own parent and the same
+partner twice.
 """
 
 from __future__ import annotations
@@ -207,25 +207,6 @@ class ReportValue(Model):
     )
     code: Mapped[str] = mapped_column(String(40))
     value: Mapped[int] = mapped_column(Integer)
-
-
-class ProjectReminder(Model):
-    """A reminder to a person (overdue milestone, due report): once per key."""
-
-    __tablename__ = "project_reminder"
-    __table_args__ = (Index("ix_project_reminder_person", "person_id", "read_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
-    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
-    milestone_id: Mapped[int | None] = mapped_column(
-        ForeignKey("project_milestone.id", ondelete="CASCADE")
-    )
-    kind: Mapped[str] = mapped_column(String(30))
-    message: Mapped[str] = mapped_column(Text)
-    dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 def _register_subject() -> None:

@@ -1,8 +1,8 @@
 """Reminders: overdue milestones and due status reports.
 
-Both are idempotent: a reminder is one ``project_reminder`` row per key
-(unique), and its mail goes through the outbox with the same key as
-reason (queued once per recipient).  Keys: ``ms-overdue:<milestone>:<due
+Both are idempotent: a reminder is one notification per person and
+de-duplication key, and its mail goes through the outbox with the same key
+as reason (queued once per recipient).  Keys: ``ms-overdue:<milestone>:<due
 date>:<person>`` and ``report-due:<project>:<due date>:<person>``, so a
 moved due date reminds again, the same one never twice.
 """
@@ -10,63 +10,36 @@ moved due date reminds again, the same one never twice.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
 
 from ..database import utcnow, write_transaction
 from ..extensions import db
-from ..governance.models import Person
-from ..mail.services import queue_mail
+from ..notifications.services import notify
 from ..timeutil import format_date, local_today
-from .models import Milestone, Project, ProjectReminder
+from .models import Milestone, Project
 from .portfolio import last_report_dates
 from .services import next_report_due, state_sets
 
 
 def _remind(
-    person_id: int,
-    project: Project,
-    kind: str,
-    key: str,
-    message: str,
-    subject: str,
-    now: datetime,
-    milestone_id: int | None = None,
+    person_id: int, project: Project, kind: str, key: str, message: str, now: datetime
 ) -> bool:
-    """Insert the reminder once; queue its mail when it is new (caller's transaction)."""
-    dialect = db.session.get_bind().dialect.name
-    insert_fn: Any = pg_insert if dialect == "postgresql" else sqlite_insert
-    table = ProjectReminder.__table__
-    stmt = (
-        insert_fn(table)
-        .values(
-            person_id=person_id,
-            project_id=project.id,
-            milestone_id=milestone_id,
+    """Notify the person once per key (caller's transaction); True if new."""
+    return bool(
+        notify(
+            [person_id],
             kind=kind,
+            object_type="project",
+            object_id=project.id,
             message=message,
-            dedupe_key=key,
-            created_at=now,
+            url=f"/projekte/{project.id}",
+            dedup_key=key,
+            now=now,
         )
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(table.c.id)
     )
-    if db.session.execute(stmt).first() is None:
-        return False
-    email = db.session.scalar(select(Person.email).where(Person.id == person_id))
-    if email:
-        queue_mail(
-            email,
-            subject,
-            message + "\n\n" + _("Project page: /projekte/%(id)s", id=project.id),
-            reason=key,
-        )
-    return True
 
 
 def remind_overdue_milestones(today: date | None = None, now: datetime | None = None) -> int:
@@ -101,10 +74,7 @@ def remind_overdue_milestones(today: date | None = None, now: datetime | None = 
                 due=format_date(milestone.due_date),
                 progress=milestone.progress,
             )
-            subject = _("Overdue milestone: %(milestone)s", milestone=milestone.title)
-            if _remind(
-                person_id, project, "milestone_overdue", key, message, subject, now, milestone.id
-            ):
+            if _remind(person_id, project, "milestone_overdue", key, message, now):
                 sent += 1
     return sent
 
@@ -134,28 +104,6 @@ def remind_due_reports(today: date | None = None, now: datetime | None = None) -
                 project=project.title,
                 due=format_date(due),
             )
-            subject = _("Status report due: %(project)s", project=project.title)
-            if _remind(project.lead_person_id, project, "report_due", key, message, subject, now):
+            if _remind(project.lead_person_id, project, "report_due", key, message, now):
                 sent += 1
     return sent
-
-
-def reminders_for(person_id: int, limit: int = 50) -> list[ProjectReminder]:
-    return list(
-        db.session.scalars(
-            select(ProjectReminder)
-            .where(ProjectReminder.person_id == person_id, ProjectReminder.read_at.is_(None))
-            .order_by(ProjectReminder.created_at.desc(), ProjectReminder.id.desc())
-            .limit(limit)
-        )
-    )
-
-
-def mark_reminder_read(reminder_id: int, person_id: int) -> bool:
-    with write_transaction():
-        reminder = db.session.get(ProjectReminder, reminder_id)
-        if reminder is None or reminder.person_id != person_id:
-            return False
-        if reminder.read_at is None:
-            reminder.read_at = utcnow()
-    return True

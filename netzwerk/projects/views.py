@@ -20,7 +20,7 @@ from ..timeutil import local_today
 from ..workflow import ui
 from ..workflow.forms import TransitionForm
 from ..workflow.services import CommentRequired, WorkflowError
-from . import approval, portfolio, reminders, services
+from . import approval, portfolio, services
 from .forms import (
     ConfirmForm,
     FilterForm,
@@ -156,7 +156,7 @@ def import_projects() -> Any:
     ), status
 
 
-# --- my projects and reminders ----------------------------------------------------------
+# --- my projects ----------------------------------------------------------
 
 
 @bp.route("/projekte/meine")
@@ -174,20 +174,7 @@ def mine() -> str:
         "projects/mine.html",
         projects=projects,
         state_title=ui.state_title,
-        notes=reminders.reminders_for(current_user.person_id),
-        read_form=ConfirmForm(),
     )
-
-
-@bp.route("/projekte/hinweise/<int:reminder_id>/gelesen", methods=["POST"])
-@login_required
-def reminder_read(reminder_id: int) -> Response:
-    form = ConfirmForm()
-    if form.validate_on_submit() and not reminders.mark_reminder_read(
-        reminder_id, current_user.person_id
-    ):
-        abort(404)
-    return redirect(url_for("projects.mine"))
 
 
 # --- creating and editing ----------------------------------------------------------

@@ -78,7 +78,3 @@ class CircularResolutionForm(FlaskForm):
 
 class CloseForm(FlaskForm):
     submit = SubmitField(_l("Close the vote now"))
-
-
-class MarkReadForm(FlaskForm):
-    submit = SubmitField(_l("Mark as read"))

@@ -342,27 +342,6 @@ class SecretBallot(Model):
     value: Mapped[str] = mapped_column(String(10))
 
 
-class Notification(Model):
-    """A message to a person shown in the application (reminders).
-
-    ``dedupe_key`` makes every reminder idempotent: a job that runs twice
-    writes the same key and the second insert is ignored.
-    """
-
-    __tablename__ = "member_notification"
-    __table_args__ = (Index("ix_member_notification_person", "person_id", "read_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(40))
-    subject_type: Mapped[str | None] = mapped_column(String(30))
-    subject_id: Mapped[int | None] = mapped_column(Integer)
-    data: Mapped[str | None] = mapped_column(Text)  # JSON
-    dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
 # --- database guards: a closed poll never changes, ballots only while open ---
 
 _SQLITE_DDL = [

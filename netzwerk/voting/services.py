@@ -12,18 +12,15 @@ closed.  On SQLite ``BEGIN IMMEDIATE`` serialises both anyway.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from blinker import Namespace
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, exists, func, insert, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -32,11 +29,11 @@ from ..auth.models import User
 from ..database import utcnow, write_transaction
 from ..extensions import db
 from ..governance.models import Body, MajorityRule, Membership
-from ..timeutil import local_today
+from ..notifications.services import notify
+from ..timeutil import format_local, local_today
 from .models import (
     Ballot,
     BallotValue,
-    Notification,
     Poll,
     PollEligibility,
     PollKind,
@@ -716,38 +713,6 @@ def advance_subject(poll: Poll) -> str | None:
 # --- reminders and the deadline -----------------------------------------------------
 
 
-def notify(
-    person_id: int,
-    kind: str,
-    dedupe_key: str,
-    *,
-    subject_type: str | None = None,
-    subject_id: int | None = None,
-    data: dict[str, Any] | None = None,
-    now: datetime | None = None,
-) -> bool:
-    """Write a notification once (inside the caller's transaction); True if new."""
-    values = {
-        "person_id": person_id,
-        "kind": kind,
-        "dedupe_key": dedupe_key,
-        "subject_type": subject_type,
-        "subject_id": subject_id,
-        "data": json.dumps(data, ensure_ascii=False, sort_keys=True) if data else None,
-        "created_at": now or utcnow(),
-    }
-    dialect = db.session.get_bind().dialect.name
-    insert_fn: Any = pg_insert if dialect == "postgresql" else sqlite_insert
-    table = Notification.__table__
-    stmt = (
-        insert_fn(table)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(table.c.id)
-    )
-    return db.session.execute(stmt).first() is not None
-
-
 def send_due_reminders(now: datetime | None = None) -> int:
     """Remind the seats that have not voted, 24 hours before the deadline.
 
@@ -780,44 +745,26 @@ def send_due_reminders(now: datetime | None = None) -> int:
                 )
             ).all()
             for membership_id, person_id in pending:
-                if notify(
-                    person_id,
-                    "poll_reminder",
-                    f"poll-reminder:{poll.id}:{membership_id}",
-                    subject_type="poll",
-                    subject_id=poll.id,
-                    data={
-                        "title": poll.title,
-                        "closes_at": poll.closes_at.isoformat() if poll.closes_at else None,
-                    },
-                    now=now,
-                ):
-                    sent += 1
-                    _queue_reminder_mail(poll, person_id, membership_id)
+                sent += len(
+                    notify(
+                        [person_id],
+                        kind="poll_reminder",
+                        object_type="poll",
+                        object_id=poll.id,
+                        message=_(
+                            "Reminder: you have not voted yet in “%(title)s”. "
+                            "The vote closes on %(when)s.",
+                            title=poll.title,
+                            when=format_local(poll.closes_at) if poll.closes_at else "",
+                        ),
+                        url=f"/abstimmungen/{poll.id}",
+                        dedup_key=f"poll-reminder:{poll.id}:{membership_id}",
+                        now=now,
+                    )
+                )
             if poll.reminder_sent_at is None:
                 poll.reminder_sent_at = now
     return sent
-
-
-def _queue_reminder_mail(poll: Poll, person_id: int, membership_id: int) -> None:
-    """Also send the reminder by e-mail through the outbox (once per seat)."""
-    from ..governance.models import Person
-    from ..mail.services import queue_mail
-    from ..timeutil import format_local
-
-    person = db.session.get(Person, person_id)
-    if person is None or not person.email:
-        return
-    subject = _("Reminder: written vote “%(title)s”", title=poll.title)
-    body = _(
-        "You have not voted yet in the written vote “%(title)s” of the %(body)s. "
-        "The vote closes on %(when)s. You can vote under “Open votes” in Netzwerk: "
-        "/abstimmungen/offen",
-        title=poll.title,
-        body=poll.body.name,
-        when=format_local(poll.closes_at),
-    )
-    queue_mail(person.email, subject, body, reason=f"poll-reminder:{poll.id}:{membership_id}")
 
 
 def close_due_polls(now: datetime | None = None) -> list[int]:
@@ -843,43 +790,6 @@ def close_due_polls(now: datetime | None = None) -> list[int]:
             continue  # closed meanwhile
         closed.append(poll_id)
     return closed
-
-
-def notifications_for(person_id: int, unread_only: bool = False) -> Sequence[Notification]:
-    stmt = select(Notification).where(Notification.person_id == person_id)
-    if unread_only:
-        stmt = stmt.where(Notification.read_at.is_(None))
-    return db.session.scalars(stmt.order_by(Notification.id.desc()).limit(100)).all()
-
-
-def mark_notification_read(notification_id: int, person_id: int) -> bool:
-    with write_transaction():
-        note = db.session.get(Notification, notification_id)
-        if note is None or note.person_id != person_id:
-            return False
-        if note.read_at is None:
-            note.read_at = utcnow()
-    return True
-
-
-def notification_data(note: Notification) -> dict[str, Any]:
-    """The notification's data, with dates formatted for display (Berlin time)."""
-    from ..timeutil import format_date, format_local
-
-    try:
-        data = json.loads(note.data) if note.data else {}
-    except ValueError:
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    try:
-        if data.get("closes_at"):
-            data["when"] = format_local(datetime.fromisoformat(data["closes_at"]))
-        if data.get("due_date"):
-            data["due"] = format_date(date.fromisoformat(data["due_date"]))
-    except (TypeError, ValueError):
-        pass
-    return data
 
 
 def _register_workflow_provider() -> None:

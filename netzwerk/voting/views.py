@@ -18,7 +18,7 @@ from ..governance.models import Body
 from ..governance.views import register_admin_section
 from ..timeutil import LOCAL_TZ
 from . import services
-from .forms import CircularResolutionForm, CloseForm, MarkReadForm, VoteForm
+from .forms import CircularResolutionForm, CloseForm, VoteForm
 from .models import Poll, PollState
 
 bp = Blueprint("voting", __name__, static_folder="static", static_url_path="/abstimmungen/static")
@@ -47,15 +47,7 @@ def _vote_forms(poll: Poll, seats: list[Any], voted: set[int]) -> list[tuple[Any
 def open_polls() -> str:
     entries = services.open_polls_for(current_user.person_id)
     forms = {e.poll.id: _vote_forms(e.poll, e.seats, e.voted) for e in entries}
-    notes = services.notifications_for(current_user.person_id, unread_only=True)
-    return render_template(
-        "voting/open.html",
-        entries=entries,
-        forms=forms,
-        notes=notes,
-        note_data=services.notification_data,
-        read_form=MarkReadForm(),
-    )
+    return render_template("voting/open.html", entries=entries, forms=forms)
 
 
 @bp.route("/abstimmungen/<int:poll_id>")
@@ -173,32 +165,6 @@ def close(poll_id: int) -> Response:
         else:
             flash(_("The vote is closed and the result has been recorded."), "success")
     return redirect(url_for("voting.poll", poll_id=poll.id))
-
-
-@bp.route("/abstimmungen/hinweise")
-@login_required
-def notifications() -> str:
-    notes = services.notifications_for(current_user.person_id)
-    return render_template(
-        "voting/notifications.html",
-        notes=notes,
-        note_data=services.notification_data,
-        read_form=MarkReadForm(),
-    )
-
-
-@bp.route("/abstimmungen/hinweise/<int:note_id>/gelesen", methods=["POST"])
-@login_required
-def mark_read(note_id: int) -> Response:
-    form = MarkReadForm()
-    if form.validate_on_submit() and not services.mark_notification_read(
-        note_id, current_user.person_id
-    ):
-        abort(404)
-    target = request.form.get("next")
-    if target == "open":
-        return redirect(url_for("voting.open_polls"))
-    return redirect(url_for("voting.notifications"))
 
 
 # --- staff --------------------------------------------------------------------------

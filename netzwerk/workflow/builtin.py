@@ -14,8 +14,8 @@ from ..auth.models import User
 from ..extensions import db
 from ..governance.models import Membership, MembershipRole
 from ..governance.services import current_filter
+from ..notifications.services import notify as notify_people
 from . import registry
-from .models import WorkflowNotification
 from .registry import TransitionContext, effect, guard
 
 # --- guards ---------------------------------------------------------------
@@ -83,23 +83,21 @@ def _office_person_ids(body_id: int | None) -> set[int]:
     return ids
 
 
-def _notify(ctx: TransitionContext, person_ids: set[int], message: str) -> int:
+def _notify(ctx: TransitionContext, person_ids: set[int], message: str, kind: str) -> int:
     if ctx.actor is not None:
         person_ids = person_ids - {ctx.actor.person_id}
     url = ctx.subject.url_of(ctx.obj) if ctx.subject.url_of else None
-    for person_id in sorted(person_ids):
-        db.session.add(
-            WorkflowNotification(
-                person_id=person_id,
-                object_type=ctx.subject.object_type,
-                object_id=ctx.obj.id,
-                message=message,
-                url=url,
-                created_at=ctx.now,
-            )
+    return len(
+        notify_people(
+            person_ids,
+            kind=kind,
+            object_type=ctx.subject.object_type,
+            object_id=ctx.obj.id,
+            message=message,
+            url=url,
+            now=ctx.now,
         )
-    db.session.flush()
-    return len(person_ids)
+    )
 
 
 @effect("notify")
@@ -121,7 +119,7 @@ def notify(ctx: TransitionContext) -> None:
     recipients = ctx.subject.author_person_ids(ctx.obj) | _office_person_ids(
         ctx.subject.body_id_of(ctx.obj)
     )
-    _notify(ctx, recipients, message)
+    _notify(ctx, recipients, message, "workflow_state")
 
 
 @effect("remind")
@@ -132,7 +130,7 @@ def remind(ctx: TransitionContext) -> None:
         title=ctx.subject.title_of(ctx.obj),
         state=ctx.definition.state_title(ctx.from_state),
     )
-    _notify(ctx, _office_person_ids(ctx.subject.body_id_of(ctx.obj)), message)
+    _notify(ctx, _office_person_ids(ctx.subject.body_id_of(ctx.obj)), message, "workflow_reminder")
 
 
 @effect("assign_number")
@@ -155,4 +153,4 @@ def schedule_on_agenda(ctx: TransitionContext) -> None:
         "Please put “%(title)s” on the agenda of the next meeting.",
         title=ctx.subject.title_of(ctx.obj),
     )
-    _notify(ctx, _office_person_ids(ctx.subject.body_id_of(ctx.obj)), message)
+    _notify(ctx, _office_person_ids(ctx.subject.body_id_of(ctx.obj)), message, "workflow_agenda")

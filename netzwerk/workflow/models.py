@@ -71,18 +71,3 @@ class WorkflowTimerRun(Model):
     entry_version: Mapped[int] = mapped_column(Integer)
     timer_key: Mapped[str] = mapped_column(String(200))
     fired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class WorkflowNotification(Model):
-    """A message for a person about a workflow object (shown in the app)."""
-
-    __tablename__ = "workflow_notification"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
-    object_type: Mapped[str] = mapped_column(String(40))
-    object_id: Mapped[int] = mapped_column(Integer)
-    message: Mapped[str] = mapped_column(Text)
-    url: Mapped[str | None] = mapped_column(String(300))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -28,7 +28,7 @@ from ..governance.services import body_roles_of
 from . import registry
 from .catalog import get_catalog, store_version
 from .definition import Transition, WorkflowDefinition
-from .models import BodyWorkflow, WorkflowNotification
+from .models import BodyWorkflow
 
 TRANSITION_ACTION = "workflow.transition"
 START_ACTION = "workflow.start"
@@ -447,28 +447,3 @@ def upgrade_to_current(object_type: str, workflow_name: str) -> UpgradeResult:
             )
             moved += 1
     return UpgradeResult(moved, unchanged, refused)
-
-
-# --- notifications --------------------------------------------------------
-
-
-def notifications_for(person_id: int, limit: int = 100) -> Sequence[WorkflowNotification]:
-    return db.session.scalars(
-        select(WorkflowNotification)
-        .where(WorkflowNotification.person_id == person_id)
-        .order_by(WorkflowNotification.created_at.desc(), WorkflowNotification.id.desc())
-        .limit(limit)
-    ).all()
-
-
-def mark_notifications_read(person_id: int) -> int:
-    with write_transaction():
-        result = db.session.execute(
-            update(WorkflowNotification)
-            .where(
-                WorkflowNotification.person_id == person_id,
-                WorkflowNotification.read_at.is_(None),
-            )
-            .values(read_at=utcnow())
-        )
-    return int(getattr(result, "rowcount", 0) or 0)

@@ -7,7 +7,6 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -152,20 +151,4 @@ def body_choice_edit(body_id: int) -> str | WerkzeugResponse:
             return redirect(url_for("workflow.body_choices"))
     return render_template(
         "workflow/body_choice_edit.html", body=body, form=form, catalog=get_catalog()
-    )
-
-
-@bp.route("/benachrichtigungen", methods=["GET", "POST"])
-@login_required
-def notifications() -> str | WerkzeugResponse:
-    form = FlaskForm()
-    if form.validate_on_submit():
-        services.mark_notifications_read(current_user.person_id)
-        return redirect(url_for("workflow.notifications"))
-    items = services.notifications_for(current_user.person_id)
-    return render_template(
-        "workflow/notifications.html",
-        items=items,
-        form=form,
-        unread=any(n.read_at is None for n in items),
     )

@@ -16,9 +16,10 @@ from sqlalchemy import select
 
 from netzwerk.counselling import jobs, services
 from netzwerk.counselling.demo import load_counselling_demo
-from netzwerk.counselling.models import CounsellingCase, Offer
+from netzwerk.counselling.models import CounsellingCase, Offer, Referral
 from netzwerk.database import utcnow
 from netzwerk.extensions import db
+from netzwerk.timeutil import local_today
 
 
 @pytest.fixture
@@ -100,7 +101,20 @@ def test_counsellor_journey_to_a_flagged_waiting_loop(
     with app.app_context():
         assert jobs.remind_due_follow_ups(utcnow() + timedelta(days=15)) == 1
         assert jobs.remind_due_follow_ups(utcnow() + timedelta(days=15)) == 0
+        # The day has come: the work list is computed from the referral's date.
+        referral = db.session.scalar(select(Referral).where(Referral.case_id == case_id))
+        referral.follow_up_on = local_today()
+        referral_id = referral.id
+        db.session.commit()
         db.session.remove()
+    # The counsellor's notification links to the follow-up, without case data.
+    page.goto(f"{base}/benachrichtigungen")
+    notes = page.locator("main").inner_text()
+    assert "Nachfassung" in notes and code not in notes
+    assert (
+        page.locator(f'a[href="/beratung/weitervermittlungen/{referral_id}/nachfassen"]').count()
+        == 1
+    )
     text = _start_page(page, base)
     assert "Fällige Nachfassungen" in text and code in text
 

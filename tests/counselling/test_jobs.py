@@ -7,9 +7,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from netzwerk.audit.models import AuditEvent
+from netzwerk.auth.models import User
 from netzwerk.counselling import jobs, services
-from netzwerk.counselling.models import FollowUpReminder, PersonalDetails
+from netzwerk.counselling.models import PersonalDetails
 from netzwerk.extensions import db
+from netzwerk.notifications.models import Notification
 from netzwerk.scheduler import JOBS
 
 from .conftest import COUNSELLOR, first_offer_id, make_case, user_id
@@ -45,11 +47,15 @@ def test_reminder_is_created_once_when_due(app_ctx, counselling_demo):
     assert jobs.remind_due_follow_ups(due) == 1
     assert jobs.remind_due_follow_ups(due) == 0
     assert jobs.remind_due_follow_ups(due + timedelta(days=3)) == 0
-    reminders = db.session.scalars(select(FollowUpReminder)).all()
-    assert [(r.referral_id, r.due_on, r.user_id) for r in reminders] == [
-        (referral_id, date(2026, 3, 16), actor)
+    notes = db.session.scalars(select(Notification)).all()
+    counsellor_person = db.session.get(User, actor).person_id
+    assert [(n.person_id, n.object_id, n.url) for n in notes] == [
+        (counsellor_person, referral_id, f"/beratung/weitervermittlungen/{referral_id}/nachfassen")
     ]
-    due_list = services.due_follow_ups(actor)
+    # No case data in the notification: neither the case code nor the offer.
+    case_code = db.session.scalar(select(services.CounsellingCase.code))
+    assert case_code not in notes[0].message and "Angebot" not in notes[0].message
+    due_list = services.due_follow_ups(actor, date(2026, 3, 16))
     assert [d.referral_id for d in due_list] == [referral_id]
 
 
@@ -81,11 +87,14 @@ def test_waiting_sets_a_new_due_date_and_a_new_reminder(app_ctx, counselling_dem
         actor,
         now=datetime.fromisoformat("2026-03-16T09:00:00+00:00"),
     )
-    assert services.due_follow_ups(actor) == []  # the first reminder is done
+    assert services.due_follow_ups(actor, date(2026, 3, 16)) == []  # recorded: not due
     assert jobs.remind_due_follow_ups(datetime.fromisoformat("2026-03-29T08:00:00+00:00")) == 0
     assert jobs.remind_due_follow_ups(datetime.fromisoformat("2026-03-30T08:00:00+00:00")) == 1
     assert jobs.remind_due_follow_ups(datetime.fromisoformat("2026-03-30T09:00:00+00:00")) == 0
-    assert [d.due_on for d in services.due_follow_ups(actor)] == [date(2026, 3, 30)]
+    assert [d.due_on for d in services.due_follow_ups(actor, date(2026, 3, 30))] == [
+        date(2026, 3, 30)
+    ]
+    assert db.session.scalar(select(db.func.count(Notification.id))) == 2
 
 
 def test_closed_referrals_get_no_reminder(app_ctx, counselling_demo):
@@ -96,15 +105,18 @@ def test_closed_referrals_get_no_reminder(app_ctx, counselling_demo):
 
 
 def test_due_follow_ups_show_on_the_counselling_start_page(app, counsellor):
-    with app.app_context():
-        actor = user_id(COUNSELLOR)
-        _case_id, referral_id = _referral(actor)
     assert "Keine Nachfassungen fällig." in counsellor.get("/beratung/").get_data(as_text=True)
     with app.app_context():
-        jobs.remind_due_follow_ups(datetime.fromisoformat("2026-03-16T08:00:00+00:00"))
+        actor = user_id(COUNSELLOR)
+        # Due since March (before today): a work list computed from the referrals.
+        _case_id, referral_id = _referral(actor)
     html = counsellor.get("/beratung/").get_data(as_text=True)
     assert "Fällige Nachfassungen" in html
     assert f"/beratung/weitervermittlungen/{referral_id}/nachfassen" in html
+    with app.app_context():
+        jobs.remind_due_follow_ups(datetime.fromisoformat("2026-03-16T08:00:00+00:00"))
+    html = counsellor.get("/benachrichtigungen").get_data(as_text=True)
+    assert f'href="/beratung/weitervermittlungen/{referral_id}/nachfassen"' in html
 
 
 def _details(case_id: int, consent_at: datetime) -> None:

@@ -23,8 +23,8 @@ from netzwerk.database import utcnow
 from netzwerk.decisions import services as decisions
 from netzwerk.decisions.models import ActionItem, Decision
 from netzwerk.extensions import db
+from netzwerk.notifications.models import Notification
 from netzwerk.voting import services as voting
-from netzwerk.voting.models import Notification
 
 
 def _decide(body_id: int, value: str = "yes", **kwargs) -> Decision:  # type: ignore[no-untyped-def]
@@ -166,6 +166,7 @@ def test_action_items_and_overdue_reminder(app_ctx, demo):
     assert decisions.remind_overdue(date(2026, 1, 12)) == 0  # idempotent
     note = db.session.scalar(select(Notification).where(Notification.kind == "action_item_overdue"))
     assert note is not None and note.person_id == person
+    assert "Konzept erstellen" in note.message and note.url == f"/beschluesse/{decision.id}"
     decisions.update_action_item(
         item.id,
         title="Konzept erstellen",

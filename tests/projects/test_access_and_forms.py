@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from netzwerk.extensions import db
 from netzwerk.mail.models import OutboxMail
+from netzwerk.notifications.models import Notification
 from netzwerk.projects import reminders, services
-from netzwerk.projects.models import Milestone, Project, ProjectReminder, StatusReport
+from netzwerk.projects.models import Milestone, Project, StatusReport
 from netzwerk.workflow import services as wf
 from projects.helpers import field, make_project, org, submit, user
 
@@ -230,8 +231,15 @@ def test_overdue_milestone_reminded_once_with_a_mail(app, demo):
         assert reminders.remind_overdue_milestones(today) == 1
         assert reminders.remind_overdue_milestones(today) == 0
         assert reminders.remind_overdue_milestones(today + timedelta(days=1)) == 0
-        note = db.session.query(ProjectReminder).one()
-        assert note.milestone_id == m.id and note.person_id == p.lead_person_id
+        note = db.session.query(Notification).filter_by(kind="milestone_overdue").one()
+        assert note.person_id == p.lead_person_id
+        assert (note.object_type, note.object_id, note.url) == (
+            "project",
+            p.id,
+            f"/projekte/{p.id}",
+        )
+        assert note.dedup_key == f"ms-overdue:{m.id}:{m.due_date.isoformat()}:{p.lead_person_id}"
+        assert "Laborausstattung" in note.message
         mails = db.session.query(OutboxMail).filter(OutboxMail.reason.like("ms-overdue:%")).all()
         assert len(mails) == 1 and mails[0].recipient == "projekt@osnabrueck.example"
         assert "Laborausstattung" in mails[0].subject
@@ -256,6 +264,8 @@ def test_due_report_reminded_once(app, demo):
         assert (
             db.session.query(OutboxMail).filter(OutboxMail.reason.like("report-due:%")).count() == 2
         )
+        notes = db.session.query(Notification).filter_by(kind="report_due").all()
+        assert len(notes) == 2 and {n.person_id for n in notes} == {p.lead_person_id}
 
 
 def test_workflow_history_and_panel_on_the_page(app, client_as):

@@ -11,8 +11,9 @@ from netzwerk.database import utcnow
 from netzwerk.decisions.models import Decision
 from netzwerk.extensions import db
 from netzwerk.mail.models import OutboxMail
+from netzwerk.notifications.models import Notification
 from netzwerk.voting import jobs, services
-from netzwerk.voting.models import Notification, Poll
+from netzwerk.voting.models import Poll
 
 from .helpers import body, make_decidable_paper, seat_persons, start_poll, user
 
@@ -45,9 +46,9 @@ def test_reminder_is_shown_to_the_member(client_as, app):
         poll = start_poll(vk.id, hours=20, title="Lernorte")
         services.send_due_reminders()
         poll_id = poll.id
-    html = client_as("member").get("/abstimmungen/offen").get_data(as_text=True)
+    html = client_as("member").get("/benachrichtigungen").get_data(as_text=True)
     assert "Erinnerung" in html and "Lernorte" in html
-    assert f"/abstimmungen/{poll_id}" in html
+    assert f'href="/abstimmungen/{poll_id}"' in html
 
 
 def test_scheduler_closes_circular_resolution_at_deadline(app, app_ctx, demo, monkeypatch):

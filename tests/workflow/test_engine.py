@@ -11,8 +11,9 @@ from netzwerk.audit.models import AuditEvent
 from netzwerk.audit.services import verify_chain
 from netzwerk.extensions import db
 from netzwerk.meetings.models import Paper
+from netzwerk.notifications.models import Notification
 from netzwerk.workflow import services
-from netzwerk.workflow.models import WorkflowDefinitionVersion, WorkflowNotification
+from netzwerk.workflow.models import WorkflowDefinitionVersion
 
 from .helpers import body, make_paper, user
 
@@ -143,8 +144,9 @@ def test_assign_number_effect(wf):
 def test_notify_effect_writes_notifications_for_office_not_actor(wf):
     paper = make_paper(author="member")
     services.fire(user("member"), paper, "einreichen")
-    rows = db.session.scalars(select(WorkflowNotification)).all()
+    rows = db.session.scalars(select(Notification)).all()
     recipients = {r.person_id for r in rows}
+    assert all(r.object_type == "paper" and r.object_id == paper.id for r in rows)
     assert user("office").person_id in recipients
     assert user("member").person_id not in recipients  # the actor
     assert all("Eingereicht" in r.message for r in rows)

@@ -16,11 +16,12 @@ from netzwerk.audit.models import AuditEvent
 from netzwerk.database import utcnow
 from netzwerk.extensions import db
 from netzwerk.meetings.models import Paper
+from netzwerk.notifications.models import Notification
 from netzwerk.workflow import services
 from netzwerk.workflow.catalog import default_directory, get_catalog
 from netzwerk.workflow.definition import DefinitionError
 from netzwerk.workflow.jobs import run_timers
-from netzwerk.workflow.models import WorkflowNotification, WorkflowTimerRun
+from netzwerk.workflow.models import WorkflowTimerRun
 
 from .helpers import body, make_paper, user
 
@@ -184,13 +185,14 @@ def test_reminder_timer_fires_once_per_state_entry(wf):
     paper = make_paper()
     start = utcnow()
     services.fire(user("member"), paper, "einreichen", now=start)
-    db.session.query(WorkflowNotification).delete()
+    db.session.query(Notification).delete()
     db.session.commit()
 
     assert run_timers(now=start + timedelta(days=13)) == 0
     assert run_timers(now=start + timedelta(days=14, minutes=1)) == 1
     assert run_timers(now=start + timedelta(days=15)) == 0  # idempotent
-    notes = db.session.scalars(select(WorkflowNotification)).all()
+    notes = db.session.scalars(select(Notification)).all()
+    assert {n.kind for n in notes} == {"workflow_reminder"}
     assert {n.person_id for n in notes} == {user("office").person_id}
     assert "Erinnerung" in notes[0].message or "Reminder" in notes[0].message
     timer_events = db.session.scalar(

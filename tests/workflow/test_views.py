@@ -111,7 +111,7 @@ def test_admin_sections_link_the_workflow_pages(client_as):
 
 
 def test_notifications_page_lists_and_marks_read(client_as, app):
-    from netzwerk.workflow.models import WorkflowNotification
+    from netzwerk.notifications.models import Notification
 
     member = client_as("member")
     with app.app_context():
@@ -131,7 +131,7 @@ def test_notifications_page_lists_and_marks_read(client_as, app):
     assert f'href="/vorlagen/{paper_id}"' in html
     assert office.post("/benachrichtigungen").status_code == 302
     with app.app_context():
-        rows = db.session.scalars(select(WorkflowNotification)).all()
+        rows = db.session.scalars(select(Notification)).all()
         office_rows = [r for r in rows if r.read_at is not None]
         assert office_rows and all(r.read_at for r in office_rows)
     assert "Lesepaten" not in member.get("/benachrichtigungen").get_data(as_text=True)

@@ -1,0 +1,6 @@
+"""One notification centre: every message to a person, in the app and by e-mail.
+
+Producers (workflow effects, voting reminders, project reminders,
+counselling follow-ups, decisions) call :func:`.services.notify` inside
+their own transaction; the member reads everything on /benachrichtigungen.
+"""

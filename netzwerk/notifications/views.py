@@ -1,0 +1,58 @@
+"""The member's notification page: one list, mark one or all as read."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+
+from . import services
+
+bp = Blueprint("notifications", __name__)
+
+
+@bp.app_context_processor
+def _inject_unread_count() -> dict[str, object]:
+    """``unread_notification_count()`` for the layout's user menu (one
+    COUNT query, only when the layout asks for it)."""
+
+    def unread_notification_count() -> int:
+        if not current_user.is_authenticated:
+            return 0
+        return services.unread_count(current_user.person_id)
+
+    return {"unread_notification_count": unread_notification_count}
+
+
+@bp.route("/benachrichtigungen", methods=["GET", "POST"])
+@login_required
+def index() -> str | Response:
+    """The list (GET); POST marks all of them as read."""
+    form = FlaskForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        services.mark_read(current_user.person_id, "all")
+        flash(_("All notifications are marked as read."), "success")
+        return redirect(url_for("notifications.index"))
+    page = request.args.get("seite", 1, type=int) or 1
+    return render_template(
+        "notifications/index.html",
+        result=services.list_for(current_user.person_id, page),
+        form=form,
+    )
+
+
+@bp.route("/benachrichtigungen/<int:notification_id>/gelesen", methods=["POST"])
+@login_required
+def mark_read(notification_id: int) -> Response:
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        services.mark_read(current_user.person_id, [notification_id])
+    except services.NotificationNotFound:
+        abort(404)
+    page = request.form.get("seite", 1, type=int) or 1
+    return redirect(url_for("notifications.index", seite=page if page > 1 else None))
