@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: a1accbec6f5b
+Revision ID: 5beae225a4e8
 Revises: 
-Create Date: 2026-11-26 07:21:03.640477
+Create Date: 2026-11-26 07:27:35.199102
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'a1accbec6f5b'
+revision = '5beae225a4e8'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -297,23 +297,6 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_decision_counter')),
     sa.UniqueConstraint('body_id', 'year', name=op.f('uq_decision_counter_body_id_year'))
     )
-    op.create_table('member_notification',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('person_id', sa.Integer(), nullable=False),
-    sa.Column('kind', sa.String(length=40), nullable=False),
-    sa.Column('subject_type', sa.String(length=30), nullable=True),
-    sa.Column('subject_id', sa.Integer(), nullable=True),
-    sa.Column('data', sa.Text(), nullable=True),
-    sa.Column('dedupe_key', sa.String(length=160), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_member_notification_person_id_person'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_member_notification')),
-    sa.UniqueConstraint('dedupe_key', name=op.f('uq_member_notification_dedupe_key'))
-    )
-    with op.batch_alter_table('member_notification', schema=None) as batch_op:
-        batch_op.create_index('ix_member_notification_person', ['person_id', 'read_at'], unique=False)
-
     op.create_table('membership',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=False),
@@ -342,6 +325,24 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_membership_body_id'), ['body_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_membership_deputy_of_id'), ['deputy_of_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_membership_organisation_id'), ['organisation_id'], unique=False)
+
+    op.create_table('notification',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('object_type', sa.String(length=40), nullable=False),
+    sa.Column('object_id', sa.Integer(), nullable=False),
+    sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('url', sa.String(length=300), nullable=True),
+    sa.Column('dedup_key', sa.String(length=200), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_notification_person_id_person'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notification')),
+    sa.UniqueConstraint('person_id', 'dedup_key', name='uq_notification_person_dedup_key')
+    )
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.create_index('ix_notification_person_read', ['person_id', 'read_at'], unique=False)
 
     op.create_table('paper',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -387,21 +388,6 @@ def upgrade():
     sa.UniqueConstraint('email', name=op.f('uq_user_account_email')),
     sa.UniqueConstraint('person_id', name=op.f('uq_user_account_person_id'))
     )
-    op.create_table('workflow_notification',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('person_id', sa.Integer(), nullable=False),
-    sa.Column('object_type', sa.String(length=40), nullable=False),
-    sa.Column('object_id', sa.Integer(), nullable=False),
-    sa.Column('message', sa.Text(), nullable=False),
-    sa.Column('url', sa.String(length=300), nullable=True),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_workflow_notification_person_id_person'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_workflow_notification'))
-    )
-    with op.batch_alter_table('workflow_notification', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_workflow_notification_person_id'), ['person_id'], unique=False)
-
     op.create_table('audit_event',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
@@ -1011,22 +997,6 @@ def upgrade():
     sa.ForeignKeyConstraint(['contact_id'], ['counselling_contact.id'], name=op.f('fk_counselling_contact_topic_contact_id_counselling_contact'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('contact_id', 'code', name=op.f('pk_counselling_contact_topic'))
     )
-    op.create_table('counselling_reminder',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('referral_id', sa.Integer(), nullable=False),
-    sa.Column('user_id', sa.Integer(), nullable=True),
-    sa.Column('due_on', sa.Date(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['referral_id'], ['counselling_referral.id'], name=op.f('fk_counselling_reminder_referral_id_counselling_referral'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_counselling_reminder_user_id_user_account'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_counselling_reminder')),
-    sa.UniqueConstraint('referral_id', 'due_on', name=op.f('uq_counselling_reminder_referral_id_due_on'))
-    )
-    with op.batch_alter_table('counselling_reminder', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_counselling_reminder_referral_id'), ['referral_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_counselling_reminder_user_id'), ['user_id'], unique=False)
-
     op.create_table('decision_action_item',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('decision_id', sa.Integer(), nullable=False),
@@ -1121,25 +1091,6 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_minutes_minute_taker_person_id'), ['minute_taker_person_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_minutes_state'), ['state'], unique=False)
 
-    op.create_table('project_reminder',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('person_id', sa.Integer(), nullable=False),
-    sa.Column('project_id', sa.Integer(), nullable=False),
-    sa.Column('milestone_id', sa.Integer(), nullable=True),
-    sa.Column('kind', sa.String(length=30), nullable=False),
-    sa.Column('message', sa.Text(), nullable=False),
-    sa.Column('dedupe_key', sa.String(length=160), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['milestone_id'], ['project_milestone.id'], name=op.f('fk_project_reminder_milestone_id_project_milestone'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['person_id'], ['person.id'], name=op.f('fk_project_reminder_person_id_person'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['project_id'], ['project.id'], name=op.f('fk_project_reminder_project_id_project'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_project_reminder')),
-    sa.UniqueConstraint('dedupe_key', name=op.f('uq_project_reminder_dedupe_key'))
-    )
-    with op.batch_alter_table('project_reminder', schema=None) as batch_op:
-        batch_op.create_index('ix_project_reminder_person', ['person_id', 'read_at'], unique=False)
-
     op.create_table('project_report_value',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('report_id', sa.Integer(), nullable=False),
@@ -1207,10 +1158,6 @@ def downgrade():
 
     op.drop_table('minutes_document')
     op.drop_table('project_report_value')
-    with op.batch_alter_table('project_reminder', schema=None) as batch_op:
-        batch_op.drop_index('ix_project_reminder_person')
-
-    op.drop_table('project_reminder')
     with op.batch_alter_table('minutes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_minutes_state'))
         batch_op.drop_index(batch_op.f('ix_minutes_minute_taker_person_id'))
@@ -1238,11 +1185,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_decision_action_item_decision_id'))
 
     op.drop_table('decision_action_item')
-    with op.batch_alter_table('counselling_reminder', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_counselling_reminder_user_id'))
-        batch_op.drop_index(batch_op.f('ix_counselling_reminder_referral_id'))
-
-    op.drop_table('counselling_reminder')
     op.drop_table('counselling_contact_topic')
     with op.batch_alter_table('secret_ballot', schema=None) as batch_op:
         batch_op.drop_index('ix_secret_ballot_poll_value')
@@ -1387,10 +1329,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_audit_event_actor_id'))
 
     op.drop_table('audit_event')
-    with op.batch_alter_table('workflow_notification', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_workflow_notification_person_id'))
-
-    op.drop_table('workflow_notification')
     op.drop_table('user_account')
     with op.batch_alter_table('paper', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_paper_state'))
@@ -1398,16 +1336,16 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_paper_author_person_id'))
 
     op.drop_table('paper')
+    with op.batch_alter_table('notification', schema=None) as batch_op:
+        batch_op.drop_index('ix_notification_person_read')
+
+    op.drop_table('notification')
     with op.batch_alter_table('membership', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_membership_organisation_id'))
         batch_op.drop_index(batch_op.f('ix_membership_deputy_of_id'))
         batch_op.drop_index(batch_op.f('ix_membership_body_id'))
 
     op.drop_table('membership')
-    with op.batch_alter_table('member_notification', schema=None) as batch_op:
-        batch_op.drop_index('ix_member_notification_person')
-
-    op.drop_table('member_notification')
     op.drop_table('decision_counter')
     with op.batch_alter_table('counselling_offer_target_group', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_counselling_offer_target_group_code'))
