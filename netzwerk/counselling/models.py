@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
-from ..database import UTCDateTime, utcnow
+from ..database import UTCDateTime, enum_check, utcnow
 from ..extensions import Model
 from ..governance.models import ActionField, Organisation
 from .vocab import (
@@ -32,7 +32,6 @@ from .vocab import (
     Situation,
     TargetGroup,
     Topic,
-    enum_check,
 )
 
 

@@ -202,8 +202,3 @@ LABELS: dict[type[StrEnum], dict[str, LazyString]] = {
         Arrival.UNKNOWN: _l("Unknown"),
     },
 }
-
-
-def enum_check(column: str, enum: type[StrEnum]) -> str:
-    values = ", ".join(f"'{member.value}'" for member in enum)
-    return f"{column} IN ({values})"

@@ -25,15 +25,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..database import UTCDateTime, utcnow
+from ..database import UTCDateTime, enum_check, utcnow
 from ..extensions import Model
 from ..governance.models import Body, Organisation, Person
 from ..voting.models import Poll
-
-
-def _enum_check(column: str, enum: type[StrEnum]) -> str:
-    values = ", ".join(f"'{member.value}'" for member in enum)
-    return f"{column} IN ({values})"
 
 
 class DecisionOutcome(StrEnum):
@@ -93,7 +88,7 @@ class Decision(Model):
         UniqueConstraint("body_id", "year", "seq"),
         UniqueConstraint("number"),
         UniqueConstraint("poll_id"),
-        CheckConstraint(_enum_check("outcome", DecisionOutcome), name="outcome"),
+        CheckConstraint(enum_check("outcome", DecisionOutcome), name="outcome"),
         CheckConstraint("seq >= 1", name="seq_positive"),
         Index("ix_decision_subject", "subject_type", "subject_id"),
         Index("ix_decision_decided_at", "decided_at"),
@@ -144,7 +139,7 @@ class ActionItem(Model):
 
     __tablename__ = "decision_action_item"
     __table_args__ = (
-        CheckConstraint(_enum_check("status", ActionStatus), name="status"),
+        CheckConstraint(enum_check("status", ActionStatus), name="status"),
         CheckConstraint(
             "responsible_person_id IS NOT NULL OR responsible_organisation_id IS NOT NULL",
             name="responsible",

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..database import UTCDateTime, utcnow
+from ..database import UTCDateTime, enum_check, utcnow
 from ..extensions import Model
 from ..timeutil import local_today
 
@@ -152,11 +152,6 @@ MEMBERSHIP_ROLE_LABELS = {
 }
 
 
-def _enum_check(column: str, enum: type[StrEnum]) -> str:
-    values = ", ".join(f"'{member.value}'" for member in enum)
-    return f"{column} IN ({values})"
-
-
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -164,7 +159,7 @@ class TimestampMixin:
 
 class Organisation(TimestampMixin, Model):
     __tablename__ = "organisation"
-    __table_args__ = (CheckConstraint(_enum_check("kind", OrganisationKind), name="kind"),)
+    __table_args__ = (CheckConstraint(enum_check("kind", OrganisationKind), name="kind"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -233,9 +228,9 @@ class Body(TimestampMixin, Model):
 
     __tablename__ = "body"
     __table_args__ = (
-        CheckConstraint(_enum_check("kind", BodyKind), name="kind"),
-        CheckConstraint(_enum_check("quorum_rule", QuorumRule), name="quorum_rule"),
-        CheckConstraint(_enum_check("majority_rule", MajorityRule), name="majority_rule"),
+        CheckConstraint(enum_check("kind", BodyKind), name="kind"),
+        CheckConstraint(enum_check("quorum_rule", QuorumRule), name="quorum_rule"),
+        CheckConstraint(enum_check("majority_rule", MajorityRule), name="majority_rule"),
         CheckConstraint("notice_days >= 0 AND notice_days <= 365", name="notice_days"),
         CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
     )
@@ -280,7 +275,7 @@ class Membership(TimestampMixin, Model):
 
     __tablename__ = "membership"
     __table_args__ = (
-        CheckConstraint(_enum_check("role", MembershipRole), name="role"),
+        CheckConstraint(enum_check("role", MembershipRole), name="role"),
         CheckConstraint("end_date IS NULL OR end_date >= start_date", name="term"),
         CheckConstraint(
             "NOT voting_right OR role IN ('chair', 'vice_chair', 'member')",

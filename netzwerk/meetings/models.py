@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..database import UTCDateTime, utcnow
+from ..database import UTCDateTime, enum_check, utcnow
 from ..extensions import Model
 from ..workflow.models import WorkflowMixin
 
@@ -123,11 +123,6 @@ def _register_subject() -> None:
 _register_subject()
 
 
-def _enum_check(column: str, enum: type[StrEnum]) -> str:
-    values = ", ".join(f"'{member.value}'" for member in enum)
-    return f"{column} IN ({values})"
-
-
 # --- attachments and consultations ------------------------------------------
 
 
@@ -194,9 +189,9 @@ class Consultation(Model):
     __tablename__ = "paper_consultation"
     __table_args__ = (
         UniqueConstraint("paper_id", "body_id", "role"),
-        CheckConstraint(_enum_check("role", ConsultationRole), name="role"),
+        CheckConstraint(enum_check("role", ConsultationRole), name="role"),
         CheckConstraint(
-            "result IS NULL OR " + _enum_check("result", ConsultationResult), name="result"
+            "result IS NULL OR " + enum_check("result", ConsultationResult), name="result"
         ),
     )
 
@@ -361,7 +356,7 @@ class Attendance(Model):
     __tablename__ = "meeting_attendance"
     __table_args__ = (
         UniqueConstraint("meeting_id", "membership_id"),
-        CheckConstraint(_enum_check("status", AttendanceStatus), name="status"),
+        CheckConstraint(enum_check("status", AttendanceStatus), name="status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

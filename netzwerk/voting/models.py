@@ -36,15 +36,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..database import UTCDateTime, utcnow
+from ..database import UTCDateTime, enum_check, utcnow
 from ..extensions import Model, db
 from ..governance.models import Body, MajorityRule, Membership, QuorumRule
 from .rules import PollResult, Tally
-
-
-def _enum_check(column: str, enum: type[StrEnum]) -> str:
-    values = ", ".join(f"'{member.value}'" for member in enum)
-    return f"{column} IN ({values})"
 
 
 class PollKind(StrEnum):
@@ -139,14 +134,14 @@ class Poll(Model):
 
     __tablename__ = "poll"
     __table_args__ = (
-        CheckConstraint(_enum_check("kind", PollKind), name="kind"),
-        CheckConstraint(_enum_check("options", PollOptions), name="options"),
-        CheckConstraint(_enum_check("state", PollState), name="state"),
-        CheckConstraint(_enum_check("mode", PollMode), name="mode"),
-        CheckConstraint(_enum_check("majority_rule", MajorityRule), name="majority_rule"),
-        CheckConstraint(_enum_check("quorum_rule", QuorumRule), name="quorum_rule"),
+        CheckConstraint(enum_check("kind", PollKind), name="kind"),
+        CheckConstraint(enum_check("options", PollOptions), name="options"),
+        CheckConstraint(enum_check("state", PollState), name="state"),
+        CheckConstraint(enum_check("mode", PollMode), name="mode"),
+        CheckConstraint(enum_check("majority_rule", MajorityRule), name="majority_rule"),
+        CheckConstraint(enum_check("quorum_rule", QuorumRule), name="quorum_rule"),
         CheckConstraint(
-            "result IS NULL OR " + _enum_check("result", PollResult), name="result_value"
+            "result IS NULL OR " + enum_check("result", PollResult), name="result_value"
         ),
         # A result exists exactly when the poll is closed.
         CheckConstraint(
@@ -285,7 +280,7 @@ class Ballot(Model):
     __tablename__ = "ballot"
     __table_args__ = (
         UniqueConstraint("poll_id", "voter_membership_id"),
-        CheckConstraint(_enum_check("value", BallotValue), name="value"),
+        CheckConstraint(enum_check("value", BallotValue), name="value"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -332,7 +327,7 @@ class SecretBallot(Model):
 
     __tablename__ = "secret_ballot"
     __table_args__ = (
-        CheckConstraint(_enum_check("value", BallotValue), name="value"),
+        CheckConstraint(enum_check("value", BallotValue), name="value"),
         Index("ix_secret_ballot_poll_value", "poll_id", "value"),
         {"sqlite_with_rowid": False},
     )
