@@ -8,10 +8,10 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..auth.access import admin_required, public, staff_required
+from ..forms import show_error
 from ..governance.views import register_admin_section
 from . import figures as figures_service
 from . import services
@@ -39,15 +39,6 @@ register_admin_section("counselling.figures", _l("Counselling figures"))
 @bp.app_context_processor
 def _inject() -> dict[str, Any]:
     return {"is_counselling_staff": current_is_counselling_staff}
-
-
-def _form_error(form: FlaskForm, exc: services.CounsellingError) -> None:
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is not None:
-        target.errors = [*target.errors, str(exc)]
-    else:
-        form.form_errors.append(str(exc))
-        flash(str(exc), "error")
 
 
 def _actor() -> int:
@@ -126,7 +117,7 @@ def offer_new() -> str | WerkzeugResponse:
         try:
             saved = services.save_offer(None, _offer_data(form), _actor())
         except services.CounsellingError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The offer has been saved."), "success")
             return redirect(url_for("counselling.offer_edit", offer_id=saved.id))
@@ -149,7 +140,7 @@ def offer_edit(offer_id: int) -> str | WerkzeugResponse:
         try:
             services.save_offer(offer_id, _offer_data(form), _actor())
         except services.CounsellingError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         except services.NotFound:
             abort(404)
         else:
@@ -228,7 +219,7 @@ def staff() -> str | WerkzeugResponse:
             try:
                 services.add_counselling_staff(form.email.data or "", _actor())
             except services.CounsellingError as exc:
-                _form_error(form, exc)
+                show_error(form, exc)
             else:
                 flash(_("The account has been added to the counselling staff."), "success")
                 return redirect(url_for("counselling.staff"))
@@ -308,7 +299,7 @@ def case_new() -> str | WerkzeugResponse:
         try:
             case_id = services.create_case(_contact_data(form), _actor())
         except services.CounsellingError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The case has been opened."), "success")
             return redirect(url_for("counselling.case", case_id=case_id))
@@ -355,7 +346,7 @@ def contact_new(case_id: int) -> str | WerkzeugResponse:
         try:
             services.add_contact(case_id, _contact_data(form), _actor())
         except services.CounsellingError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         except services.NotFound:
             abort(404)
         else:
@@ -383,7 +374,7 @@ def referral_new(case_id: int) -> str | WerkzeugResponse:
         try:
             referral = services.create_referral(case_id, data, _actor())
         except services.CounsellingError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         except services.NotFound:
             abort(404)
         else:
@@ -417,7 +408,7 @@ def follow_up(referral_id: int) -> str | WerkzeugResponse:
                 _actor(),
             )
         except services.CounsellingError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         except services.NotFound:
             abort(404)
         else:
@@ -437,7 +428,7 @@ def personal_details(case_id: int) -> str | WerkzeugResponse:
                 case_id, form.name.data, form.contact.data, bool(form.consent.data), _actor()
             )
         except services.CounsellingError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         except services.NotFound:
             abort(404)
         else:

@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..auth.access import public, staff_required
 from ..extensions import limiter
+from ..forms import show_error
 from ..governance.views import register_admin_section
 from ..timeutil import LOCAL_TZ
 from . import services
@@ -54,15 +55,6 @@ DEFAULT_RATE_LIMIT = "10 per minute;60 per day"
 
 def _rate_limit() -> str:
     return str(current_app.config.get("NETZWERK_FEEDBACK_RATE_LIMIT", DEFAULT_RATE_LIMIT))
-
-
-def _form_error(form: FlaskForm, exc: services.FeedbackError) -> None:
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is not None:
-        target.errors = [*target.errors, str(exc)]
-    else:
-        form.form_errors.append(str(exc))
-        flash(str(exc), "error")
 
 
 @bp.url_value_preprocessor
@@ -102,7 +94,7 @@ def form(lang: str) -> Any:
         try:
             feedback = services.submit_feedback(form.to_input(), language=lang, channel="online")
         except services.FeedbackError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         else:
             return render_template(
                 "feedback/thanks.html", lang=lang, code=services.format_code(feedback.receipt_code)
@@ -216,7 +208,7 @@ def staff_entry() -> Any:
                 created_at=created_at,
             )
         except services.FeedbackError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         else:
             flash(
                 _(
@@ -286,7 +278,7 @@ def categorise(feedback_id: int) -> Any:
                 tags=form.tags.data or "",
             )
         except services.FeedbackError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("feedback.detail", feedback_id=feedback_id))
@@ -302,7 +294,7 @@ def redact(feedback_id: int) -> Any:
         try:
             services.redact(current_user, feedback_id, form.text.data or "")
         except services.FeedbackError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The free text was redacted."), "success")
             return redirect(url_for("feedback.detail", feedback_id=feedback_id))
@@ -318,7 +310,7 @@ def duplicate(feedback_id: int) -> Any:
         try:
             services.mark_duplicate(current_user, feedback_id, form.original.data or "")
         except services.FeedbackError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Marked as a duplicate."), "success")
             return redirect(url_for("feedback.detail", feedback_id=feedback_id))
@@ -344,7 +336,7 @@ def answer(feedback_id: int) -> Any:
         try:
             services.answer(current_user, feedback_id, form.answer.data or "")
         except services.FeedbackError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The answer is shown on the receipt page."), "success")
             return redirect(url_for("feedback.detail", feedback_id=feedback_id))
@@ -373,7 +365,7 @@ def pass_to_body() -> Any:
                 meeting_id=form.meeting_id.data or None,
             )
         except services.FeedbackError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         else:
             if referrals[0].agenda_item_id:
                 flash(_("Passed to the body as a paper and put on the agenda."), "success")
@@ -430,7 +422,7 @@ def choice(kind: str, choice_id: int | None = None) -> Any:
                 choice_id=choice_id,
             )
         except services.FeedbackError as exc:
-            _form_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("feedback.lists"))

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from ..auth.access import staff_required
 from ..auth.models import User
 from ..extensions import db
+from ..forms import show_error
 from ..timeutil import local_today
 from . import services
 from .forms import (
@@ -100,15 +101,6 @@ def _actor() -> User:
     return current_user._get_current_object()  # type: ignore[no-any-return]
 
 
-def _show_error(form: FlaskForm, exc: services.GovernanceError) -> None:
-    """Put a service's error next to its field, or above the form."""
-    target = form._fields.get(exc.field) if exc.field else None
-    if target is not None and target.type not in ("CSRFTokenField", "SubmitField"):
-        target.errors = [*target.errors, str(exc)]
-    else:
-        form.form_errors.append(str(exc))
-
-
 def _values(form: FlaskForm, id_fields: tuple[str, ...] = ()) -> dict[str, Any]:
     """The form's data for a service; select fields of ids become int or None."""
     out: dict[str, Any] = {}
@@ -162,7 +154,7 @@ def admin_organisation_new() -> str | Response:
         try:
             organisation = services.create_organisation(_values(form), actor_id=current_user.id)
         except services.GovernanceError as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The organisation has been created."), "success")
             return redirect(url_for(".admin_organisation", organisation_id=organisation.id))
@@ -199,7 +191,7 @@ def admin_organisation_edit(organisation_id: int) -> str | Response:
         try:
             services.update_organisation(organisation.id, _values(form), actor_id=current_user.id)
         except services.GovernanceError as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The organisation has been saved."), "success")
             return redirect(url_for(".admin_organisation", organisation_id=organisation.id))
@@ -300,7 +292,7 @@ def admin_person_new() -> str | Response:
                 _values(form, ("organisation_id",)), actor_id=current_user.id
             )
         except services.GovernanceError as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The person has been created."), "success")
             return redirect(url_for(".admin_person", person_id=person.id))
@@ -358,7 +350,7 @@ def admin_person_edit(person_id: int) -> str | Response:
                 person.id, _values(form, ("organisation_id",)), actor_id=current_user.id
             )
         except services.GovernanceError as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The person has been saved."), "success")
             return redirect(url_for(".admin_person", person_id=person.id))
@@ -419,7 +411,7 @@ def admin_login_new(person_id: int) -> str | Response:
                 actor=_actor(),
             )
         except services.GovernanceError as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The login has been created."), "success")
             return redirect(url_for(".admin_person", person_id=person.id))
@@ -456,7 +448,7 @@ def admin_login_roles(person_id: int) -> str | Response:
                 actor=_actor(),
             )
         except services.GovernanceError as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The roles have been saved."), "success")
             return redirect(url_for(".admin_person", person_id=person_id))
@@ -475,7 +467,7 @@ def admin_login_password(person_id: int) -> str | Response:
         try:
             services.reset_login_password(user.id, form.password.data or "", actor=_actor())
         except services.GovernanceError as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             flash(
                 _("The password has been set; the person has been logged out everywhere."),
@@ -566,7 +558,7 @@ def admin_body_new() -> str | Response:
                 _values(form, ("parent_id", "action_field_id")), actor_id=current_user.id
             )
         except services.GovernanceError as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The body has been created."), "success")
             return redirect(url_for(".admin_body", body_id=body.id))
@@ -590,7 +582,7 @@ def admin_body_edit(body_id: int) -> str | Response:
                 body.id, _values(form, ("parent_id", "action_field_id")), actor_id=current_user.id
             )
         except services.GovernanceError as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The body has been saved."), "success")
             return redirect(url_for(".admin_body", body_id=body.id))
@@ -666,7 +658,7 @@ def admin_membership_add(body_id: int) -> str | Response:
                 actor_id=current_user.id,
             )
         except services.GovernanceError as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The member has been added."), "success")
             return redirect(url_for(".admin_body", body_id=body.id))
@@ -710,7 +702,7 @@ def admin_membership_edit(membership_id: int) -> str | Response:
                 actor_id=current_user.id,
             )
         except services.GovernanceError as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The membership has been saved."), "success")
             return redirect(url_for(".admin_body", body_id=membership.body_id))
@@ -736,7 +728,7 @@ def admin_membership_end(membership_id: int) -> str | Response:
         try:
             services.end_membership(membership.id, form.end_date.data, actor_id=current_user.id)
         except services.GovernanceError as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The membership has been ended."), "success")
             return redirect(url_for(".admin_body", body_id=membership.body_id))
@@ -775,7 +767,7 @@ def admin_action_field_new() -> str | Response:
         try:
             services.create_action_field(_values(form), actor_id=current_user.id)
         except services.GovernanceError as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The action field has been created."), "success")
             return redirect(url_for(".admin_action_fields"))
@@ -797,7 +789,7 @@ def admin_action_field_edit(action_field_id: int) -> str | Response:
         try:
             services.update_action_field(field.id, _values(form), actor_id=current_user.id)
         except services.GovernanceError as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The action field has been saved."), "success")
             return redirect(url_for(".admin_action_fields"))

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from ..auth.access import public, staff_required
+from ..forms import show_error
 from ..governance.views import register_admin_section
 from . import hooks
 from . import meeting_services as ms
@@ -46,14 +47,6 @@ def _load_managed(meeting_id: int) -> Meeting:
     if not ms.may_manage(current_user, meeting.body_id):
         abort(403)
     return meeting
-
-
-def _field_error(form: Any, exc: ms.MeetingError) -> None:
-    target = form[exc.field] if exc.field and exc.field in form else None
-    if target is not None:
-        target.errors = [*target.errors, str(exc)]
-    else:
-        flash(str(exc), "error")
 
 
 # --- list, create, edit ---------------------------------------------------------------
@@ -116,7 +109,7 @@ def meeting_new() -> Any:
                 title=form.title.data,
             )
         except ms.MeetingError as exc:
-            _field_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The meeting %(number)s was planned.", number=meeting.number), "success")
             return redirect(url_for("meetings.meeting", meeting_id=meeting.id))
@@ -143,7 +136,7 @@ def meeting_edit(meeting_id: int) -> Any:
                 title=form.title.data,
             )
         except ms.MeetingError as exc:
-            _field_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The meeting was saved."), "success")
             return redirect(url_for("meetings.meeting", meeting_id=meeting_id))
@@ -241,7 +234,7 @@ def agenda_add_paper(meeting_id: int) -> Any:
                 parent_id=form.parent_id.data,
             )
         except ms.MeetingError as exc:
-            _field_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The paper was put on the agenda."), "success")
             return redirect(url_for("meetings.meeting", meeting_id=meeting_id) + "#agenda")
@@ -267,7 +260,7 @@ def agenda_add_free(meeting_id: int) -> Any:
                 parent_id=form.parent_id.data,
             )
         except ms.MeetingError as exc:
-            _field_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The item was added to the agenda."), "success")
             return redirect(url_for("meetings.meeting", meeting_id=meeting_id) + "#agenda")
@@ -336,7 +329,7 @@ def invitation(meeting_id: int) -> Any:
                     current_user, meeting, reason=active.reason.data, again=again
                 )
             except ms.MeetingError as exc:
-                _field_error(active, exc)
+                show_error(active, exc)
             else:
                 flash(
                     _("%(count)d invitations are in the outbox.", count=count),
@@ -408,7 +401,7 @@ def attendance(meeting_id: int) -> Any:
                     current_user, meeting, guest_form.name.data or "", guest_form.organisation.data
                 )
             except ms.MeetingError as exc:
-                _field_error(guest_form, exc)
+                show_error(guest_form, exc)
             else:
                 flash(_("The guest was added."), "success")
                 return redirect(url_for("meetings.attendance", meeting_id=meeting_id))
@@ -508,7 +501,7 @@ def locations() -> Any:
                 room=form.room.data or "",
             )
         except ms.MeetingError as exc:
-            _field_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The place was added."), "success")
             return redirect(url_for("meetings.locations"))

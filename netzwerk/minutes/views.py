@@ -20,6 +20,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from ..auth.access import public
+from ..forms import show_error
 from ..meetings import meeting_services as ms
 from ..meetings.models import Meeting
 from ..workflow import ui
@@ -65,14 +66,6 @@ def _public_minutes(minutes_id: int) -> Minutes:
     if minutes is None or not services.publicly_readable(minutes):
         abort(404)
     return minutes
-
-
-def _field_error(form: Any, exc: services.MinutesError) -> None:
-    target = form[exc.field] if exc.field and exc.field in form else None
-    if target is not None:
-        target.errors = [*target.errors, str(exc)]
-    else:
-        flash(str(exc), "error")
 
 
 # --- the editor page ------------------------------------------------------------------------
@@ -208,7 +201,7 @@ def start(meeting_id: int) -> Any:
         try:
             services.start_minutes(current_user, meeting, form.person_id.data)
         except services.MinutesError as exc:
-            _field_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The minutes were started."), "success")
             return redirect(url_for("minutes.minutes_page", meeting_id=meeting_id))
@@ -227,7 +220,7 @@ def minute_taker(minutes_id: int) -> Any:
         try:
             services.set_minute_taker(current_user, minutes, form.person_id.data)
         except services.MinutesError as exc:
-            _field_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The minute-taker was saved."), "success")
             return redirect(url_for("minutes.minutes_page", meeting_id=minutes.meeting_id))
@@ -256,7 +249,7 @@ def save(minutes_id: int) -> Any:
     except services.MinutesError as exc:
         if _wants_json():
             return jsonify({"ok": False, "message": str(exc)}), 409
-        _field_error(form, exc)
+        show_error(form, exc)
         return _render_page(meeting, minutes, form=form, status=409)
     if _wants_json():
         return jsonify(
@@ -324,7 +317,7 @@ def schedule(minutes_id: int) -> Any:
         try:
             services.schedule_approval(current_user, minutes, form.meeting_id.data)
         except services.MinutesError as exc:
-            _field_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The approval of the minutes is on the agenda."), "success")
             return redirect(url_for("minutes.minutes_page", meeting_id=minutes.meeting_id))
@@ -342,7 +335,7 @@ def correct(minutes_id: int) -> Any:
         try:
             correction = services.start_correction(current_user, minutes, form.reason.data or "")
         except services.MinutesError as exc:
-            _field_error(form, exc)
+            show_error(form, exc)
         else:
             flash(
                 _(

@@ -8,12 +8,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ..auth.access import public, staff_required
 from ..extensions import db
+from ..forms import show_error
 from ..governance.models import ActionField, Organisation
 from ..governance.views import register_admin_section
 from ..timeutil import local_today
@@ -51,13 +51,6 @@ def _load(project_id: int) -> Project:
             abort(403)
         abort(404)  # anonymous visitors do not learn that a project exists
     return project
-
-
-def _show_error(form: FlaskForm, exc: services.ProjectError) -> None:
-    if exc.field and exc.field in form:
-        form[exc.field].errors = [*form[exc.field].errors, str(exc)]
-    else:
-        flash(str(exc), "error")
 
 
 # --- portfolio ----------------------------------------------------------
@@ -234,7 +227,7 @@ def new() -> Any:
         try:
             project = services.create_project(current_user, _data(form))
         except services.ProjectError as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         except WorkflowError as exc:
             flash(str(exc), "error")
         else:
@@ -255,7 +248,7 @@ def edit(project_id: int) -> Any:
         try:
             services.update_project(current_user, project, _data(form))
         except services.ProjectError as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The project was saved."), "success")
             return redirect(url_for("projects.detail", project_id=project_id))
@@ -372,7 +365,7 @@ def partner_new(project_id: int) -> Any:
                 contact_person_id=form.contact_person_id.data,
             )
         except services.ProjectError as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The partner was added."), "success")
             return redirect(url_for("projects.detail", project_id=project_id))
@@ -446,7 +439,7 @@ def milestone_new(project_id: int) -> Any:
         try:
             services.add_milestone(current_user, project, **_milestone_values(form))
         except services.ProjectError as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The milestone was added."), "success")
             return redirect(url_for("projects.detail", project_id=project_id))
@@ -473,7 +466,7 @@ def milestone_edit(milestone_id: int) -> Any:
         try:
             services.update_milestone(current_user, milestone, **_milestone_values(form))
         except services.ProjectError as exc:
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The milestone was saved."), "success")
             return redirect(url_for("projects.detail", project_id=milestone.project_id))
@@ -528,7 +521,7 @@ def report_new(project_id: int) -> Any:
         except services.ProjectError as exc:
             if exc.field in {i.code for i in indicators}:
                 exc.field = f"value_{exc.field}"
-            _show_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The status report was filed."), "success")
             return redirect(url_for("projects.detail", project_id=project_id))
