@@ -5,11 +5,33 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, g, request
+from flask_babel import get_translations
 
 from .timeutil import format_date, format_local
 
 
+def _translations() -> Any:
+    """The request's catalogue, looked up once per request (Flask-Babel looks
+    it up again for every string a template translates)."""
+    translations = g.get("_netzwerk_translations")
+    if translations is None:
+        translations = get_translations()
+        g._netzwerk_translations = translations
+    return translations
+
+
+def _install_cached_gettext(app: Flask) -> None:
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    )
+
+
 def register_template_helpers(app: Flask) -> None:
+    _install_cached_gettext(app)
     app.jinja_env.filters["localtime"] = format_local
     app.jinja_env.filters["localdate"] = format_date
     app.jinja_env.globals["nav_is_active"] = _nav_is_active

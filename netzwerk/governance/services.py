@@ -1318,7 +1318,9 @@ _MEMBER_COUNTS = (
 
 
 MEMBERS_PER_PAGE = 100
-MY_BODIES_MEMBERS = 25
+# "Meine Gremien" is an overview of all of a member's bodies: per body the
+# chair and the first members, the full list one click away on the body page.
+MY_BODIES_MEMBERS = 12
 
 
 def member_rows(

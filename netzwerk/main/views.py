@@ -22,13 +22,12 @@ DASHBOARD_NOTIFICATIONS = 5
 def index() -> str:
     """The member's start page: what needs them now, then what comes next."""
     person_id = current_user.person_id
-    meetings = meeting_services.my_meetings(current_user)
     notifications = notifications_service.unread_for(person_id, DASHBOARD_NOTIFICATIONS)
     return render_template(
         "main/index.html",
         memberships=governance.current_memberships_of(person_id),
         open_polls=[e for e in voting.open_polls_for(person_id) if e.pending_seats],
-        upcoming=meetings.upcoming[:DASHBOARD_MEETINGS],
+        upcoming=meeting_services.upcoming_meetings(current_user, DASHBOARD_MEETINGS),
         notifications=notifications,
     )
 

@@ -145,19 +145,30 @@ class MyMeetings:
     items: dict[int, list[AgendaLine]]
 
 
+def _upcoming_query(user: Any, now: datetime) -> Any:
+    my_bodies = select(Membership.body_id).where(
+        Membership.person_id == user.person_id, current_filter()
+    )
+    return (
+        _list_query()
+        .where(Meeting.body_id.in_(my_bodies.scalar_subquery()))
+        .where(Meeting.starts_at >= now - timedelta(hours=12))
+        .where(Meeting.state.in_([INVITED, OPENED]))
+        .order_by(Meeting.starts_at)
+    )
+
+
+def upcoming_meetings(user: Any, limit: int, now: datetime | None = None) -> list[Meeting]:
+    """The next meetings of my bodies that I am invited to (start page)."""
+    return list(db.session.scalars(_upcoming_query(user, now or utcnow()).limit(limit)))
+
+
 def my_meetings(user: Any, now: datetime | None = None) -> MyMeetings:
     """Upcoming meetings of my bodies with their agenda; past ones below."""
     now = now or utcnow()
     ids = my_body_ids(user) or {-1}
     base = _list_query().where(Meeting.body_id.in_(ids), Meeting.state != PLANNED)
-    upcoming = list(
-        db.session.scalars(
-            base.where(Meeting.starts_at >= now - timedelta(hours=12))
-            .where(Meeting.state.in_([INVITED, OPENED]))
-            .order_by(Meeting.starts_at)
-            .limit(50)
-        )
-    )
+    upcoming = list(db.session.scalars(_upcoming_query(user, now).limit(50)))
     upcoming_ids = {m.id for m in upcoming}
     past = [
         m
