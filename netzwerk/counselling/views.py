@@ -14,7 +14,10 @@ from ..auth.access import admin_required, public, staff_required
 from ..forms import show_error
 from ..governance.views import register_admin_section
 from . import figures as figures_service
-from . import services
+from . import (
+    indicators,  # noqa: F401  (registers the monitoring indicator)
+    services,
+)
 from .access import counselling_staff_required, current_is_counselling_staff, offers_staff_required
 from .forms import (
     CaseSearchForm,

@@ -148,3 +148,22 @@ def test_period_filter_and_bad_dates(app, counsellor):
     assert bad.status_code == 200
     swapped = counsellor.get("/beratung/kennzahlen?start=2026-02-01&end=2026-01-01")
     assert "Das Ende liegt vor dem Beginn." in swapped.get_data(as_text=True)
+
+
+def test_referrals_are_a_computed_indicator_of_the_monitoring(app, counsellor):
+    """The monitoring's indicator counts the month's referrals by what their
+    follow-up found, with small groups suppressed like every breakdown."""
+    from netzwerk.monitoring.indicators import PROVIDERS, Period
+
+    with app.app_context():
+        _referrals(user_id(COUNSELLOR), arrived=6, not_arrived=5, open_=3)
+        indicator = PROVIDERS["counselling_referrals"]
+        assert indicator.suppress_small
+        values = indicator.provider(Period.parse("2026-03"))
+        assert values == {
+            "Angekommen": 6.0,
+            "Nicht angekommen": 5.0,
+            "Noch nicht nachgefasst": 3.0,
+            "": 14.0,
+        }
+        assert indicator.provider(Period.parse("2026-04")) == {}
