@@ -63,6 +63,9 @@ def build_config(instance_path: Path) -> dict[str, object]:
         # None means: Secure whenever the request came over HTTPS.
         "SESSION_COOKIE_SECURE": _env_bool("NETZWERK_COOKIE_SECURE", False) or None,
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=_env_int("NETZWERK_SESSION_HOURS", 12)),
+        # The login's lifetime is kept by its server-side session row; the
+        # cookie need not be signed again on every request.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         # Remember-me cookies are not issued at all.
         "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
         "MAX_CONTENT_LENGTH": _env_int("NETZWERK_MAX_UPLOAD_MB", 20) * 1024 * 1024,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, g, request
 from flask_babel import get_translations
+from flask_login import current_user
+from sqlalchemy import func, select
 
 from .timeutil import format_date, format_local
 
@@ -30,8 +33,49 @@ def _install_cached_gettext(app: Flask) -> None:
     )
 
 
+@dataclass(frozen=True)
+class NavState:
+    counselling: bool
+    unread: int
+
+
+def nav_state() -> NavState:
+    """What the layout's navigation needs about the user, in one query per
+    request: counselling staff or not, and the number of unread
+    notifications.  (Access checks do not rely on it.)"""
+    cached = g.get("_netzwerk_nav_state")
+    if cached is not None:
+        return cached
+    if not current_user.is_authenticated:
+        state = NavState(False, 0)
+    else:
+        from .counselling.models import CounsellingStaff
+        from .extensions import db
+        from .notifications.models import Notification
+
+        counselling, unread = db.session.execute(
+            select(
+                select(CounsellingStaff.id)
+                .where(CounsellingStaff.user_id == current_user.id)
+                .exists(),
+                select(func.count(Notification.id))
+                .where(
+                    Notification.person_id == current_user.person_id,
+                    Notification.read_at.is_(None),
+                )
+                .scalar_subquery(),
+            )
+        ).one()
+        state = NavState(bool(counselling), int(unread or 0))
+        # The counselling package's own per-request cache agrees with it.
+        g.setdefault("_counselling_staff", state.counselling)
+    g._netzwerk_nav_state = state
+    return state
+
+
 def register_template_helpers(app: Flask) -> None:
     _install_cached_gettext(app)
+    app.jinja_env.globals["nav_state"] = nav_state
     app.jinja_env.filters["localtime"] = format_local
     app.jinja_env.filters["localdate"] = format_date
     app.jinja_env.globals["nav_is_active"] = _nav_is_active

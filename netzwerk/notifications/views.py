@@ -13,19 +13,6 @@ from . import services
 bp = Blueprint("notifications", __name__)
 
 
-@bp.app_context_processor
-def _inject_unread_count() -> dict[str, object]:
-    """``unread_notification_count()`` for the layout's user menu (one
-    COUNT query, only when the layout asks for it)."""
-
-    def unread_notification_count() -> int:
-        if not current_user.is_authenticated:
-            return 0
-        return services.unread_count(current_user.person_id)
-
-    return {"unread_notification_count": unread_notification_count}
-
-
 @bp.route("/benachrichtigungen", methods=["GET", "POST"])
 @login_required
 def index() -> str | Response:
