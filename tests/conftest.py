@@ -271,3 +271,27 @@ def smtp_server(app: Flask) -> Iterator[SMTPCollector]:
     finally:
         app.config["MAIL_SERVER"], app.config["MAIL_PORT"] = old
         controller.stop()
+
+
+def demo_user(role_or_email: str) -> Any:
+    """The demo account of a role (admin, office, chair, member, lead) or an
+    e-mail address; inside an app context."""
+    from sqlalchemy import select as _select
+
+    from netzwerk.auth.models import User
+
+    email = ROLE_EMAILS.get(role_or_email, role_or_email)
+    found = db.session.scalar(_select(User).where(User.email == email))
+    assert found is not None, role_or_email
+    return found
+
+
+def demo_body(short_name: str) -> Any:
+    """A body of the demo network by its short name (VK, BK, AG UT, ...)."""
+    from sqlalchemy import select as _select
+
+    from netzwerk.governance.models import Body
+
+    found = db.session.scalar(_select(Body).where(Body.short_name == short_name))
+    assert found is not None, short_name
+    return found

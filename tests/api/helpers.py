@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from conftest import demo_body, demo_user
 from sqlalchemy import select, update
 
-from netzwerk.auth.models import User
 from netzwerk.database import utcnow
 from netzwerk.extensions import db
 from netzwerk.governance.models import Body, Membership, Person
@@ -24,22 +24,12 @@ from netzwerk.voting import services as voting
 from netzwerk.workflow import services as workflow
 
 SECRET = "GEHEIM"
-EMAILS = {
-    "office": "buero@osnabrueck.example",
-    "member": "mitglied@osnabrueck.example",
-}
 
 
-def user(role: str) -> User:
-    found = db.session.scalar(select(User).where(User.email == EMAILS.get(role, role)))
-    assert found is not None, role
-    return found
+user = demo_user
 
 
-def body(short_name: str) -> Body:
-    found = db.session.scalar(select(Body).where(Body.short_name == short_name))
-    assert found is not None, short_name
-    return found
+body = demo_body
 
 
 def in_days(days: float) -> datetime:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from conftest import demo_body, demo_user
 
-from netzwerk.auth.models import User
 from netzwerk.extensions import db
-from netzwerk.governance.models import Body, Membership, Person
+from netzwerk.governance.models import Membership, Person
 from netzwerk.meetings import meeting_services as ms
 from netzwerk.meetings import services as papers
 from netzwerk.meetings.models import Meeting, Paper
@@ -18,16 +17,10 @@ OFFICE = "buero@osnabrueck.example"
 MEMBER = "mitglied@osnabrueck.example"
 
 
-def user(email: str) -> User:
-    found = db.session.scalar(select(User).where(User.email == email))
-    assert found is not None
-    return found
+user = demo_user
 
 
-def body(short_name: str) -> Body:
-    found = db.session.scalar(select(Body).where(Body.short_name == short_name))
-    assert found is not None
-    return found
+body = demo_body
 
 
 def in_days(days: float, hour: int = 16) -> datetime:

@@ -5,27 +5,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from conftest import demo_body, demo_user
 from sqlalchemy import select
 
 from netzwerk.auth.models import User
 from netzwerk.extensions import db
-from netzwerk.governance.models import ActionField, Body, Membership, Organisation
+from netzwerk.governance.models import ActionField, Membership, Organisation
 from netzwerk.projects import approval, services
 from netzwerk.projects.models import Project
 
-ROLE_EMAILS = {
-    "admin": "admin@osnabrueck.example",
-    "office": "buero@osnabrueck.example",
-    "chair": "ob@osnabrueck.example",
-    "member": "mitglied@osnabrueck.example",
-    "lead": "projekt@osnabrueck.example",
-}
-
-
-def user(role: str) -> User:
-    found = db.session.scalar(select(User).where(User.email == ROLE_EMAILS.get(role, role)))
-    assert found is not None, role
-    return found
+user = demo_user
 
 
 def field(slug: str = "wirtschaft-umwelt-technik") -> ActionField:
@@ -40,10 +29,7 @@ def org(name: str) -> Organisation:
     return found
 
 
-def body(short: str) -> Body:
-    found = db.session.scalar(select(Body).where(Body.short_name == short))
-    assert found is not None
-    return found
+body = demo_body
 
 
 def make_project(lead: User | None = None, **overrides: Any) -> Project:

@@ -7,33 +7,18 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
+from conftest import demo_body, demo_user
 from flask import Flask
 from sqlalchemy import select
 
-from netzwerk.auth.models import User
 from netzwerk.database import utcnow, write_transaction
 from netzwerk.extensions import db
 from netzwerk.governance.models import Body, Membership, Person
 
-ROLE_EMAILS = {
-    "admin": "admin@osnabrueck.example",
-    "office": "buero@osnabrueck.example",
-    "chair": "ob@osnabrueck.example",
-    "member": "mitglied@osnabrueck.example",
-    "lead": "projekt@osnabrueck.example",
-}
+user = demo_user
 
 
-def user(role: str) -> User:
-    found = db.session.scalar(select(User).where(User.email == ROLE_EMAILS.get(role, role)))
-    assert found is not None, role
-    return found
-
-
-def body(short_name: str) -> Body:
-    found = db.session.scalar(select(Body).where(Body.short_name == short_name))
-    assert found is not None, short_name
-    return found
+body = demo_body
 
 
 def make_body(short_name: str, members: int, *, public: bool = True, **rules: str) -> Body:

@@ -4,31 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from conftest import demo_body, demo_user
 
-from netzwerk.auth.models import User
-from netzwerk.extensions import db
-from netzwerk.governance.models import Body
-
-ROLE_EMAILS = {
-    "admin": "admin@osnabrueck.example",
-    "office": "buero@osnabrueck.example",
-    "chair": "ob@osnabrueck.example",  # chair of VK and BK
-    "member": "mitglied@osnabrueck.example",  # vice chair of VK and BK
-    "lead": "projekt@osnabrueck.example",  # chair of a working group, no VK seat
-}
+user = demo_user
 
 
-def user(role: str) -> User:
-    found = db.session.scalar(select(User).where(User.email == ROLE_EMAILS.get(role, role)))
-    assert found is not None, role
-    return found
-
-
-def body(short_name: str) -> Body:
-    found = db.session.scalar(select(Body).where(Body.short_name == short_name))
-    assert found is not None, short_name
-    return found
+body = demo_body
 
 
 def make_paper(
