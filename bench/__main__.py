@@ -36,10 +36,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from .load import USER_AGENT
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 MEMBER_EMAIL = "mitglied@osnabrueck.example"
 BIG_BODY = "Bildungskonferenz"
-USER_AGENT = "netzwerk-bench/1"
 MIN_RATIO = 0.5
 
 

@@ -17,6 +17,10 @@ import time
 from urllib.parse import urlsplit
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+# Sent with every request, and by the bench's login: like a browser, the
+# load keeps the user agent it logged in with (Flask-Login's session
+# protection ties the session to it and re-issues the cookie otherwise).
+USER_AGENT = "netzwerk-bench/1"
 
 
 def _worker(
@@ -80,7 +84,7 @@ def run(
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
-    headers = {"Accept": "text/html"}
+    headers = {"Accept": "text/html", "User-Agent": USER_AGENT}
     if cookie:
         headers["Cookie"] = cookie
     lock = threading.Lock()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -128,11 +130,16 @@ def _cache_wtforms_translations() -> None:
     i18n._get_translations = _get_translations
 
 
-def _select_locale() -> str:
+def _select_locale() -> Locale:
     forced = getattr(g, "netzwerk_locale", None)
-    if forced:
-        return str(forced)
-    return "de"
+    return _locale(str(forced) if forced else "de")
+
+
+@functools.cache
+def _locale(identifier: str) -> Locale:
+    """Parsed once per process (Flask-Babel parses a selector's string on
+    every request, with a look at the locale data files)."""
+    return Locale.parse(identifier)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import joinedload
 
 from ..database import read_before_write, utcnow, write_transaction
 from ..extensions import db
@@ -93,6 +94,7 @@ def start_session(user: User) -> str:
 _SESSION_USER = (
     select(AuthSession.revoked_at, AuthSession.expires_at, User)
     .join(User, AuthSession.user_id == User.id)
+    .options(joinedload(User.person))
     .where(AuthSession.token_hash == bindparam("token_hash"))
 )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select, text
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select, text, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
@@ -33,23 +34,32 @@ from .models import (
 ROLE_ORDER = [r.value for r in MembershipRole]
 
 
-def current_filter(on: date | None = None):  # type: ignore[no-untyped-def]
-    """SQL condition: the membership runs on the given day (default: today)."""
-    on = on or local_today()
+def current_filter(on: Any = None):  # type: ignore[no-untyped-def]
+    """SQL condition: the membership runs on the given day (default: today;
+    a bind parameter for a statement built once)."""
+    if on is None:
+        on = local_today()
     return and_(
         Membership.start_date <= on,
         or_(Membership.end_date.is_(None), Membership.end_date >= on),
     )
 
 
+# Built once: a reused statement keeps SQLAlchemy's cache key memoised.
+_CURRENT_MEMBERSHIPS_OF = (
+    select(Membership)
+    .join(Body, Membership.body_id == Body.id)
+    .options(joinedload(Membership.body))
+    .where(Membership.person_id == bindparam("person_id"), Body.active)
+    .where(current_filter(bindparam("today")))
+    .order_by(Body.name)
+)
+
+
 def current_memberships_of(person_id: int, on: date | None = None) -> Sequence[Membership]:
     """The person's current memberships, each with its body loaded."""
     return db.session.scalars(
-        select(Membership)
-        .join(Body, Membership.body_id == Body.id)
-        .options(joinedload(Membership.body))
-        .where(Membership.person_id == person_id, Body.active, current_filter(on))
-        .order_by(Body.name)
+        _CURRENT_MEMBERSHIPS_OF, {"person_id": person_id, "today": on or local_today()}
     ).all()
 
 
@@ -1274,48 +1284,75 @@ def _full_name(title: str | None, first_name: str | None, last_name: str) -> str
     return f"{title} {name}" if title else name
 
 
-def _member_rows_statement() -> Any:
+_ROLE_RANK = case({role: rank for rank, role in enumerate(ROLE_ORDER)}, value=Membership.role)
+# "No limit" for a LIMIT parameter.
+_ALL_ROWS = 2**62
+
+
+def _members_of(body_id: Any) -> Any:
+    """One body's current members as plain columns, chair first, then by
+    name.  Limited with LIMIT/OFFSET, the database keeps only the window it
+    returns (a top-N sort), instead of every line of a large body."""
     deputy = aliased(Membership)
     deputy_person = aliased(Person)
     today: Any = bindparam("today")
     return (
         select(
-            Membership.body_id,
-            Membership.role,
-            Membership.voting_right,
-            Person.title,
-            Person.first_name,
-            Person.last_name,
-            Organisation.name,
-            deputy_person.title,
-            deputy_person.first_name,
-            deputy_person.last_name,
+            Membership.body_id.label("body_id"),
+            Membership.role.label("role"),
+            Membership.voting_right.label("voting_right"),
+            Person.title.label("title"),
+            Person.first_name.label("first_name"),
+            Person.last_name.label("last_name"),
+            Organisation.name.label("organisation"),
+            deputy_person.title.label("deputy_title"),
+            deputy_person.first_name.label("deputy_first_name"),
+            deputy_person.last_name.label("deputy_last_name"),
+            _ROLE_RANK.label("role_rank"),
+            Person.id.label("person_id"),
         )
         .join(Person, Membership.person_id == Person.id)
         .outerjoin(Organisation, Membership.organisation_id == Organisation.id)
         .outerjoin(deputy, Membership.deputy_of_id == deputy.id)
         .outerjoin(deputy_person, deputy.person_id == deputy_person.id)
-        .where(_current_in(today))
+        .where(
+            Membership.body_id == body_id,
+            Membership.start_date <= today,
+            or_(Membership.end_date.is_(None), Membership.end_date >= today),
+        )
         .order_by(_ROLE_RANK, Person.last_name, Person.first_name, Person.id)
     )
 
 
-def _current_in(today: Any) -> Any:
-    return and_(
-        Membership.body_id.in_(bindparam("body_ids", expanding=True)),
-        Membership.start_date <= today,
-        or_(Membership.end_date.is_(None), Membership.end_date >= today),
-    )
-
-
-_ROLE_RANK = case({role: rank for rank, role in enumerate(ROLE_ORDER)}, value=Membership.role)
 # Built once: a reused statement keeps SQLAlchemy's cache key memoised.
-_MEMBER_ROWS = _member_rows_statement()
+_MEMBER_PAGE = (
+    _members_of(bindparam("body_id")).limit(bindparam("limit")).offset(bindparam("offset"))
+)
 _MEMBER_COUNTS = (
     select(Membership.body_id, func.count())
-    .where(_current_in(bindparam("today")))
+    .where(
+        Membership.body_id.in_(bindparam("body_ids", expanding=True)),
+        Membership.start_date <= bindparam("today"),
+        or_(Membership.end_date.is_(None), Membership.end_date >= bindparam("today")),
+    )
     .group_by(Membership.body_id)
 )
+
+
+@functools.lru_cache(maxsize=64)
+def _first_members_of(bodies: int) -> Any:
+    """The first ``:limit`` members of each of ``bodies`` bodies (parameters
+    body_0, body_1, ...): one statement, a top-N sort per body.  Built once
+    per number of bodies."""
+    parts = [
+        select(_members_of(bindparam(f"body_{i}")).limit(bindparam("limit")).subquery())
+        for i in range(bodies)
+    ]
+    combined = parts[0] if bodies == 1 else union_all(*parts)
+    columns = combined.selected_columns
+    return combined.order_by(
+        columns.body_id, columns.role_rank, columns.last_name, columns.first_name, columns.person_id
+    )
 
 
 MEMBERS_PER_PAGE = 100
@@ -1328,18 +1365,32 @@ def member_rows(
     body_ids: Iterable[int], on: date | None = None, *, limit: int | None = None
 ) -> dict[int, list[MemberRow]]:
     """Current members of the bodies as table rows, chair first, then by
-    name: one column-only query however many bodies and members.  With
-    ``limit``, at most that many rows per body."""
-    return _member_rows(body_ids, on, 0, limit)[0]
+    name: one column-only query however many bodies.  With ``limit``, at
+    most that many rows per body."""
+    ids = sorted(set(body_ids))
+    grouped: dict[int, list[MemberRow]] = {body_id: [] for body_id in ids}
+    if not ids:
+        return grouped
+    params: dict[str, Any] = {f"body_{i}": body_id for i, body_id in enumerate(ids)}
+    params.update(today=on or local_today(), limit=_ALL_ROWS if limit is None else limit)
+    _collect(db.session.connection().execute(_first_members_of(len(ids)), params).all(), grouped)
+    return grouped
 
 
 def member_page(body_id: int, page: int | None = None, on: date | None = None) -> Page[MemberRow]:
     """One page of the body's current members (chair first, then by name)."""
-    total = member_counts([body_id], on)[body_id]
+    today = on or local_today()
+    total = member_counts([body_id], today)[body_id]
     number = _page_number(page, total, MEMBERS_PER_PAGE)
-    offset = (number - 1) * MEMBERS_PER_PAGE
-    rows = _member_rows([body_id], on, offset, MEMBERS_PER_PAGE)[0][body_id]
-    return Page(rows, total, number, MEMBERS_PER_PAGE)
+    params = {
+        "body_id": body_id,
+        "today": today,
+        "limit": MEMBERS_PER_PAGE,
+        "offset": (number - 1) * MEMBERS_PER_PAGE,
+    }
+    grouped: dict[int, list[MemberRow]] = {body_id: []}
+    _collect(db.session.connection().execute(_MEMBER_PAGE, params).all(), grouped)
+    return Page(grouped[body_id], total, number, MEMBERS_PER_PAGE)
 
 
 def member_counts(body_ids: Iterable[int], on: date | None = None) -> dict[int, int]:
@@ -1353,28 +1404,11 @@ def member_counts(body_ids: Iterable[int], on: date | None = None) -> dict[int, 
     return counts
 
 
-def _member_rows(
-    body_ids: Iterable[int], on: date | None, offset: int, limit: int | None
-) -> tuple[dict[int, list[MemberRow]], dict[int, int]]:
-    """Rows offset..offset+limit of each body, and each body's total."""
-    ids = sorted(set(body_ids))
-    grouped: dict[int, list[MemberRow]] = {body_id: [] for body_id in ids}
-    totals = dict.fromkeys(ids, 0)
-    if not ids:
-        return grouped, totals
-    today = on or local_today()
-    # Core on the session's connection: rows are plain tuples, no ORM work;
-    # the database sorts by role and name, so lines past the window are
-    # only counted.
-    rows = db.session.connection().execute(_MEMBER_ROWS, {"body_ids": ids, "today": today})
+def _collect(rows: Iterable[Any], grouped: dict[int, list[MemberRow]]) -> None:
+    """Member lines (Core rows fetched at once, no ORM work) as MemberRows."""
     # Translated once per role and request, not once per line.
     labels = {role.value: role.label for role in MembershipRole}
-    end = None if limit is None else offset + limit
-    for body_id, role, voting, title, first, last, org, d_title, d_first, d_last in rows:
-        position = totals[body_id]
-        totals[body_id] = position + 1
-        if position < offset or (end is not None and position >= end):
-            continue
+    for body_id, role, voting, title, first, last, org, d_title, d_first, d_last, *_ in rows:
         grouped[body_id].append(
             MemberRow(
                 body_id,
@@ -1386,7 +1420,6 @@ def _member_rows(
                 _full_name(d_title, d_first, d_last) if d_last is not None else None,
             )
         )
-    return grouped, totals
 
 
 @dataclass
@@ -1402,12 +1435,14 @@ class MyBody:
 
 def my_bodies(person_id: int, on: date | None = None) -> list[MyBody]:
     """The person's active bodies with the first current members of each
-    (chair first; the body page lists them all): two queries in all."""
+    (chair first; the body page lists them all): three queries in all
+    (memberships, member lines, member counts)."""
     seen: set[int] = set()
     mine: list[Membership] = []
     for m in current_memberships_of(person_id, on):
         if m.body_id not in seen:
             seen.add(m.body_id)
             mine.append(m)
-    members, totals = _member_rows(seen, on, 0, MY_BODIES_MEMBERS)
+    members = member_rows(seen, on, limit=MY_BODIES_MEMBERS)
+    totals = member_counts(seen, on)
     return [MyBody(m, members[m.body_id], totals[m.body_id]) for m in mine]

@@ -60,6 +60,21 @@ def register_admin_section(endpoint: str, label: object) -> None:
         ADMIN_SECTIONS.append((endpoint, label))
 
 
+@bp.app_template_global()
+def member_table_labels() -> dict[str, str]:
+    """The words of a member table, translated once per page
+    (templates/governance/_members_table.html)."""
+    return {
+        "name": _("Name"),
+        "role": _("Role"),
+        "voting_right": _("Voting right"),
+        "on_behalf_of": _("On behalf of"),
+        "yes": _("yes"),
+        "no": _("no"),
+        "no_members": _("No current members."),
+    }
+
+
 @bp.route("/gremien/")
 @login_required
 def bodies() -> str:
@@ -79,7 +94,7 @@ def body(body_id: int) -> str:
 @bp.route("/meine-gremien")
 @login_required
 def my_bodies() -> str:
-    # Two queries however many bodies: the user's memberships, then all members.
+    # Three queries however many bodies: memberships, member lines, counts.
     return render_template(
         "governance/my_bodies.html", entries=services.my_bodies(current_user.person_id)
     )

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -145,22 +145,35 @@ class MyMeetings:
     items: dict[int, list[AgendaLine]]
 
 
-def _upcoming_query(user: Any, now: datetime) -> Any:
+def _upcoming_statement() -> Any:
     my_bodies = select(Membership.body_id).where(
-        Membership.person_id == user.person_id, current_filter()
+        Membership.person_id == bindparam("person_id"), current_filter(bindparam("today"))
     )
     return (
         _list_query()
         .where(Meeting.body_id.in_(my_bodies.scalar_subquery()))
-        .where(Meeting.starts_at >= now - timedelta(hours=12))
+        .where(Meeting.starts_at >= bindparam("since"))
         .where(Meeting.state.in_([INVITED, OPENED]))
         .order_by(Meeting.starts_at)
+        .limit(bindparam("limit"))
     )
+
+
+# Built once: a reused statement keeps SQLAlchemy's cache key memoised.
+_UPCOMING = _upcoming_statement()
+# A meeting that began up to this long ago still counts as upcoming.
+_UPCOMING_GRACE = timedelta(hours=12)
 
 
 def upcoming_meetings(user: Any, limit: int, now: datetime | None = None) -> list[Meeting]:
     """The next meetings of my bodies that I am invited to (start page)."""
-    return list(db.session.scalars(_upcoming_query(user, now or utcnow()).limit(limit)))
+    params = {
+        "person_id": user.person_id,
+        "today": local_today(),
+        "since": (now or utcnow()) - _UPCOMING_GRACE,
+        "limit": limit,
+    }
+    return list(db.session.scalars(_UPCOMING, params))
 
 
 def my_meetings(user: Any, now: datetime | None = None) -> MyMeetings:
@@ -168,7 +181,7 @@ def my_meetings(user: Any, now: datetime | None = None) -> MyMeetings:
     now = now or utcnow()
     ids = my_body_ids(user) or {-1}
     base = _list_query().where(Meeting.body_id.in_(ids), Meeting.state != PLANNED)
-    upcoming = list(db.session.scalars(_upcoming_query(user, now).limit(50)))
+    upcoming = upcoming_meetings(user, 50, now)
     upcoming_ids = {m.id for m in upcoming}
     past = [
         m

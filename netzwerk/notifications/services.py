@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -107,14 +107,18 @@ def _queue_mail(note: Notification) -> None:
     )
 
 
+# Built once: a reused statement keeps SQLAlchemy's cache key memoised.
+_UNREAD_FOR = (
+    select(Notification)
+    .where(Notification.person_id == bindparam("person_id"), Notification.read_at.is_(None))
+    .order_by(Notification.created_at.desc(), Notification.id.desc())
+    .limit(bindparam("limit"))
+)
+
+
 def unread_for(person_id: int, limit: int = 5) -> Sequence[Notification]:
     """The newest unread notifications of the person."""
-    return db.session.scalars(
-        select(Notification)
-        .where(Notification.person_id == person_id, Notification.read_at.is_(None))
-        .order_by(Notification.created_at.desc(), Notification.id.desc())
-        .limit(limit)
-    ).all()
+    return db.session.scalars(_UNREAD_FOR, {"person_id": person_id, "limit": limit}).all()
 
 
 def unread_count(person_id: int) -> int:

@@ -192,15 +192,19 @@ class OpenPollEntry:
         return [s for s in self.seats if s.membership_id not in self.voted]
 
 
+# Built once: a reused statement keeps SQLAlchemy's cache key memoised.
+_OPEN_POLLS_FOR = (
+    select(Poll, PollEligibility)
+    .join(PollEligibility, PollEligibility.poll_id == Poll.id)
+    .options(joinedload(Poll.body), joinedload(PollEligibility.membership))
+    .where(PollEligibility.person_id == bindparam("person_id"), Poll.state == PollState.OPEN.value)
+    .order_by(Poll.closes_at.is_(None), Poll.closes_at, Poll.id, PollEligibility.membership_id)
+)
+
+
 def open_polls_for(person_id: int) -> list[OpenPollEntry]:
     """The open polls the person may vote in, soonest deadline first."""
-    rows = db.session.execute(
-        select(Poll, PollEligibility)
-        .join(PollEligibility, PollEligibility.poll_id == Poll.id)
-        .options(joinedload(Poll.body), joinedload(PollEligibility.membership))
-        .where(PollEligibility.person_id == person_id, Poll.state == PollState.OPEN.value)
-        .order_by(Poll.closes_at.is_(None), Poll.closes_at, Poll.id, PollEligibility.membership_id)
-    ).all()
+    rows = db.session.execute(_OPEN_POLLS_FOR, {"person_id": person_id}).all()
     grouped: dict[int, tuple[Poll, list[PollEligibility]]] = {}
     for poll, seat in rows:
         grouped.setdefault(poll.id, (poll, []))[1].append(seat)
