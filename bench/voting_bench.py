@@ -192,10 +192,17 @@ def seed(database_url: str, members: int, secret: str, instance: Path) -> Seed:
         poll_id = poll.id
         session_serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
         csrf_serializer = URLSafeTimedSerializer(secret, salt="wtf-csrf-token")
+        # As a login in the browser leaves it: Flask-Login's identifier of the
+        # client (address and user agent) is in the session, so the session
+        # protection accepts the cookie as it is.
+        with app.test_request_context(
+            environ_base={"REMOTE_ADDR": "127.0.0.1"}, headers={"User-Agent": USER_AGENT}
+        ):
+            client_id = app.login_manager._session_identifier_generator()  # type: ignore[attr-defined]
         for token in tokens:
             raw = secrets.token_hex(20)
             cookie = session_serializer.dumps(
-                {"_user_id": token, "_fresh": True, "csrf_token": raw}
+                {"_user_id": token, "_fresh": True, "_id": client_id, "csrf_token": raw}
             )
             voters.append((cookie, csrf_serializer.dumps(raw)))
         db.session.remove()

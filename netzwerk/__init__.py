@@ -66,6 +66,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from .auth.security import HardenedSessionInterface
 
+    if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
+        # A database file cannot drop a connection: no ping before each use.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.pop("pool_pre_ping", None)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     with app.app_context():
         dbmod.install_engine_hooks(db.engine)
@@ -89,7 +94,8 @@ def _init_extensions(app: Flask) -> None:
     def load_user(token: str) -> Any:
         from .auth.services import load_session_user
 
-        return load_session_user(token)
+        # GET pages show the user's name; a form post mostly redirects.
+        return load_session_user(token, with_person=request.method in ("GET", "HEAD"))
 
     # Import every model module so that metadata (and Alembic) sees them all.
     from . import models  # noqa: F401

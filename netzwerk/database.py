@@ -25,13 +25,20 @@ except ImportError:  # pragma: no cover - not on Windows: no write queue
     fcntl = None  # type: ignore[assignment]
 
 from sqlalchemy import DateTime, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.types import TypeDecorator
 
 from .extensions import db
 from .timeutil import utcnow
 
-__all__ = ["UTCDateTime", "utcnow", "write_transaction", "is_sqlite", "read_before_write"]
+__all__ = [
+    "UTCDateTime",
+    "utcnow",
+    "write_transaction",
+    "end_read_transaction",
+    "is_sqlite",
+    "read_before_write",
+]
 
 SQLITE_BUSY_TIMEOUT_MS = 15000
 
@@ -68,7 +75,7 @@ def enum_check(column: str, enum: type[StrEnum]) -> str:
     return f"{column} IN ({values})"
 
 
-def is_sqlite(engine: Engine | None = None) -> bool:
+def is_sqlite(engine: Engine | Connection | None = None) -> bool:
     engine = engine or db.engine
     return engine.dialect.name == "sqlite"
 
@@ -86,16 +93,14 @@ def write_transaction() -> Iterator[None]:
     """Run a service's writes as one transaction, committed or rolled back.
 
     On SQLite the transaction starts with BEGIN IMMEDIATE, so that it holds
-    the write lock from its first read.  A read transaction still open on the
-    session (for example from loading the current user) is ended first.
+    the write lock from its first read; a read transaction still open on the
+    session (for example from loading the current user) is ended first.  On
+    PostgreSQL the writes simply continue the request's transaction (its
+    reads take no locks that a write would have to upgrade).
     """
     token = _write_intent.set(True)
     try:
-        if db.session().in_transaction() and not db.session.info.get("immediate"):
-            if db.session.new or db.session.dirty or db.session.deleted:
-                db.session.flush()
-            else:
-                db.session.commit()
+        end_read_transaction()
         try:
             yield
             db.session.commit()
@@ -106,20 +111,36 @@ def write_transaction() -> Iterator[None]:
         _write_intent.reset(token)
 
 
+def end_read_transaction() -> None:
+    """SQLite: end the session's open read transaction (keeping pending
+    changes), so that the next statement starts BEGIN IMMEDIATE.  Elsewhere,
+    or inside a write transaction already, nothing to do."""
+    session = db.session()
+    if not session.in_transaction() or session.info.get("immediate"):
+        return
+    if not is_sqlite(session.get_bind()):
+        return
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    else:
+        session.commit()
+
+
 @contextmanager
 def read_before_write() -> Iterator[None]:
     """Run the first read of a writing request (the login check) as its own
-    short read transaction.
+    short read transaction on SQLite.
 
     Under a request's write intent (POST, ...) SQLite would start that read
     with BEGIN IMMEDIATE and hold the write lock for the rest of the request.
     Here it runs in a plain transaction that ends right after the read, and
     what it loaded stays loaded (not expired), so the request's next statement
     starts a fresh transaction – BEGIN IMMEDIATE on SQLite, as before.  Inside
-    an open transaction, or without write intent, this does nothing.
+    an open transaction, without write intent, or on PostgreSQL (no lock to
+    hold) this does nothing.
     """
     session = db.session()
-    if not _write_intent.get() or session.in_transaction():
+    if not _write_intent.get() or session.in_transaction() or not is_sqlite(session.get_bind()):
         yield
         return
     token = _write_intent.set(False)

@@ -94,20 +94,23 @@ def start_session(user: User) -> str:
 _SESSION_USER = (
     select(AuthSession.revoked_at, AuthSession.expires_at, User)
     .join(User, AuthSession.user_id == User.id)
-    .options(joinedload(User.person))
     .where(AuthSession.token_hash == bindparam("token_hash"))
 )
+# Pages show the user's name in the header: load the person with the user.
+_SESSION_USER_WITH_PERSON = _SESSION_USER.options(joinedload(User.person))
 
 
-def load_session_user(token: str) -> User | None:
+def load_session_user(token: str, *, with_person: bool = True) -> User | None:
     """The user behind a live session token, or None when revoked or expired.
 
-    One query per request.  On a writing request it is a short read
-    transaction of its own (see ``read_before_write``), so the login check
-    never holds SQLite's write lock.
+    One query per request; ``with_person=False`` (a form post, answered with
+    a redirect) leaves the person to load when needed.  On a writing request
+    it is a short read transaction of its own (see ``read_before_write``), so
+    the login check never holds SQLite's write lock.
     """
+    statement = _SESSION_USER_WITH_PERSON if with_person else _SESSION_USER
     with read_before_write():
-        row = db.session.execute(_SESSION_USER, {"token_hash": _token_hash(token)}).first()
+        row = db.session.execute(statement, {"token_hash": _token_hash(token)}).first()
     if row is None:
         return None
     revoked_at, expires_at, user = row

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ..auth.access import staff_required
-from ..database import reset_write_intent, set_write_intent
+from ..database import end_read_transaction, reset_write_intent, set_write_intent
 from ..extensions import db
 from ..governance.models import Body
 from ..governance.views import register_admin_section
@@ -54,10 +54,12 @@ def open_polls() -> str:
 @login_required
 def poll(poll_id: int) -> str:
     poll = _load_poll(poll_id)
-    return _render_poll(poll)
+    return _render_poll(poll, just_voted=request.args.get("abgestimmt") == "1")
 
 
-def _render_poll(poll: Poll, failed_form: VoteForm | None = None, status: int = 200) -> Any:
+def _render_poll(
+    poll: Poll, failed_form: VoteForm | None = None, status: int = 200, just_voted: bool = False
+) -> Any:
     seats = services.seats_of(poll.id, current_user.person_id)
     voted = services.voted_seat_ids(poll, [s.membership_id for s in seats])
     forms = _vote_forms(poll, seats, voted) if poll.is_open else []
@@ -78,6 +80,8 @@ def _render_poll(poll: Poll, failed_form: VoteForm | None = None, status: int = 
             close_form=CloseForm(),
             can_close=current_user.is_staff and services.can_close(poll),
             subject=_subject(poll),
+            # Thanks only someone whose ballot is really stored.
+            thanks=just_voted and bool(voted),
         ),
         status,
     )
@@ -112,10 +116,10 @@ def _posted_seat(poll_id: int) -> int | None:
 def vote(poll_id: int) -> Any:
     person_id, user_id = current_user.person_id, current_user.id
     # The login check ran as its own short read (auth.services); should a
-    # transaction still be open, end it.  Read without the write lock; the
-    # ballot gets its own short write transaction in the service.
-    if db.session().in_transaction():
-        db.session.commit()
+    # read transaction still be open on SQLite, end it.  Read without the
+    # write lock; the ballot gets its own short write transaction in the
+    # service.
+    end_read_transaction()
     token = set_write_intent(False)
     try:
         return _vote(poll_id, person_id, user_id)
@@ -124,32 +128,43 @@ def vote(poll_id: int) -> Any:
 
 
 def _vote(poll_id: int, person_id: int, user_id: int) -> Any:
+    # A ballot goes straight to the service: it checks in its one write
+    # transaction everything a ballot needs (the poll is open and before its
+    # deadline, the option exists, the person holds the seat, no second
+    # ballot); CSRFProtect has checked the token for the whole app.  Only a
+    # refused ballot loads the poll and the form to answer properly.
+    seat_id = _posted_seat(poll_id)
+    prefix = f"poll{poll_id}" + (f"-seat{seat_id}" if seat_id else "")
+    value = request.form.get(f"{prefix}-value", "")
+    try:
+        services.cast_ballot(
+            poll_id, person_id, value, seat_membership_id=seat_id, actor_id=user_id
+        )
+    except services.VotingError as exc:
+        return _ballot_refused(poll_id, seat_id, exc)
+    # The poll page thanks the voter (?abgestimmt=1, once the ballot is
+    # stored): no flash message, so the session cookie stays as it is.
+    return redirect(url_for("voting.poll", poll_id=poll_id, abgestimmt=1))
+
+
+def _ballot_refused(poll_id: int, seat_id: int | None, exc: services.VotingError) -> Any:
+    """The answer to a refused ballot: 404/403 for a poll the user may not
+    see, the form with its errors for a bad choice, else a message."""
     poll, visible = services.poll_for_ballot(poll_id, current_user)
     if poll is None:
         abort(404)
-    if not visible:
+    if not visible or isinstance(exc, services.NotEligible):
         abort(403)
-    seat_id = _posted_seat(poll.id)
-    form = VoteForm.for_poll(poll, seat_id)
-    if not form.validate_on_submit():
-        return _render_poll(poll, form, 422)
-    try:
-        services.cast_ballot(
-            poll_id, person_id, form.value.data, seat_membership_id=seat_id, actor_id=user_id
-        )
-    except services.AlreadyVoted as exc:
+    if isinstance(exc, services.AlreadyVoted):
         flash(str(exc), "warning")
         return redirect(url_for("voting.poll", poll_id=poll_id))
-    except services.NotEligible:
-        abort(403)
-    except services.VotingError as exc:
-        if exc.field == "value":
+    if exc.field == "value":
+        form = VoteForm.for_poll(poll, seat_id)
+        if form.validate_on_submit():
             form.value.errors = [*form.value.errors, str(exc)]
-            return _render_poll(services.get_poll(poll_id) or poll, form, 422)
-        flash(str(exc), "error")
-        return redirect(url_for("voting.poll", poll_id=poll_id))
-    flash(_("Thank you – your vote has been counted."), "success")
-    return redirect(url_for("voting.poll", poll_id=poll_id, abgestimmt=1))
+        return _render_poll(services.get_poll(poll_id) or poll, form, 422)
+    flash(str(exc), "error")
+    return redirect(url_for("voting.poll", poll_id=poll_id))
 
 
 @bp.route("/abstimmungen/<int:poll_id>/schliessen", methods=["POST"])

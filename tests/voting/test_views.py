@@ -65,6 +65,48 @@ def test_missing_choice_shows_error_next_to_field(app, client_as):
     assert 'class="error"' in html and "Bitte wählen Sie eine Möglichkeit" in html
 
 
+def test_thanks_only_after_a_stored_ballot(app, client_as):
+    client = client_as("member")
+    poll_id = _vk_poll(app)
+    # The confirmation cannot be conjured up by the address alone.
+    page = client.get(f"/abstimmungen/{poll_id}?abgestimmt=1").get_data(as_text=True)
+    assert "Ihre Stimme wurde gezählt" not in page
+    response = client.post(
+        f"/abstimmungen/{poll_id}/abstimmen",
+        data={f"poll{poll_id}-value": "no", f"poll{poll_id}-seat": ""},
+    )
+    assert response.status_code == 302 and "abgestimmt=1" in response.headers["Location"]
+    # No flash message: the session cookie is not written again for a ballot.
+    assert "Set-Cookie" not in response.headers
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Ihre Stimme wurde gezählt" in page
+
+
+def test_refused_ballots_get_the_same_answers_as_before(app, client_as):
+    client = client_as("member")
+    poll_id = _vk_poll(app)
+    missing = client.post("/abstimmungen/999999/abstimmen", data={"poll999999-value": "yes"})
+    assert missing.status_code == 404
+    bad = client.post(
+        f"/abstimmungen/{poll_id}/abstimmen",
+        data={f"poll{poll_id}-value": "maybe", f"poll{poll_id}-seat": ""},
+    )
+    assert bad.status_code == 422
+    assert 'class="error"' in bad.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Ballot.id).where(Ballot.poll_id == poll_id)) is None
+        services.close_poll(poll_id, now=utcnow() + timedelta(hours=49), by_scheduler=True)
+        db.session.remove()
+    late = client.post(
+        f"/abstimmungen/{poll_id}/abstimmen",
+        data={f"poll{poll_id}-value": "yes", f"poll{poll_id}-seat": ""},
+    )
+    assert late.status_code == 302 and "abgestimmt" not in late.headers["Location"]
+    assert "nicht geöffnet" in client.get(late.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Ballot.id).where(Ballot.poll_id == poll_id)) is None
+
+
 def test_outsider_cannot_see_or_vote(app, client_as):
     poll_id = _vk_poll(app)
     client = client_as("lead")  # not a member of the VK
