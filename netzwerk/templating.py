@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -113,22 +114,26 @@ _FRAGMENT_CACHE_SIZE = 2048
 
 
 class _FragmentCache:
-    """A small LRU of rendered layout fragments (per process)."""
+    """A small LRU of rendered layout fragments (per process; a lock for
+    threaded servers)."""
 
     def __init__(self, size: int) -> None:
         self.size = size
         self.entries: OrderedDict[tuple[Any, ...], tuple[Any, ...]] = OrderedDict()
+        self.lock = threading.Lock()
 
     def get(self, key: tuple[Any, ...]) -> tuple[Any, ...] | None:
-        parts = self.entries.get(key)
-        if parts is not None:
-            self.entries.move_to_end(key)
-        return parts
+        with self.lock:
+            parts = self.entries.get(key)
+            if parts is not None:
+                self.entries.move_to_end(key)
+            return parts
 
     def put(self, key: tuple[Any, ...], parts: tuple[Any, ...]) -> None:
-        self.entries[key] = parts
-        if len(self.entries) > self.size:
-            self.entries.popitem(last=False)
+        with self.lock:
+            self.entries[key] = parts
+            if len(self.entries) > self.size:
+                self.entries.popitem(last=False)
 
 
 def _fragments() -> _FragmentCache:
@@ -166,7 +171,8 @@ def active_nav_entries(path: str) -> frozenset[str]:
 def _render_fragment(template: str, key: tuple[Any, ...], **context: Any) -> tuple[Markup, ...]:
     cache = _fragments()
     full_key = (template, request.script_root, _translations(), *key)
-    parts = cache.get(full_key)
+    # While templates reload on change (debug), so does the fragment.
+    parts = None if current_app.jinja_env.auto_reload else cache.get(full_key)
     if parts is None:
         html = current_app.jinja_env.get_template(template).render(
             csrf_placeholder=_CSRF_PLACEHOLDER, **context

@@ -1339,7 +1339,11 @@ _MEMBER_COUNTS = (
 )
 
 
-@functools.lru_cache(maxsize=64)
+# SQLite allows 500 terms in a compound SELECT; statements stay small.
+_BODIES_PER_STATEMENT = 50
+
+
+@functools.lru_cache(maxsize=_BODIES_PER_STATEMENT)
 def _first_members_of(bodies: int) -> Any:
     """The first ``:limit`` members of each of ``bodies`` bodies (parameters
     body_0, body_1, ...): one statement, a top-N sort per body.  Built once
@@ -1365,15 +1369,17 @@ def member_rows(
     body_ids: Iterable[int], on: date | None = None, *, limit: int | None = None
 ) -> dict[int, list[MemberRow]]:
     """Current members of the bodies as table rows, chair first, then by
-    name: one column-only query however many bodies.  With ``limit``, at
+    name: one column-only query per up to 50 bodies.  With ``limit``, at
     most that many rows per body."""
     ids = sorted(set(body_ids))
     grouped: dict[int, list[MemberRow]] = {body_id: [] for body_id in ids}
-    if not ids:
-        return grouped
-    params: dict[str, Any] = {f"body_{i}": body_id for i, body_id in enumerate(ids)}
-    params.update(today=on or local_today(), limit=_ALL_ROWS if limit is None else limit)
-    _collect(db.session.connection().execute(_first_members_of(len(ids)), params).all(), grouped)
+    today = on or local_today()
+    for start in range(0, len(ids), _BODIES_PER_STATEMENT):
+        chunk = ids[start : start + _BODIES_PER_STATEMENT]
+        params: dict[str, Any] = {f"body_{i}": body_id for i, body_id in enumerate(chunk)}
+        params.update(today=today, limit=_ALL_ROWS if limit is None else limit)
+        rows = db.session.connection().execute(_first_members_of(len(chunk)), params).all()
+        _collect(rows, grouped)
     return grouped
 
 

@@ -171,3 +171,40 @@ def test_my_bodies_shows_the_first_members_and_links_to_all(app, client_as):
         )
     assert f"Alle {total} Mitglieder von Bildungskonferenz" in html
     assert "Markus Feldkamp" in html  # the chair of the Vorstandskonferenz
+
+
+def test_first_members_of_many_bodies_are_cut_per_body(app, demo):
+    """More bodies than fit one statement, and bodies larger than the limit:
+    each gets its own first lines, chair first, then by name."""
+    with app.app_context():
+        with write_transaction():
+            bodies = [
+                Body(name=f"Arbeitsgruppe {i:03d}", short_name=f"AG{i:03d}", kind="working_group")
+                for i in range(gov._BODIES_PER_STATEMENT + 7)
+            ]
+            db.session.add_all(bodies)
+            people = [Person(first_name="Erna", last_name=f"Zahl{i:02d}") for i in range(5)]
+            db.session.add_all(people)
+            db.session.flush()
+            for b, body in enumerate(bodies):
+                for i, person in enumerate(people[: 1 + b % 5]):
+                    db.session.add(
+                        Membership(
+                            person_id=person.id,
+                            body_id=body.id,
+                            role="chair" if i == len(people[: 1 + b % 5]) - 1 else "member",
+                            start_date=date(2026, 1, 1),
+                        )
+                    )
+        ids = [body.id for body in bodies]
+        rows = gov.member_rows(ids, limit=3)
+        counts = gov.member_counts(ids)
+        for b, body_id in enumerate(ids):
+            size = 1 + b % 5
+            assert counts[body_id] == size
+            lines = rows[body_id]
+            assert len(lines) == min(3, size)
+            assert lines[0].role == "chair"
+            members = [line.name for line in lines[1:]]
+            assert members == sorted(members)
+        db.session.remove()
