@@ -46,6 +46,17 @@ def load_secret_key(instance_path: Path) -> str:
     return key
 
 
+def _mail_directory(instance_path: Path) -> str | None:
+    """NETZWERK_MAIL_DIR, or in demo mode without a configured mail server
+    instance/mail (the demo's mails can be read there, none get lost)."""
+    configured = os.environ.get("NETZWERK_MAIL_DIR")
+    if configured:
+        return configured
+    if _env_bool("NETZWERK_DEMO") and not os.environ.get("NETZWERK_MAIL_SERVER"):
+        return str(instance_path / "mail")
+    return None
+
+
 def build_config(instance_path: Path) -> dict[str, object]:
     database_url = os.environ.get(
         "NETZWERK_DATABASE_URL", f"sqlite:///{instance_path / 'netzwerk.sqlite'}"
@@ -82,6 +93,8 @@ def build_config(instance_path: Path) -> dict[str, object]:
         "MAIL_PASSWORD": os.environ.get("NETZWERK_MAIL_PASSWORD"),
         "MAIL_USE_TLS": _env_bool("NETZWERK_MAIL_USE_TLS"),
         "MAIL_SENDER": os.environ.get("NETZWERK_MAIL_SENDER", "bildungsbuero@netzwerk.invalid"),
+        # Deliver into a folder instead of SMTP; the demo does so by default.
+        "NETZWERK_MAIL_DIR": _mail_directory(instance_path),
         "NETZWERK_DEMO": _env_bool("NETZWERK_DEMO"),
         # The network as a whole (OParl's Body; page titles of open data).
         "NETZWERK_NETWORK_NAME": os.environ.get(

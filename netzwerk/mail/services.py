@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import smtplib
 import ssl
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select
@@ -91,6 +93,35 @@ def _smtp_connection() -> smtplib.SMTP:
     return smtp
 
 
+class MailDirectory:
+    """Delivers into a folder, one ``.eml`` file per mail, instead of SMTP
+    (``NETZWERK_MAIL_DIR``; the demo's default when no mail server is
+    configured, so its invitations can be opened with any mail program)."""
+
+    def __init__(self, directory: str) -> None:
+        self.path = Path(directory)
+        self.path.mkdir(parents=True, exist_ok=True)
+
+    def send_message(self, message: EmailMessage) -> None:
+        stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
+        name = f"{stamp}-{secrets.token_hex(4)}.eml"
+        # Written under a temporary name, then renamed: a reader never sees half a mail.
+        partial = self.path / (name + ".part")
+        partial.write_bytes(message.as_bytes())
+        partial.replace(self.path / name)
+
+    def quit(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def _transport() -> smtplib.SMTP | MailDirectory:
+    directory = current_app.config.get("NETZWERK_MAIL_DIR")
+    return MailDirectory(directory) if directory else _smtp_connection()
+
+
 def send_pending(limit: int = 200) -> int:
     """Send queued mails; return how many went out.  Failures stay queued
     until MAX_ATTEMPTS, then are marked failed (and stay visible)."""
@@ -106,7 +137,7 @@ def send_pending(limit: int = 200) -> int:
     sender = current_app.config["MAIL_SENDER"]
     sent = 0
     try:
-        smtp = _smtp_connection()
+        smtp = _transport()
     except (OSError, smtplib.SMTPException) as exc:
         log.warning("SMTP server not reachable: %s", exc)
         with write_transaction():

@@ -88,3 +88,45 @@ def test_retry_requeues_failed_mail(app, client_as):
     with app.app_context():
         mail = db.session.get(OutboxMail, mail_id)
         assert mail.status == "queued" and mail.attempts == 0
+
+
+def test_mail_directory_delivers_eml_files_instead_of_smtp(app_ctx, app, tmp_path):
+    import email
+    from email import policy
+
+    app.config["NETZWERK_MAIL_DIR"] = str(tmp_path / "mail")
+    try:
+        with write_transaction():
+            queue_mail(
+                "a@osnabrueck.example",
+                "Einladung zur Sitzung",
+                "Guten Tag",
+                attachments=[Attachment("sitzung.ics", "text/calendar", b"BEGIN:VCALENDAR\r\n")],
+            )
+            queue_mail("b@osnabrueck.example", "Zweite", "Hallo")
+        assert send_pending() == 2
+        files = sorted((tmp_path / "mail").glob("*.eml"))
+        assert len(files) == 2 and not list((tmp_path / "mail").glob("*.part"))
+        messages = [email.message_from_bytes(f.read_bytes(), policy=policy.default) for f in files]
+        assert {m["To"] for m in messages} == {"a@osnabrueck.example", "b@osnabrueck.example"}
+        invitation = next(m for m in messages if m["To"] == "a@osnabrueck.example")
+        assert invitation["Subject"] == "Einladung zur Sitzung"
+        assert [p.get_filename() for p in invitation.walk() if p.get_filename()] == ["sitzung.ics"]
+        statuses = {m.status for m in db.session.scalars(db.select(OutboxMail))}
+        assert statuses == {"sent"}
+    finally:
+        app.config["NETZWERK_MAIL_DIR"] = None
+
+
+def test_demo_mode_without_mail_server_delivers_into_the_instance(monkeypatch, tmp_path):
+    from netzwerk.config import build_config
+
+    monkeypatch.setenv("NETZWERK_DEMO", "1")
+    monkeypatch.delenv("NETZWERK_MAIL_SERVER", raising=False)
+    monkeypatch.delenv("NETZWERK_MAIL_DIR", raising=False)
+    assert build_config(tmp_path)["NETZWERK_MAIL_DIR"] == str(tmp_path / "mail")
+    monkeypatch.setenv("NETZWERK_MAIL_SERVER", "smtp.osnabrueck.example")
+    assert build_config(tmp_path)["NETZWERK_MAIL_DIR"] is None
+    monkeypatch.delenv("NETZWERK_DEMO")
+    monkeypatch.delenv("NETZWERK_MAIL_SERVER")
+    assert build_config(tmp_path)["NETZWERK_MAIL_DIR"] is None
