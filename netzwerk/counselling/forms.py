@@ -29,7 +29,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..governance.models import ORGANISATION_KIND_LABELS
-from .services import today
+from .services import REASON_MAX, today
 from .vocab import AgeGroup, Arrival, Channel, Language, Outcome, Situation, TargetGroup, Topic
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -201,6 +201,24 @@ class PersonalDetailsForm(FlaskForm):
         description=_l("Without consent nothing is stored. The details are deleted automatically."),
     )
     submit = SubmitField(_l("Save personal details"))
+
+
+class ClearWaitingLoopForm(FlaskForm):
+    """Clear the waiting-loop mark of a resolved case (the reason is audited)."""
+
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[
+            TEXT,
+            DataRequired(_l("Please give a reason.")),
+            Length(max=REASON_MAX),
+        ],
+        description=_l(
+            "Why is the waiting loop resolved? The reason stays in the audit trail: "
+            "please no names or contact details."
+        ),
+    )
+    submit = SubmitField(_l("Clear the mark"))
 
 
 class ConfirmForm(FlaskForm):

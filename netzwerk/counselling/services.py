@@ -393,6 +393,14 @@ def case_exists(case_id: int) -> str | None:
     return db.session.scalar(select(CounsellingCase.code).where(CounsellingCase.id == case_id))
 
 
+def case_flagged(case_id: int) -> bool | None:
+    """Whether the case is marked as a possible waiting loop (None: no such case)."""
+    row = db.session.execute(
+        select(CounsellingCase.waiting_loop_at).where(CounsellingCase.id == case_id)
+    ).first()
+    return None if row is None else row.waiting_loop_at is not None
+
+
 def read_case(case_id: int, actor_id: int | None) -> CounsellingCase:
     """Load a case for reading and write the ``case_read`` audit event."""
     with write_transaction():
@@ -574,6 +582,35 @@ def record_personal_details(
         record("personal_details_recorded", CASE_OBJECT, case_id, actor_id=actor_id)
 
 
+@dataclass(frozen=True)
+class StoredPersonalDetails:
+    """The stored details of a case, detached from the session (for a form)."""
+
+    name: str | None
+    contact: str | None
+    consent_at: datetime
+
+
+def read_personal_details(case_id: int, actor_id: int | None) -> StoredPersonalDetails | None:
+    """The stored details of a case (None: none stored), for changing them.
+
+    Showing them is a read of the case's most sensitive data, so it writes
+    the ``personal_details_read`` audit event; nothing stored, no event.
+    Who may call this is the caller's check (counselling staff only).
+    """
+    with write_transaction():
+        if db.session.get(CounsellingCase, case_id) is None:
+            raise NotFound(case_id)
+        details = db.session.scalar(
+            select(PersonalDetails).where(PersonalDetails.case_id == case_id)
+        )
+        if details is None:
+            return None
+        stored = StoredPersonalDetails(details.name, details.contact, details.consent_at)
+        record("personal_details_read", CASE_OBJECT, case_id, actor_id=actor_id)
+    return stored
+
+
 def delete_personal_details(case_id: int, actor_id: int | None) -> bool:
     with write_transaction():
         if db.session.get(CounsellingCase, case_id) is None:
@@ -634,6 +671,46 @@ def _flag_waiting_loop(case: CounsellingCase, actor_id: int | None, now: datetim
     if case.waiting_loop_at is None:
         case.waiting_loop_at = now
         record("case_flagged_waiting_loop", CASE_OBJECT, case.id, actor_id=actor_id)
+
+
+REASON_MAX = 500
+
+
+def clear_waiting_loop(case_id: int, reason: str | None, actor_id: int | None) -> bool:
+    """Clear the waiting-loop mark of a resolved case, with a required reason.
+
+    Returns False (and changes nothing) when the case is not marked, so a
+    second click or a stale page is harmless.  The reason goes into the
+    audit event.  The mark is set again by the usual rules: a new referral
+    while one that did not arrive is on record, or "not arrived" recorded
+    for a referral that a later one followed.
+    """
+    text = _clean(reason)
+    with write_transaction():
+        case = db.session.get(
+            CounsellingCase, case_id, with_for_update=True, populate_existing=True
+        )
+        if case is None:
+            raise NotFound(case_id)
+        if case.waiting_loop_at is None:
+            return False
+        if text is None:
+            raise CounsellingError(_("Please give a reason."), "reason")
+        if len(text) > REASON_MAX:
+            raise CounsellingError(
+                _("Please keep the reason to %(max)d characters.", max=REASON_MAX), "reason"
+            )
+        flagged_at = case.waiting_loop_at
+        case.waiting_loop_at = None
+        record(
+            "case_waiting_loop_cleared",
+            CASE_OBJECT,
+            case.id,
+            actor_id=actor_id,
+            comment=text,
+            data={"flagged_at": flagged_at.isoformat()},
+        )
+    return True
 
 
 def create_referral(

@@ -21,6 +21,7 @@ from . import (
 from .access import counselling_staff_required, current_is_counselling_staff, offers_staff_required
 from .forms import (
     CaseSearchForm,
+    ClearWaitingLoopForm,
     ConfirmForm,
     ContactForm,
     FiguresFilterForm,
@@ -316,14 +317,53 @@ def _case_code_or_404(case_id: int) -> str:
     return code
 
 
-@bp.route("/beratung/faelle/<int(max=2147483647):case_id>")
-@counselling_staff_required
-def case(case_id: int) -> str:
+def _render_case(
+    case_id: int, clear_form: ClearWaitingLoopForm | None = None, status: int = 200
+) -> tuple[str, int]:
     try:
         found = services.read_case(case_id, _actor())
     except services.NotFound:
         abort(404)
-    return render_template("counselling/case.html", case=found, confirm=ConfirmForm())
+    return render_template(
+        "counselling/case.html",
+        case=found,
+        confirm=ConfirmForm(),
+        clear_form=clear_form or ClearWaitingLoopForm(),
+    ), status
+
+
+@bp.route("/beratung/faelle/<int(max=2147483647):case_id>")
+@counselling_staff_required
+def case(case_id: int) -> tuple[str, int]:
+    return _render_case(case_id)
+
+
+@bp.route("/beratung/faelle/<int(max=2147483647):case_id>/markierung-aufheben", methods=["POST"])
+@counselling_staff_required
+def clear_waiting_loop(case_id: int) -> tuple[str, int] | WerkzeugResponse:
+    form = ClearWaitingLoopForm()
+    if form.validate_on_submit():
+        try:
+            cleared = services.clear_waiting_loop(case_id, form.reason.data, _actor())
+        except services.CounsellingError as exc:
+            show_error(form, exc)
+        except services.NotFound:
+            abort(404)
+        else:
+            if cleared:
+                flash(_("The waiting-loop mark has been cleared."), "success")
+            else:
+                flash(_("This case is not marked as a possible waiting loop."), "info")
+            return redirect(url_for("counselling.case", case_id=case_id))
+    else:
+        flagged = services.case_flagged(case_id)
+        if flagged is None:
+            abort(404)
+        if not flagged:
+            # A stale page or a second click: nothing to clear, whatever was typed.
+            flash(_("This case is not marked as a possible waiting loop."), "info")
+            return redirect(url_for("counselling.case", case_id=case_id))
+    return _render_case(case_id, clear_form=form, status=422)
 
 
 @bp.route("/beratung/faelle/<int(max=2147483647):case_id>/export.csv")
@@ -424,7 +464,18 @@ def follow_up(referral_id: int) -> str | WerkzeugResponse:
 @counselling_staff_required
 def personal_details(case_id: int) -> str | WerkzeugResponse:
     code = _case_code_or_404(case_id)
-    form = PersonalDetailsForm()
+    stored: services.StoredPersonalDetails | None = None
+    if request.method == "POST":
+        form = PersonalDetailsForm()  # a refused form shows what was typed
+    else:
+        try:
+            stored = services.read_personal_details(case_id, _actor())
+        except services.NotFound:
+            abort(404)
+        # Consent is not prefilled: saving again records it anew.
+        form = PersonalDetailsForm(
+            data={"name": stored.name, "contact": stored.contact} if stored else None
+        )
     if form.validate_on_submit():
         try:
             services.record_personal_details(
@@ -442,6 +493,7 @@ def personal_details(case_id: int) -> str | WerkzeugResponse:
         form=form,
         case_id=case_id,
         code=code,
+        stored=stored,
         retention_days=services.retention_days(),
     )
 
