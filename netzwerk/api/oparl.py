@@ -386,14 +386,17 @@ class Kind:
 # Meetings ----------------------------------------------------------------------------
 
 
-def _location_meta(location_ids: Sequence[int]) -> dict[int, datetime]:
-    """When each place was created (its audit event, else its first meeting)."""
+def _location_meta(location_ids: Sequence[int]) -> dict[int, tuple[datetime, datetime]]:
+    """When each place was created (its audit event, else its first meeting)
+    and last modified (its latest audit event: an edit by the office)."""
     if not location_ids:
         return {}
     rows = db.session.execute(
-        select(Location.id, location_created()).where(Location.id.in_(location_ids))
+        select(Location.id, location_created(), location_modified()).where(
+            Location.id.in_(location_ids)
+        )
     ).all()
-    return {int(i): c for i, c in rows if c is not None}
+    return {int(i): (c, m or c) for i, c, m in rows if c is not None}
 
 
 def location_created() -> ColumnElement[datetime]:
@@ -413,7 +416,12 @@ def location_created() -> ColumnElement[datetime]:
     return type_coerce(func.coalesce(audited, first_meeting), UTCDateTime)
 
 
-def _location_json(location: Location, created: datetime | None) -> dict[str, Any]:
+def location_modified() -> ColumnElement[datetime]:
+    latest = _audit_latest("meeting_location", Location.id)
+    return type_coerce(func.coalesce(latest, location_created()), UTCDateTime)
+
+
+def _location_json(location: Location, meta: tuple[datetime, datetime] | None) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": object_url("location", location.id),
         "type": oparl_type("Location"),
@@ -421,9 +429,9 @@ def _location_json(location: Location, created: datetime | None) -> dict[str, An
         "streetAddress": location.address,
         "room": location.room,
     }
-    if created is not None:
-        data["created"] = dt(created)
-        data["modified"] = dt(created)
+    if meta is not None:
+        data["created"] = dt(meta[0])
+        data["modified"] = dt(meta[1])
     return _compact(data)
 
 
@@ -526,7 +534,7 @@ def _load_meetings(ids: list[int], omit: bool) -> list[dict[str, Any]]:
     numbers: dict[int, tuple[str, int, AgendaItem]] = {}
     consults: dict[tuple[int, int], Consultation] = {}
     files: dict[int, list[tuple[str, Any]]] = {}
-    places: dict[int, datetime] = {}
+    places: dict[int, tuple[datetime, datetime]] = {}
     if not omit:
         numbers = _agenda_numbers(ms.agenda_lines_for(ids))
         consults = _item_consultations([n[2] for n in numbers.values()])
@@ -943,7 +951,7 @@ def _load_locations(ids: list[int], omit: bool) -> list[dict[str, Any]]:
 LOCATIONS = Kind(
     ids=_visible_locations,
     created=location_created,
-    modified=location_created,
+    modified=location_modified,
     id_col=Location.id,
     load=_load_locations,
 )

@@ -122,6 +122,10 @@ class LocationForm(FlaskForm):
     submit = SubmitField(_l("Add place"))
 
 
+class LocationEditForm(LocationForm):
+    submit = SubmitField(_l("Save place"))
+
+
 class PaperItemForm(FlaskForm):
     paper_id = SelectField(_l("Paper"), coerce=int, validate_choice=True)
     parent_id = SelectField(

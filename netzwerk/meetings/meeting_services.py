@@ -219,23 +219,105 @@ def locations(include_inactive: bool = False) -> Sequence[Location]:
     return db.session.scalars(stmt).all()
 
 
-def create_location(user: User, *, name: str, address: str, room: str) -> Location:
-    name = (name or "").strip()
-    if not name:
+def get_location(location_id: int) -> Location | None:
+    return db.session.get(Location, location_id)
+
+
+def _location_values(
+    name: str | None, address: str | None, room: str | None, *, exclude_id: int | None = None
+) -> dict[str, str | None]:
+    """The rules for a place, the same for adding and editing: a name not yet
+    taken by another place (ignoring case), room and address optional, each
+    within its column and without NUL bytes.  Run inside the write
+    transaction; the unique constraint on the name is the last word."""
+    values: dict[str, str | None] = {}
+    for field_name, value, max_length in (
+        ("name", name, 200),
+        ("room", room, 100),
+        ("address", address, 300),
+    ):
+        text = (value or "").strip()
+        if "\x00" in text:
+            raise MeetingError(_("This text contains a NUL byte."), field_name)
+        if len(text) > max_length:
+            raise MeetingError(
+                _("This text is too long (at most %(max)d characters).", max=max_length),
+                field_name,
+            )
+        values[field_name] = text or None
+    if values["name"] is None:
         raise MeetingError(_("Please enter a name."), "name")
+    taken = select(Location.id).where(func.lower(Location.name) == values["name"].lower())
+    if exclude_id is not None:
+        taken = taken.where(Location.id != exclude_id)
+    if db.session.scalar(taken.limit(1)) is not None:
+        raise MeetingError(_("A place with this name exists already."), "name")
+    return values
+
+
+def create_location(user: User, *, name: str, address: str, room: str) -> Location:
     try:
         with write_transaction():
-            location = Location(
-                name=name[:200],
-                address=(address or "").strip()[:300] or None,
-                room=(room or "").strip()[:100] or None,
-            )
+            location = Location(**_location_values(name, address, room))
             db.session.add(location)
             db.session.flush()
             record("meeting.location_created", "meeting_location", location.id, actor_id=user.id)
     except IntegrityError:
         raise MeetingError(_("A place with this name exists already."), "name") from None
     return location
+
+
+def update_location(
+    user: User, location_id: int, *, name: str, address: str, room: str
+) -> Location:
+    """Change a place's name, room and address (staff).  Meetings reference
+    the place, so every meeting that uses it shows the new data at once."""
+    if not getattr(user, "is_staff", False):
+        raise MeetingError(_("You cannot change meeting places."))
+    try:
+        with write_transaction():
+            location = db.session.get(
+                Location, location_id, with_for_update=True, populate_existing=True
+            )
+            if location is None:
+                raise MeetingError(_("This place does not exist."))
+            values = _location_values(name, address, room, exclude_id=location.id)
+            changes = {}
+            for key, value in values.items():
+                if getattr(location, key) != value:
+                    changes[key] = {"from": getattr(location, key), "to": value}
+                    setattr(location, key, value)
+            if changes:
+                db.session.flush()
+                record(
+                    "meeting.location_updated",
+                    "meeting_location",
+                    location.id,
+                    actor_id=user.id,
+                    data={"changes": changes},
+                )
+    except IntegrityError:
+        raise MeetingError(_("A place with this name exists already."), "name") from None
+    return location
+
+
+def upcoming_meetings_at(location_id: int, limit: int = 50) -> Sequence[Meeting]:
+    """The meetings still to come (not cancelled) that use the place, soonest first."""
+    return (
+        db.session.scalars(
+            select(Meeting)
+            .options(joinedload(Meeting.body))
+            .where(
+                Meeting.location_id == location_id,
+                Meeting.starts_at >= utcnow(),
+                Meeting.state.not_in((CLOSED, CANCELLED)),
+            )
+            .order_by(Meeting.starts_at)
+            .limit(limit)
+        )
+        .unique()
+        .all()
+    )
 
 
 # --- creating and editing meetings ------------------------------------------------

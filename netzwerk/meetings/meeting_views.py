@@ -21,6 +21,7 @@ from .forms import (
     FreeItemForm,
     GuestForm,
     InvitationForm,
+    LocationEditForm,
     LocationForm,
     MeetingForm,
     PaperItemForm,
@@ -508,5 +509,38 @@ def locations() -> Any:
     status = 422 if request.method == "POST" else 200
     return (
         render_template("meetings/locations.html", form=form, locations=ms.locations(True)),
+        status,
+    )
+
+
+@bp.route("/verwaltung/orte/<int:location_id>/bearbeiten", methods=["GET", "POST"])
+@staff_required
+def location_edit(location_id: int) -> Any:
+    location = ms.get_location(location_id)
+    if location is None:
+        abort(404)
+    form = LocationEditForm(obj=location) if request.method == "GET" else LocationEditForm()
+    if form.validate_on_submit():
+        try:
+            ms.update_location(
+                current_user,
+                location.id,
+                name=form.name.data or "",
+                address=form.address.data or "",
+                room=form.room.data or "",
+            )
+        except ms.MeetingError as exc:
+            show_error(form, exc)
+        else:
+            flash(_("The place was saved."), "success")
+            return redirect(url_for("meetings.locations"))
+    status = 422 if request.method == "POST" else 200
+    return (
+        render_template(
+            "meetings/location_form.html",
+            form=form,
+            location=location,
+            meetings=ms.upcoming_meetings_at(location.id),
+        ),
         status,
     )
