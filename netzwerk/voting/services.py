@@ -29,6 +29,7 @@ from ..auth.models import User
 from ..database import utcnow, write_transaction
 from ..extensions import db
 from ..governance.models import Body, MajorityRule, Membership
+from ..meetings.meeting_services import may_manage as may_manage_meetings
 from ..notifications.services import notify
 from ..timeutil import format_local, local_today
 from .models import (
@@ -532,6 +533,26 @@ def cast_ballot(
 # --- closing ------------------------------------------------------------------
 
 
+def may_open(user: Any, body_id: int, mode: str) -> bool:
+    """Who may open a poll of this mode in the body.
+
+    A vote in a meeting: whoever manages the body's meetings, staff or the
+    body's office role (meetings' ``may_manage``, the check
+    :func:`~netzwerk.voting.meeting.open_meeting_poll` makes).  A circular
+    resolution is started from the administration: staff only.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if mode == PollMode.MEETING.value:
+        return may_manage_meetings(user, body_id)
+    return bool(user.is_staff)
+
+
+def may_close(user: Any, poll: Poll) -> bool:
+    """Whoever may open a poll of the body may close it (when :func:`can_close`)."""
+    return may_open(user, poll.body_id, poll.mode)
+
+
 def can_close(poll: Poll, now: datetime | None = None) -> bool:
     """The rule for closing by hand.
 
@@ -606,6 +627,8 @@ def close_poll(
             raise PollNotOpen(_("This poll is closed; its result cannot change."))
         if not poll.is_open:
             raise PollNotOpen(_("This vote is not open."))
+        if actor is not None and not by_scheduler and not may_close(actor, poll):
+            raise VotingError(_("You cannot close this vote."))
         if not by_scheduler and not can_close(poll, now):
             raise VotingError(
                 _("A circular resolution can only be closed early when everyone has voted.")

@@ -63,6 +63,7 @@ def _render_poll(
     seats = services.seats_of(poll.id, current_user.person_id)
     voted = services.voted_seat_ids(poll, [s.membership_id for s in seats])
     forms = _vote_forms(poll, seats, voted) if poll.is_open else []
+    may_close = poll.is_open and services.may_close(current_user, poll)
     if failed_form is not None:
         forms = [
             (seat, failed_form if form._prefix == failed_form._prefix else form)
@@ -78,7 +79,8 @@ def _render_poll(
             forms=forms,
             ballots=services.named_ballots(poll),
             close_form=CloseForm(),
-            can_close=current_user.is_staff and services.can_close(poll),
+            may_close=may_close,
+            can_close=may_close and services.can_close(poll),
             subject=_subject(poll),
             # Thanks only someone whose ballot is really stored.
             thanks=just_voted and bool(voted),
@@ -168,9 +170,11 @@ def _ballot_refused(poll_id: int, seat_id: int | None, exc: services.VotingError
 
 
 @bp.route("/abstimmungen/<int:poll_id>/schliessen", methods=["POST"])
-@staff_required
+@login_required
 def close(poll_id: int) -> Response:
     poll = _load_poll(poll_id)
+    if not services.may_close(current_user, poll):
+        abort(403)
     form = CloseForm()
     if form.validate_on_submit():
         try:
