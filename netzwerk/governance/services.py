@@ -1072,7 +1072,13 @@ def _membership_values(
     deputy_of_id = data.get("deputy_of_id")
     if deputy_of_id is not None:
         keeps = membership is not None and membership.deputy_of_id == deputy_of_id
-        other = db.session.get(Membership, deputy_of_id) if isinstance(deputy_of_id, int) else None
+        # Locked: ending that seat (which ends its deputies) waits for this one, or this
+        # one sees it ended.
+        other = (
+            db.session.get(Membership, deputy_of_id, with_for_update=True, populate_existing=True)
+            if isinstance(deputy_of_id, int)
+            else None
+        )
         if other is None or other.body_id != body_id:
             raise GovernanceError(
                 _("The deputy must stand in for a member of the same body."), "deputy_of_id"
@@ -1085,6 +1091,16 @@ def _membership_values(
             raise GovernanceError(
                 _("Please choose a current member who is not a deputy themselves."),
                 "deputy_of_id",
+            )
+        if other.end_date is not None and (end is None or end > other.end_date):
+            # A deputy's seat ends with the seat they stand in for.
+            raise GovernanceError(
+                _(
+                    "The membership of the person this deputy stands in for ends on %(date)s; "
+                    "please enter that day or an earlier one.",
+                    date=other.end_date.strftime("%d.%m.%Y"),
+                ),
+                "end_date",
             )
 
     return {
@@ -1159,9 +1175,19 @@ def add_membership(
     return membership
 
 
+@dataclass
+class MembershipChange:
+    """A saved or ended membership and the deputies' memberships ended with it."""
+
+    membership: Membership
+    deputies_ended: list[Membership]
+
+
 def update_membership(
     membership_id: int, data: dict[str, Any], *, actor_id: int | None = None
-) -> Membership:
+) -> MembershipChange:
+    """Save a membership; an end date ends its deputies' memberships too (see
+    _end_deputies)."""
     from flask_babel import gettext as _
 
     try:
@@ -1181,12 +1207,17 @@ def update_membership(
                 setattr(membership, key, value)
             db.session.flush()
             _audit("membership.update", "membership", membership.id, actor_id)
+            deputies = (
+                _end_deputies(membership, values["end_date"], actor_id)
+                if values["end_date"] is not None
+                else []
+            )
     except IntegrityError as exc:
         raise GovernanceError(
             _("This person already has a membership in this body during this time."),
             "start_date",
         ) from exc
-    return membership
+    return MembershipChange(membership, deputies)
 
 
 def _check_deputies_fit(membership: Membership, values: dict[str, Any]) -> None:
@@ -1202,16 +1233,73 @@ def _check_deputies_fit(membership: Membership, values: dict[str, Any]) -> None:
         raise GovernanceError(_("This member has deputies and cannot be a deputy."), "deputy_of_id")
 
 
+def _lock_membership(membership_id: int) -> Membership:
+    """The membership, reloaded FOR UPDATE (PostgreSQL; SQLite's BEGIN IMMEDIATE
+    serialises anyway): a deputy being seated for it waits for the change.
+    Locks go from a seat to its deputies' seats, never the other way round."""
+    from flask_babel import gettext as _
+
+    membership = db.session.get(
+        Membership, membership_id, with_for_update=True, populate_existing=True
+    )
+    if membership is None:
+        raise GovernanceError(_("This entry does not exist (any more)."))
+    return membership
+
+
+def _end_deputies(membership: Membership, end_date: date, actor_id: int | None) -> list[Membership]:
+    """End the memberships of the deputies of ``membership`` on ``end_date``,
+    each recorded in the audit trail.  A deputy already ending on or before
+    that day is left alone; moving the end date later never revives anyone."""
+    from flask_babel import gettext as _
+
+    deputies = db.session.scalars(
+        select(Membership)
+        .where(
+            Membership.deputy_of_id == membership.id,
+            or_(Membership.end_date.is_(None), Membership.end_date > end_date),
+        )
+        .order_by(Membership.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    for deputy in deputies:
+        if deputy.start_date > end_date:
+            raise GovernanceError(
+                _(
+                    "The membership of the deputy %(name)s starts after this day; "
+                    "please change that membership first.",
+                    name=deputy.person.full_name,
+                ),
+                "end_date",
+            )
+        deputy.end_date = end_date
+    db.session.flush()
+    for deputy in deputies:
+        _audit(
+            "membership.end",
+            "membership",
+            deputy.id,
+            actor_id,
+            end_date=end_date.isoformat(),
+            deputy_of_id=membership.id,
+        )
+    return list(deputies)
+
+
 def end_membership(
     membership_id: int, end_date: date, *, actor_id: int | None = None
-) -> Membership:
-    """End a membership on the given day (kept for the record, never deleted)."""
+) -> MembershipChange:
+    """End a membership on the given day (kept for the record, never deleted);
+    its deputies' memberships end with it."""
     from flask_babel import gettext as _
 
     if not isinstance(end_date, date):
         raise GovernanceError(_("Please enter a date."), "end_date")
     with write_transaction():
         membership = _get_or_error(Membership, membership_id)
+        _lock_person(membership.person_id)
+        membership = _lock_membership(membership.id)
         if end_date < membership.start_date:
             raise GovernanceError(_("The end date must not be before the start date."), "end_date")
         if membership.end_date is not None and membership.end_date < end_date:
@@ -1222,7 +1310,8 @@ def end_membership(
         _audit(
             "membership.end", "membership", membership.id, actor_id, end_date=end_date.isoformat()
         )
-    return membership
+        deputies = _end_deputies(membership, end_date, actor_id)
+    return MembershipChange(membership, deputies)
 
 
 # ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -704,6 +705,18 @@ def admin_body_activate(body_id: int) -> Response:
     )
 
 
+def _flash_deputies_ended(change: services.MembershipChange) -> None:
+    if change.deputies_ended:
+        flash(
+            ngettext(
+                "The membership of %(num)d deputy has been ended as well.",
+                "The memberships of %(num)d deputies have been ended as well.",
+                len(change.deputies_ended),
+            ),
+            "success",
+        )
+
+
 @bp.route("/verwaltung/mitgliedschaften/<int:membership_id>/bearbeiten", methods=["GET", "POST"])
 @staff_required
 def admin_membership_edit(membership_id: int) -> str | Response:
@@ -711,7 +724,7 @@ def admin_membership_edit(membership_id: int) -> str | Response:
     form = _membership_form(membership.body_id, membership)
     if form.validate_on_submit():
         try:
-            services.update_membership(
+            change = services.update_membership(
                 membership.id,
                 _values(form, ("organisation_id", "deputy_of_id")),
                 actor_id=current_user.id,
@@ -720,6 +733,7 @@ def admin_membership_edit(membership_id: int) -> str | Response:
             show_error(form, exc)
         else:
             flash(_("The membership has been saved."), "success")
+            _flash_deputies_ended(change)
             return redirect(url_for(".admin_body", body_id=membership.body_id))
     return render_template(
         "governance/admin_form.html",
@@ -741,11 +755,14 @@ def admin_membership_end(membership_id: int) -> str | Response:
     form = MembershipEndForm(data={"end_date": membership.end_date or local_today()})
     if form.validate_on_submit():
         try:
-            services.end_membership(membership.id, form.end_date.data, actor_id=current_user.id)
+            change = services.end_membership(
+                membership.id, form.end_date.data, actor_id=current_user.id
+            )
         except services.GovernanceError as exc:
             show_error(form, exc)
         else:
             flash(_("The membership has been ended."), "success")
+            _flash_deputies_ended(change)
             return redirect(url_for(".admin_body", body_id=membership.body_id))
     return render_template(
         "governance/admin_form.html",
