@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -595,6 +595,50 @@ def delete_milestone(user: User, milestone: Milestone) -> None:
 # --- status reports ----------------------------------------------------------
 
 
+def may_edit_report(user: Any, project: Project, report: StatusReport) -> bool:
+    """A filed report: its author and staff, while the project is not final."""
+    if not _is_authenticated(user) or report.project_id != project.id or is_final(project):
+        return False
+    return bool(user.is_staff or report.author_person_id == user.person_id)
+
+
+def get_report(report_id: int) -> StatusReport | None:
+    return db.session.get(StatusReport, report_id)
+
+
+@dataclass(frozen=True)
+class ReportContent:
+    """A status report's checked input: date, text and indicator values."""
+
+    report_date: date
+    text: str
+    values: dict[str, int]
+
+
+def _report_content(report_date: Any, text: Any, values: Any) -> ReportContent:
+    """The rules of a status report, for filing and for editing alike."""
+    if report_date is None:
+        raise ProjectError(_("Please enter a date."), "report_date")
+    if not isinstance(report_date, date) or isinstance(report_date, datetime):
+        raise ProjectError(_("Please enter a date."), "report_date")
+    if not (date(1990, 1, 1) <= report_date <= date(2100, 12, 31)):
+        raise ProjectError(_("Please enter a date between 1990 and 2100."), "report_date")
+    body = _text(text, "text", 50000, required=True)
+    codes = {i.code for i in report_indicators()}
+    cleaned: dict[str, int] = {}
+    for code, value in dict(values or {}).items():
+        if code not in codes:
+            raise ProjectError(_("Unknown indicator."), code)
+        if value is None or value == "":
+            continue
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ProjectError(_("Please enter a whole number."), code)
+        if not 0 <= value <= MAX_INDICATOR_VALUE:
+            raise ProjectError(_("Please enter a whole number from 0 to 10,000,000."), code)
+        cleaned[code] = value
+    return ReportContent(report_date, body, cleaned)
+
+
 def add_report(
     user: User,
     project: Project,
@@ -605,32 +649,16 @@ def add_report(
 ) -> StatusReport:
     if not may_manage(user, project):
         raise ProjectError(_("You cannot change this project."))
-    if report_date is None:
-        raise ProjectError(_("Please enter a date."), "report_date")
-    if not (date(1990, 1, 1) <= report_date <= date(2100, 12, 31)):
-        raise ProjectError(_("Please enter a date between 1990 and 2100."), "report_date")
-    body = _text(text, "text", 50000, required=True)
-    codes = {i.code for i in report_indicators()}
-    cleaned: dict[str, int] = {}
-    for code, value in values.items():
-        if code not in codes:
-            raise ProjectError(_("Unknown indicator."), code)
-        if value is None or value == "":
-            continue
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise ProjectError(_("Please enter a whole number."), code)
-        if not 0 <= value <= MAX_INDICATOR_VALUE:
-            raise ProjectError(_("Please enter a whole number from 0 to 10,000,000."), code)
-        cleaned[code] = value
+    content = _report_content(report_date, text, values)
     project_id = project.id
     with write_transaction():
         report = StatusReport(
             project_id=project_id,
-            report_date=report_date,
-            text=body,
+            report_date=content.report_date,
+            text=content.text,
             author_person_id=user.person_id,
         )
-        report.values = [ReportValue(code=c, value=v) for c, v in sorted(cleaned.items())]
+        report.values = [ReportValue(code=c, value=v) for c, v in sorted(content.values.items())]
         db.session.add(report)
         db.session.flush()
         record(
@@ -638,9 +666,76 @@ def add_report(
             "project",
             project_id,
             actor_id=user.id,
-            data={"report_id": report.id, "values": cleaned},
+            data={"report_id": report.id, "values": content.values},
         )
     return report
+
+
+def update_report(
+    user: User,
+    report: StatusReport,
+    *,
+    report_date: date | None,
+    text: str,
+    values: dict[str, Any],
+) -> StatusReport:
+    """Correct a filed report (its author or staff; same rules as filing).
+
+    A configured indicator left empty is removed from the report.  The audit trail
+    records who changed what and when; the reach figures read the values
+    live, so they follow the edit.
+    """
+    project = db.session.get(Project, report.project_id)
+    if project is None or not may_edit_report(user, project, report):
+        raise ProjectError(_("You cannot edit this status report."))
+    content = _report_content(report_date, text, values)
+    report_id = report.id
+    with write_transaction():
+        current = db.session.get(
+            StatusReport, report_id, with_for_update=True, populate_existing=True
+        )
+        if current is None:
+            raise ProjectError(_("This status report no longer exists."))
+        before = {
+            "report_date": current.report_date.isoformat(),
+            "text": current.text,
+            "values": {v.code: v.value for v in current.values},
+        }
+        current.report_date = content.report_date
+        current.text = content.text
+        # Changed in place: deleting and re-inserting a code in one flush would
+        # insert before it deletes and trip the (report, code) unique constraint.
+        # A value of an indicator no longer configured (not on the form) is kept.
+        asked = {i.code for i in report_indicators()}
+        existing = {v.code: v for v in current.values}
+        for code, value in existing.items():
+            if code in asked and code not in content.values:
+                current.values.remove(value)
+        for code, number in sorted(content.values.items()):
+            if code in existing:
+                existing[code].value = number
+            else:
+                current.values.append(ReportValue(code=code, value=number))
+        after = {
+            "report_date": content.report_date.isoformat(),
+            "text": content.text,
+            "values": content.values,
+        }
+        changes: dict[str, Any] = {
+            key: [before[key], after[key]]
+            for key in ("report_date", "values")
+            if before[key] != after[key]
+        }
+        if before["text"] != after["text"]:
+            changes["text_changed"] = True
+        record(
+            "project.report_updated",
+            "project",
+            current.project_id,
+            actor_id=user.id,
+            data={"report_id": current.id, **changes},
+        )
+    return current
 
 
 def next_report_due(project: Project, last_report: date | None) -> date | None:

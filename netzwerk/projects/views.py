@@ -294,6 +294,9 @@ def _render_detail(
         next_report=services.next_report_due(project, reports[0].report_date if reports else None),
         may_edit=services.may_edit(current_user, project),
         may_manage=services.may_manage(current_user, project),
+        editable_reports={
+            r.id for r in reports if services.may_edit_report(current_user, project, r)
+        },
         remove_form=ConfirmForm(),
         parent=db.session.get(Project, project.parent_id) if project.parent_id else None,
     )
@@ -499,31 +502,81 @@ def milestone_delete(milestone_id: int) -> Response:
 # --- status reports ----------------------------------------------------------
 
 
+def _report_form(indicators: list[Any]) -> Any:
+    return report_form_class([(i.code, i.label) for i in indicators])()
+
+
+def _report_values(form: Any, indicators: list[Any]) -> dict[str, Any]:
+    return {i.code: getattr(form, f"value_{i.code}").data for i in indicators}
+
+
+def _show_report_error(form: Any, exc: services.ProjectError, indicators: list[Any]) -> None:
+    if exc.field in {i.code for i in indicators}:
+        exc.field = f"value_{exc.field}"
+    show_error(form, exc)
+
+
 @bp.route("/projekte/<int:project_id>/berichte/neu", methods=["GET", "POST"])
 @login_required
 def report_new(project_id: int) -> Any:
     project = _manage(project_id)
     indicators = report_indicators()
-    form_class = report_form_class([(i.code, i.label) for i in indicators])
-    form = form_class()
+    form = _report_form(indicators)
     if request.method == "GET":
         form.report_date.data = local_today()
     if form.validate_on_submit():
-        values = {i.code: getattr(form, f"value_{i.code}").data for i in indicators}
         try:
             services.add_report(
                 current_user,
                 project,
                 report_date=form.report_date.data,
                 text=form.text.data or "",
-                values=values,
+                values=_report_values(form, indicators),
             )
         except services.ProjectError as exc:
-            if exc.field in {i.code for i in indicators}:
-                exc.field = f"value_{exc.field}"
-            show_error(form, exc)
+            _show_report_error(form, exc, indicators)
         else:
             flash(_("The status report was filed."), "success")
             return redirect(url_for("projects.detail", project_id=project_id))
     status = 422 if request.method == "POST" else 200
-    return render_template("projects/report_form.html", form=form, project=project), status
+    return render_template(
+        "projects/report_form.html", form=form, project=project, report=None
+    ), status
+
+
+@bp.route("/projekte/berichte/<int:report_id>/bearbeiten", methods=["GET", "POST"])
+@login_required
+def report_edit(report_id: int) -> Any:
+    report = services.get_report(report_id)
+    if report is None:
+        abort(404)
+    project = _load(report.project_id)
+    if not services.may_edit_report(current_user, project, report):
+        abort(403)
+    indicators = report_indicators()
+    form = _report_form(indicators)
+    form.submit.label.text = _("Save status report")
+    if request.method == "GET":
+        form.report_date.data = report.report_date
+        form.text.data = report.text
+        filed = {v.code: v.value for v in report.values}
+        for i in indicators:
+            getattr(form, f"value_{i.code}").data = filed.get(i.code)
+    if form.validate_on_submit():
+        try:
+            services.update_report(
+                current_user,
+                report,
+                report_date=form.report_date.data,
+                text=form.text.data or "",
+                values=_report_values(form, indicators),
+            )
+        except services.ProjectError as exc:
+            _show_report_error(form, exc, indicators)
+        else:
+            flash(_("The status report was saved."), "success")
+            return redirect(url_for("projects.detail", project_id=project.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "projects/report_form.html", form=form, project=project, report=report
+    ), status
