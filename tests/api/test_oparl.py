@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections import deque
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -492,3 +493,34 @@ def test_provider_files_appear_with_their_public_meeting_only(client, scenario: 
         ]
     finally:
         unregister_file_provider("minutes")
+
+
+def test_edited_location_reports_its_edit_as_modified(client, app, scenario: Scenario) -> None:
+    from conftest import demo_user
+
+    from netzwerk.meetings import meeting_services as ms
+
+    listing = get_json(client, ROOT + "body/1/location")["data"]
+    assert listing, "the scenario has public places"
+    place = listing[0]
+    location_id = int(place["id"].rstrip("/").rsplit("/", 1)[1])
+    with app.app_context():
+        # The edit happens later than everything the scenario did (OParl
+        # times are to the second).
+        time.sleep(1.1)
+        location = db.session.get(ms.Location, location_id)
+        ms.update_location(
+            demo_user("office"),
+            location_id,
+            name=location.name,
+            address="Neuer Weg 1, 49074 Osnabrück",
+            room=location.room or "",
+        )
+        db.session.remove()
+    edited = get_json(client, place["id"])
+    assert edited["streetAddress"] == "Neuer Weg 1, 49074 Osnabrück"
+    assert edited["created"] == place["created"]
+    assert edited["modified"] > place["modified"]
+    since = edited["modified"]
+    changed = get_json(client, ROOT + "body/1/location?" + urlencode({"modified_since": since}))
+    assert [p["id"] for p in changed["data"]] == [place["id"]]
