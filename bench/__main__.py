@@ -8,8 +8,10 @@
 2. counts the SQL queries of each page in-process at two data sizes;
 3. starts gunicorn with two workers for Netzwerk and for the baseline
    (bench/baseline.py) on free loopback ports;
-4. drives load on each page from a separate process (bench/load.py) and prints
-   requests per second, p50/p95 latency and the ratio to the baseline.
+4. drives load from a separate process (bench/load.py) in rounds: each round
+   measures the baseline and then every page, so that each page's ratio is
+   taken against a baseline measured moments before it; it prints requests
+   per second, p50/p95 latency and the median ratio over the rounds.
 
 Exit status 0 when every goal is met, 1 otherwise.  See bench/README.md.
 """
@@ -24,6 +26,7 @@ import re
 import secrets
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -50,7 +53,32 @@ class Page:
     path: str
     queries: dict[str, int] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
-    load: dict[str, Any] = field(default_factory=dict)
+    rounds: list[dict[str, Any]] = field(default_factory=list)
+    ratios: list[float] = field(default_factory=list)
+
+    @property
+    def load(self) -> dict[str, Any]:
+        return combine(self.rounds)
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.ratios) if self.ratios else 0.0
+
+
+def combine(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """One line for several rounds of load: median rate and latencies,
+    summed requests and errors."""
+    if not rounds:
+        return {"rps": 0.0, "p50_ms": 0.0, "p95_ms": 0.0, "errors": 0, "requests": 0}
+    kinds = sorted({kind for r in rounds for kind in r.get("error_kinds") or []})[:5]
+    return {
+        "rps": statistics.median(r["rps"] for r in rounds),
+        "p50_ms": statistics.median(r["p50_ms"] for r in rounds),
+        "p95_ms": statistics.median(r["p95_ms"] for r in rounds),
+        "errors": sum(r["errors"] for r in rounds),
+        "requests": sum(r["requests"] for r in rounds),
+        "error_kinds": kinds,
+    }
 
 
 # --- database ------------------------------------------------------------
@@ -324,7 +352,9 @@ def _session_cookie(headers: list[tuple[str, str]]) -> str | None:
     return None
 
 
-def drive_load(url: str, cookie: str | None, args: argparse.Namespace) -> dict[str, Any]:
+def drive_load(
+    url: str, cookie: str | None, args: argparse.Namespace, warmup: float
+) -> dict[str, Any]:
     cmd = [
         sys.executable,
         "-m",
@@ -337,7 +367,7 @@ def drive_load(url: str, cookie: str | None, args: argparse.Namespace) -> dict[s
         "--max-requests",
         str(args.max_requests),
         "--warmup",
-        str(args.warmup),
+        str(warmup),
     ]
     if cookie:
         cmd += ["--cookie", cookie]
@@ -346,7 +376,7 @@ def drive_load(url: str, cookie: str | None, args: argparse.Namespace) -> dict[s
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,
-        timeout=args.duration + args.warmup + 60,
+        timeout=args.duration + warmup + 60,
         check=True,
     )
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
@@ -355,13 +385,17 @@ def drive_load(url: str, cookie: str | None, args: argparse.Namespace) -> dict[s
 # --- report --------------------------------------------------------------
 
 
-def report(baseline: dict[str, Any], pages: list[Page], args: argparse.Namespace) -> bool:
+def report(
+    baseline_rounds: list[dict[str, Any]], pages: list[Page], args: argparse.Namespace
+) -> bool:
     ok = True
+    baseline = combine(baseline_rounds)
     print()
     print(
-        f"Load: {args.concurrency} concurrent clients, {args.duration:.0f} s per page "
-        f"(after {args.warmup:.0f} s warm-up), gunicorn {args.workers} sync workers, "
-        "SQLite WAL, loopback"
+        f"Load: {args.concurrency} concurrent clients, {args.rounds} rounds of "
+        f"{args.duration:g} s per page, each round after its own baseline "
+        f"(warm-up {args.warmup:g} s in the first), gunicorn {args.workers} sync workers, "
+        "SQLite WAL, loopback; rates and ratios are medians over the rounds"
     )
     header = (
         f"{'page':<44} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7} {'ratio':>7}  rate"
@@ -376,12 +410,13 @@ def report(baseline: dict[str, Any], pages: list[Page], args: argparse.Namespace
         ok = False
     for page in pages:
         load = page.load
-        ratio = load["rps"] / baseline["rps"] if baseline["rps"] else 0.0
+        ratio = page.ratio
         good = ratio >= MIN_RATIO and load["errors"] == 0 and load["requests"] > 0
         ok &= good
         print(
             f"{page.label:<44} {load['rps']:>8.1f} {load['p50_ms']:>8.1f} {load['p95_ms']:>8.1f} "
             f"{load['errors']:>7} {ratio:>7.2f}  {'PASS' if good else 'FAIL'}"
+            + f"  (rounds: {', '.join(f'{r:.2f}' for r in page.ratios)})"
             + (f" {load['error_kinds']}" if load["errors"] else "")
         )
     print()
@@ -409,8 +444,13 @@ def report(baseline: dict[str, Any], pages: list[Page], args: argparse.Namespace
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--duration", type=float, default=8.0, help="seconds of load per page")
-    parser.add_argument("--warmup", type=float, default=1.5, help="seconds of warm-up per page")
+    parser.add_argument(
+        "--duration", type=float, default=3.0, help="seconds of load per page and round"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds (baseline, then each page)")
+    parser.add_argument(
+        "--warmup", type=float, default=1.5, help="seconds of warm-up per page in the first round"
+    )
     parser.add_argument("--concurrency", type=int, default=8, help="concurrent client threads")
     parser.add_argument("--max-requests", type=int, default=20000, help="request cap per page")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
@@ -418,6 +458,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bodies", type=int, default=6, help="extra bodies of the member")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
 
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="netzwerk-bench-"))
@@ -456,12 +498,20 @@ def main(argv: list[str] | None = None) -> int:
         from netzwerk.demo import DEMO_PASSWORD
 
         cookie = http_login(app_port, MEMBER_EMAIL, DEMO_PASSWORD)
-        print("Baseline ...", flush=True)
-        baseline = drive_load(f"http://127.0.0.1:{base_port}/", None, args)
-        for page in pages:
-            print(f"{page.label} ...", flush=True)
-            page.load = drive_load(f"http://127.0.0.1:{app_port}{page.path}", cookie, args)
-        ok = report(baseline, pages, args)
+        baseline_rounds: list[dict[str, Any]] = []
+        for number in range(1, args.rounds + 1):
+            # Warm every worker up once; later rounds start right away.
+            warmup = args.warmup if number == 1 else 0.2
+            print(f"Round {number}/{args.rounds}: baseline", end="", flush=True)
+            base = drive_load(f"http://127.0.0.1:{base_port}/", None, args, warmup)
+            baseline_rounds.append(base)
+            for page in pages:
+                print(f", {page.path}", end="", flush=True)
+                load = drive_load(f"http://127.0.0.1:{app_port}{page.path}", cookie, args, warmup)
+                page.rounds.append(load)
+                page.ratios.append(load["rps"] / base["rps"] if base["rps"] else 0.0)
+            print(flush=True)
+        ok = report(baseline_rounds, pages, args)
         print(f"(bench took {time.monotonic() - started:.0f} s)")
         return 0 if ok else 1
     finally:

@@ -1378,45 +1378,77 @@ _ROLE_RANK = case({role: rank for rank, role in enumerate(ROLE_ORDER)}, value=Me
 _ALL_ROWS = 2**62
 
 
-def _members_of(body_id: Any) -> Any:
-    """One body's current members as plain columns, chair first, then by
-    name.  Limited with LIMIT/OFFSET, the database keeps only the window it
-    returns (a top-N sort), instead of every line of a large body."""
+def _current_in(body_id: Any) -> Any:
+    today: Any = bindparam("today")
+    return and_(
+        Membership.body_id == body_id,
+        Membership.start_date <= today,
+        or_(Membership.end_date.is_(None), Membership.end_date >= today),
+    )
+
+
+_DISPLAY_ORDER = (_ROLE_RANK, Person.last_name, Person.first_name, Person.id)
+
+
+def _with_line_columns(membership_source: Any) -> Any:
+    """The table columns of a member line, selected from Membership (or a
+    join that contains it) with person, organisation and deputy joined."""
     deputy = aliased(Membership)
     deputy_person = aliased(Person)
-    today: Any = bindparam("today")
     return (
         select(
-            Membership.body_id.label("body_id"),
-            Membership.role.label("role"),
-            Membership.voting_right.label("voting_right"),
-            Person.title.label("title"),
-            Person.first_name.label("first_name"),
-            Person.last_name.label("last_name"),
-            Organisation.name.label("organisation"),
-            deputy_person.title.label("deputy_title"),
-            deputy_person.first_name.label("deputy_first_name"),
-            deputy_person.last_name.label("deputy_last_name"),
-            _ROLE_RANK.label("role_rank"),
-            Person.id.label("person_id"),
+            Membership.body_id,
+            Membership.role,
+            Membership.voting_right,
+            Person.title,
+            Person.first_name,
+            Person.last_name,
+            Organisation.name,
+            deputy_person.title,
+            deputy_person.first_name,
+            deputy_person.last_name,
         )
+        .select_from(membership_source)
         .join(Person, Membership.person_id == Person.id)
         .outerjoin(Organisation, Membership.organisation_id == Organisation.id)
         .outerjoin(deputy, Membership.deputy_of_id == deputy.id)
         .outerjoin(deputy_person, deputy.person_id == deputy_person.id)
-        .where(
-            Membership.body_id == body_id,
-            Membership.start_date <= today,
-            or_(Membership.end_date.is_(None), Membership.end_date >= today),
+    )
+
+
+def _member_page_statement() -> Any:
+    """One body's lines offset+1..offset+limit: LIMIT/OFFSET on the joined
+    lines, so the database keeps only that window (a top-N sort)."""
+    return (
+        _with_line_columns(Membership)
+        .where(_current_in(bindparam("body_id")))
+        .order_by(*_DISPLAY_ORDER)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+
+
+def _member_window(body_id: Any) -> Any:
+    """A body's first ``:limit`` current memberships in display order: ids
+    and sort keys only, so that names, organisations and deputies are joined
+    for those lines alone, not for every line of a large body."""
+    return (
+        select(
+            Membership.id.label("membership_id"),
+            _ROLE_RANK.label("role_rank"),
+            Person.last_name.label("last_name"),
+            Person.first_name.label("first_name"),
+            Person.id.label("person_id"),
         )
-        .order_by(_ROLE_RANK, Person.last_name, Person.first_name, Person.id)
+        .join(Person, Membership.person_id == Person.id)
+        .where(_current_in(body_id))
+        .order_by(*_DISPLAY_ORDER)
+        .limit(bindparam("limit"))
     )
 
 
 # Built once: a reused statement keeps SQLAlchemy's cache key memoised.
-_MEMBER_PAGE = (
-    _members_of(bindparam("body_id")).limit(bindparam("limit")).offset(bindparam("offset"))
-)
+_MEMBER_PAGE = _member_page_statement()
 _MEMBER_COUNTS = (
     select(Membership.body_id, func.count())
     .where(
@@ -1435,16 +1467,18 @@ _BODIES_PER_STATEMENT = 50
 @functools.lru_cache(maxsize=_BODIES_PER_STATEMENT)
 def _first_members_of(bodies: int) -> Any:
     """The first ``:limit`` members of each of ``bodies`` bodies (parameters
-    body_0, body_1, ...): one statement, a top-N sort per body.  Built once
-    per number of bodies."""
-    parts = [
-        select(_members_of(bindparam(f"body_{i}")).limit(bindparam("limit")).subquery())
-        for i in range(bodies)
-    ]
-    combined = parts[0] if bodies == 1 else union_all(*parts)
-    columns = combined.selected_columns
-    return combined.order_by(
-        columns.body_id, columns.role_rank, columns.last_name, columns.first_name, columns.person_id
+    body_0, body_1, ...): one statement, a top-N window per body.  Built
+    once per number of bodies."""
+    parts = [select(_member_window(bindparam(f"body_{i}")).subquery()) for i in range(bodies)]
+    window = (parts[0] if bodies == 1 else union_all(*parts)).subquery("window")
+    return _with_line_columns(
+        window.join(Membership, Membership.id == window.c.membership_id)
+    ).order_by(
+        Membership.body_id,
+        window.c.role_rank,
+        window.c.last_name,
+        window.c.first_name,
+        window.c.person_id,
     )
 
 
