@@ -31,7 +31,7 @@ from ..extensions import db
 from ..governance.models import Body, MajorityRule, Membership
 from ..meetings.meeting_services import may_manage as may_manage_meetings
 from ..notifications.services import notify
-from ..timeutil import format_local, local_today
+from ..timeutil import format_local, local_today, to_local
 from .models import (
     Ballot,
     BallotValue,
@@ -449,7 +449,16 @@ def _ballot_seats(*, one_seat: bool) -> Any:
     if one_seat:
         seat_join &= PollEligibility.membership_id == bindparam("seat")
     return (
-        select(Poll.state, Poll.kind, Poll.options, Poll.closes_at, PollEligibility.membership_id)
+        select(
+            Poll.state,
+            Poll.kind,
+            Poll.options,
+            Poll.closes_at,
+            PollEligibility.membership_id,
+            # Seats are fixed when the poll opens; casting one also needs a
+            # membership in the body today (as viewing the poll does).
+            _seat_now(Poll.body_id).label("member_now"),
+        )
         .outerjoin(PollEligibility, seat_join)
         .where(Poll.id == bindparam("poll_id"))
         .order_by(PollEligibility.membership_id)
@@ -487,7 +496,11 @@ def cast_ballot(
         with write_transaction():
             # One statement reads the poll (FOR SHARE on PostgreSQL) and the
             # person's seats in it; plain Core inserts skip the unit of work.
-            params: dict[str, Any] = {"poll_id": poll_id, "person_id": person_id}
+            params: dict[str, Any] = {
+                "poll_id": poll_id,
+                "person_id": person_id,
+                "today": to_local(now).date(),
+            }
             if seat_membership_id is not None:
                 params["seat"] = seat_membership_id
             conn = db.session.connection()  # Core: no ORM work for columns and rows
@@ -502,7 +515,7 @@ def cast_ballot(
             if BallotValue(value) not in PollOptions(row.options).values:
                 raise VotingError(_("Please choose one of the options."), "value")
             seats = [r.membership_id for r in rows if r.membership_id is not None]
-            if not seats:
+            if not seats or not row.member_now:
                 raise NotEligible(_("You have no vote in this poll."))
             if len(seats) > 1:
                 raise VotingError(_("Please choose for whom you vote."), "seat")

@@ -80,6 +80,27 @@ def test_non_member_cannot_vote(app_ctx):
         services.cast_ballot(poll.id, seat_persons(other.id)[0], "yes")
 
 
+def test_member_who_left_after_opening_cannot_vote(app_ctx):
+    """Seats are fixed when the poll opens, but casting one needs a membership
+    in the body on the day of the ballot."""
+    from netzwerk.governance.models import Membership
+    from netzwerk.timeutil import local_today
+
+    b = make_body("T6L", 3)
+    poll = start_poll(b.id)
+    leaving, staying = seat_persons(b.id)[:2]
+    with write_transaction():
+        db.session.execute(
+            update(Membership)
+            .where(Membership.person_id == leaving, Membership.body_id == b.id)
+            .values(end_date=local_today() - timedelta(days=1))
+        )
+    with pytest.raises(services.NotEligible):
+        services.cast_ballot(poll.id, leaving, "yes")
+    services.cast_ballot(poll.id, staying, "yes")
+    assert services.vote_count(poll) == 1
+
+
 def test_abstain_not_allowed_in_yes_no_poll(app_ctx):
     b = make_body("T7", 3)
     poll = start_poll(b.id, options="yes_no")
