@@ -24,7 +24,7 @@ try:
 except ImportError:  # pragma: no cover - not on Windows: no write queue
     fcntl = None  # type: ignore[assignment]
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, event, func, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.types import TypeDecorator
 
@@ -38,6 +38,7 @@ __all__ = [
     "end_read_transaction",
     "is_sqlite",
     "read_before_write",
+    "value_taken",
 ]
 
 SQLITE_BUSY_TIMEOUT_MS = 15000
@@ -73,6 +74,17 @@ def enum_check(column: str, enum: type[StrEnum]) -> str:
     """SQL for a check constraint: the column holds one of the enum's values."""
     values = ", ".join(f"'{member.value}'" for member in enum)
     return f"{column} IN ({values})"
+
+
+def value_taken(column: Any, value: str, exclude_id: int | None = None) -> bool:
+    """Whether another row already holds ``value`` in ``column`` (ignoring
+    case); ``exclude_id`` is the row being edited.  The unique constraint
+    stays the last word (a race ends in an IntegrityError)."""
+    id_column = column.class_.id
+    stmt = select(id_column).where(func.lower(column) == value.lower())
+    if exclude_id is not None:
+        stmt = stmt.where(id_column != exclude_id)
+    return db.session.scalar(stmt.limit(1)) is not None
 
 
 def is_sqlite(engine: Engine | Connection | None = None) -> bool:

@@ -565,12 +565,7 @@ def record_personal_details(
         raise CounsellingError(_("Please enter a name or contact details."), "name")
     now = now or utcnow()
     with write_transaction():
-        case = db.session.get(CounsellingCase, case_id)
-        if case is None:
-            raise NotFound(case_id)
-        details = db.session.scalar(
-            select(PersonalDetails).where(PersonalDetails.case_id == case_id)
-        )
+        details = _personal_details_of(case_id)
         if details is None:
             details = PersonalDetails(case_id=case_id)
             db.session.add(details)
@@ -580,6 +575,14 @@ def record_personal_details(
         details.recorded_by_id = actor_id
         db.session.flush()
         record("personal_details_recorded", CASE_OBJECT, case_id, actor_id=actor_id)
+
+
+def _personal_details_of(case_id: int) -> PersonalDetails | None:
+    """The case's stored details (inside the caller's transaction); NotFound
+    for a case that does not exist."""
+    if db.session.get(CounsellingCase, case_id) is None:
+        raise NotFound(case_id)
+    return db.session.scalar(select(PersonalDetails).where(PersonalDetails.case_id == case_id))
 
 
 @dataclass(frozen=True)
@@ -599,11 +602,7 @@ def read_personal_details(case_id: int, actor_id: int | None) -> StoredPersonalD
     Who may call this is the caller's check (counselling staff only).
     """
     with write_transaction():
-        if db.session.get(CounsellingCase, case_id) is None:
-            raise NotFound(case_id)
-        details = db.session.scalar(
-            select(PersonalDetails).where(PersonalDetails.case_id == case_id)
-        )
+        details = _personal_details_of(case_id)
         if details is None:
             return None
         stored = StoredPersonalDetails(details.name, details.contact, details.consent_at)
@@ -613,11 +612,7 @@ def read_personal_details(case_id: int, actor_id: int | None) -> StoredPersonalD
 
 def delete_personal_details(case_id: int, actor_id: int | None) -> bool:
     with write_transaction():
-        if db.session.get(CounsellingCase, case_id) is None:
-            raise NotFound(case_id)
-        details = db.session.scalar(
-            select(PersonalDetails).where(PersonalDetails.case_id == case_id)
-        )
+        details = _personal_details_of(case_id)
         if details is None:
             return False
         db.session.delete(details)

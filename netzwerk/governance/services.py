@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
 from ..auth.models import User
-from ..database import write_transaction
+from ..database import value_taken, write_transaction
 from ..extensions import db
 from ..timeutil import local_today
 from .models import (
@@ -336,18 +336,8 @@ def _organisation_values(data: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _taken(column: Any, value: str, exclude_id: int | None = None) -> bool:
-    """Whether another row already holds ``value`` in ``column`` (ignoring
-    case); ``exclude_id`` is the row being edited."""
-    id_column = column.class_.id
-    stmt = select(id_column).where(func.lower(column) == value.lower())
-    if exclude_id is not None:
-        stmt = stmt.where(id_column != exclude_id)
-    return db.session.scalar(stmt.limit(1)) is not None
-
-
 def _organisation_name_taken(name: str, exclude_id: int | None = None) -> bool:
-    return _taken(Organisation.name, name, exclude_id)
+    return value_taken(Organisation.name, name, exclude_id)
 
 
 def create_organisation(data: dict[str, Any], *, actor_id: int | None = None) -> Organisation:
@@ -768,7 +758,7 @@ def _check_action_field_unique(values: dict[str, Any], exclude_id: int | None = 
         (ActionField.name, "name", _("An action field with this name exists.")),
         (ActionField.slug, "slug", _("This short address is in use.")),
     ):
-        if _taken(column, values[field], exclude_id):
+        if value_taken(column, values[field], exclude_id):
             raise GovernanceError(message, field)
 
 
@@ -953,7 +943,7 @@ def _check_body_unique(values: dict[str, Any], exclude_id: int | None = None) ->
         (Body.name, "name", _("A body with this name exists.")),
         (Body.short_name, "short_name", _("This short name is in use by another body.")),
     ):
-        if _taken(column, values[field], exclude_id):
+        if value_taken(column, values[field], exclude_id):
             raise GovernanceError(message, field)
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import joinedload
 
 from ..audit.services import record
 from ..auth.models import User
-from ..database import utcnow, write_transaction
+from ..database import utcnow, value_taken, write_transaction
 from ..extensions import db
 from ..governance.models import Body, Membership, Person
 from ..governance.services import body_roles_of, current_filter, current_members
@@ -247,10 +247,7 @@ def _location_values(
         values[field_name] = text or None
     if values["name"] is None:
         raise MeetingError(_("Please enter a name."), "name")
-    taken = select(Location.id).where(func.lower(Location.name) == values["name"].lower())
-    if exclude_id is not None:
-        taken = taken.where(Location.id != exclude_id)
-    if db.session.scalar(taken.limit(1)) is not None:
+    if value_taken(Location.name, values["name"], exclude_id):
         raise MeetingError(_("A place with this name exists already."), "name")
     return values
 

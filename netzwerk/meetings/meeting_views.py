@@ -489,6 +489,14 @@ def public_meeting(meeting_id: int) -> str:
 # --- places ---------------------------------------------------------------------------------
 
 
+def _location_fields(form: LocationForm) -> dict[str, str]:
+    return {
+        "name": form.name.data or "",
+        "address": form.address.data or "",
+        "room": form.room.data or "",
+    }
+
+
 @bp.route("/verwaltung/orte/", methods=["GET", "POST"])
 @staff_required
 def locations() -> Any:
@@ -497,9 +505,7 @@ def locations() -> Any:
         try:
             ms.create_location(
                 current_user,
-                name=form.name.data or "",
-                address=form.address.data or "",
-                room=form.room.data or "",
+                **_location_fields(form),
             )
         except ms.MeetingError as exc:
             show_error(form, exc)
@@ -525,9 +531,7 @@ def location_edit(location_id: int) -> Any:
             ms.update_location(
                 current_user,
                 location.id,
-                name=form.name.data or "",
-                address=form.address.data or "",
-                room=form.room.data or "",
+                **_location_fields(form),
             )
         except ms.MeetingError as exc:
             show_error(form, exc)

@@ -506,8 +506,13 @@ def _report_form(indicators: list[Any]) -> Any:
     return report_form_class([(i.code, i.label) for i in indicators])()
 
 
-def _report_values(form: Any, indicators: list[Any]) -> dict[str, Any]:
-    return {i.code: getattr(form, f"value_{i.code}").data for i in indicators}
+def _report_fields(form: Any, indicators: list[Any]) -> dict[str, Any]:
+    """The service's keyword arguments from a report form."""
+    return {
+        "report_date": form.report_date.data,
+        "text": form.text.data or "",
+        "values": {i.code: getattr(form, f"value_{i.code}").data for i in indicators},
+    }
 
 
 def _show_report_error(form: Any, exc: services.ProjectError, indicators: list[Any]) -> None:
@@ -529,9 +534,7 @@ def report_new(project_id: int) -> Any:
             services.add_report(
                 current_user,
                 project,
-                report_date=form.report_date.data,
-                text=form.text.data or "",
-                values=_report_values(form, indicators),
+                **_report_fields(form, indicators),
             )
         except services.ProjectError as exc:
             _show_report_error(form, exc, indicators)
@@ -567,9 +570,7 @@ def report_edit(report_id: int) -> Any:
             services.update_report(
                 current_user,
                 report,
-                report_date=form.report_date.data,
-                text=form.text.data or "",
-                values=_report_values(form, indicators),
+                **_report_fields(form, indicators),
             )
         except services.ProjectError as exc:
             _show_report_error(form, exc, indicators)

@@ -117,7 +117,7 @@ def open_meeting_poll(
 ) -> Poll:
     """Create and open a poll on an agenda item of an opened meeting (one transaction)."""
     now = now or utcnow()
-    if not ms.may_manage(actor, meeting.body_id):
+    if not services.may_open(actor, meeting.body_id, PollMode.MEETING.value):
         raise services.VotingError(_("You cannot open votes in this meeting."))
     if kind not in {k.value for k in PollKind}:
         raise services.VotingError(_("Please choose the kind of vote."), "kind")
@@ -257,7 +257,7 @@ def open_poll(meeting_id: int, item_id: int) -> Any:
     meeting = ms.get_meeting(meeting_id)
     if meeting is None:
         abort(404)
-    if not ms.may_manage(current_user, meeting.body_id):
+    if not services.may_open(current_user, meeting.body_id, PollMode.MEETING.value):
         abort(403)
     item = db.session.get(AgendaItem, item_id)
     if item is None or item.meeting_id != meeting.id:

@@ -550,9 +550,9 @@ def may_open(user: Any, body_id: int, mode: str) -> bool:
     """Who may open a poll of this mode in the body.
 
     A vote in a meeting: whoever manages the body's meetings, staff or the
-    body's office role (meetings' ``may_manage``, the check
-    :func:`~netzwerk.voting.meeting.open_meeting_poll` makes).  A circular
-    resolution is started from the administration: staff only.
+    body's office role (meetings' ``may_manage``; opening a meeting vote
+    asks this function).  A circular resolution is started from the
+    administration: staff only.
     """
     if not getattr(user, "is_authenticated", False):
         return False
