@@ -126,7 +126,7 @@ def seed(database_url: str, members: int, secret: str, instance: Path) -> Seed:
 
     from netzwerk import create_app
     from netzwerk.auth.models import AuthSession, User
-    from netzwerk.auth.services import _token_hash, hash_password
+    from netzwerk.auth.services import SESSION_USER_ID_KEY, _token_hash, hash_password
     from netzwerk.database import utcnow, write_transaction
     from netzwerk.extensions import db
     from netzwerk.governance.models import Body, Membership, Person
@@ -181,6 +181,7 @@ def seed(database_url: str, members: int, secret: str, instance: Path) -> Seed:
                 for u, t in zip(users, tokens, strict=True)
             )
             body_id = body.id
+            user_ids = [u.id for u in users]
         poll = services.start_circular_resolution(
             body_id=body_id,
             subject_type="free",
@@ -194,15 +195,21 @@ def seed(database_url: str, members: int, secret: str, instance: Path) -> Seed:
         csrf_serializer = URLSafeTimedSerializer(secret, salt="wtf-csrf-token")
         # As a login in the browser leaves it: Flask-Login's identifier of the
         # client (address and user agent) is in the session, so the session
-        # protection accepts the cookie as it is.
+        # protection accepts the cookie as it is, and the user's id.
         with app.test_request_context(
             environ_base={"REMOTE_ADDR": "127.0.0.1"}, headers={"User-Agent": USER_AGENT}
         ):
             client_id = app.login_manager._session_identifier_generator()  # type: ignore[attr-defined]
-        for token in tokens:
+        for token, user_id in zip(tokens, user_ids, strict=True):
             raw = secrets.token_hex(20)
             cookie = session_serializer.dumps(
-                {"_user_id": token, "_fresh": True, "_id": client_id, "csrf_token": raw}
+                {
+                    "_user_id": token,
+                    "_fresh": True,
+                    "_id": client_id,
+                    SESSION_USER_ID_KEY: user_id,
+                    "csrf_token": raw,
+                }
             )
             voters.append((cookie, csrf_serializer.dumps(raw)))
         db.session.remove()
@@ -237,13 +244,21 @@ def free_port() -> int:
 
 
 class Server:
+    """gunicorn with two sync workers on a free loopback port, started and
+    waited for until every worker has loaded the application."""
+
+    WORKERS = 2
+
     def __init__(self, target: str, env: dict[str, str]) -> None:
         self.port = free_port()
+        self._ready = tempfile.TemporaryDirectory(prefix="netzwerk-bench-ready-")
         self.proc = subprocess.Popen(  # noqa: S603 - fixed argv, loopback only
             [
                 str(PROJECT_DIR / ".venv/bin/gunicorn"),
+                "--config",
+                str(PROJECT_DIR / "bench" / "gunicorn_ready.py"),
                 "--workers",
-                "2",
+                str(self.WORKERS),
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--log-level",
@@ -253,19 +268,17 @@ class Server:
                 target,
             ],
             cwd=PROJECT_DIR,
-            env=env,
+            env={**env, "BENCH_READY_DIR": self._ready.name},
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            self.stop()
-            raise RuntimeError(f"gunicorn {target} did not start")
-        time.sleep(0.5)
+            if self.proc.poll() is not None:
+                break
+            if len(os.listdir(self._ready.name)) >= self.WORKERS:
+                return
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"gunicorn {target} did not start")
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -273,6 +286,7 @@ class Server:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+        self._ready.cleanup()
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import hashlib
 import os
 import threading
 import time
@@ -35,6 +36,7 @@ __all__ = [
     "UTCDateTime",
     "utcnow",
     "write_transaction",
+    "write_connection",
     "end_read_transaction",
     "is_sqlite",
     "read_before_write",
@@ -42,10 +44,16 @@ __all__ = [
 ]
 
 SQLITE_BUSY_TIMEOUT_MS = 15000
+# SHA-256 (hex) of a text, for the audit chain (PostgreSQL has sha256()).
+SQLITE_SHA256 = "netzwerk_sha256"
 
 # Set for requests that may write (POST, ...) and inside write_transaction().
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "netzwerk_write_intent", default=False
+)
+# Set while write_connection() begins a transaction beside the ORM session.
+_beside_session: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "netzwerk_beside_session", default=False
 )
 
 
@@ -121,6 +129,27 @@ def write_transaction() -> Iterator[None]:
             raise
     finally:
         _write_intent.reset(token)
+
+
+@contextmanager
+def write_connection() -> Iterator[Connection]:
+    """One Core write transaction on a connection of its own, beside the ORM
+    session: for a hot path that writes with prebuilt statements (the
+    ballot).  Committed when the block ends, rolled back on an exception; on
+    SQLite it begins with BEGIN IMMEDIATE behind the write queue, as
+    :func:`write_transaction` does."""
+    intent = _write_intent.set(True)
+    try:
+        with db.engine.connect() as conn:
+            beside = _beside_session.set(True)
+            try:
+                transaction = conn.begin()
+            finally:
+                _beside_session.reset(beside)
+            with transaction:
+                yield conn
+    finally:
+        _write_intent.reset(intent)
 
 
 def end_read_transaction() -> None:
@@ -238,6 +267,10 @@ def _sqlite_file(engine: Engine) -> str | None:
     return database
 
 
+def _sha256_hex(value: str | None) -> str | None:
+    return None if value is None else hashlib.sha256(value.encode()).hexdigest()
+
+
 def install_engine_hooks(engine: Engine) -> None:
     if engine.dialect.name != "sqlite":
         return
@@ -252,6 +285,7 @@ def install_engine_hooks(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
+        dbapi_connection.create_function(SQLITE_SHA256, 1, _sha256_hex, deterministic=True)
 
     database = _sqlite_file(engine)
     queue = (
@@ -272,9 +306,11 @@ def install_engine_hooks(engine: Engine) -> None:
         except BaseException:
             _release(conn.info)
             raise
-        # Without an application context this is a bare connection: no session.
-        with contextlib.suppress(RuntimeError):
-            db.session.info["immediate"] = immediate
+        # Without an application context, or beside the session
+        # (write_connection), the session's transaction is not this one.
+        if not _beside_session.get():
+            with contextlib.suppress(RuntimeError):
+                db.session.info["immediate"] = immediate
 
     def _release(info: dict[str, Any]) -> None:
         fd = info.pop(_QUEUE_KEY, None)

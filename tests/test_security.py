@@ -470,3 +470,22 @@ def test_error_page_500_without_internals(app, extra_app, demo):
     _assert_error_page(client.get("/__abort500"), 500)
     # The test routes exist only on the extra instance.
     assert "/__boom" not in {r.rule for r in app_rules(app)}
+
+
+def test_session_keys_can_be_rotated(app, demo):
+    """The session's signing serializer is built once per set of keys: a
+    new secret key with the old one as fallback keeps logins, dropping the
+    fallback ends them."""
+    client = app.test_client()
+    assert _login(client).status_code == 302
+    assert client.get("/meine-gremien").status_code == 200
+    old_key, old_fallbacks = app.secret_key, app.config["SECRET_KEY_FALLBACKS"]
+    try:
+        app.secret_key = "rotated-" + uuid.uuid4().hex
+        app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+        assert client.get("/meine-gremien").status_code == 200
+        app.config["SECRET_KEY_FALLBACKS"] = []
+        assert _is_login_redirect(client.get("/meine-gremien"))
+    finally:
+        app.secret_key = old_key
+        app.config["SECRET_KEY_FALLBACKS"] = old_fallbacks

@@ -1,9 +1,11 @@
 """Writing and verifying the audit trail.
 
 ``record()`` runs inside the caller's transaction, so an event is written
-exactly when the change it describes commits.  Events are serialised: on
-PostgreSQL by a transaction-level advisory lock, on SQLite by the write lock
-that ``write_transaction()`` takes with BEGIN IMMEDIATE.
+exactly when the change it describes commits.  Each link is one statement:
+the database reads the last link and hashes the new one.  Links are
+serialised: on SQLite by the write lock that ``write_transaction()`` takes
+with BEGIN IMMEDIATE, on PostgreSQL by the unique id of the next link (a
+second transaction waits for the first to commit, then tries again).
 """
 
 from __future__ import annotations
@@ -15,14 +17,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import String, Table, bindparam, cast, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
-from ..database import utcnow
+from ..database import SQLITE_SHA256, utcnow
 from ..extensions import db
 from .models import AuditEvent
 
 GENESIS = "0" * 64
-AUDIT_LOCK_KEY = 0x41554454  # "AUDT"
 
 
 def _canonical(value: Any) -> str:
@@ -62,44 +67,125 @@ def record(
     to_state: str | None = None,
     comment: str | None = None,
     data: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """Append one event to the chain (in the caller's transaction).
+    conn: Connection | None = None,
+) -> None:
+    """Append one event to the chain, in the caller's transaction.
 
-    Two Core statements after the lock: read the last link, insert the new
-    one.  The caller's pending changes are flushed first; the returned event
-    is not attached to the session.
+    One statement reads the last link and inserts the new one, its hash
+    computed by the database from the canonical JSON that Python prepares
+    around the two values only the database knows (the next id and the
+    previous hash).  ``conn`` is the caller's Core connection; without it the
+    session's pending changes are flushed and its connection used.
     """
-    session = db.session
-    if session.new or session.dirty or session.deleted:
-        session.flush()  # as before: the caller's pending changes are written first
-    conn = session.connection()  # Core: the chain needs no ORM work
-    if conn.dialect.name == "postgresql":
-        conn.execute(_LOCK_STATEMENT, {"k": AUDIT_LOCK_KEY})
-    last = conn.execute(_LAST_LINK).first()
-    prev_hash = last.hash if last else GENESIS
-    next_id = (last.id + 1) if last else 1
-    event = AuditEvent(
-        id=next_id,
-        created_at=utcnow(),
-        actor_id=actor_id,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        from_state=from_state,
-        to_state=to_state,
-        comment=comment,
-        data=_canonical(data) if data is not None else None,
-        prev_hash=prev_hash,
+    if conn is None:
+        session = db.session
+        if session.new or session.dirty or session.deleted:
+            session.flush()  # the caller's pending changes are written first
+        conn = session.connection()
+    values: dict[str, Any] = {
+        "created_at": utcnow(),
+        "actor_id": actor_id,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "from_state": from_state,
+        "to_state": to_state,
+        "comment": comment,
+        "data": _canonical(data) if data is not None else None,
+    }
+    head, middle, tail = hash_text_parts(values)
+    params = {**values, "head": head, "middle": middle, "tail": tail}
+    if conn.dialect.name != "postgresql":
+        conn.execute(_APPEND, params)  # SQLite: BEGIN IMMEDIATE serialises writers
+        return
+    # PostgreSQL: a transaction that extends the same last link waits on the
+    # new id's index entry until the other commits, then inserts nothing; the
+    # next attempt reads the chain again (read committed: a new snapshot).
+    for _attempt in range(_APPEND_ATTEMPTS):
+        if conn.execute(_APPEND_POSTGRESQL, params).first() is not None:
+            return
+    raise RuntimeError("the audit chain could not be extended")
+
+
+def hash_text_parts(values: dict[str, Any]) -> tuple[str, str, str]:
+    """The canonical JSON that :func:`compute_hash` hashes, in three parts
+    around the event's id and previous hash: ``head + id + middle + prev_hash
+    + tail`` is exactly that text (keys in sorted order)."""
+
+    def members(keys: tuple[str, ...]) -> str:
+        return ",".join(f'"{key}":{_canonical(_hashed(key, values[key]))}' for key in keys)
+
+    head = "{" + members(_BEFORE_ID) + ',"id":'
+    middle = "," + members(_BETWEEN) + ',"prev_hash":"'
+    tail = '",' + members(_AFTER_PREV) + "}"
+    return head, middle, tail
+
+
+def _hashed(key: str, value: Any) -> Any:
+    return _utc_iso(value) if key == "created_at" else value
+
+
+# The hashed keys in sorted order (as _canonical writes them), around "id"
+# and "prev_hash"; a test keeps them equal to compute_hash's content.
+_BEFORE_ID = ("action", "actor_id", "comment", "created_at", "data", "from_state")
+_BETWEEN = ("object_id", "object_type")
+_AFTER_PREV = ("to_state",)
+
+
+class chain_hash(FunctionElement[str]):
+    """SHA-256 (hex) of a text, computed by the database."""
+
+    type = String(64)
+    inherit_cache = True
+
+
+@compiles(chain_hash, "postgresql")
+def _chain_hash_postgresql(element: chain_hash, compiler: Any, **kw: Any) -> str:
+    return f"encode(sha256(convert_to({compiler.process(element.clauses, **kw)}, 'UTF8')), 'hex')"
+
+
+@compiles(chain_hash, "sqlite")
+def _chain_hash_sqlite(element: chain_hash, compiler: Any, **kw: Any) -> str:
+    # netzwerk.database registers the function on every SQLite connection.
+    return f"{SQLITE_SHA256}({compiler.process(element.clauses, **kw)})"
+
+
+def _append_statement(*, postgresql: bool = False) -> Any:
+    table: Table = AuditEvent.__table__  # type: ignore[assignment]
+    last_id = select(func.coalesce(func.max(table.c.id), 0).label("id")).subquery("last_id")
+    last = table.alias("last_link")
+    next_id = last_id.c.id + 1
+    prev_hash = func.coalesce(last.c.hash, GENESIS)
+    columns = [c for c in _COLUMNS if c not in ("id", "prev_hash", "hash")]
+    text_to_hash = (
+        bindparam("head", type_=String)
+        + cast(next_id, String)
+        + bindparam("middle", type_=String)
+        + prev_hash
+        + bindparam("tail", type_=String)
     )
-    event.hash = compute_hash(event)
-    conn.execute(_INSERT_EVENT, {column: getattr(event, column) for column in _COLUMNS})
-    return event
+    source = select(
+        next_id,
+        *(bindparam(c, type_=table.c[c].type) for c in columns),
+        prev_hash,
+        chain_hash(text_to_hash),
+    ).select_from(last_id.outerjoin(last, last.c.id == last_id.c.id))
+    names = ["id", *columns, "prev_hash", "hash"]
+    if not postgresql:
+        return insert(table).from_select(names, source)
+    return (
+        postgresql_insert(table)
+        .from_select(names, source)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(table.c.id)
+    )
 
 
-_LOCK_STATEMENT = text("SELECT pg_advisory_xact_lock(:k)")
-_LAST_LINK = select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-_INSERT_EVENT = insert(AuditEvent)
 _COLUMNS = tuple(AuditEvent.__table__.columns.keys())
+_APPEND = _append_statement()
+_APPEND_POSTGRESQL = _append_statement(postgresql=True)
+# Each failed attempt means another transaction committed a link meanwhile.
+_APPEND_ATTEMPTS = 1000
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
+from flask import current_app, session
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
@@ -120,6 +121,52 @@ def load_session_user(token: str, *, with_person: bool = True) -> User | None:
         return None
     user._session_token = token
     return user
+
+
+# The session cookie also carries the user's id (set at login), so that a
+# statement can check a login without loading the user first: see
+# live_session_user().
+SESSION_USER_ID_KEY = "uid"
+
+
+def live_session_user() -> Any:
+    """A subquery ``(id, person_id)``: the user whose live session is
+    ``:token_hash`` and whose id is ``:user_id``, at ``:now`` — the checks of
+    :func:`load_session_user` (not revoked, not expired, account active) for a
+    statement that authenticates within itself (the ballot).  Parameters:
+    :func:`live_session_params`."""
+    return (
+        select(User.id, User.person_id)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(
+            AuthSession.token_hash == bindparam("token_hash"),
+            User.id == bindparam("user_id"),
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > bindparam("now"),
+            User.active,
+        )
+        .subquery("live_login")
+    )
+
+
+def claimed_login() -> tuple[str, int] | None:
+    """The login this request's session cookie claims: (session token, user
+    id), as the login left them, from the same client (Flask-Login's
+    identifier of address and user agent).  Not checked against the
+    database: a statement built on :func:`live_session_user` does that.
+    None when the cookie claims none (the caller checks the login the
+    ordinary way, which also handles every unusual case)."""
+    token = session.get("_user_id")
+    user_id = session.get(SESSION_USER_ID_KEY)
+    if not isinstance(token, str) or not isinstance(user_id, int) or isinstance(user_id, bool):
+        return None
+    if session.get("_id") != current_app.login_manager._session_identifier_generator():  # type: ignore[attr-defined]
+        return None
+    return token, user_id
+
+
+def live_session_params(token: str, user_id: int, now: datetime) -> dict[str, Any]:
+    return {"token_hash": _token_hash(token), "user_id": user_id, "now": now}
 
 
 def end_session(token: str | None) -> None:

@@ -62,6 +62,7 @@ def login() -> str | Response:
             session.clear()
             services.start_session(user)
             login_user(user, remember=False)
+            session[services.SESSION_USER_ID_KEY] = user.id
             session.permanent = True
             flash(_("Welcome, %(name)s.", name=user.display_name), "success")
             return redirect(next_url)

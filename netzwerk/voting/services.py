@@ -20,13 +20,14 @@ from typing import Any
 
 from blinker import Namespace
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, exists, func, insert, or_, select
+from sqlalchemy import String, bindparam, exists, func, insert, or_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from ..audit.services import record
 from ..auth.models import User
-from ..database import utcnow, write_transaction
+from ..auth.services import live_session_params, live_session_user
+from ..database import UTCDateTime, utcnow, write_connection, write_transaction
 from ..extensions import db
 from ..governance.models import Body, MajorityRule, Membership
 from ..meetings.meeting_services import may_manage as may_manage_meetings
@@ -95,10 +96,11 @@ def may_view(user: Any, poll: Poll) -> bool:
     return has_current_seat(user.person_id, poll.body_id)
 
 
-def _seat_now(body_id: Any) -> Any:
-    """EXISTS: a current membership of :person_id in the (active) body, on :today."""
+def _seat_now(body_id: Any, person_id: Any = None) -> Any:
+    """EXISTS: a current membership of the person (default ``:person_id``) in
+    the (active) body, on :today."""
     return exists().where(
-        Membership.person_id == bindparam("person_id"),
+        Membership.person_id == (bindparam("person_id") if person_id is None else person_id),
         Membership.body_id == body_id,
         Membership.start_date <= bindparam("today"),
         or_(Membership.end_date.is_(None), Membership.end_date >= bindparam("today")),
@@ -466,9 +468,66 @@ def _ballot_seats(*, one_seat: bool) -> Any:
     )
 
 
-# The ballot's statements, built once (see cast_ballot).
+# SQL: the poll's options offer the ballot's :value.
+_OFFERED = or_(
+    *(
+        (bindparam("value", type_=String) == value.value)
+        & or_(*(Poll.options == o.value for o in PollOptions if value in o.values))
+        for value in BallotValue
+    )
+)
+
+
+def _session_ballot_insert(*, one_seat: bool) -> Any:
+    """INSERT ... SELECT of the ballot of a logged-in member in an open named
+    poll: the select checks the login (``live_session_user``) and everything
+    :func:`cast_ballot` checks, so that a valid ballot is one statement."""
+    user = live_session_user()
+    other = aliased(PollEligibility)
+    seat_rule = (
+        PollEligibility.membership_id == bindparam("seat")
+        if one_seat
+        else ~exists().where(  # several seats: the voter must say which
+            other.poll_id == Poll.id,
+            other.person_id == user.c.person_id,
+            other.membership_id != PollEligibility.membership_id,
+        )
+    )
+    source = (
+        select(
+            Poll.id,
+            PollEligibility.membership_id,
+            user.c.person_id,
+            bindparam("cast_at", type_=UTCDateTime),
+            bindparam("value", type_=String),
+        )
+        .where(
+            Poll.id == bindparam("poll_id"),
+            Poll.state == PollState.OPEN.value,
+            Poll.kind == PollKind.OPEN.value,
+            or_(Poll.closes_at.is_(None), Poll.closes_at > bindparam("now")),
+            _OFFERED,
+            PollEligibility.poll_id == Poll.id,
+            PollEligibility.person_id == user.c.person_id,
+            seat_rule,
+            _seat_now(Poll.body_id, user.c.person_id),
+        )
+        .with_for_update(read=True, of=Poll)
+    )
+    return (
+        insert(Ballot)
+        .from_select(
+            ["poll_id", "voter_membership_id", "cast_by_person_id", "cast_at", "value"], source
+        )
+        .returning(Ballot.voter_membership_id)
+    )
+
+
+# The ballot's statements, built once (see cast_ballot, cast_session_ballot).
 _BALLOT_SEATS = _ballot_seats(one_seat=False)
 _BALLOT_SEAT = _ballot_seats(one_seat=True)
+_SESSION_BALLOT = _session_ballot_insert(one_seat=False)
+_SESSION_BALLOT_SEAT = _session_ballot_insert(one_seat=True)
 _INSERT_BALLOT = insert(Ballot)
 _INSERT_PARTICIPATION = insert(PollParticipation)
 _INSERT_SECRET_BALLOT = insert(SecretBallot)
@@ -535,12 +594,65 @@ def cast_ballot(
                 data = {"membership_id": seat, "value": value}
             record("poll.ballot_cast", "poll", poll_id, actor_id=actor_id, data=data)
     except (IntegrityError, DBAPIError) as exc:
-        if "poll is not open" in str(exc.orig):
-            raise PollNotOpen(_("This vote is not open.")) from None
-        if isinstance(exc, IntegrityError):
-            raise AlreadyVoted(_("You have already voted in this poll.")) from None
-        raise
+        raise _refusal(exc) from None
     return seat
+
+
+def cast_session_ballot(
+    poll_id: int,
+    session_token: str,
+    user_id: int,
+    value: str,
+    *,
+    seat_membership_id: int | None = None,
+    now: datetime | None = None,
+) -> int | None:
+    """The ballot of a logged-in member straight from the request, without
+    loading the user first; returns the seat's membership id.
+
+    One statement checks the login (as ``load_session_user`` does: session
+    live, account active) and everything :func:`cast_ballot` checks, and
+    inserts the ballot of an open named poll; the audit link follows in the
+    same transaction.  None when nothing was cast – login not live, poll not
+    open, past its deadline or secret, an option the poll lacks, no seat or a
+    seat to choose: the caller then checks the login the ordinary way and
+    calls :func:`cast_ballot`, which answers each case.  Raises
+    :class:`AlreadyVoted` for a second ballot.
+    """
+    now = now or utcnow()
+    try:
+        ballot_value = BallotValue(value)
+    except ValueError:
+        return None
+    params: dict[str, Any] = {
+        **live_session_params(session_token, user_id, now),
+        "poll_id": poll_id,
+        "today": to_local(now).date(),
+        "cast_at": now,
+        "value": ballot_value.value,
+    }
+    statement = _SESSION_BALLOT
+    if seat_membership_id is not None:
+        params["seat"] = seat_membership_id
+        statement = _SESSION_BALLOT_SEAT
+    try:
+        with write_connection() as conn:
+            seat = conn.execute(statement, params).scalar()
+            if seat is not None:
+                data = {"membership_id": seat, "value": ballot_value.value}
+                record("poll.ballot_cast", "poll", poll_id, actor_id=user_id, data=data, conn=conn)
+    except (IntegrityError, DBAPIError) as exc:
+        raise _refusal(exc) from None
+    return seat
+
+
+def _refusal(exc: IntegrityError | DBAPIError) -> Exception:
+    """What the database's refusal of a ballot means (see the module doc)."""
+    if "poll is not open" in str(exc.orig):
+        return PollNotOpen(_("This vote is not open."))
+    if isinstance(exc, IntegrityError):
+        return AlreadyVoted(_("You have already voted in this poll."))
+    return exc
 
 
 # --- closing ------------------------------------------------------------------

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ..auth.access import staff_required
+from ..auth.services import claimed_login
 from ..database import end_read_transaction, reset_write_intent, set_write_intent
 from ..extensions import db
 from ..governance.models import Body
@@ -114,39 +115,73 @@ def _posted_seat(poll_id: int) -> int | None:
 
 
 @bp.route("/abstimmungen/<int:poll_id>/abstimmen", methods=["POST"])
-@login_required
 def vote(poll_id: int) -> Any:
-    person_id, user_id = current_user.person_id, current_user.id
-    # The login check ran as its own short read (auth.services); should a
-    # read transaction still be open on SQLite, end it.  Read without the
-    # write lock; the ballot gets its own short write transaction in the
-    # service.
-    end_read_transaction()
-    token = set_write_intent(False)
-    try:
-        return _vote(poll_id, person_id, user_id)
-    finally:
-        reset_write_intent(token)
-
-
-def _vote(poll_id: int, person_id: int, user_id: int) -> Any:
-    # A ballot goes straight to the service: it checks in its one write
-    # transaction everything a ballot needs (the poll is open and before its
-    # deadline, the option exists, the person holds the seat, no second
-    # ballot); CSRFProtect has checked the token for the whole app.  Only a
-    # refused ballot loads the poll and the form to answer properly.
+    # CSRFProtect has checked the token for the whole app.  The common case
+    # – a logged-in member votes in an open named poll – is one statement
+    # that also checks the login (cast_session_ballot); everything else goes
+    # the ordinary way below, with the login check of login_required.
     seat_id = _posted_seat(poll_id)
-    prefix = f"poll{poll_id}" + (f"-seat{seat_id}" if seat_id else "")
-    value = request.form.get(f"{prefix}-value", "")
-    try:
-        services.cast_ballot(
-            poll_id, person_id, value, seat_membership_id=seat_id, actor_id=user_id
-        )
-    except services.VotingError as exc:
-        return _ballot_refused(poll_id, seat_id, exc)
+    value = request.form.get(_value_field(poll_id, seat_id), "")
+    login = claimed_login()
+    if login is not None:
+        token, user_id = login
+        try:
+            seat = services.cast_session_ballot(
+                poll_id, token, user_id, value, seat_membership_id=seat_id
+            )
+        except services.VotingError as exc:
+            return _the_ordinary_way(_ballot_refused, poll_id, seat_id, exc)
+        if seat is not None:
+            return _voted(poll_id)
+    return _the_ordinary_way(_vote, poll_id, seat_id, value)
+
+
+def _the_ordinary_way(view: Any, *args: Any) -> Any:
+    """Answer as a view behind login_required (the login page otherwise).
+
+    The login check ran as its own short read (auth.services); should a read
+    transaction still be open on SQLite, it ends here, and the view reads
+    without the write lock: a ballot takes it in its own short write
+    transaction (cast_ballot)."""
+
+    @login_required
+    def answer() -> Any:
+        end_read_transaction()
+        token = set_write_intent(False)
+        try:
+            return view(*args)
+        finally:
+            reset_write_intent(token)
+
+    return answer()
+
+
+def _value_field(poll_id: int, seat_id: int | None) -> str:
+    return f"poll{poll_id}" + (f"-seat{seat_id}" if seat_id else "") + "-value"
+
+
+def _voted(poll_id: int) -> Any:
     # The poll page thanks the voter (?abgestimmt=1, once the ballot is
     # stored): no flash message, so the session cookie stays as it is.
     return redirect(url_for("voting.poll", poll_id=poll_id, abgestimmt=1))
+
+
+def _vote(poll_id: int, seat_id: int | None, value: str) -> Any:
+    # cast_ballot checks in its write transaction everything a ballot needs
+    # (the poll is open and before its deadline, the option exists, the
+    # person holds the seat, no second ballot).  Only a refused ballot loads
+    # the poll and the form.
+    try:
+        services.cast_ballot(
+            poll_id,
+            current_user.person_id,
+            value,
+            seat_membership_id=seat_id,
+            actor_id=current_user.id,
+        )
+    except services.VotingError as exc:
+        return _ballot_refused(poll_id, seat_id, exc)
+    return _voted(poll_id)
 
 
 def _ballot_refused(poll_id: int, seat_id: int | None, exc: services.VotingError) -> Any:

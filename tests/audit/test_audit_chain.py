@@ -1,7 +1,19 @@
-from sqlalchemy import text
+import hashlib
+from datetime import UTC, datetime
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select, text
 
 from netzwerk.audit.models import AuditEvent
-from netzwerk.audit.services import record, verify_chain
+from netzwerk.audit.services import (
+    GENESIS,
+    _canonical,
+    compute_hash,
+    hash_text_parts,
+    record,
+    verify_chain,
+)
 from netzwerk.database import write_transaction
 from netzwerk.extensions import db
 
@@ -70,3 +82,111 @@ def test_postgres_trigger_refuses_update_and_delete(app_ctx):
     for statement in ("UPDATE audit_event SET comment = 'x'", "DELETE FROM audit_event"):
         with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as conn:
             conn.execute(text(statement))
+
+
+# --- the chain link is hashed by the database ----------------------------------
+
+_texts = st.one_of(st.none(), st.text(max_size=40))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    event_id=st.integers(min_value=1, max_value=10**12),
+    prev_hash=st.text(alphabet="0123456789abcdef", min_size=64, max_size=64),
+    actor_id=st.one_of(st.none(), st.integers(min_value=1, max_value=10**9)),
+    action=st.text(min_size=1, max_size=60),
+    object_type=st.text(min_size=1, max_size=40),
+    object_id=st.one_of(st.none(), st.integers(min_value=-(10**9), max_value=10**9)),
+    from_state=_texts,
+    to_state=_texts,
+    comment=_texts,
+    data=st.one_of(st.none(), st.dictionaries(st.text(max_size=8), _texts, max_size=3)),
+    created_at=st.datetimes(min_value=datetime(2000, 1, 1), timezones=st.just(UTC)),
+)
+def test_hash_text_parts_are_the_hashed_text(
+    event_id,
+    prev_hash,
+    actor_id,
+    action,
+    object_type,
+    object_id,
+    from_state,
+    to_state,
+    comment,
+    data,
+    created_at,
+):
+    """head + id + middle + prev_hash + tail is exactly the text compute_hash
+    hashes, whatever the values hold (quotes, backslashes, any script)."""
+    values = {
+        "created_at": created_at,
+        "actor_id": actor_id,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "from_state": from_state,
+        "to_state": to_state,
+        "comment": comment,
+        "data": _canonical(data) if data is not None else None,
+    }
+    head, middle, tail = hash_text_parts(values)
+    event = AuditEvent(id=event_id, prev_hash=prev_hash, **values)
+    expected = compute_hash(event)
+    assert (
+        hashlib.sha256((head + str(event_id) + middle + prev_hash + tail).encode()).hexdigest()
+        == expected
+    )
+
+
+def test_database_hashes_any_text_as_python_does(app_ctx):
+    """The link the database computes verifies for text in any script,
+    with quotes, backslashes, control characters and emoji."""
+    odd = 'Çağ "quote" \\ back\nline\ttab – ملاحظة — Привіт 🗳️ \u200f'
+    with write_transaction():
+        record("created", "paper", 7, comment=odd, data={"text": odd, "n": [1, 2]})
+        record("transition", "paper", 7, from_state=odd, to_state="x", actor_id=None)
+    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [e.id for e in events] == [1, 2]
+    assert events[0].prev_hash == GENESIS
+    assert events[1].prev_hash == events[0].hash
+    assert all(compute_hash(e) == e.hash for e in events)
+    assert verify_chain() is None
+
+
+def test_first_link_starts_from_genesis_after_earlier_links(app_ctx):
+    """Each link follows the last one, also across transactions."""
+    _three_events()
+    with write_transaction():
+        record("created", "paper", 2)
+    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [e.id for e in events] == [1, 2, 3, 4]
+    assert events[3].prev_hash == events[2].hash
+    assert verify_chain() is None
+
+
+def test_concurrent_writers_extend_one_unbroken_chain(app, app_ctx):
+    """Forty transactions append at once (each with a second event after
+    a pause): every event is stored once, ids have no gap, the chain holds –
+    on PostgreSQL, where links are serialised by the next link's unique id,
+    and on SQLite, by its write lock."""
+    import time
+
+    from voting.helpers import run_threads
+
+    def work(i: int) -> int:
+        with write_transaction():
+            record("created", "paper", i)
+            time.sleep(0.001)
+            record("transition", "paper", i, from_state="a", to_state="b")
+        return i
+
+    results, errors = run_threads(app, 40, work)
+    assert errors == []
+    assert sorted(results) == list(range(40))
+    db.session.expire_all()
+    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [e.id for e in events] == list(range(1, 81))
+    for i in range(40):
+        mine = [e.action for e in events if e.object_id == i]
+        assert mine == ["created", "transition"]
+    assert verify_chain() is None

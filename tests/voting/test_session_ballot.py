@@ -1,0 +1,267 @@
+"""The ballot that checks the login itself (cast_session_ballot) and the
+ordinary way the vote view falls back to for everything else."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from netzwerk.audit.models import AuditEvent
+from netzwerk.audit.services import verify_chain
+from netzwerk.auth.models import AuthSession, User
+from netzwerk.auth.services import SESSION_USER_ID_KEY, start_session
+from netzwerk.database import utcnow, write_transaction
+from netzwerk.extensions import db
+from netzwerk.governance.models import Body, Membership
+from netzwerk.voting import services
+from netzwerk.voting.models import Ballot, PollEligibility, PollKind, PollOptions
+
+from .helpers import body, start_poll, user
+
+
+def _vk_poll(app, **kwargs) -> int:  # type: ignore[no-untyped-def]
+    with app.app_context():
+        poll_id = start_poll(body("VK").id, title="Lernorte", **kwargs).id
+        db.session.remove()
+        return int(poll_id)
+
+
+def _post(client, poll_id: int, value: str = "yes"):  # type: ignore[no-untyped-def]
+    return client.post(
+        f"/abstimmungen/{poll_id}/abstimmen",
+        data={f"poll{poll_id}-value": value, f"poll{poll_id}-seat": ""},
+    )
+
+
+def _ballots(app, poll_id: int) -> list[tuple[int, str]]:  # type: ignore[no-untyped-def]
+    with app.app_context():
+        rows = db.session.execute(
+            select(Ballot.cast_by_person_id, Ballot.value).where(Ballot.poll_id == poll_id)
+        ).all()
+        db.session.remove()
+        return [tuple(r) for r in rows]
+
+
+def _member(app) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    with app.app_context():
+        member = user("member")
+        ids = member.id, member.person_id
+        db.session.remove()
+        return ids
+
+
+# --- through the view -----------------------------------------------------------
+
+
+def test_a_login_leaves_the_user_id_in_the_session(app, client_as):
+    client = client_as("member")
+    user_id, _person = _member(app)
+    with client.session_transaction() as session:
+        assert session[SESSION_USER_ID_KEY] == user_id
+
+
+@pytest.mark.parametrize("how", ["revoked", "expired", "deactivated"])
+def test_no_ballot_without_a_live_login(app, client_as, how):
+    client = client_as("member")
+    poll_id = _vk_poll(app)
+    user_id, _person = _member(app)
+    with app.app_context(), write_transaction():
+        if how == "deactivated":
+            db.session.execute(update(User).where(User.id == user_id).values(active=False))
+        else:
+            values = (
+                {"revoked_at": utcnow()}
+                if how == "revoked"
+                else {"expires_at": utcnow() - timedelta(seconds=1)}
+            )
+            db.session.execute(
+                update(AuthSession).where(AuthSession.user_id == user_id).values(**values)
+            )
+    response = _post(client, poll_id)
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+    assert _ballots(app, poll_id) == []
+    with app.app_context():
+        assert (
+            db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "poll.ballot_cast"))
+            is None
+        )
+
+
+def test_a_session_claiming_another_user_votes_only_as_its_own_login(app, client_as):
+    """The user id in the cookie must belong to the session's login; if not,
+    the ordinary login check decides (defence in depth: the cookie is signed)."""
+    client = client_as("member")
+    poll_id = _vk_poll(app)
+    _user_id, person_id = _member(app)
+    with app.app_context():
+        chair_id = user("chair").id
+        db.session.remove()
+    with client.session_transaction() as session:
+        session[SESSION_USER_ID_KEY] = chair_id
+    assert _post(client, poll_id).status_code == 302
+    assert _ballots(app, poll_id) == [(person_id, "yes")]
+
+
+@pytest.mark.parametrize("change", ["older session without user id", "other browser"])
+def test_unusual_sessions_still_vote_the_ordinary_way(app, client_as, change):
+    client = client_as("member")
+    poll_id = _vk_poll(app)
+    _user_id, person_id = _member(app)
+    if change == "older session without user id":
+        with client.session_transaction() as session:
+            session.pop(SESSION_USER_ID_KEY)
+        response = _post(client, poll_id)
+    else:
+        response = client.post(
+            f"/abstimmungen/{poll_id}/abstimmen",
+            data={f"poll{poll_id}-value": "no", f"poll{poll_id}-seat": ""},
+            headers={"User-Agent": "another browser/1.0"},
+        )
+    assert response.status_code == 302 and "abgestimmt=1" in response.headers["Location"]
+    assert len(_ballots(app, poll_id)) == 1
+    assert _ballots(app, poll_id)[0][0] == person_id
+
+
+def test_secret_poll_is_cast_the_ordinary_way(app, client_as):
+    client = client_as("member")
+    poll_id = _vk_poll(app, kind=PollKind.SECRET.value)
+    response = _post(client, poll_id)
+    assert response.status_code == 302 and "abgestimmt=1" in response.headers["Location"]
+    with app.app_context():
+        poll = services.get_poll(poll_id)
+        assert services.progress(poll).voted == 1
+        db.session.remove()
+    assert _ballots(app, poll_id) == []  # no named ballot for a secret poll
+
+
+def test_second_ballot_by_the_fast_way_is_refused_politely(app, client_as):
+    client = client_as("member")
+    poll_id = _vk_poll(app)
+    assert _post(client, poll_id, "yes").status_code == 302
+    again = _post(client, poll_id, "no")
+    assert again.status_code == 302 and "abgestimmt" not in again.headers["Location"]
+    page = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "bereits abgestimmt" in page
+    assert [v for _p, v in _ballots(app, poll_id)] == ["yes"]
+
+
+# --- the service ------------------------------------------------------------------
+
+
+@pytest.fixture
+def member_login(app_ctx, demo):  # type: ignore[no-untyped-def]
+    member = user("member")
+    token = start_session(member)
+    return token, member.id, member.person_id
+
+
+def test_session_ballot_is_one_statement_and_an_audit_link(app_ctx, member_login, count_queries):
+    token, user_id, person_id = member_login
+    poll_id = start_poll(body("VK").id).id
+    db.session.commit()
+    with count_queries() as counter:
+        seat = services.cast_session_ballot(poll_id, token, user_id, "abstain")
+    assert seat is not None
+    # ballot (login and every rule checked in its select) + audit link, on
+    # both databases
+    assert counter.count == 2, counter.statements
+    ballot = db.session.execute(select(Ballot).where(Ballot.poll_id == poll_id)).scalar_one()
+    assert (ballot.cast_by_person_id, ballot.value, ballot.voter_membership_id) == (
+        person_id,
+        "abstain",
+        seat,
+    )
+    event = db.session.scalar(
+        select(AuditEvent)
+        .where(AuditEvent.action == "poll.ballot_cast")
+        .order_by(AuditEvent.id.desc())
+    )
+    assert event.actor_id == user_id and event.object_id == poll_id
+    assert verify_chain() is None
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "unknown value",
+        "abstain in a yes/no poll",
+        "secret poll",
+        "closed poll",
+        "past deadline",
+        "no such poll",
+        "not a member",
+        "wrong user id",
+        "unknown token",
+    ],
+)
+def test_session_ballot_casts_nothing_where_the_ordinary_way_must_answer(
+    app_ctx, member_login, case
+):
+    token, user_id, _person = member_login
+    kwargs = {}
+    if case == "abstain in a yes/no poll":
+        kwargs["options"] = PollOptions.YES_NO.value
+    if case == "secret poll":
+        kwargs["kind"] = PollKind.SECRET.value
+    body_id = body("VK").id
+    if case == "not a member":
+        body_id = db.session.scalar(
+            select(Body.id)
+            .where(~Body.memberships.any(Membership.person_id == _person))
+            .order_by(Body.id)
+        )
+    poll_id = start_poll(body_id, **kwargs).id
+    if case == "closed poll":
+        services.close_poll(poll_id, now=utcnow() + timedelta(hours=49), by_scheduler=True)
+    db.session.commit()
+    value = {"unknown value": "maybe", "abstain in a yes/no poll": "abstain"}.get(case, "yes")
+    now = utcnow() + timedelta(hours=49) if case == "past deadline" else None
+    seat = services.cast_session_ballot(
+        999_999 if case == "no such poll" else poll_id,
+        "not-a-token" if case == "unknown token" else token,
+        user_id + 1 if case == "wrong user id" else user_id,
+        value,
+        now=now,
+    )
+    assert seat is None
+    assert db.session.scalar(select(Ballot.id).where(Ballot.poll_id == poll_id)) is None
+    assert (
+        db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "poll.ballot_cast"))
+        is None
+    )
+
+
+def test_session_ballot_with_two_seats_needs_the_choice(app_ctx, member_login):
+    """A deputy holding a second seat must say for whom; with the seat named
+    the ballot goes to that seat."""
+    token, user_id, person_id = member_login
+    vk = body("VK")
+    poll_id = start_poll(vk.id).id
+    other_seat = db.session.scalar(
+        select(Membership.id).where(
+            Membership.body_id == vk.id,
+            Membership.person_id != person_id,
+            Membership.voting_right,
+        )
+    )
+    with write_transaction():
+        db.session.execute(
+            update(PollEligibility)
+            .where(PollEligibility.poll_id == poll_id, PollEligibility.membership_id == other_seat)
+            .values(person_id=person_id)
+        )
+    assert services.cast_session_ballot(poll_id, token, user_id, "yes") is None
+    assert (
+        services.cast_session_ballot(poll_id, token, user_id, "no", seat_membership_id=other_seat)
+        == other_seat
+    )
+    assert db.session.execute(
+        select(Ballot.voter_membership_id, Ballot.cast_by_person_id, Ballot.value).where(
+            Ballot.poll_id == poll_id
+        )
+    ).all() == [(other_seat, person_id, "no")]
+    with pytest.raises(services.AlreadyVoted):
+        services.cast_session_ballot(poll_id, token, user_id, "yes", seat_membership_id=other_seat)
