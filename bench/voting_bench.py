@@ -9,19 +9,25 @@ For each database:
 1. a fresh schema (SQLite: a temporary file; PostgreSQL: the given database,
    which must be a scratch database: its tables are dropped and re-created),
    a body with ``--members`` members with a voting right, one login session
-   per member, and an open circular resolution;
-2. the **baseline**: a bare Flask app under the same gunicorn set-up (2 sync
-   workers) whose one POST route inserts (poll, voter) into a table with a
-   unique constraint, as one transaction (BEGIN IMMEDIATE on SQLite);
-3. **Netzwerk**: gunicorn ``wsgi:app`` with 2 sync workers; every member posts
-   the real vote form (session cookie + CSRF token) once;
-4. both driven by ``--concurrency`` client threads (default 16), one request
-   per member; reported: total seconds, ballots/second, p50/p95 latency, the
-   ratio to the baseline rate, and a check that exactly one ballot per member
-   is stored (none lost, none duplicated).
+   per member (as a login in the browser leaves it), and one open circular
+   resolution per round;
+2. two gunicorn servers with 2 sync workers each, started and waited for
+   until every worker has loaded its application: the **baseline**, a bare
+   Flask app whose one POST route inserts (poll, voter) into a table with a
+   unique constraint, as one transaction (BEGIN IMMEDIATE on SQLite), and
+   **Netzwerk** (``wsgi:app``);
+3. ``--rounds`` rounds (default 3), each: every member's bare insert, then
+   every member posts the real vote form (session cookie + CSRF token) once
+   in the round's poll, both driven by ``--concurrency`` client threads
+   (default 16); reported per round: seconds, ballots/second, p50/p95
+   latency, the ratio to the baseline rate of the same round, and a check
+   that exactly one ballot per member is stored (none lost, none
+   duplicated).
 
-Goals: all ballots in under 10 s, p95 under 250 ms, at least half the bare
-rate.  Exit status 0 when every goal is met.  Loopback only, bounded.
+Goals: all ballots in under 10 s and p95 under 250 ms in every round, at
+least half the bare rate (median of the rounds' ratios: the machine is
+shared, a single pair of measurements drifts).  Exit status 0 when every
+goal is met.  Loopback only, bounded.
 """
 
 from __future__ import annotations
@@ -78,12 +84,12 @@ def baseline_app() -> Any:
 
     @app.post("/vote")
     def vote() -> tuple[str, int]:
-        voter = int(request.form["voter"])
+        poll, voter = int(request.form["poll"]), int(request.form["voter"])
         try:
             with engine.begin() as conn:
                 conn.execute(
-                    text("INSERT INTO bench_ballot (poll_id, voter, value) VALUES (1, :v, 'yes')"),
-                    {"v": voter},
+                    text("INSERT INTO bench_ballot (poll_id, voter, value) VALUES (:p, :v, 'yes')"),
+                    {"p": poll, "v": voter},
                 )
         except Exception:  # noqa: BLE001 - a duplicate is an answer, not a crash
             return "duplicate", 409
@@ -97,7 +103,7 @@ def baseline_app() -> Any:
 
 @dataclass
 class Seed:
-    poll_id: int
+    poll_ids: list[int]  # one open poll per round
     voters: list[tuple[str, str]]  # (session cookie, csrf form token)
 
 
@@ -115,8 +121,8 @@ def _env(database_url: str, instance: Path, secret: str) -> dict[str, str]:
     return env
 
 
-def seed(database_url: str, members: int, secret: str, instance: Path) -> Seed:
-    """Fresh schema, a body of ``members`` voters with sessions, an open poll."""
+def seed(database_url: str, members: int, secret: str, instance: Path, polls: int = 1) -> Seed:
+    """Fresh schema, a body of ``members`` voters with sessions, ``polls`` open polls."""
     os.environ["NETZWERK_INSTANCE_PATH"] = str(instance)
     os.environ["NETZWERK_SECRET_KEY"] = secret
     from datetime import date, timedelta
@@ -182,15 +188,17 @@ def seed(database_url: str, members: int, secret: str, instance: Path) -> Seed:
             )
             body_id = body.id
             user_ids = [u.id for u in users]
-        poll = services.start_circular_resolution(
-            body_id=body_id,
-            subject_type="free",
-            subject_id=None,
-            title="Benchmark",
-            question="Zustimmung?",
-            closes_at=utcnow() + timedelta(hours=2),
-        )
-        poll_id = poll.id
+        poll_ids = [
+            services.start_circular_resolution(
+                body_id=body_id,
+                subject_type="free",
+                subject_id=None,
+                title=f"Benchmark {number}",
+                question="Zustimmung?",
+                closes_at=utcnow() + timedelta(hours=2),
+            ).id
+            for number in range(1, polls + 1)
+        ]
         session_serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
         csrf_serializer = URLSafeTimedSerializer(secret, salt="wtf-csrf-token")
         # As a login in the browser leaves it: Flask-Login's identifier of the
@@ -214,11 +222,11 @@ def seed(database_url: str, members: int, secret: str, instance: Path) -> Seed:
             voters.append((cookie, csrf_serializer.dumps(raw)))
         db.session.remove()
         db.engine.dispose()
-    return Seed(poll_id, voters)
+    return Seed(poll_ids, voters)
 
 
 def count_ballots(database_url: str, poll_id: int) -> tuple[int, int, int, int]:
-    """(netzwerk ballots, distinct seats, bare rows, distinct bare voters)."""
+    """(netzwerk ballots, distinct seats, bare rows, distinct bare voters) of a poll."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(database_url)
@@ -228,7 +236,10 @@ def count_ballots(database_url: str, poll_id: int) -> tuple[int, int, int, int]:
             text("SELECT COUNT(DISTINCT voter_membership_id) FROM ballot WHERE poll_id = :p"),
             {"p": poll_id},
         )
-        b = conn.execute(text("SELECT COUNT(*), COUNT(DISTINCT voter) FROM bench_ballot")).one()
+        b = conn.execute(
+            text("SELECT COUNT(*), COUNT(DISTINCT voter) FROM bench_ballot WHERE poll_id = :p"),
+            {"p": poll_id},
+        ).one()
         result = (int(n.scalar() or 0), int(d.scalar() or 0), int(b[0]), int(b[1]))
     engine.dispose()
     return result
@@ -354,69 +365,103 @@ def drive(
     )
 
 
-def run_one(label: str, database_url: str, members: int, concurrency: int) -> bool:
+@dataclass
+class Round:
+    bare: LoadResult
+    netz: LoadResult
+    stored: tuple[int, int, int, int]
+
+    @property
+    def ratio(self) -> float:
+        return self.netz.rate / self.bare.rate if self.bare.rate else 0.0
+
+
+def run_one(label: str, database_url: str, members: int, concurrency: int, rounds: int) -> bool:
+    """Seed, start both servers, then per round: the baseline, then Netzwerk
+    (every member votes once in the round's own poll)."""
     secret = secrets.token_urlsafe(32)
     with tempfile.TemporaryDirectory(prefix="netzwerk-voting-bench-") as tmp:
         instance = Path(tmp) / "instance"
         instance.mkdir()
         if database_url == "sqlite":
             database_url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
-        print(f"\n== {label}: seeding {members} members ...", flush=True)
-        data = seed(database_url, members, secret, instance)
+        print(f"\n== {label}: seeding {members} members, {rounds} polls ...", flush=True)
+        data = seed(database_url, members, secret, instance, polls=rounds)
         env = _env(database_url, instance, secret)
-
         form_headers = {
             "Content-Type": "application/x-www-form-urlencoded",
             "User-Agent": USER_AGENT,
         }
-        bare_requests = [
-            ("/vote", urlencode({"voter": i}).encode(), form_headers) for i in range(members)
-        ]
-        prefix = f"poll{data.poll_id}"
-        vote_requests = [
-            (
-                f"/abstimmungen/{data.poll_id}/abstimmen",
-                urlencode(
-                    {f"{prefix}-value": "yes", f"{prefix}-seat": "", "csrf_token": csrf}
-                ).encode(),
-                {**form_headers, "Cookie": f"netzwerk_session={cookie}"},
-            )
-            for cookie, csrf in data.voters
-        ]
-
-        server = Server("bench.voting_bench:baseline_app()", env)
+        bare_server = Server("bench.voting_bench:baseline_app()", env)
+        netz_server = Server("wsgi:app", env)
+        results: list[Round] = []
         try:
-            drive(server.port, [bare_requests[0]], 1)  # warm-up (voter 0)
-            bare = drive(server.port, bare_requests[1:], concurrency)
+            drive(bare_server.port, [("/vote", b"poll=0&voter=0", form_headers)], 1)  # warm-up
+            for poll_id in data.poll_ids:
+                bare_requests = [
+                    ("/vote", urlencode({"poll": poll_id, "voter": i}).encode(), form_headers)
+                    for i in range(members)
+                ]
+                prefix = f"poll{poll_id}"
+                vote_requests = [
+                    (
+                        f"/abstimmungen/{poll_id}/abstimmen",
+                        urlencode(
+                            {f"{prefix}-value": "yes", f"{prefix}-seat": "", "csrf_token": csrf}
+                        ).encode(),
+                        {**form_headers, "Cookie": f"netzwerk_session={cookie}"},
+                    )
+                    for cookie, csrf in data.voters
+                ]
+                bare = drive(bare_server.port, bare_requests, concurrency)
+                netz = drive(netz_server.port, vote_requests, concurrency)
+                stored = count_ballots(database_url, poll_id)
+                results.append(Round(bare, netz, stored))
+                _print_round(len(results), results[-1])
         finally:
-            server.stop()
-        server = Server("wsgi:app", env)
-        try:
-            netz = drive(server.port, vote_requests, concurrency)
-        finally:
-            server.stop()
-        ballots, seats, bare_rows, bare_voters = count_ballots(database_url, data.poll_id)
+            netz_server.stop()
+            bare_server.stop()
+    return _verdict(results, members)
 
-    ratio = netz.rate / bare.rate if bare.rate else 0.0
+
+def _print_round(number: int, result: Round) -> None:
+    bare, netz = result.bare, result.netz
+    ballots, seats, bare_rows, bare_voters = result.stored
+    print(f"   round {number}")
     print(
-        f"   bare unique insert : {bare.ok} in {bare.seconds:.2f} s = {bare.rate:.0f}/s, "
+        f"     bare unique insert : {bare.ok} in {bare.seconds:.2f} s = {bare.rate:.0f}/s, "
         f"p50 {bare.p50_ms:.1f} ms, p95 {bare.p95_ms:.1f} ms, errors {bare.errors}"
     )
     print(
-        f"   Netzwerk ballots   : {netz.ok} in {netz.seconds:.2f} s = {netz.rate:.0f}/s, "
+        f"     Netzwerk ballots   : {netz.ok} in {netz.seconds:.2f} s = {netz.rate:.0f}/s, "
         f"p50 {netz.p50_ms:.1f} ms, p95 {netz.p95_ms:.1f} ms, errors {netz.errors}"
     )
-    print(f"   ratio to bare rate : {ratio:.2f}")
     print(
-        f"   stored ballots     : {ballots} (distinct seats {seats}); bare rows {bare_rows} "
-        f"(distinct {bare_voters})"
+        f"     ratio {result.ratio:.2f}; stored ballots {ballots} (distinct seats {seats}), "
+        f"bare rows {bare_rows} (distinct {bare_voters})",
+        flush=True,
+    )
+
+
+def _verdict(results: list[Round], members: int) -> bool:
+    """Every round must store each ballot once, without errors; the slowest
+    round must meet the time and p95 goals; the median ratio the rate goal."""
+    ratio = statistics.median(r.ratio for r in results)
+    slowest = max(r.netz.seconds for r in results)
+    worst_p95 = max(r.netz.p95_ms for r in results)
+    print(
+        f"   median ratio to bare rate: {ratio:.2f} "
+        f"(rounds: {', '.join(f'{r.ratio:.2f}' for r in results)}); "
+        f"slowest round {slowest:.2f} s; worst p95 {worst_p95:.1f} ms"
     )
     checks = {
-        f"all {members} ballots stored once": ballots == members and seats == members,
-        "no HTTP errors": netz.errors == 0,
-        f"all ballots < {GOAL_SECONDS:.0f} s": netz.seconds < GOAL_SECONDS,
-        f"p95 < {GOAL_P95_MS:.0f} ms": netz.p95_ms < GOAL_P95_MS,
-        f">= {GOAL_RATIO:.1f} x bare rate": ratio >= GOAL_RATIO,
+        f"all {members} ballots stored once, every round": all(
+            r.stored[0] == members and r.stored[1] == members for r in results
+        ),
+        "no HTTP errors": all(r.netz.errors == 0 for r in results),
+        f"all ballots < {GOAL_SECONDS:.0f} s": slowest < GOAL_SECONDS,
+        f"p95 < {GOAL_P95_MS:.0f} ms": worst_p95 < GOAL_P95_MS,
+        f">= {GOAL_RATIO:.1f} x bare rate (median)": ratio >= GOAL_RATIO,
     }
     for name, passed in checks.items():
         print(f"   [{'ok' if passed else 'MISSED'}] {name}")
@@ -427,17 +472,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--members", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="polls voted in, each after its own baseline"
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.members <= 20000 or not 1 <= args.concurrency <= 64:
         parser.error("members 1..20000, concurrency 1..64")
-    ok = run_one("SQLite", "sqlite", args.members, args.concurrency)
+    if not 1 <= args.rounds <= 9:
+        parser.error("rounds 1..9")
+    ok = run_one("SQLite", "sqlite", args.members, args.concurrency, args.rounds)
     pg_url = os.environ.get("NETZWERK_BENCH_PG_URL")
     if pg_url:
         host = pg_url.split("@")[-1].split("/")[0].split(":")[0]
         if host not in {"127.0.0.1", "localhost", "::1"}:
             print("NETZWERK_BENCH_PG_URL must point to a loopback server", file=sys.stderr)
             return 2
-        ok = run_one("PostgreSQL", pg_url, args.members, args.concurrency) and ok
+        ok = run_one("PostgreSQL", pg_url, args.members, args.concurrency, args.rounds) and ok
     else:
         print("\n(PostgreSQL skipped: set NETZWERK_BENCH_PG_URL to a scratch database)")
     return 0 if ok else 1

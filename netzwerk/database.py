@@ -222,27 +222,32 @@ class SQLiteWriteQueue:
         """Take the queue; returns the descriptor to release, or None."""
         if getattr(self._local, "held", 0):
             return None
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = self._descriptor()
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             if not self._wait(fd):
-                os.close(fd)
                 return None
-        except BaseException:
-            os.close(fd)
-            raise
         self._local.held = 1
         return fd
 
+    def _descriptor(self) -> int:
+        # One open file per thread and process: flock belongs to the open
+        # file, so threads (and a forked child) must not share one.
+        pid = os.getpid()
+        if getattr(self._local, "pid", None) != pid:
+            self._local.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._local.pid = pid
+        return int(self._local.fd)
+
     def _wait(self, fd: int) -> bool:
-        # flock has no timeout: poll briefly (a writer holds it ~1 ms), then
-        # block in short steps until the deadline.
+        # flock has no timeout: poll in short steps (a writer holds it well
+        # under a millisecond) until the deadline.
         deadline = time.monotonic() + self.timeout
-        pause = 0.0001
+        pause = 0.00005
         while time.monotonic() < deadline:
             time.sleep(pause)
-            pause = min(pause * 2, 0.002)
+            pause = min(pause * 2, 0.0005)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 return True
@@ -252,7 +257,7 @@ class SQLiteWriteQueue:
 
     def release(self, fd: int) -> None:
         self._local.held = 0
-        os.close(fd)  # closing the descriptor drops the flock
+        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 _QUEUE_KEY = "netzwerk_write_queue_fd"
@@ -302,7 +307,9 @@ def install_engine_hooks(engine: Engine) -> None:
             if fd is not None:
                 conn.info[_QUEUE_KEY] = fd
         try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+            # Straight to the driver, as the COMMIT below: nothing of
+            # SQLAlchemy's statement handling is needed for BEGIN.
+            conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
         except BaseException:
             _release(conn.info)
             raise

@@ -10,6 +10,7 @@ second transaction waits for the first to commit, then tries again).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
@@ -17,21 +18,25 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import String, Table, bindparam, cast, func, insert, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy import String, Table, TextClause, bindparam, cast, func, insert, select, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from ..database import SQLITE_SHA256, utcnow
+from ..database import SQLITE_SHA256, UTCDateTime, utcnow
 from ..extensions import db
 from .models import AuditEvent
 
 GENESIS = "0" * 64
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """JSON with sorted keys, no spaces, text as it is (one encoder, reused)."""
+    return _CANONICAL.encode(value)
 
 
 def compute_hash(event: AuditEvent) -> str:
@@ -101,8 +106,9 @@ def record(
     # PostgreSQL: a transaction that extends the same last link waits on the
     # new id's index entry until the other commits, then inserts nothing; the
     # next attempt reads the chain again (read committed: a new snapshot).
+    statement = _append_postgresql()
     for _attempt in range(_APPEND_ATTEMPTS):
-        if conn.execute(_APPEND_POSTGRESQL, params).first() is not None:
+        if conn.execute(statement, params).first() is not None:
             return
     raise RuntimeError("the audit chain could not be extended")
 
@@ -150,7 +156,7 @@ def _chain_hash_sqlite(element: chain_hash, compiler: Any, **kw: Any) -> str:
     return f"{SQLITE_SHA256}({compiler.process(element.clauses, **kw)})"
 
 
-def _append_statement(*, postgresql: bool = False) -> Any:
+def _append_statement() -> Any:
     table: Table = AuditEvent.__table__  # type: ignore[assignment]
     last_id = select(func.coalesce(func.max(table.c.id), 0).label("id")).subquery("last_id")
     last = table.alias("last_link")
@@ -170,20 +176,24 @@ def _append_statement(*, postgresql: bool = False) -> Any:
         prev_hash,
         chain_hash(text_to_hash),
     ).select_from(last_id.outerjoin(last, last.c.id == last_id.c.id))
-    names = ["id", *columns, "prev_hash", "hash"]
-    if not postgresql:
-        return insert(table).from_select(names, source)
-    return (
-        postgresql_insert(table)
-        .from_select(names, source)
-        .on_conflict_do_nothing(index_elements=["id"])
-        .returning(table.c.id)
+    return insert(table).from_select(["id", *columns, "prev_hash", "hash"], source)
+
+
+@functools.cache
+def _append_postgresql() -> TextClause:
+    """:data:`_APPEND` for PostgreSQL, inserting nothing when the next id is
+    taken meanwhile.  Written out once as text: SQLAlchemy's PostgreSQL
+    ``insert().on_conflict_do_nothing()`` is not cached and would be compiled
+    again for every link."""
+    compiled = _APPEND.compile(dialect=postgresql.dialect(paramstyle="named"))
+    constants = {name: value for name, value in compiled.params.items() if value is not None}
+    return text(f"{compiled} ON CONFLICT (id) DO NOTHING RETURNING id").bindparams(
+        bindparam("created_at", type_=UTCDateTime), **constants
     )
 
 
 _COLUMNS = tuple(AuditEvent.__table__.columns.keys())
 _APPEND = _append_statement()
-_APPEND_POSTGRESQL = _append_statement(postgresql=True)
 # Each failed attempt means another transaction committed a link meanwhile.
 _APPEND_ATTEMPTS = 1000
 

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from ..auth.access import staff_required
 from ..auth.services import claimed_login
 from ..database import end_read_transaction, reset_write_intent, set_write_intent
-from ..extensions import db
+from ..extensions import db, limiter
 from ..governance.models import Body
 from ..governance.views import register_admin_section
 from ..timeutil import LOCAL_TZ
@@ -112,6 +112,13 @@ def _posted_seat(poll_id: int) -> int | None:
         if match:
             return int(match.group(1)) if match.group(1) else None
     return None
+
+
+@limiter.request_filter
+def _ballots_are_not_rate_limited() -> bool:
+    # No limit applies to a ballot (a seat votes once: the database refuses
+    # a second), so Flask-Limiter need not look for one on every ballot.
+    return request.endpoint == "voting.vote"
 
 
 @bp.route("/abstimmungen/<int:poll_id>/abstimmen", methods=["POST"])

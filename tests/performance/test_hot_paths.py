@@ -53,6 +53,35 @@ def test_a_ballot_costs_two_statements(app, client_as, count_queries):
     assert counter.count == 2, counter.statements
 
 
+def test_a_ballots_statements_are_compiled_once(app, client_as):
+    """SQLAlchemy compiles the ballot's statements once per process: the
+    second member's ballot finds every statement in the compiled cache."""
+    from sqlalchemy import event
+    from sqlalchemy.engine.default import CACHE_HIT
+
+    poll_id = _vk_poll(app)
+    first, second = client_as("member"), client_as("chair")
+    def data() -> dict[str, str]:
+        return {f"poll{poll_id}-value": "yes", f"poll{poll_id}-seat": ""}
+
+    assert first.post(f"/abstimmungen/{poll_id}/abstimmen", data=data()).status_code == 302
+    hits: list[tuple[str, bool]] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, _p: Any, context: Any, _many: Any) -> None:
+        if context is not None and not statement.lstrip().upper().startswith("BEGIN"):
+            hits.append((statement.split()[2], context.cache_hit is CACHE_HIT))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "after_cursor_execute", seen)
+    try:
+        assert second.post(f"/abstimmungen/{poll_id}/abstimmen", data=data()).status_code == 302
+    finally:
+        event.remove(engine, "after_cursor_execute", seen)
+    assert [table for table, _hit in hits] == ["ballot", "audit_event"]
+    assert all(hit for _table, hit in hits), hits
+
+
 def test_a_ballot_the_ordinary_way_costs_four_statements(app, client_as, count_queries):
     """A session without the user's id (as an older login left it) votes
     after the ordinary login check."""
@@ -141,6 +170,42 @@ def test_sqlite_write_queue_is_held_only_during_a_write(app, demo):
             raise RuntimeError("rolled back")
         assert queue_free()
         db.session.remove()
+
+
+def test_sqlite_write_queue_excludes_other_threads(tmp_path):
+    """Each thread takes the queue with its own open file (flock belongs to
+    the open file): a second thread waits until the first releases it."""
+    import threading
+
+    from netzwerk.database import SQLiteWriteQueue
+
+    queue = SQLiteWriteQueue(str(tmp_path / "db-writelock"), timeout=0.05)
+    held = queue.acquire()
+    assert held is not None
+    outcome: dict[str, Any] = {}
+
+    def other() -> None:
+        outcome["while held"] = queue.acquire()  # times out: None
+        first.set()
+        second.wait(5)
+        got = queue.acquire()
+        outcome["after release"] = got
+        if got is not None:
+            queue.release(got)
+
+    first, second = threading.Event(), threading.Event()
+    thread = threading.Thread(target=other)
+    thread.start()
+    assert first.wait(5)
+    queue.release(held)
+    second.set()
+    thread.join(5)
+    assert outcome == {"while held": None, "after release": outcome["after release"]}
+    assert outcome["after release"] is not None
+    # The same thread takes it again with the same open file.
+    again = queue.acquire()
+    assert again == held
+    queue.release(again)
 
 
 def _grow(app: Any, short_name: str, n: int) -> int:
