@@ -199,6 +199,12 @@ def seed(database_url: str, members: int, secret: str, instance: Path, polls: in
             ).id
             for number in range(1, polls + 1)
         ]
+        if db.engine.dialect.name == "postgresql":
+            # Statistics for the planner, as autovacuum gathers them soon
+            # after a bulk load: plans made on empty statistics would scan a
+            # body's 2,000 memberships for every ballot.
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
         session_serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
         csrf_serializer = URLSafeTimedSerializer(secret, salt="wtf-csrf-token")
         # As a login in the browser leaves it: Flask-Login's identifier of the

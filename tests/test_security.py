@@ -489,3 +489,28 @@ def test_session_keys_can_be_rotated(app, demo):
     finally:
         app.secret_key = old_key
         app.config["SECRET_KEY_FALLBACKS"] = old_fallbacks
+
+
+def test_a_views_own_security_headers_are_kept(app):
+    """A view that sets its own policy (an attachment's sandbox, a feed's
+    caching) keeps it, in any spelling; the others are added once."""
+    from flask import Response
+
+    from netzwerk.auth.security import set_security_headers
+
+    with app.test_request_context("/", base_url="https://localhost"):
+        response = Response(
+            "x",
+            mimetype="text/html",
+            headers={
+                "content-security-policy": "default-src 'none'; sandbox",
+                "Cache-Control": "private",
+            },
+        )
+        set_security_headers(response)
+        assert response.headers.getlist("Content-Security-Policy") == [
+            "default-src 'none'; sandbox"
+        ]
+        assert response.headers.getlist("Cache-Control") == ["private"]
+        assert response.headers.getlist("X-Frame-Options") == ["DENY"]
+        assert response.headers["Strict-Transport-Security"].startswith("max-age=")

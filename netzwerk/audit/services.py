@@ -4,13 +4,11 @@
 exactly when the change it describes commits.  Each link is one statement:
 the database reads the last link and hashes the new one.  Links are
 serialised: on SQLite by the write lock that ``write_transaction()`` takes
-with BEGIN IMMEDIATE, on PostgreSQL by the unique id of the next link (a
-second transaction waits for the first to commit, then tries again).
+with BEGIN IMMEDIATE, on PostgreSQL by a transaction-level advisory lock.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
@@ -18,17 +16,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import String, Table, TextClause, bindparam, cast, func, insert, select, text
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Boolean, String, Table, bindparam, cast, func, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from ..database import SQLITE_SHA256, UTCDateTime, utcnow
+from ..database import SQLITE_SHA256, utcnow
 from ..extensions import db
 from .models import AuditEvent
 
 GENESIS = "0" * 64
+AUDIT_LOCK_KEY = 0x41554454  # "AUDT"
 
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -73,20 +71,26 @@ def record(
     comment: str | None = None,
     data: dict[str, Any] | None = None,
     conn: Connection | None = None,
+    chain_locked: bool = False,
 ) -> None:
     """Append one event to the chain, in the caller's transaction.
 
     One statement reads the last link and inserts the new one, its hash
     computed by the database from the canonical JSON that Python prepares
     around the two values only the database knows (the next id and the
-    previous hash).  ``conn`` is the caller's Core connection; without it the
-    session's pending changes are flushed and its connection used.
+    previous hash).  On PostgreSQL the chain's transaction-level advisory
+    lock is taken first, unless the caller's own statement took it already
+    (``chain_locked``, see :class:`chain_lock`).  ``conn`` is the caller's
+    Core connection; without it the session's pending changes are flushed
+    and its connection used.
     """
     if conn is None:
         session = db.session
         if session.new or session.dirty or session.deleted:
             session.flush()  # the caller's pending changes are written first
         conn = session.connection()
+    if conn.dialect.name == "postgresql" and not chain_locked:
+        conn.execute(_LOCK_STATEMENT)
     values: dict[str, Any] = {
         "created_at": utcnow(),
         "actor_id": actor_id,
@@ -99,18 +103,29 @@ def record(
         "data": _canonical(data) if data is not None else None,
     }
     head, middle, tail = hash_text_parts(values)
-    params = {**values, "head": head, "middle": middle, "tail": tail}
-    if conn.dialect.name != "postgresql":
-        conn.execute(_APPEND, params)  # SQLite: BEGIN IMMEDIATE serialises writers
-        return
-    # PostgreSQL: a transaction that extends the same last link waits on the
-    # new id's index entry until the other commits, then inserts nothing; the
-    # next attempt reads the chain again (read committed: a new snapshot).
-    statement = _append_postgresql()
-    for _attempt in range(_APPEND_ATTEMPTS):
-        if conn.execute(statement, params).first() is not None:
-            return
-    raise RuntimeError("the audit chain could not be extended")
+    conn.execute(_APPEND, {**values, "head": head, "middle": middle, "tail": tail})
+
+
+class chain_lock(FunctionElement[Any]):
+    """SQL that takes the audit chain's lock for the rest of the transaction
+    (PostgreSQL's advisory lock; on SQLite the write lock serialises already,
+    so nothing).  A hot statement may take it itself, in its RETURNING
+    clause, and spare :func:`record` the round trip (``chain_locked=True``);
+    the append, a later statement, then reads the chain as the last holder
+    committed it."""
+
+    type = Boolean()
+    inherit_cache = True
+
+
+@compiles(chain_lock, "postgresql")
+def _chain_lock_postgresql(element: chain_lock, compiler: Any, **kw: Any) -> str:
+    return f"pg_advisory_xact_lock({AUDIT_LOCK_KEY}) IS NULL"
+
+
+@compiles(chain_lock)
+def _chain_lock_other(element: chain_lock, compiler: Any, **kw: Any) -> str:
+    return "NULL"
 
 
 def hash_text_parts(values: dict[str, Any]) -> tuple[str, str, str]:
@@ -179,23 +194,9 @@ def _append_statement() -> Any:
     return insert(table).from_select(["id", *columns, "prev_hash", "hash"], source)
 
 
-@functools.cache
-def _append_postgresql() -> TextClause:
-    """:data:`_APPEND` for PostgreSQL, inserting nothing when the next id is
-    taken meanwhile.  Written out once as text: SQLAlchemy's PostgreSQL
-    ``insert().on_conflict_do_nothing()`` is not cached and would be compiled
-    again for every link."""
-    compiled = _APPEND.compile(dialect=postgresql.dialect(paramstyle="named"))
-    constants = {name: value for name, value in compiled.params.items() if value is not None}
-    return text(f"{compiled} ON CONFLICT (id) DO NOTHING RETURNING id").bindparams(
-        bindparam("created_at", type_=UTCDateTime), **constants
-    )
-
-
+_LOCK_STATEMENT = text(f"SELECT pg_advisory_xact_lock({AUDIT_LOCK_KEY})")
 _COLUMNS = tuple(AuditEvent.__table__.columns.keys())
 _APPEND = _append_statement()
-# Each failed attempt means another transaction committed a link meanwhile.
-_APPEND_ATTEMPTS = 1000
 
 
 @dataclass(frozen=True)

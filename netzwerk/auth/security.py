@@ -50,18 +50,25 @@ class HardenedSessionInterface(SecureCookieSessionInterface):
         return bool(request) and request.is_secure
 
 
+# Sent with every answer unless a view set its own.
+_SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+)
+_HSTS = ("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+
+
 def set_security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    headers.setdefault(
-        "Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"
-    )
-    if request.is_secure:
-        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-    if "Cache-Control" not in headers and response.mimetype == "text/html":
+    present = {name.lower() for name, _value in headers.items()}  # one pass, not one each
+    missing = [h for h in _SECURITY_HEADERS if h[0].lower() not in present]
+    if request.is_secure and "strict-transport-security" not in present:
+        missing.append(_HSTS)
+    headers.extend(missing)
+    if "cache-control" not in present and response.mimetype == "text/html":
         headers["Cache-Control"] = "no-store"
     return response

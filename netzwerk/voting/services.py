@@ -24,7 +24,7 @@ from sqlalchemy import String, bindparam, exists, func, insert, or_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
-from ..audit.services import record
+from ..audit.services import chain_lock, record
 from ..auth.models import User
 from ..auth.services import live_session_params, live_session_user
 from ..database import UTCDateTime, utcnow, write_connection, write_transaction
@@ -519,7 +519,9 @@ def _session_ballot_insert(*, one_seat: bool) -> Any:
         .from_select(
             ["poll_id", "voter_membership_id", "cast_by_person_id", "cast_at", "value"], source
         )
-        .returning(Ballot.voter_membership_id)
+        # The insert takes the audit chain's lock as it returns (PostgreSQL):
+        # the ballot's audit link needs no round trip of its own for it.
+        .returning(Ballot.voter_membership_id, chain_lock())
     )
 
 
@@ -640,7 +642,15 @@ def cast_session_ballot(
             seat = conn.execute(statement, params).scalar()
             if seat is not None:
                 data = {"membership_id": seat, "value": ballot_value.value}
-                record("poll.ballot_cast", "poll", poll_id, actor_id=user_id, data=data, conn=conn)
+                record(
+                    "poll.ballot_cast",
+                    "poll",
+                    poll_id,
+                    actor_id=user_id,
+                    data=data,
+                    conn=conn,
+                    chain_locked=True,
+                )
     except (IntegrityError, DBAPIError) as exc:
         raise _refusal(exc) from None
     return seat
