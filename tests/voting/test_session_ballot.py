@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from netzwerk.audit.models import AuditEvent
 from netzwerk.audit.services import verify_chain
@@ -18,7 +18,7 @@ from netzwerk.governance.models import Body, Membership
 from netzwerk.voting import services
 from netzwerk.voting.models import Ballot, PollEligibility, PollKind, PollOptions
 
-from .helpers import body, start_poll, user
+from .helpers import body, make_body, run_threads, seat_persons, start_poll, user
 
 
 def _vk_poll(app, **kwargs) -> int:  # type: ignore[no-untyped-def]
@@ -265,3 +265,37 @@ def test_session_ballot_with_two_seats_needs_the_choice(app_ctx, member_login):
     ).all() == [(other_seat, person_id, "no")]
     with pytest.raises(services.AlreadyVoted):
         services.cast_session_ballot(poll_id, token, user_id, "yes", seat_membership_id=other_seat)
+
+
+def test_sixty_logged_in_members_voting_at_once(app, app_ctx):
+    """The ballots that check the login themselves, all at once: every one
+    stored once, each with its audit link, the chain unbroken (PostgreSQL:
+    the ballot's insert takes the chain's lock; SQLite: the write lock)."""
+    from netzwerk.auth.services import hash_password
+
+    b = make_body("SB", 60)
+    poll_id = start_poll(b.id).id
+    people = seat_persons(b.id)
+    password = hash_password("bench-password-2026")
+    with write_transaction():
+        users = [
+            User(person_id=p, email=f"sb{i}@example.invalid", password_hash=password)
+            for i, p in enumerate(people)
+        ]
+        db.session.add_all(users)
+    logins = [(start_session(u), u.id) for u in users]
+    db.session.remove()
+    values = ["yes"] * 31 + ["no"] * 29
+
+    def vote(i: int) -> int | None:
+        token, user_id = logins[i]
+        return services.cast_session_ballot(poll_id, token, user_id, values[i])
+
+    results, errors = run_threads(app, 60, vote)
+    assert errors == []
+    assert None not in results and len(set(results)) == 60
+    cast = select(func.count()).select_from(AuditEvent)
+    assert db.session.scalar(cast.where(AuditEvent.action == "poll.ballot_cast")) == 60
+    assert verify_chain() is None
+    closed = services.close_poll(poll_id)
+    assert (closed.yes_count, closed.no_count, closed.participants) == (31, 29, 60)
