@@ -1,9 +1,11 @@
 """Domain rules of polls: create, open, vote, close; reminders.
 
-Every write is one ``write_transaction()``.  The database refuses a second
-ballot for the same seat (unique constraints), a ballot in a poll that is not
-open and any change to a closed poll (triggers); the services turn those
-refusals into :class:`VotingError` messages for the forms.
+Every write is one ``write_transaction()`` (a member's ballot from the vote
+form: one ``write_connection()``, see :func:`cast_session_ballot`).  The
+database refuses a second ballot for the same seat (unique constraints), a
+ballot in a poll that is not open and any change to a closed poll
+(triggers); the services turn those refusals into :class:`VotingError`
+messages for the forms.
 
 On PostgreSQL a ballot takes ``FOR SHARE`` on the poll row and closing takes
 ``FOR UPDATE``: a ballot either commits before the count or sees the poll
