@@ -66,14 +66,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from .auth.security import HardenedSessionInterface
 
-    if str(app.config["SQLALCHEMY_DATABASE_URI"]).startswith("sqlite"):
-        # A database file cannot drop a connection: no ping before each use.
-        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
-        options.pop("pool_pre_ping", None)
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     with app.app_context():
-        dbmod.install_engine_hooks(db.engine)
+        dbmod.install_engine_hooks(db.engine, app.config["NETZWERK_DB_PING_AFTER_IDLE"])
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

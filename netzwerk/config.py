@@ -65,7 +65,10 @@ def build_config(instance_path: Path) -> dict[str, object]:
     return {
         "SECRET_KEY": load_secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No ping on every checkout: database.install_ping_after_idle pings
+        # only connections idle for longer than this many seconds.
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
+        "NETZWERK_DB_PING_AFTER_IDLE": _env_int("NETZWERK_DB_PING_AFTER_IDLE", 2),
         "NETZWERK_REDIS_URL": redis_url,
         # Sessions: a server-side session row backs every login (auth.models).
         "SESSION_COOKIE_NAME": "netzwerk_session",

@@ -27,6 +27,7 @@ except ImportError:  # pragma: no cover - not on Windows: no write queue
 
 from sqlalchemy import DateTime, event, func, select
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.types import TypeDecorator
 
 from .extensions import db
@@ -37,6 +38,7 @@ __all__ = [
     "utcnow",
     "write_transaction",
     "write_connection",
+    "autocommit_connection",
     "end_read_transaction",
     "is_sqlite",
     "read_before_write",
@@ -150,6 +152,29 @@ def write_connection() -> Iterator[Connection]:
                 yield conn
     finally:
         _write_intent.reset(intent)
+
+
+@contextmanager
+def autocommit_connection() -> Iterator[Connection]:
+    """PostgreSQL: a connection on which every statement is its own
+    transaction, committed by the server as the statement ends (no BEGIN or
+    COMMIT round trips): for a write that is one statement (the ballot with
+    its audit link).  Not for SQLite, whose writers queue for the write lock
+    (use :func:`write_connection`)."""
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            raise RuntimeError("autocommit_connection() is for PostgreSQL")
+        # Straight on the driver's connection (psycopg sends no BEGIN then),
+        # and back before the pool takes it: SQLAlchemy's isolation-level
+        # machinery costs more than the ballot's own Python work here.
+        driver = conn.connection.dbapi_connection
+        driver.autocommit = True  # type: ignore[union-attr]
+        try:
+            yield conn
+        finally:
+            driver = conn.connection.dbapi_connection if not conn.invalidated else None
+            if driver is not None and not driver.closed:  # type: ignore[attr-defined]
+                driver.autocommit = False  # type: ignore[attr-defined]
 
 
 def end_read_transaction() -> None:
@@ -276,8 +301,45 @@ def _sha256_hex(value: str | None) -> str | None:
     return None if value is None else hashlib.sha256(value.encode()).hexdigest()
 
 
-def install_engine_hooks(engine: Engine) -> None:
+# A pooled connection idle for longer than this is pinged before it is used.
+PING_AFTER_IDLE_SECONDS = 2
+_LAST_USED_KEY = "netzwerk_last_used"
+
+
+def install_ping_after_idle(engine: Engine, idle_seconds: float = PING_AFTER_IDLE_SECONDS) -> None:
+    """Ping a pooled connection before use only when it has been idle.
+
+    SQLAlchemy's ``pool_pre_ping`` pings on every checkout: one more round
+    trip per request.  A connection that came back to the pool moments ago
+    is alive but for a server that died in those moments; then its statement
+    fails once, SQLAlchemy sees the disconnect and replaces every pooled
+    connection.  A failed ping makes the pool connect afresh (up to three
+    times) before the request runs.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _connected(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_LAST_USED_KEY] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_LAST_USED_KEY] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        last_used = record.info.get(_LAST_USED_KEY)
+        if last_used is not None and time.monotonic() - last_used < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError("connection failed its ping") from exc
+
+
+def install_engine_hooks(engine: Engine, ping_after_idle: float = PING_AFTER_IDLE_SECONDS) -> None:
     if engine.dialect.name != "sqlite":
+        install_ping_after_idle(engine, ping_after_idle)
         return
 
     @event.listens_for(engine, "connect")

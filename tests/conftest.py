@@ -23,6 +23,7 @@ from sqlalchemy import event, text
 os.environ.setdefault("NETZWERK_INSTANCE_PATH", tempfile.mkdtemp(prefix="netzwerk-test-instance-"))
 
 from netzwerk import create_app  # noqa: E402
+from netzwerk.audit.models import CHAIN_HEAD_GENESIS  # noqa: E402
 from netzwerk.extensions import db  # noqa: E402
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -122,6 +123,7 @@ def truncate_all(app: Flask) -> None:
                 conn.execute(text("PRAGMA defer_foreign_keys = ON"))
                 for name in tables:
                     conn.execute(text(f'DELETE FROM "{name}"'))
+            conn.execute(CHAIN_HEAD_GENESIS)  # an empty trail starts from its head
 
 
 @pytest.fixture(autouse=True)

@@ -211,3 +211,57 @@ def test_migration_installs_the_same_triggers_as_the_models_on_postgresql(empty_
     finally:
         engine.dispose()
     assert _create_all_triggers(empty_postgres_url) == migrated
+
+
+def _continue_trail_after_upgrade(database_url: str) -> None:
+    """An audit trail written before the chain had its head row continues
+    unbroken after `db upgrade`: the head starts at the last event."""
+    from flask_migrate import upgrade
+
+    from netzwerk.audit.models import AuditEvent
+    from netzwerk.audit.services import GENESIS, compute_hash, record, verify_chain
+    from netzwerk.database import utcnow, write_transaction
+
+    app = make_test_app(database_url)
+    try:
+        with app.app_context():
+            with _logging_preserved():
+                upgrade(revision="5beae225a4e8")
+            prev = GENESIS
+            with db.engine.begin() as conn:
+                for event_id in (1, 2):
+                    event = AuditEvent(
+                        id=event_id,
+                        created_at=utcnow(),
+                        action="created",
+                        object_type="paper",
+                        object_id=event_id,
+                        prev_hash=prev,
+                    )
+                    event.hash = compute_hash(event)
+                    conn.execute(
+                        AuditEvent.__table__.insert(),
+                        {c.name: getattr(event, c.name) for c in AuditEvent.__table__.columns},
+                    )
+                    prev = event.hash
+            with _logging_preserved():
+                upgrade()
+            with write_transaction():
+                record("transition", "paper", 2, from_state="a", to_state="b")
+            events = db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.id)).all()
+            assert [e.id for e in events] == [1, 2, 3]
+            assert events[2].prev_hash == prev
+            assert verify_chain() is None
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_upgrade_continues_an_existing_audit_trail_on_sqlite(tmp_path):
+    _continue_trail_after_upgrade(f"sqlite:///{tmp_path / 'trail.sqlite'}")
+
+
+@pytest.mark.postgres
+def test_upgrade_continues_an_existing_audit_trail_on_postgresql(empty_postgres_url):
+    _continue_trail_after_upgrade(empty_postgres_url)

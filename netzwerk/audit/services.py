@@ -2,32 +2,47 @@
 
 ``record()`` runs inside the caller's transaction, so an event is written
 exactly when the change it describes commits.  Each link is one statement:
-the database reads the last link and hashes the new one.  Links are
-serialised: on SQLite by the write lock that ``write_transaction()`` takes
-with BEGIN IMMEDIATE, on PostgreSQL by a transaction-level advisory lock.
+the database reads the chain's head (:class:`AuditChainHead`), hashes the new
+link and moves the head.  Links are serialised: on SQLite by the write lock
+that ``write_transaction()`` takes with BEGIN IMMEDIATE, on PostgreSQL by the
+head row itself – its UPDATE waits for the previous link's transaction and
+then continues from the head that transaction committed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, String, Table, bindparam, cast, func, insert, select, text
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Insert,
+    String,
+    Table,
+    bindparam,
+    cast,
+    exists,
+    insert,
+    literal,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from ..database import SQLITE_SHA256, utcnow
 from ..extensions import db
-from .models import AuditEvent
+from .models import GENESIS, AuditChainHead, AuditEvent
 
-GENESIS = "0" * 64
-AUDIT_LOCK_KEY = 0x41554454  # "AUDT"
-
+__all__ = ["GENESIS", "record", "verify_chain", "history", "chained_link", "chained_link_params"]
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
@@ -60,6 +75,10 @@ def _utc_iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+class ChainHeadMissing(RuntimeError):
+    """audit_chain_head has no row: nothing can be appended (see the model)."""
+
+
 def record(
     action: str,
     object_type: str,
@@ -71,27 +90,39 @@ def record(
     comment: str | None = None,
     data: dict[str, Any] | None = None,
     conn: Connection | None = None,
-    chain_locked: bool = False,
 ) -> None:
     """Append one event to the chain, in the caller's transaction.
 
-    One statement reads the last link and inserts the new one, its hash
+    One statement reads the chain's head and inserts the new link, its hash
     computed by the database from the canonical JSON that Python prepares
     around the two values only the database knows (the next id and the
-    previous hash).  On PostgreSQL the chain's transaction-level advisory
-    lock is taken first, unless the caller's own statement took it already
-    (``chain_locked``, see :class:`chain_lock`).  ``conn`` is the caller's
-    Core connection; without it the session's pending changes are flushed
-    and its connection used.
+    previous hash).  ``conn`` is the caller's Core connection; without it
+    the session's pending changes are flushed and its connection used.
     """
     if conn is None:
         session = db.session
         if session.new or session.dirty or session.deleted:
             session.flush()  # the caller's pending changes are written first
         conn = session.connection()
-    if conn.dialect.name == "postgresql" and not chain_locked:
-        conn.execute(_LOCK_STATEMENT)
-    values: dict[str, Any] = {
+    values = _event_values(action, object_type, object_id, actor_id, from_state, to_state, comment)
+    values["data"] = _canonical(data) if data is not None else None
+    pre, mid, post = hash_text_parts(values)
+    params = {**values, "hash_pre": pre, "hash_mid": mid, "hash_post": post}
+    statement = _APPEND_POSTGRESQL if conn.dialect.name == "postgresql" else _APPEND_SQLITE
+    if conn.execute(statement, params).rowcount != 1:
+        raise ChainHeadMissing("audit_chain_head is empty: the audit trail cannot be written")
+
+
+def _event_values(
+    action: str,
+    object_type: str,
+    object_id: int | None,
+    actor_id: int | None,
+    from_state: str | None,
+    to_state: str | None,
+    comment: str | None,
+) -> dict[str, Any]:
+    return {
         "created_at": utcnow(),
         "actor_id": actor_id,
         "action": action,
@@ -100,46 +131,21 @@ def record(
         "from_state": from_state,
         "to_state": to_state,
         "comment": comment,
-        "data": _canonical(data) if data is not None else None,
     }
-    head, middle, tail = hash_text_parts(values)
-    conn.execute(_APPEND, {**values, "head": head, "middle": middle, "tail": tail})
-
-
-class chain_lock(FunctionElement[Any]):
-    """SQL that takes the audit chain's lock for the rest of the transaction
-    (PostgreSQL's advisory lock; on SQLite the write lock serialises already,
-    so nothing).  A hot statement may take it itself, in its RETURNING
-    clause, and spare :func:`record` the round trip (``chain_locked=True``);
-    the append, a later statement, then reads the chain as the last holder
-    committed it."""
-
-    type = Boolean()
-    inherit_cache = True
-
-
-@compiles(chain_lock, "postgresql")
-def _chain_lock_postgresql(element: chain_lock, compiler: Any, **kw: Any) -> str:
-    return f"pg_advisory_xact_lock({AUDIT_LOCK_KEY}) IS NULL"
-
-
-@compiles(chain_lock)
-def _chain_lock_other(element: chain_lock, compiler: Any, **kw: Any) -> str:
-    return "NULL"
 
 
 def hash_text_parts(values: dict[str, Any]) -> tuple[str, str, str]:
     """The canonical JSON that :func:`compute_hash` hashes, in three parts
-    around the event's id and previous hash: ``head + id + middle + prev_hash
-    + tail`` is exactly that text (keys in sorted order)."""
+    around the event's id and previous hash: ``pre + id + mid + prev_hash +
+    post`` is exactly that text (keys in sorted order)."""
 
     def members(keys: tuple[str, ...]) -> str:
         return ",".join(f'"{key}":{_canonical(_hashed(key, values[key]))}' for key in keys)
 
-    head = "{" + members(_BEFORE_ID) + ',"id":'
-    middle = "," + members(_BETWEEN) + ',"prev_hash":"'
-    tail = '",' + members(_AFTER_PREV) + "}"
-    return head, middle, tail
+    pre = "{" + members(_BEFORE_ID) + ',"id":'
+    mid = "," + members(_BETWEEN) + ',"prev_hash":"'
+    post = '",' + members(_AFTER_PREV) + "}"
+    return pre, mid, post
 
 
 def _hashed(key: str, value: Any) -> Any:
@@ -171,32 +177,133 @@ def _chain_hash_sqlite(element: chain_hash, compiler: Any, **kw: Any) -> str:
     return f"{SQLITE_SHA256}({compiler.process(element.clauses, **kw)})"
 
 
-def _append_statement() -> Any:
-    table: Table = AuditEvent.__table__  # type: ignore[assignment]
-    last_id = select(func.coalesce(func.max(table.c.id), 0).label("id")).subquery("last_id")
-    last = table.alias("last_link")
-    next_id = last_id.c.id + 1
-    prev_hash = func.coalesce(last.c.hash, GENESIS)
-    columns = [c for c in _COLUMNS if c not in ("id", "prev_hash", "hash")]
+_HEAD: Table = AuditChainHead.__table__  # type: ignore[assignment]
+_EVENTS: Table = AuditEvent.__table__  # type: ignore[assignment]
+# The event's own columns, given by the caller (id and hashes come from the head).
+_GIVEN = tuple(c.name for c in _EVENTS.columns if c.name not in ("id", "prev_hash", "hash"))
+
+
+def _param(column: str) -> Any:
+    return bindparam(column, type_=_EVENTS.c[column].type)
+
+
+def _link_hash(next_id: Any, prev_hash: Any, slot: Any = None) -> Any:
+    """SQL: the new link's hash from the prepared text parts (with ``slot``,
+    a value the statement itself knows, between ``hash_pre`` and
+    ``hash_pre2``)."""
+    text_to_hash = bindparam("hash_pre", type_=String)
+    if slot is not None:
+        text_to_hash = text_to_hash + slot + bindparam("hash_pre2", type_=String)
     text_to_hash = (
-        bindparam("head", type_=String)
+        text_to_hash
         + cast(next_id, String)
-        + bindparam("middle", type_=String)
+        + bindparam("hash_mid", type_=String)
         + prev_hash
-        + bindparam("tail", type_=String)
+        + bindparam("hash_post", type_=String)
     )
-    source = select(
-        next_id,
-        *(bindparam(c, type_=table.c[c].type) for c in columns),
-        prev_hash,
-        chain_hash(text_to_hash),
-    ).select_from(last_id.outerjoin(last, last.c.id == last_id.c.id))
-    return insert(table).from_select(["id", *columns, "prev_hash", "hash"], source)
+    return chain_hash(text_to_hash)
 
 
-_LOCK_STATEMENT = text(f"SELECT pg_advisory_xact_lock({AUDIT_LOCK_KEY})")
-_COLUMNS = tuple(AuditEvent.__table__.columns.keys())
-_APPEND = _append_statement()
+def _head_update(slot: Any = None) -> Any:
+    """PostgreSQL: move the head one link on, returning the new link's id and
+    hashes.  In READ COMMITTED the UPDATE waits for the transaction that
+    moved the head last and then works on the head as it committed it."""
+    next_id = _HEAD.c.event_id + 1
+    return (
+        update(_HEAD)
+        .where(_HEAD.c.id == 1)
+        .values(
+            event_id=next_id,
+            prev_hash=_HEAD.c.hash,
+            hash=_link_hash(next_id, _HEAD.c.hash, slot),
+        )
+        .returning(_HEAD.c.event_id, _HEAD.c.prev_hash, _HEAD.c.hash)
+    )
+
+
+def _link_insert(source: Any, head: Any, data: Any = None) -> Insert:
+    """INSERT ... SELECT of one event whose id and hashes come from ``head``."""
+    given = [data if (c == "data" and data is not None) else _param(c) for c in _GIVEN]
+    return insert(_EVENTS).from_select(
+        ["id", *_GIVEN, "prev_hash", "hash"],
+        select(head.c.event_id, *given, head.c.prev_hash, head.c.hash).select_from(source),
+    )
+
+
+def _append_postgresql() -> Any:
+    head = _head_update().cte("chain_head")
+    return _link_insert(head, head)
+
+
+def _append_sqlite() -> Any:
+    # The write lock serialises writers; a trigger moves the head afterwards.
+    next_id = _HEAD.c.event_id + 1
+    given = [_param(c) for c in _GIVEN]
+    source = select(next_id, *given, _HEAD.c.hash, _link_hash(next_id, _HEAD.c.hash)).where(
+        _HEAD.c.id == 1
+    )
+    return insert(_EVENTS).from_select(["id", *_GIVEN, "prev_hash", "hash"], source)
+
+
+# rowcount tells whether the link was written (SQLAlchemy keeps it for an
+# INSERT only when asked to).
+_APPEND_POSTGRESQL = _append_postgresql().execution_options(preserve_rowcount=True)
+_APPEND_SQLITE = _append_sqlite().execution_options(preserve_rowcount=True)
+
+
+def chained_link(source: CTE, slot: ColumnElement[int]) -> CTE:
+    """PostgreSQL: the audit link of a row that the statement's own CTE
+    ``source`` inserts, as a data-modifying CTE to add to that statement
+    (``add_cte``), so that row and link are one statement – one round trip,
+    and with autocommit the head is held only inside the server.
+
+    ``slot`` is an integer column of ``source`` that the event's ``data``
+    holds (for a ballot: the seat); the parameters come from
+    :func:`chained_link_params`.  No link when ``source`` has no row; when
+    the chain has no head the link's hashes are NULL and the whole statement
+    fails.
+    """
+    slot_text = cast(select(slot).scalar_subquery(), String)
+    head = _head_update(slot_text).where(exists(select(literal(1)).select_from(source)))
+    head_cte = head.cte("chain_head")
+    data = (
+        bindparam("data_pre", type_=String)
+        + cast(slot, String)
+        + bindparam("data_post", type_=String)
+    )
+    return _link_insert(source.outerjoin(head_cte, true()), head_cte, data).cte("chain_link")
+
+
+def chained_link_params(
+    action: str,
+    object_type: str,
+    object_id: int | None = None,
+    *,
+    actor_id: int | None = None,
+    data: dict[str, Any],
+    slot_key: str,
+) -> dict[str, Any]:
+    """The parameters of :func:`chained_link`: the event as :func:`record`
+    takes it, ``data[slot_key]`` left for the statement to fill in."""
+    values = _event_values(action, object_type, object_id, actor_id, None, None, None)
+    while True:
+        # A number that occurs nowhere else in the texts marks the slot.
+        marker = str(10**17 + secrets.randbelow(9 * 10**17))
+        data_text = _canonical({**data, slot_key: int(marker)})
+        pre, mid, post = hash_text_parts({**values, "data": data_text})
+        if data_text.count(marker) == 1 and (pre + mid + post).count(marker) == 1:
+            break
+    data_pre, data_post = data_text.split(marker)
+    hash_pre, hash_pre2 = pre.split(marker)
+    return {
+        **values,
+        "data_pre": data_pre,
+        "data_post": data_post,
+        "hash_pre": hash_pre,
+        "hash_pre2": hash_pre2,
+        "hash_mid": mid,
+        "hash_post": post,
+    }
 
 
 @dataclass(frozen=True)
@@ -206,7 +313,11 @@ class ChainBreak:
 
 
 def verify_chain(events: Iterable[AuditEvent] | None = None) -> ChainBreak | None:
-    """Return the first broken link of the chain, or None when it is intact."""
+    """Return the first broken link of the chain, or None when it is intact.
+
+    Without ``events`` the whole trail is read, and the chain's head must be
+    its last event (events cut off at the end show there)."""
+    whole = events is None
     if events is None:
         events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).yield_per(1000)
     prev_hash = GENESIS
@@ -220,6 +331,19 @@ def verify_chain(events: Iterable[AuditEvent] | None = None) -> ChainBreak | Non
             return ChainBreak(event.id, "content changed")
         prev_hash = event.hash
         expected_id = event.id + 1
+    if whole:
+        return _check_head((expected_id or 1) - 1, prev_hash)
+    return None
+
+
+def _check_head(last_id: int, last_hash: str) -> ChainBreak | None:
+    head = db.session.execute(select(_HEAD.c.event_id, _HEAD.c.hash).where(_HEAD.c.id == 1)).first()
+    if head is None:
+        return ChainBreak(last_id + 1, "chain head missing")
+    if head.event_id > last_id:
+        return ChainBreak(last_id + 1, "event missing (deleted)")
+    if head.event_id != last_id or head.hash != last_hash:
+        return ChainBreak(head.event_id, "chain head does not match the last event")
     return None
 
 

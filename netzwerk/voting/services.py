@@ -26,10 +26,16 @@ from sqlalchemy import String, bindparam, exists, func, insert, or_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
-from ..audit.services import chain_lock, record
+from ..audit.services import chained_link, chained_link_params, record
 from ..auth.models import User
 from ..auth.services import live_session_params, live_session_user
-from ..database import UTCDateTime, utcnow, write_connection, write_transaction
+from ..database import (
+    UTCDateTime,
+    autocommit_connection,
+    utcnow,
+    write_connection,
+    write_transaction,
+)
 from ..extensions import db
 from ..governance.models import Body, MajorityRule, Membership
 from ..meetings.meeting_services import may_manage as may_manage_meetings
@@ -521,10 +527,16 @@ def _session_ballot_insert(*, one_seat: bool) -> Any:
         .from_select(
             ["poll_id", "voter_membership_id", "cast_by_person_id", "cast_at", "value"], source
         )
-        # The insert takes the audit chain's lock as it returns (PostgreSQL):
-        # the ballot's audit link needs no round trip of its own for it.
-        .returning(Ballot.voter_membership_id, chain_lock())
+        .returning(Ballot.voter_membership_id)
     )
+
+
+def _with_audit_link(ballot_insert: Any) -> Any:
+    """PostgreSQL: the ballot's insert and its audit link as one statement
+    (see :func:`cast_session_ballot`); it returns the seat."""
+    ballot = ballot_insert.cte("cast_ballot")
+    link = chained_link(ballot, ballot.c.voter_membership_id)
+    return select(ballot.c.voter_membership_id).add_cte(link)
 
 
 # The ballot's statements, built once (see cast_ballot, cast_session_ballot).
@@ -532,6 +544,8 @@ _BALLOT_SEATS = _ballot_seats(one_seat=False)
 _BALLOT_SEAT = _ballot_seats(one_seat=True)
 _SESSION_BALLOT = _session_ballot_insert(one_seat=False)
 _SESSION_BALLOT_SEAT = _session_ballot_insert(one_seat=True)
+_SESSION_BALLOT_LINKED = _with_audit_link(_SESSION_BALLOT)
+_SESSION_BALLOT_SEAT_LINKED = _with_audit_link(_SESSION_BALLOT_SEAT)
 _INSERT_BALLOT = insert(Ballot)
 _INSERT_PARTICIPATION = insert(PollParticipation)
 _INSERT_SECRET_BALLOT = insert(SecretBallot)
@@ -616,12 +630,14 @@ def cast_session_ballot(
 
     One statement checks the login (as ``load_session_user`` does: session
     live, account active) and everything :func:`cast_ballot` checks, and
-    inserts the ballot of an open named poll; the audit link follows in the
-    same transaction.  None when nothing was cast – login not live, poll not
-    open, past its deadline or secret, an option the poll lacks, no seat or a
-    seat to choose: the caller then checks the login the ordinary way and
-    calls :func:`cast_ballot`, which answers each case.  Raises
-    :class:`AlreadyVoted` for a second ballot.
+    inserts the ballot of an open named poll; its audit link follows in the
+    same transaction.  On PostgreSQL ballot and link are one statement that
+    commits by itself (autocommit): one round trip, and the audit chain's
+    head is held only inside the server.  None when nothing was cast – login
+    not live, poll not open, past its deadline or secret, an option the poll
+    lacks, no seat or a seat to choose: the caller then checks the login the
+    ordinary way and calls :func:`cast_ballot`, which answers each case.
+    Raises :class:`AlreadyVoted` for a second ballot.
     """
     now = now or utcnow()
     try:
@@ -635,24 +651,30 @@ def cast_session_ballot(
         "cast_at": now,
         "value": ballot_value.value,
     }
-    statement = _SESSION_BALLOT
-    if seat_membership_id is not None:
+    one_seat = seat_membership_id is not None
+    if one_seat:
         params["seat"] = seat_membership_id
-        statement = _SESSION_BALLOT_SEAT
     try:
-        with write_connection() as conn:
-            seat = conn.execute(statement, params).scalar()
-            if seat is not None:
-                data = {"membership_id": seat, "value": ballot_value.value}
-                record(
+        if db.engine.dialect.name == "postgresql":
+            params.update(
+                chained_link_params(
                     "poll.ballot_cast",
                     "poll",
                     poll_id,
                     actor_id=user_id,
-                    data=data,
-                    conn=conn,
-                    chain_locked=True,
+                    data={"membership_id": None, "value": ballot_value.value},
+                    slot_key="membership_id",
                 )
+            )
+            statement = _SESSION_BALLOT_SEAT_LINKED if one_seat else _SESSION_BALLOT_LINKED
+            with autocommit_connection() as conn:
+                return conn.execute(statement, params).scalar()  # type: ignore[no-any-return]
+        with write_connection() as conn:
+            statement = _SESSION_BALLOT_SEAT if one_seat else _SESSION_BALLOT
+            seat = conn.execute(statement, params).scalar()
+            if seat is not None:
+                data = {"membership_id": seat, "value": ballot_value.value}
+                record("poll.ballot_cast", "poll", poll_id, actor_id=user_id, data=data, conn=conn)
     except (IntegrityError, DBAPIError) as exc:
         raise _refusal(exc) from None
     return seat
@@ -660,9 +682,10 @@ def cast_session_ballot(
 
 def _refusal(exc: IntegrityError | DBAPIError) -> Exception:
     """What the database's refusal of a ballot means (see the module doc)."""
-    if "poll is not open" in str(exc.orig):
+    message = str(exc.orig)
+    if "poll is not open" in message:
         return PollNotOpen(_("This vote is not open."))
-    if isinstance(exc, IntegrityError):
+    if isinstance(exc, IntegrityError) and ("unique" in message.lower() or "duplicate" in message):
         return AlreadyVoted(_("You have already voted in this poll."))
     return exc
 

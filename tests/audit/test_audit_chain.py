@@ -1,13 +1,16 @@
 import hashlib
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
 
-from netzwerk.audit.models import AuditEvent
+from netzwerk.audit.models import AuditChainHead, AuditEvent
 from netzwerk.audit.services import (
     GENESIS,
+    ChainBreak,
+    ChainHeadMissing,
     _canonical,
     compute_hash,
     hash_text_parts,
@@ -73,7 +76,6 @@ def test_cli_verify_ok(app):
 
 
 def test_postgres_trigger_refuses_update_and_delete(app_ctx):
-    import pytest
     from sqlalchemy.exc import DBAPIError
 
     if db.engine.dialect.name != "postgresql":
@@ -167,8 +169,8 @@ def test_first_link_starts_from_genesis_after_earlier_links(app_ctx):
 def test_concurrent_writers_extend_one_unbroken_chain(app, app_ctx):
     """Forty transactions append at once (each with a second event after
     a pause): every event is stored once, ids have no gap, the chain holds –
-    on PostgreSQL, where links are serialised by the next link's unique id,
-    and on SQLite, by its write lock."""
+    on PostgreSQL, where links are serialised by the chain's head row, and
+    on SQLite, by its write lock."""
     import time
 
     from voting.helpers import run_threads
@@ -190,3 +192,65 @@ def test_concurrent_writers_extend_one_unbroken_chain(app, app_ctx):
         mine = [e.action for e in events if e.object_id == i]
         assert mine == ["created", "transition"]
     assert verify_chain() is None
+
+
+def test_links_of_rolled_back_transactions_leave_no_gap(app, app_ctx):
+    """Thirty writers at once, every third rolls back after its link: the
+    head moves back with it, so the stored links have consecutive ids and
+    the chain holds (a sequence would leave gaps)."""
+    from voting.helpers import run_threads
+
+    class Abandoned(Exception):
+        pass
+
+    def work(i: int) -> int:
+        try:
+            with write_transaction():
+                record("created", "paper", i)
+                if i % 3 == 0:
+                    raise Abandoned
+        except Abandoned:
+            return -1
+        return i
+
+    results, errors = run_threads(app, 30, work)
+    assert errors == []
+    kept = sorted(r for r in results if r >= 0)
+    assert kept == [i for i in range(30) if i % 3]
+    db.session.expire_all()
+    events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [e.id for e in events] == list(range(1, 21))
+    assert sorted(e.object_id for e in events) == kept
+    assert verify_chain() is None
+    head = db.session.get(AuditChainHead, 1)
+    assert (head.event_id, head.hash) == (20, events[-1].hash)
+
+
+def test_without_a_head_nothing_is_written(app_ctx):
+    """The head is part of the chain: without it record() refuses loudly
+    rather than writing an event that no chain holds."""
+    _three_events()
+    db.session.execute(text("DELETE FROM audit_chain_head"))
+    db.session.commit()
+    with pytest.raises(ChainHeadMissing), write_transaction():
+        record("created", "paper", 9)
+    assert db.session.query(AuditEvent).count() == 3
+    assert verify_chain() == ChainBreak(4, "chain head missing")
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ("event_id = event_id + 1", ChainBreak(4, "event missing (deleted)")),
+        ("event_id = event_id - 1", ChainBreak(2, "chain head does not match the last event")),
+        ("hash = prev_hash", ChainBreak(3, "chain head does not match the last event")),
+    ],
+)
+def test_verify_checks_the_head_against_the_last_event(app_ctx, change, expected):
+    """Events cut off at the end leave the head ahead of the trail; a head
+    that was changed no longer matches the last event."""
+    _three_events()
+    assert verify_chain() is None
+    db.session.execute(text(f"UPDATE audit_chain_head SET {change}"))
+    db.session.commit()
+    assert verify_chain() == expected
