@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from flask import flash
+from flask import Blueprint, Response, flash, request
 from flask_wtf import FlaskForm
 
 
@@ -28,3 +28,20 @@ def show_error(form: FlaskForm, exc: Exception) -> None:
         return
     form.form_errors.append(str(exc))
     flash(str(exc), "error")
+
+
+def answer_failed_posts_with_422(bp: Blueprint) -> None:
+    """A POST of the blueprint answered with a page (not a redirect) showed
+    its form again with errors: say so with 422, as the other packages'
+    views do one by one.  Done once per blueprint for the administration
+    packages, whose many forms all follow post/redirect/get."""
+
+    @bp.after_request
+    def _failed_post(response: Response) -> Response:
+        if (
+            request.method == "POST"
+            and response.status_code == 200
+            and response.mimetype == "text/html"
+        ):
+            response.status_code = 422
+        return response

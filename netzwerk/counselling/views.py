@@ -11,7 +11,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..auth.access import admin_required, public, staff_required
-from ..forms import show_error
+from ..forms import answer_failed_posts_with_422, show_error
 from ..governance.views import register_admin_section
 from . import figures as figures_service
 from . import (
@@ -34,6 +34,7 @@ from .forms import (
 )
 
 bp = Blueprint("counselling", __name__)
+answer_failed_posts_with_422(bp)
 
 register_admin_section("counselling.offers_admin", _l("Education offers"))
 register_admin_section("counselling.staff", _l("Counselling staff"))

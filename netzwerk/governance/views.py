@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from ..auth.access import staff_required
 from ..auth.models import User
 from ..extensions import db
-from ..forms import show_error
+from ..forms import answer_failed_posts_with_422, show_error
 from ..timeutil import local_today
 from . import services
 from .forms import (
@@ -50,6 +50,7 @@ from .models import (
 ModelT = TypeVar("ModelT")
 
 bp = Blueprint("governance", __name__)
+answer_failed_posts_with_422(bp)
 
 # (endpoint, label) of each administration section; packages add theirs.
 ADMIN_SECTIONS: list[tuple[str, object]] = []

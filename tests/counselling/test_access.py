@@ -155,7 +155,7 @@ def test_office_may_see_but_not_change_the_staff_list(client_as, counselling_dem
 def test_adding_an_unknown_account_shows_an_error(client_as, counselling_demo):
     admin = client_as("admin")
     response = admin.post("/verwaltung/beratungsteam", data={"email": "niemand@example.org"})
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "Es gibt kein Konto mit dieser E-Mail-Adresse." in response.get_data(as_text=True)
     again = admin.post("/verwaltung/beratungsteam", data={"email": COUNSELLOR})
     assert "gehört bereits zum Beratungsteam" in again.get_data(as_text=True)

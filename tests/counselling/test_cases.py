@@ -101,7 +101,7 @@ def test_contact_in_the_future_is_refused(counsellor):
             "outcome": "other",
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "Das Datum liegt in der Zukunft." in response.get_data(as_text=True)
 
 
@@ -110,7 +110,7 @@ def test_personal_details_only_with_consent_and_apart(app, counsellor):
         case_id = make_case(user_id(COUNSELLOR))
     url = f"/beratung/faelle/{case_id}/personendaten"
     refused = counsellor.post(url, data={"name": "Amal K.", "contact": "0541 123"})
-    assert refused.status_code == 200
+    assert refused.status_code == 422
     assert "nur mit Einwilligung" in refused.get_data(as_text=True)
     assert 'value="Amal K."' in refused.get_data(as_text=True)
     with app.app_context():

@@ -137,7 +137,7 @@ def test_offer_form_errors_keep_the_input(client_as, counselling_demo):
         "/beratung/angebote/neu",
         data={"organisation_id": "None", "title": "Mein Kurs", "languages": ["xx"]},
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "Bitte wählen Sie eine Organisation." in html
     assert 'value="Mein Kurs"' in html

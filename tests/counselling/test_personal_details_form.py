@@ -106,7 +106,7 @@ def test_a_refused_form_shows_what_was_typed_not_what_is_stored(app, counsellor,
     url = f"/beratung/faelle/{stored_case}/personendaten"
     typed = {"name": "Amal Karimi", "contact": "amal@example.org"}  # consent not ticked
     response = counsellor.post(url, data=typed)
-    assert response.status_code == 200
+    assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "nur mit Einwilligung" in html
     assert _value("Amal Karimi") in html and _value("amal@example.org") in html
@@ -120,7 +120,7 @@ def test_a_refused_form_shows_what_was_typed_not_what_is_stored(app, counsellor,
 def test_fields_left_empty_stay_empty_when_the_form_is_refused(app, counsellor, stored_case):
     url = f"/beratung/faelle/{stored_case}/personendaten"
     response = counsellor.post(url, data={"consent": "y"})  # name and contact sent empty
-    assert response.status_code == 200
+    assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "Bitte geben Sie einen Namen oder Kontaktdaten ein." in html
     assert NAME not in html and CONTACT not in html

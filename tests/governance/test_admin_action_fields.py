@@ -41,7 +41,7 @@ def test_bad_slug_duplicate_and_position_are_refused(client_as, lookup):
     client = client_as("office")
     before = lookup.count(ActionField)
     response = client.post(URL + "neu", data=data(slug="Nicht OK", position="10001"))
-    assert response.status_code == 200
+    assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert field_error(html, "slug") and field_error(html, "position")
     assert 'value="Nicht OK"' in html
@@ -60,7 +60,7 @@ def test_edit_and_deactivate(client_as, lookup):
     before = lookup.get(ActionField, field_id)
     url = f"{URL}{field_id}/bearbeiten"
     response = client.post(url, data=data(name="", slug="bildungsberatung", description="neu"))
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert field_error(response.get_data(as_text=True), "name")
     assert "neu</textarea>" in response.get_data(as_text=True)
     assert lookup.get(ActionField, field_id) == before

@@ -61,7 +61,7 @@ def test_create_body_and_errors(client_as, lookup):
         URL + "neu",
         data=body_data(name="Noch eine AG", short_name="vk", notice_days="400", kind="club"),
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert field_error(html, "notice_days")
     assert field_error(html, "kind")
@@ -80,7 +80,7 @@ def test_edit_body_with_bad_input_keeps_the_row(client_as, lookup):
         f"{URL}{vk}/bearbeiten",
         data=body_data(name="Vorstand neu", short_name="V K!", notice_days="-1"),
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert field_error(html, "short_name") and field_error(html, "notice_days")
     assert 'value="Vorstand neu"' in html
@@ -102,7 +102,7 @@ def test_cycle_in_parent_bodies_is_refused(client_as, lookup, app):
         f"{URL}{bk}/bearbeiten",
         data=body_data(name="Bildungskonferenz", short_name="BK", parent_id=str(ag)),
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert field_error(response.get_data(as_text=True), "parent_id")
     assert lookup.get(Body, bk) == before
     # Through the service: the rule itself.
@@ -175,7 +175,7 @@ def test_overlapping_membership_is_refused(client_as, lookup):
     response = client.post(
         f"{URL}{vk}/mitglieder", data=member_data(person, start_date="2030-01-01")
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert field_error(response.get_data(as_text=True), "start_date")
     assert lookup.count(Membership) == before
 
@@ -206,7 +206,7 @@ def test_voting_right_for_a_guest_is_refused(client_as, lookup, app):
     person = lookup.person("Gerdes")
     before = lookup.count(Membership)
     response = client.post(f"{URL}{ag}/mitglieder", data=member_data(person, role="guest"))
-    assert response.status_code == 200
+    assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "Stimmrecht" in (field_error(html, "voting_right") or "")
     assert lookup.count(Membership) == before
@@ -236,7 +236,7 @@ def test_deputy_of_a_member_of_another_body_is_refused(client_as, lookup, app):
     response = client.post(
         f"{URL}{ag}/mitglieder", data=member_data(person, deputy_of_id=str(other_seat))
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert field_error(response.get_data(as_text=True), "deputy_of_id")
     with app.test_request_context():
         with pytest.raises(services.GovernanceError) as err:

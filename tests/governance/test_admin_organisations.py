@@ -75,7 +75,7 @@ def test_create_with_bad_input_shows_errors_and_typed_values(client_as, lookup):
     data = valid_data(name="  ", website="ftp://files.example", email="kein-at", kind="castle")
     data["phone"] = "0541 typed"
     response = client.post(URL + "neu", data=data)
-    assert response.status_code == 200
+    assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert field_error(html, "name")
     assert field_error(html, "website")
@@ -90,7 +90,7 @@ def test_nul_byte_is_refused_with_a_message(client_as, lookup):
     client = client_as("office")
     before = lookup.count(Organisation)
     response = client.post(URL + "neu", data=valid_data(name="Schule\x00Test"))
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "Steuerzeichen" in (field_error(response.get_data(as_text=True), "name") or "")
     assert lookup.count(Organisation) == before
 
@@ -99,7 +99,7 @@ def test_duplicate_name_is_an_error_next_to_the_field(client_as, lookup):
     client = client_as("office")
     before = lookup.count(Organisation)
     response = client.post(URL + "neu", data=valid_data(name="theater osnabrück"))
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert field_error(response.get_data(as_text=True), "name")
     assert lookup.count(Organisation) == before
 
@@ -110,7 +110,7 @@ def test_edit_with_bad_input_keeps_row_and_shows_typed_values(client_as, lookup)
     before = lookup.get(Organisation, organisation_id)
     url = f"{URL}{organisation_id}/bearbeiten"
     response = client.post(url, data=valid_data(name="Neues Theater", email="@@"))
-    assert response.status_code == 200
+    assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert field_error(html, "email")
     assert 'value="Neues Theater"' in html

@@ -246,6 +246,6 @@ def test_office_sees_the_refusal_next_to_the_end_date(app, client_as, lookup, se
     response = client.post(
         f"/verwaltung/mitgliedschaften/{main}/beenden", data={"end_date": "2026-06-30"}
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "Ahmad Haddad" in (field_error(response.get_data(as_text=True), "end_date") or "")
     assert lookup.get(Membership, main)["end_date"] is None
