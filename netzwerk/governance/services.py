@@ -538,14 +538,32 @@ def update_person(person_id: int, data: dict[str, Any], *, actor_id: int | None 
     return person
 
 
-def set_person_active(person_id: int, active: bool, *, actor: User) -> Person:
-    """(De)activate a person; deactivating also ends their login sessions."""
+@dataclass(frozen=True)
+class PersonActivation:
+    """A person (de)activated, with what deactivating changed: memberships
+    ended today (their deputies' too) and memberships that start later,
+    which stay as they are (they cannot end before they begin)."""
+
+    person: Person
+    memberships_ended: list[Membership]
+    deputies_ended: list[Membership]
+    starting_later: list[Membership]
+
+
+def set_person_active(person_id: int, active: bool, *, actor: User) -> PersonActivation:
+    """(De)activate a person.  Deactivating also ends their login sessions
+    and, today, their current memberships (and those of their deputies),
+    each recorded in the audit trail; reactivating revives none."""
     from flask_babel import gettext as _
 
     from ..auth.services import revoke_all_sessions
 
+    ended: list[Membership] = []
+    deputies: list[Membership] = []
+    later: list[Membership] = []
     with write_transaction():
-        person = _get_or_error(Person, person_id)
+        _get_or_error(Person, person_id)
+        person = _lock_person(person_id)  # membership changes of the person wait
         user = person.user
         if not active and user is not None:
             _check_may_manage_login(actor, user)
@@ -553,9 +571,46 @@ def set_person_active(person_id: int, active: bool, *, actor: User) -> Person:
                 raise GovernanceError(_("You cannot deactivate yourself."))
             user.active = False
             revoke_all_sessions(user)
+        if not active and person.active:
+            ended, deputies, later = _end_memberships_of(person, local_today(), actor.id)
         person.active = active
         _audit("person.activate" if active else "person.deactivate", "person", person.id, actor.id)
-    return person
+    return PersonActivation(person, ended, deputies, later)
+
+
+def _end_memberships_of(
+    person: Person, day: date, actor_id: int
+) -> tuple[list[Membership], list[Membership], list[Membership]]:
+    """End the person's memberships running on ``day`` on that day (as
+    "end membership" does, the day included); returns them, the deputies'
+    memberships ended with them and the memberships starting later."""
+    memberships = db.session.scalars(
+        select(Membership)
+        .where(Membership.person_id == person.id)
+        .order_by(Membership.start_date, Membership.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    ended: list[Membership] = []
+    deputies: list[Membership] = []
+    for membership in memberships:
+        if membership.start_date > day or (
+            membership.end_date is not None and membership.end_date <= day
+        ):
+            continue
+        membership.end_date = day
+        _audit(
+            "membership.end",
+            "membership",
+            membership.id,
+            actor_id,
+            end_date=day.isoformat(),
+            person_deactivated=True,
+        )
+        ended.append(membership)
+        deputies.extend(_end_deputies(membership, day, actor_id))
+    later = [m for m in memberships if m.start_date > day]
+    return ended, deputies, later
 
 
 def person_choices(include_ids: Iterable[int] = ()) -> list[tuple[int, str]]:

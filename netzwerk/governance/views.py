@@ -385,11 +385,31 @@ def _person_toggle(person_id: int, active: bool, message: str) -> Response:
     if not form.validate_on_submit():
         abort(400)
     try:
-        services.set_person_active(person_id, active, actor=_actor())
+        change = services.set_person_active(person_id, active, actor=_actor())
     except services.GovernanceError as exc:
         _flash_error(exc)
     else:
         flash(message, "success")
+        if change.memberships_ended:
+            flash(
+                ngettext(
+                    "%(num)d current membership ends today.",
+                    "%(num)d current memberships end today.",
+                    len(change.memberships_ended),
+                ),
+                "success",
+            )
+        _flash_deputies_ended(change.deputies_ended)
+        if change.starting_later:
+            flash(
+                ngettext(
+                    "%(num)d membership starts later and is unchanged; edit or end it in its body.",
+                    "%(num)d memberships start later and are unchanged; "
+                    "edit or end them in their bodies.",
+                    len(change.starting_later),
+                ),
+                "info",
+            )
     return redirect(url_for(".admin_person", person_id=person_id))
 
 
@@ -706,13 +726,13 @@ def admin_body_activate(body_id: int) -> Response:
     )
 
 
-def _flash_deputies_ended(change: services.MembershipChange) -> None:
-    if change.deputies_ended:
+def _flash_deputies_ended(deputies_ended: list[Membership]) -> None:
+    if deputies_ended:
         flash(
             ngettext(
                 "The membership of %(num)d deputy has been ended as well.",
                 "The memberships of %(num)d deputies have been ended as well.",
-                len(change.deputies_ended),
+                len(deputies_ended),
             ),
             "success",
         )
@@ -734,7 +754,7 @@ def admin_membership_edit(membership_id: int) -> str | Response:
             show_error(form, exc)
         else:
             flash(_("The membership has been saved."), "success")
-            _flash_deputies_ended(change)
+            _flash_deputies_ended(change.deputies_ended)
             return redirect(url_for(".admin_body", body_id=membership.body_id))
     return render_template(
         "governance/admin_form.html",
@@ -763,7 +783,7 @@ def admin_membership_end(membership_id: int) -> str | Response:
             show_error(form, exc)
         else:
             flash(_("The membership has been ended."), "success")
-            _flash_deputies_ended(change)
+            _flash_deputies_ended(change.deputies_ended)
             return redirect(url_for(".admin_body", body_id=membership.body_id))
     return render_template(
         "governance/admin_form.html",

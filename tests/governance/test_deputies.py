@@ -249,3 +249,86 @@ def test_office_sees_the_refusal_next_to_the_end_date(app, client_as, lookup, se
     assert response.status_code == 422
     assert "Ahmad Haddad" in (field_error(response.get_data(as_text=True), "end_date") or "")
     assert lookup.get(Membership, main)["end_date"] is None
+
+
+def _current_seats_of(lookup: Lookup, last_name: str) -> list[int]:
+    today = local_today()
+    person = lookup.person(last_name)
+    with lookup.app.app_context():
+        ids = db.session.scalars(
+            select(Membership.id).where(
+                Membership.person_id == person,
+                Membership.start_date <= today,
+                (Membership.end_date.is_(None)) | (Membership.end_date >= today),
+            )
+        ).all()
+        db.session.remove()
+    return list(ids)
+
+
+def test_deactivating_a_person_ends_their_memberships_and_deputies_today(
+    app, client_as, lookup, seats
+):
+    main, deputy = seats
+    person = lookup.person("Kovalenko")
+    current = _current_seats_of(lookup, "Kovalenko")
+    assert main in current
+    client = client_as("office")
+    response = client.post(f"/verwaltung/personen/{person}/deaktivieren", follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "Die Person wurde deaktiviert" in html
+    count = len(current)
+    expected = (
+        "1 laufende Mitgliedschaft endet heute."
+        if count == 1
+        else f"{count} laufende Mitgliedschaften enden heute."
+    )
+    assert expected in html
+    assert "Die Mitgliedschaft von 1 Stellvertretung wurde ebenfalls beendet." in html
+    today = local_today()
+    for membership_id in (*current, deputy):
+        assert lookup.get(Membership, membership_id)["end_date"] == today
+    office = lookup.user("buero@osnabrueck.example")
+    ended = [e for e in audit_of(app, main) if e[0] == "membership.end"]
+    assert ended == [
+        ("membership.end", {"end_date": today.isoformat(), "person_deactivated": True}, office)
+    ]
+    assert [e[0] for e in audit_of(app, deputy)][-1] == "membership.end"
+    with app.app_context():
+        assert verify_chain() is None
+    # Reactivating revives no membership.
+    client.post(f"/verwaltung/personen/{person}/aktivieren")
+    assert lookup.get(Membership, main)["end_date"] == today
+
+
+def test_deactivating_leaves_ended_and_later_memberships_and_says_so(app, client_as, lookup):
+    person = lookup.person("Wessels")
+    bk = lookup.body("BK")
+    today = local_today()
+    client = client_as("office")
+    later_start = today + timedelta(days=30)
+    response = client.post(
+        f"/verwaltung/gremien/{bk}/mitglieder",
+        data={
+            "person_id": str(person),
+            "role": "member",
+            "voting_right": "",
+            "organisation_id": "",
+            "deputy_of_id": "",
+            "start_date": later_start.isoformat(),
+            "end_date": "",
+            "note": "",
+        },
+    )
+    assert response.status_code == 302
+    later = seat(lookup, "BK", "Wessels")
+    before = {
+        m: lookup.get(Membership, m)["end_date"] for m in _current_seats_of(lookup, "Wessels")
+    }
+    response = client.post(f"/verwaltung/personen/{person}/deaktivieren", follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "1 Mitgliedschaft beginnt erst später und bleibt unverändert" in html
+    assert lookup.get(Membership, later)["end_date"] is None
+    assert lookup.get(Membership, later)["start_date"] == later_start
+    for membership_id in before:
+        assert lookup.get(Membership, membership_id)["end_date"] == today
