@@ -685,9 +685,16 @@ def _refusal(exc: IntegrityError | DBAPIError) -> Exception:
     message = str(exc.orig)
     if "poll is not open" in message:
         return PollNotOpen(_("This vote is not open."))
-    if isinstance(exc, IntegrityError) and ("unique" in message.lower() or "duplicate" in message):
+    if isinstance(exc, IntegrityError) and _is_second_ballot(message):
         return AlreadyVoted(_("You have already voted in this poll."))
     return exc
+
+
+def _is_second_ballot(message: str) -> bool:
+    """The refusal names a unique constraint over the seat (ballot's or
+    poll_participation's, on both databases); any other integrity error –
+    the audit chain's, say – is not a second ballot."""
+    return "unique" in message.lower() and "voter_membership_id" in message
 
 
 # --- closing ------------------------------------------------------------------

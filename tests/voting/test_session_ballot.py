@@ -315,3 +315,18 @@ def test_no_ballot_without_its_audit_link(app_ctx, member_login):
     assert not isinstance(raised.value, services.VotingError)
     db.session.rollback()
     assert db.session.scalar(select(func.count(Ballot.id)).where(Ballot.poll_id == poll_id)) == 0
+
+
+def test_only_a_second_ballot_is_called_a_second_ballot(app_ctx, member_login):
+    """A unique violation elsewhere in the ballot's transaction (here the
+    audit chain's id, with its head set back) is an error, not "already
+    voted"; nothing is stored."""
+    token, user_id, _person_id = member_login
+    poll_id = start_poll(body("VK").id).id
+    db.session.execute(text("UPDATE audit_chain_head SET event_id = 0"))
+    db.session.commit()
+    with pytest.raises(Exception) as raised:  # noqa: PT011 - any error but a refusal
+        services.cast_session_ballot(poll_id, token, user_id, "yes")
+    assert not isinstance(raised.value, services.VotingError)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Ballot.id)).where(Ballot.poll_id == poll_id)) == 0
