@@ -265,3 +265,60 @@ def test_upgrade_continues_an_existing_audit_trail_on_sqlite(tmp_path):
 @pytest.mark.postgres
 def test_upgrade_continues_an_existing_audit_trail_on_postgresql(empty_postgres_url):
     _continue_trail_after_upgrade(empty_postgres_url)
+
+
+def _cleared_at_from_trail_after_upgrade(database_url: str) -> None:
+    """Cases whose waiting-loop mark was cleared before the column existed
+    take the time of their last clearing from the audit trail."""
+    from datetime import timedelta
+
+    from flask_migrate import upgrade
+
+    from netzwerk.audit.models import AuditEvent
+    from netzwerk.audit.services import record
+    from netzwerk.counselling.models import CounsellingCase
+    from netzwerk.database import utcnow, write_transaction
+
+    cleared = "case_waiting_loop_cleared"
+    app = make_test_app(database_url)
+    try:
+        with app.app_context():
+            with _logging_preserved():
+                upgrade(revision="7c1d2e3f4a5b")
+            with db.engine.begin() as conn:
+                for case_id in (1, 2):
+                    conn.execute(
+                        text(
+                            "INSERT INTO counselling_case (id, code, created_at) "
+                            "VALUES (:id, :code, :created_at)"
+                        ),
+                        {"id": case_id, "code": f"C-{case_id}", "created_at": utcnow()},
+                    )
+            with write_transaction():
+                record(cleared, "counselling_case", 1, comment="erste Klärung")
+                record(cleared, "counselling_case", 1, comment="zweite Klärung")
+                record(cleared, "paper", 2, comment="another object with the same id")
+            with _logging_preserved():
+                upgrade()
+            last = db.session.scalar(
+                db.select(db.func.max(AuditEvent.created_at)).where(
+                    AuditEvent.object_type != "paper"
+                )
+            )
+            cases = {c.id: c for c in db.session.scalars(db.select(CounsellingCase))}
+            assert cases[1].waiting_loop_cleared_at == last
+            assert abs(utcnow() - last) < timedelta(minutes=1)
+            assert cases[2].waiting_loop_cleared_at is None
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_upgrade_takes_waiting_loop_clearings_from_the_trail_on_sqlite(tmp_path):
+    _cleared_at_from_trail_after_upgrade(f"sqlite:///{tmp_path / 'cleared.sqlite'}")
+
+
+@pytest.mark.postgres
+def test_upgrade_takes_waiting_loop_clearings_from_the_trail_on_postgresql(empty_postgres_url):
+    _cleared_at_from_trail_after_upgrade(empty_postgres_url)

@@ -134,6 +134,9 @@ class CounsellingCase(Model):
     )
     # Set when a new referral follows one that did not arrive.
     waiting_loop_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # When the mark was last cleared: non-arrivals recorded before then are
+    # resolved and do not mark the case again (services.create_referral).
+    waiting_loop_cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     contacts: Mapped[list[CounsellingContact]] = relationship(
         back_populates="case",

@@ -671,15 +671,19 @@ def _flag_waiting_loop(case: CounsellingCase, actor_id: int | None, now: datetim
 REASON_MAX = 500
 
 
-def clear_waiting_loop(case_id: int, reason: str | None, actor_id: int | None) -> bool:
+def clear_waiting_loop(
+    case_id: int, reason: str | None, actor_id: int | None, now: datetime | None = None
+) -> bool:
     """Clear the waiting-loop mark of a resolved case, with a required reason.
 
     Returns False (and changes nothing) when the case is not marked, so a
     second click or a stale page is harmless.  The reason goes into the
-    audit event.  The mark is set again by the usual rules: a new referral
-    while one that did not arrive is on record, or "not arrived" recorded
-    for a referral that a later one followed.
+    audit event.  The non-arrivals on record are resolved with the mark: it
+    is set again only by what happens after the clearing – a new referral
+    while a non-arrival recorded after the clearing is on record, or "not
+    arrived" newly recorded for a referral that a later one followed.
     """
+    now = now or utcnow()
     text = _clean(reason)
     with write_transaction():
         case = db.session.get(
@@ -697,6 +701,7 @@ def clear_waiting_loop(case_id: int, reason: str | None, actor_id: int | None) -
             )
         flagged_at = case.waiting_loop_at
         case.waiting_loop_at = None
+        case.waiting_loop_cleared_at = now
         record(
             "case_waiting_loop_cleared",
             CASE_OBJECT,
@@ -735,11 +740,13 @@ def create_referral(
             organisation_id = offer.organisation_id
         if organisation_id is None or db.session.get(Organisation, organisation_id) is None:
             raise CounsellingError(_("Please choose an institution."), "organisation_id")
-        failed_before = db.session.scalar(
-            select(Referral.id).where(
-                Referral.case_id == case_id, Referral.arrival == Arrival.NOT_ARRIVED.value
-            )
+        failed = select(Referral.id).where(
+            Referral.case_id == case_id, Referral.arrival == Arrival.NOT_ARRIVED.value
         )
+        if case.waiting_loop_cleared_at is not None:
+            # Resolved with the last clearing: only non-arrivals since count.
+            failed = failed.where(Referral.followed_up_at > case.waiting_loop_cleared_at)
+        failed_before = db.session.scalar(failed.limit(1))
         referral = Referral(
             case_id=case_id,
             organisation_id=organisation_id,
@@ -818,9 +825,13 @@ def record_follow_up(
                 )
             referral.follow_up_on = next_follow_up_on
         previous = referral.arrival
+        newly_not_arrived = state is Arrival.NOT_ARRIVED and previous != state.value
         referral.arrival = state.value
         referral.arrived_on = arrived_on
-        referral.followed_up_at = now
+        if state is not Arrival.NOT_ARRIVED or newly_not_arrived:
+            # A non-arrival keeps the time it was first recorded: saving the
+            # same answer again is no new fact for the waiting-loop rules.
+            referral.followed_up_at = now
         record(
             "follow_up_recorded",
             CASE_OBJECT,
@@ -830,7 +841,7 @@ def record_follow_up(
             to_state=state.value,
             data={"referral_id": referral.id},
         )
-        if state is Arrival.NOT_ARRIVED:
+        if newly_not_arrived:
             later = db.session.scalar(
                 select(Referral.id).where(
                     Referral.case_id == referral.case_id,

@@ -61,6 +61,7 @@ def test_case_codes_are_random_and_carry_no_name(app_ctx, counselling_demo):
         "created_at",
         "created_by_id",
         "waiting_loop_at",
+        "waiting_loop_cleared_at",
     }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -16,6 +16,7 @@ from netzwerk.extensions import db
 from .conftest import COUNSELLOR, first_offer_id, make_case, user_id
 
 NOW = datetime.fromisoformat("2026-03-20T09:00:00+00:00")
+LATER = NOW + timedelta(days=7)
 CLEARED = "case_waiting_loop_cleared"
 FLAGGED = "case_flagged_waiting_loop"
 
@@ -34,18 +35,18 @@ def _events(action: str, case_id: int) -> list[AuditEvent]:
     )
 
 
-def _refer(case_id: int, actor: int | None, day: int = 2) -> int:
+def _refer(case_id: int, actor: int | None, day: int = 2, now: datetime = NOW) -> int:
     data = services.ReferralData(
         offer_id=first_offer_id(),
         organisation_id=None,
         referred_on=date(2026, 3, day),
         follow_up_on=date(2026, 3, day + 1),
     )
-    return services.create_referral(case_id, data, actor, now=NOW).id
+    return services.create_referral(case_id, data, actor, now=now).id
 
 
-def _not_arrived(referral_id: int, actor: int | None) -> None:
-    services.record_follow_up(referral_id, "not_arrived", None, None, actor, now=NOW)
+def _not_arrived(referral_id: int, actor: int | None, now: datetime = NOW) -> None:
+    services.record_follow_up(referral_id, "not_arrived", None, None, actor, now=now)
 
 
 def _flagged_at(case_id: int) -> datetime | None:
@@ -81,9 +82,13 @@ def test_clearing_needs_a_reason_and_is_audited(app_ctx, counselling_demo):
     flagged_at = _flagged_at(case_id)
     assert flagged_at is not None
 
-    assert services.clear_waiting_loop(case_id, "  Angekommen im Sprachkurs.  ", actor) is True
+    assert (
+        services.clear_waiting_loop(case_id, "  Angekommen im Sprachkurs.  ", actor, now=LATER)
+        is True
+    )
 
     assert _flagged_at(case_id) is None
+    assert db.session.get(CounsellingCase, case_id).waiting_loop_cleared_at == LATER
     assert services.list_cases(flagged_only=True) == []
     [event] = _events(CLEARED, case_id)
     assert event.actor_id == actor
@@ -131,20 +136,50 @@ def test_clearing_twice_is_harmless(app_ctx, counselling_demo):
     assert len(_events(CLEARED, case_id)) == 1
 
 
+def _last_referral(case_id: int) -> int:
+    referral_id = db.session.scalars(
+        select(Referral.id).where(Referral.case_id == case_id).order_by(Referral.id.desc())
+    ).first()
+    assert referral_id is not None
+    return referral_id
+
+
 def test_a_new_referral_after_a_failed_one_marks_the_case_again(app_ctx, counselling_demo):
     actor = user_id(COUNSELLOR)
     case_id = make_looping_case(actor)
-    services.clear_waiting_loop(case_id, "Zweite Vermittlung läuft.", actor)
-    second = db.session.scalars(
-        select(Referral.id).where(Referral.case_id == case_id).order_by(Referral.id.desc())
-    ).first()
-    assert second is not None
-    _not_arrived(second, actor)
+    services.clear_waiting_loop(case_id, "Zweite Vermittlung läuft.", actor, now=NOW)
+    _not_arrived(_last_referral(case_id), actor, now=LATER)
     assert _flagged_at(case_id) is None  # no new referral yet: no new loop
-    _refer(case_id, actor, day=10)
+    _refer(case_id, actor, day=10, now=LATER)
     assert _flagged_at(case_id) is not None
     assert len(_events(FLAGGED, case_id)) == 2
     assert [r.id for r in services.list_cases(flagged_only=True)] == [case_id]
+
+
+def test_non_arrivals_before_the_clearing_do_not_mark_the_case_again(app_ctx, counselling_demo):
+    # The loop was looked at and resolved: a further referral is no new loop
+    # because of the non-arrival that was resolved with it.
+    actor = user_id(COUNSELLOR)
+    case_id = make_looping_case(actor)  # its first referral did not arrive
+    services.clear_waiting_loop(case_id, "Jugendberufsagentur übernimmt.", actor, now=LATER)
+    _refer(case_id, actor, day=12, now=LATER + timedelta(days=1))
+    assert _flagged_at(case_id) is None
+    assert len(_events(FLAGGED, case_id)) == 1
+    assert services.list_cases(flagged_only=True) == []
+
+
+def test_saving_a_non_arrival_again_does_not_mark_the_case_again(app_ctx, counselling_demo):
+    actor = user_id(COUNSELLOR)
+    case_id = make_case(actor)
+    first = _refer(case_id, actor)
+    _refer(case_id, actor, day=3)
+    _not_arrived(first, actor)  # a later referral exists: marked
+    services.clear_waiting_loop(case_id, "Geklärt.", actor, now=LATER)
+    _not_arrived(first, actor, now=LATER + timedelta(days=1))  # the same answer again
+    assert _flagged_at(case_id) is None
+    _refer(case_id, actor, day=20, now=LATER + timedelta(days=2))
+    assert _flagged_at(case_id) is None
+    assert len(_events(FLAGGED, case_id)) == 1
 
 
 def test_not_arrived_before_a_later_referral_marks_the_case_again(app_ctx, counselling_demo):
@@ -155,8 +190,8 @@ def test_not_arrived_before_a_later_referral_marks_the_case_again(app_ctx, couns
     _refer(case_id, actor, day=4)
     _not_arrived(first, actor)
     assert _flagged_at(case_id) is not None
-    services.clear_waiting_loop(case_id, "Angekommen.", actor)
-    _not_arrived(second, actor)  # a referral made later exists: a loop again
+    services.clear_waiting_loop(case_id, "Angekommen.", actor, now=NOW)
+    _not_arrived(second, actor, now=LATER)  # a referral made later exists: a loop again
     assert _flagged_at(case_id) is not None
     assert len(_events(FLAGGED, case_id)) == 2
 
@@ -187,6 +222,8 @@ def test_counsellor_clears_the_mark_with_a_reason(app, counsellor, looping_case)
     html = counsellor.get(response.headers["Location"]).get_data(as_text=True)
     assert "Die Markierung als mögliche Warteschleife wurde aufgehoben." in html
     assert "markierung-aufheben" not in html
+    assert "als mögliche Warteschleife wurde am" in html  # the case says since when
+    assert "die Begründung steht im Protokoll." in html
     with app.app_context():
         assert _flagged_at(looping_case) is None
         [event] = _events(CLEARED, looping_case)
