@@ -101,6 +101,15 @@ class MeetingForm(FlaskForm):
         _l("Online link"), validators=[Optional(), Length(max=500)], description=_l("https://…")
     )
     public = BooleanField(_l("Public meeting"))
+    # Only on the edit form of an invited meeting (views._meeting_form).
+    send_update = BooleanField(
+        _l("Send the updated invitation to all invitees"),
+        default=True,
+        description=_l(
+            "The invitations have been sent. When the time, place, online link or title "
+            "changes, every invitee gets the updated invitation with its calendar entry."
+        ),
+    )
     submit = SubmitField(_l("Save meeting"))
 
     def times(self) -> tuple[datetime, datetime | None]:
@@ -123,6 +132,12 @@ class LocationForm(FlaskForm):
 
 
 class LocationEditForm(LocationForm):
+    # Only while invited meetings use the place (views.location_edit).
+    send_updates = BooleanField(
+        _l("Send the updated invitation for the invited meetings at this place"),
+        default=True,
+        description=_l("Their invitees get the changed place with a new calendar entry."),
+    )
     submit = SubmitField(_l("Save place"))
 
 

@@ -265,10 +265,22 @@ def create_location(user: User, *, name: str, address: str, room: str) -> Locati
 
 
 def update_location(
-    user: User, location_id: int, *, name: str, address: str, room: str
-) -> Location:
+    user: User,
+    location_id: int,
+    *,
+    name: str,
+    address: str,
+    room: str,
+    send_updates: bool = False,
+    now: datetime | None = None,
+) -> LocationUpdate:
     """Change a place's name, room and address (staff).  Meetings reference
-    the place, so every meeting that uses it shows the new data at once."""
+    the place, so every meeting that uses it shows the new data at once.
+
+    ``send_updates`` sends, in the same transaction, the changed invitation
+    for every upcoming meeting at the place whose invitations went out and
+    that has not opened yet – only when something changed."""
+    now = now or utcnow()
     if not getattr(user, "is_staff", False):
         raise MeetingError(_("You cannot change meeting places."))
     try:
@@ -284,6 +296,7 @@ def update_location(
                 if getattr(location, key) != value:
                     changes[key] = {"from": getattr(location, key), "to": value}
                     setattr(location, key, value)
+            meetings = mails = 0
             if changes:
                 db.session.flush()
                 record(
@@ -293,9 +306,36 @@ def update_location(
                     actor_id=user.id,
                     data={"changes": changes},
                 )
+                if send_updates:
+                    for meeting in invited_meetings_at(location.id, now):
+                        current = _lock_meeting(meeting.id)
+                        mails += _new_invitation_round(current, user.id, now, changed=[_("Place")])
+                        meetings += 1
     except IntegrityError:
         raise MeetingError(_("A place with this name exists already."), "name") from None
-    return location
+    return LocationUpdate(location, bool(changes), meetings, mails)
+
+
+@dataclass(frozen=True)
+class LocationUpdate:
+    location: Location
+    changed: bool
+    meetings: int  # meetings whose updated invitation was sent
+    invitations: int  # mails queued for them
+
+
+def invited_meetings_at(location_id: int, now: datetime | None = None) -> Sequence[Meeting]:
+    """Upcoming meetings at the place whose invitations went out and that
+    have not opened: those an updated invitation can go to."""
+    return db.session.scalars(
+        select(Meeting)
+        .where(
+            Meeting.location_id == location_id,
+            Meeting.starts_at >= (now or utcnow()),
+            Meeting.state == INVITED,
+        )
+        .order_by(Meeting.starts_at, Meeting.id)
+    ).all()
 
 
 def upcoming_meetings_at(location_id: int, limit: int = 50) -> Sequence[Meeting]:
@@ -407,7 +447,14 @@ def update_meeting(
     online_link: str | None,
     public: bool,
     title: str | None,
-) -> Meeting:
+    send_update: bool = False,
+    now: datetime | None = None,
+) -> MeetingUpdate:
+    """Save the meeting's details.  After the invitations went out (and
+    before the meeting opens), ``send_update`` sends the changed invitation
+    to every invitee in the same transaction – only when something the
+    invitation shows changed (time, place, online link, title)."""
+    now = now or utcnow()
     if not may_manage(user, meeting.body_id):
         raise MeetingError(_("You cannot change this meeting."))
     if meeting.state in (CLOSED, CANCELLED):
@@ -431,6 +478,7 @@ def update_meeting(
             if getattr(current, name) != value:
                 changes[name] = str(value)
                 setattr(current, name, value)
+        invitations = None
         if changes:
             record(
                 "meeting.updated",
@@ -439,7 +487,35 @@ def update_meeting(
                 actor_id=user.id,
                 data={"changes": changes, "after_invitation": current.agenda_frozen},
             )
-    return current
+            shown = [name for name in INVITATION_FIELDS if name in changes]
+            if send_update and current.state == INVITED and shown:
+                db.session.flush()
+                invitations = _new_invitation_round(
+                    current, user.id, now, changed=_changed_labels(shown)
+                )
+    return MeetingUpdate(current, sorted(changes), invitations)
+
+
+@dataclass(frozen=True)
+class MeetingUpdate:
+    meeting: Meeting
+    changed: list[str]  # the meeting's changed fields
+    invitations: int | None  # mails of the updated invitation; None: none sent
+
+
+# What an invitation shows of the meeting (besides the agenda), in its order.
+INVITATION_FIELDS = ("title", "starts_at", "ends_at", "location_id", "online_link")
+
+
+def _changed_labels(fields: Sequence[str]) -> list[str]:
+    labels = {
+        "title": _("Title"),
+        "starts_at": _("Time"),
+        "ends_at": _("Time"),
+        "location_id": _("Place"),
+        "online_link": _("Online link"),
+    }
+    return list(dict.fromkeys(labels[name] for name in fields))
 
 
 # --- the agenda ---------------------------------------------------------------------
@@ -839,7 +915,9 @@ def invitation_reason(meeting_id: int, round_: int) -> str:
     return base if round_ <= 1 else f"{base}:{round_}"
 
 
-def _invitation_text(meeting: Meeting, lines: list[AgendaLine], again: bool) -> tuple[str, str]:
+def _invitation_text(
+    meeting: Meeting, lines: list[AgendaLine], again: bool, changed: list[str] | None = None
+) -> tuple[str, str]:
     place = meeting.location.label if meeting.location else ""
     subject = _(
         "Invitation: %(title)s on %(when)s",
@@ -857,6 +935,9 @@ def _invitation_text(meeting: Meeting, lines: list[AgendaLine], again: bool) -> 
         "",
         _("When: %(when)s (Berlin time)", when=format_local(meeting.starts_at)),
     ]
+    if changed:
+        what = ", ".join(changed)
+        parts[1:1] = ["", _("Changed since the last invitation: %(what)s.", what=what)]
     if place:
         parts.append(_("Where: %(place)s", place=place))
     if meeting.online_link:
@@ -875,12 +956,14 @@ def _invitation_text(meeting: Meeting, lines: list[AgendaLine], again: bool) -> 
     return subject, "\n".join(parts)
 
 
-def _queue_invitations(meeting: Meeting, round_: int, now: datetime) -> int:
+def _queue_invitations(
+    meeting: Meeting, round_: int, now: datetime, changed: list[str] | None = None
+) -> int:
     from ..mail.services import Attachment, queue_mail
     from .ics import meeting_ics
 
     lines = agenda(meeting)
-    subject, body = _invitation_text(meeting, lines, again=round_ > 1)
+    subject, body = _invitation_text(meeting, lines, again=round_ > 1, changed=changed)
     ics = meeting_ics(meeting, lines, sequence=round_ - 1, now=now)
     reason = invitation_reason(meeting.id, round_)
     queued = 0
@@ -970,20 +1053,28 @@ def send_invitations(
 
     if meeting.state not in (INVITED, OPENED):
         raise MeetingError(_("Invitations can be sent again only after the first round."))
-    meeting_id = meeting.id
     with write_transaction():
-        current = _lock_meeting(meeting_id)
-        current.invitation_rounds = (current.invitation_rounds or 1) + 1
-        current.invitations_sent_at = now
-        db.session.flush()
-        queued = _queue_invitations(current, current.invitation_rounds, now)
-        record(
-            "meeting.invitations_sent",
-            "meeting",
-            meeting_id,
-            actor_id=user.id,
-            data={"round": current.invitation_rounds, "mails": queued, "reason": reason},
-        )
+        return _new_invitation_round(_lock_meeting(meeting.id), user.id, now, reason=reason)
+
+
+def _new_invitation_round(
+    current: Meeting,
+    actor_id: int | None,
+    now: datetime,
+    *,
+    reason: str | None = None,
+    changed: list[str] | None = None,
+) -> int:
+    """Queue the next round of invitations of a locked meeting (inside the
+    caller's write transaction); returns how many mails were queued."""
+    current.invitation_rounds = (current.invitation_rounds or 1) + 1
+    current.invitations_sent_at = now
+    db.session.flush()
+    queued = _queue_invitations(current, current.invitation_rounds, now, changed=changed)
+    data: dict[str, Any] = {"round": current.invitation_rounds, "mails": queued, "reason": reason}
+    if changed:
+        data["changed"] = changed
+    record("meeting.invitations_sent", "meeting", current.id, actor_id=actor_id, data=data)
     return queued
 
 

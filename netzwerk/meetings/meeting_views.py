@@ -83,6 +83,8 @@ def _meeting_form(meeting: Meeting | None = None) -> MeetingForm:
         form.body_id.data = meeting.body_id
     places: list[tuple[Any, str]] = [(None, _("– no place (online only) –"))]
     form.location_id.choices = places + [(p.id, p.label) for p in ms.locations()]
+    if meeting is None or meeting.state != ms.INVITED:
+        del form.send_update  # nothing sent yet, or the meeting has begun
     return form
 
 
@@ -125,8 +127,9 @@ def meeting_edit(meeting_id: int) -> Any:
     form = _meeting_form(meeting)
     if form.validate_on_submit():
         starts_at, ends_at = form.times()
+        send_update = "send_update" in form and bool(form.send_update.data)
         try:
-            ms.update_meeting(
+            update = ms.update_meeting(
                 current_user,
                 meeting,
                 starts_at=starts_at,
@@ -135,11 +138,29 @@ def meeting_edit(meeting_id: int) -> Any:
                 online_link=form.online_link.data,
                 public=form.public.data,
                 title=form.title.data,
+                send_update=send_update,
             )
         except ms.MeetingError as exc:
             show_error(form, exc)
         else:
-            flash(_("The meeting was saved."), "success")
+            if update.invitations is not None:
+                flash(
+                    _(
+                        "The meeting was saved; %(count)d updated invitations are in the outbox.",
+                        count=update.invitations,
+                    ),
+                    "success",
+                )
+            elif send_update and update.changed:
+                flash(
+                    _(
+                        "The meeting was saved. Nothing the invitation shows has changed, "
+                        "so no updated invitation was sent."
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("The meeting was saved."), "success")
             return redirect(url_for("meetings.meeting", meeting_id=meeting_id))
     status = 422 if request.method == "POST" else 200
     return render_template("meetings/meeting_form.html", form=form, meeting=meeting), status
@@ -526,17 +547,34 @@ def location_edit(location_id: int) -> Any:
     if location is None:
         abort(404)
     form = LocationEditForm(obj=location) if request.method == "GET" else LocationEditForm()
+    if not ms.invited_meetings_at(location.id):
+        del form.send_updates
     if form.validate_on_submit():
+        fields = _location_fields(form)
         try:
-            ms.update_location(
+            update = ms.update_location(
                 current_user,
                 location.id,
-                **_location_fields(form),
+                name=fields["name"],
+                address=fields["address"],
+                room=fields["room"],
+                send_updates="send_updates" in form and bool(form.send_updates.data),
             )
         except ms.MeetingError as exc:
             show_error(form, exc)
         else:
-            flash(_("The place was saved."), "success")
+            if update.meetings:
+                flash(
+                    _(
+                        "The place was saved; updated invitations for %(meetings)d meetings "
+                        "(%(count)d mails) are in the outbox.",
+                        meetings=update.meetings,
+                        count=update.invitations,
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("The place was saved."), "success")
             return redirect(url_for("meetings.locations"))
     status = 422 if request.method == "POST" else 200
     return (

@@ -103,6 +103,24 @@ def _journey(page, browser, base, login_browser, axe, app, handler, paper_id):
     assert str(event["UID"]) == f"meeting-{meeting_id}@netzwerk"
     assert event.decoded("DTSTART").hour == 16
 
+    # 3b. The meeting starts an hour later: the invitees get the update.
+    page.goto(base + f"/sitzungen/{meeting_id}/bearbeiten")
+    axe(page)
+    assert page.is_checked("#send_update")
+    page.fill("#start_time", "17:00")
+    with page.expect_navigation():
+        page.click("main form [type=submit]")
+    assert "geänderte Einladungen liegen im Postausgang" in page.content()
+    invited = {m["To"] for m in handler.messages if any(p.get_filename() for p in m.walk())}
+    before = len(handler.messages)
+    with app.app_context():
+        assert send_pending() == len(invited)
+    updates = handler.messages[before:]
+    assert {m["To"] for m in updates} == invited
+    ics = next(p for p in updates[0].walk() if p.get_filename() == "sitzung.ics")
+    event = next(iter(icalendar.Calendar.from_ical(ics.get_payload(decode=True)).walk("VEVENT")))
+    assert int(event["SEQUENCE"]) == 1 and event.decoded("DTSTART").hour == 17
+
     # 4. The meeting opens; attendance: five of eight voting members present.
     page.goto(base + f"/sitzungen/{meeting_id}")
     with page.expect_navigation():

@@ -1,0 +1,308 @@
+"""Editing a meeting or its place after the invitations went out: the
+updated invitation goes to every invitee when the office asks for it."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import icalendar
+import pytest
+from sqlalchemy import select
+
+from netzwerk.audit.models import AuditEvent
+from netzwerk.extensions import db
+from netzwerk.mail.models import OutboxMail
+from netzwerk.meetings import meeting_services as ms
+from netzwerk.timeutil import to_local
+from netzwerk.workflow import services as workflow
+
+from .helpers import OFFICE, fresh, meeting, user
+
+ROUND_2 = ":invitation:2"
+
+
+def _mails(meeting_id: int) -> list[OutboxMail]:
+    return list(
+        db.session.scalars(
+            select(OutboxMail)
+            .where(OutboxMail.reason.like(f"meeting:{meeting_id}:invitation%"))
+            .order_by(OutboxMail.id)
+        )
+    )
+
+
+def _round_two(meeting_id: int) -> list[OutboxMail]:
+    return [m for m in _mails(meeting_id) if m.reason.endswith(ROUND_2)]
+
+
+def _event(mail: OutboxMail) -> icalendar.Event:
+    (attachment,) = mail.attachments
+    return next(iter(icalendar.Calendar.from_ical(attachment.content).walk("VEVENT")))
+
+
+def _save(meeting_id: int, **changes: object) -> ms.MeetingUpdate:
+    current = fresh(meeting_id)
+    values: dict[str, object] = {
+        "starts_at": current.starts_at,
+        "ends_at": current.ends_at,
+        "location_id": current.location_id,
+        "online_link": current.online_link,
+        "public": current.public,
+        "title": current.title,
+    }
+    values.update(changes)
+    return ms.update_meeting(user(OFFICE), current, **values)  # type: ignore[arg-type]
+
+
+def _invited(days: float = 20) -> int:
+    m = meeting("VK", days=days)
+    assert ms.send_invitations(user(OFFICE), m, reason="kurzfristig") > 0
+    return m.id
+
+
+# --- the rule -----------------------------------------------------------------------
+
+
+def test_a_changed_time_sends_the_updated_invitation_to_every_invitee(app_ctx, demo):
+    meeting_id = _invited()
+    first = len(_mails(meeting_id))
+    later = fresh(meeting_id).starts_at + timedelta(hours=2)
+
+    update = _save(meeting_id, starts_at=later, send_update=True)
+
+    assert update.changed == ["starts_at"]
+    assert update.invitations == first
+    mails = _round_two(meeting_id)
+    assert len(mails) == first
+    assert {m.recipient for m in mails} == {p.email for p in ms.invitees(fresh(meeting_id))}
+    assert mails[0].subject.startswith("Geänderte Einladung:")
+    assert "Geändert seit der letzten Einladung: Zeit." in mails[0].body
+    event = _event(mails[0])
+    assert int(event["SEQUENCE"]) == 1  # calendars replace the entry of round 1
+    assert str(event["UID"]) == f"meeting-{meeting_id}@netzwerk"
+    assert event.decoded("DTSTART") == later
+    sent = db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "meeting.invitations_sent", AuditEvent.object_id == meeting_id
+        )
+    ).all()
+    assert [json.loads(e.data or "{}").get("changed") for e in sent] == [None, ["Zeit"]]
+
+
+def test_without_the_choice_nothing_is_sent(app_ctx, demo):
+    meeting_id = _invited()
+    first = len(_mails(meeting_id))
+    update = _save(meeting_id, starts_at=fresh(meeting_id).starts_at + timedelta(hours=1))
+    assert update.changed == ["starts_at"] and update.invitations is None
+    assert len(_mails(meeting_id)) == first
+    assert fresh(meeting_id).invitation_rounds == 1
+
+
+def test_a_change_the_invitation_does_not_show_sends_nothing(app_ctx, demo):
+    meeting_id = _invited()
+    first = len(_mails(meeting_id))
+    update = _save(meeting_id, public=not fresh(meeting_id).public, send_update=True)
+    assert update.changed == ["public"] and update.invitations is None
+    update = _save(meeting_id, send_update=True)  # nothing changed at all
+    assert update.changed == [] and update.invitations is None
+    assert len(_mails(meeting_id)) == first
+
+
+def test_before_the_invitations_and_after_the_opening_no_update_goes_out(app_ctx, demo):
+    planned = meeting("VK", days=20).id
+    update = _save(planned, title="Haushaltsklausur", send_update=True)
+    assert update.changed == ["title"] and update.invitations is None
+    assert _mails(planned) == []
+
+    opened = _invited(days=0.2)
+    workflow.fire(user(OFFICE), fresh(opened), "eroeffnen")
+    first = len(_mails(opened))
+    update = _save(opened, title="Sondersitzung", send_update=True)
+    assert update.invitations is None and len(_mails(opened)) == first
+
+
+def test_several_changes_are_named_in_the_mail(app_ctx, demo):
+    meeting_id = _invited()
+    other = ms.create_location(user(OFFICE), name="VHS", address="Bergstraße 8", room="Saal 2")
+    _save(
+        meeting_id,
+        location_id=other.id,
+        ends_at=fresh(meeting_id).starts_at + timedelta(hours=3),
+        title="Klausur",
+        send_update=True,
+    )
+    (mail, *_rest) = _round_two(meeting_id)
+    assert "Geändert seit der letzten Einladung: Titel, Zeit, Ort." in mail.body
+    assert "VHS" in mail.body and "Klausur" in mail.subject
+
+
+def test_a_changed_place_updates_the_invited_meetings_there(app_ctx, demo):
+    invited = _invited()
+    place_id = fresh(invited).location_id
+    assert place_id is not None
+    planned = meeting("VK", days=40).id  # same place, not invited yet
+    first = len(_mails(invited))
+
+    update = ms.update_location(
+        user(OFFICE),
+        place_id,
+        name="Rathaus",
+        address="Markt 1",
+        room="Ratssitzungssaal",
+        send_updates=True,
+    )
+
+    assert update.changed and update.meetings == 1 and update.invitations == first
+    (mail, *_rest) = _round_two(invited)
+    assert "Geändert seit der letzten Einladung: Ort." in mail.body
+    assert "Ratssitzungssaal" in mail.body
+    assert "Ratssitzungssaal" in str(_event(mail)["LOCATION"])
+    assert _mails(planned) == []
+
+
+def test_a_place_saved_unchanged_or_without_the_choice_sends_nothing(app_ctx, demo):
+    invited = _invited()
+    place = fresh(invited).location
+    assert place is not None
+    first = len(_mails(invited))
+    fields = {"name": place.name, "address": place.address or "", "room": place.room or ""}
+    update = ms.update_location(user(OFFICE), place.id, **fields, send_updates=True)
+    assert not update.changed and update.meetings == 0
+    update = ms.update_location(user(OFFICE), place.id, **{**fields, "room": "Saal 3"})
+    assert update.changed and update.meetings == 0
+    assert len(_mails(invited)) == first
+
+
+# --- the pages ------------------------------------------------------------------------
+
+
+def _edit_data(meeting_id: int, **changes: str) -> dict[str, str]:
+    current = fresh(meeting_id)
+    start = to_local(current.starts_at)
+    data = {
+        "body_id": str(current.body_id),
+        "title": current.title or "",
+        "date": start.date().isoformat(),
+        "start_time": start.strftime("%H:%M"),
+        "end_time": "",
+        "location_id": str(current.location_id or ""),
+        "online_link": current.online_link or "",
+    }
+    data.update(changes)
+    return data
+
+
+def test_the_edit_page_offers_the_update_only_for_an_invited_meeting(app, client_as):
+    office = client_as("office")
+    with app.app_context():
+        planned = meeting("VK", days=30).id
+        invited = _invited()
+        db.session.remove()
+    html = office.get(f"/sitzungen/{planned}/bearbeiten").get_data(as_text=True)
+    assert 'name="send_update"' not in html
+    html = office.get(f"/sitzungen/{invited}/bearbeiten").get_data(as_text=True)
+    assert 'name="send_update"' in html
+    assert "Geänderte Einladung an alle Eingeladenen senden" in html
+    checkbox = html[html.index('name="send_update"') - 200 : html.index('name="send_update"') + 200]
+    assert "checked" in checkbox  # the usual case is chosen
+
+
+def test_office_moves_an_invited_meeting_and_the_invitees_are_told(app, client_as):
+    office = client_as("office")
+    with app.app_context():
+        meeting_id = _invited()
+        first = len(_mails(meeting_id))
+        data = _edit_data(meeting_id, start_time="09:30", send_update="y")
+        db.session.remove()
+    response = office.post(f"/sitzungen/{meeting_id}/bearbeiten", data=data)
+    assert response.status_code == 302
+    page = office.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"{first} geänderte Einladungen liegen im Postausgang" in page
+    with app.app_context():
+        assert to_local(fresh(meeting_id).starts_at).strftime("%H:%M") == "09:30"
+        assert len(_round_two(meeting_id)) == first
+
+
+def test_unticking_the_choice_saves_without_sending(app, client_as):
+    office = client_as("office")
+    with app.app_context():
+        meeting_id = _invited()
+        first = len(_mails(meeting_id))
+        data = _edit_data(meeting_id, start_time="10:15")  # checkbox not sent: unticked
+        db.session.remove()
+    response = office.post(f"/sitzungen/{meeting_id}/bearbeiten", data=data)
+    assert response.status_code == 302
+    with app.app_context():
+        assert to_local(fresh(meeting_id).starts_at).strftime("%H:%M") == "10:15"
+        assert len(_mails(meeting_id)) == first
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"date": "kein Datum"}, "date"),
+        ({"start_time": "25:99"}, "start_time"),
+        ({"online_link": "javascript:alert(1)"}, "online_link"),
+        ({"location_id": "999999"}, "location_id"),
+    ],
+)
+def test_bad_input_keeps_what_was_typed_and_sends_nothing(app, client_as, changes, field):
+    office = client_as("office")
+    with app.app_context():
+        meeting_id = _invited()
+        before = fresh(meeting_id)
+        starts_at, first = before.starts_at, len(_mails(meeting_id))
+        data = _edit_data(meeting_id, title="Neuer Titel", send_update="y", **changes)
+        db.session.remove()
+    response = office.post(f"/sitzungen/{meeting_id}/bearbeiten", data=data)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f'id="{field}-error"' in html
+    assert 'value="Neuer Titel"' in html
+    with app.app_context():
+        after = fresh(meeting_id)
+        assert after.starts_at == starts_at and after.title != "Neuer Titel"
+        assert len(_mails(meeting_id)) == first
+
+
+def test_members_cannot_edit_meetings(app, client_as):
+    member = client_as("member")
+    with app.app_context():
+        meeting_id = _invited()
+        first = len(_mails(meeting_id))
+        data = _edit_data(meeting_id, start_time="08:00", send_update="y")
+        db.session.remove()
+    assert member.get(f"/sitzungen/{meeting_id}/bearbeiten").status_code == 403
+    assert member.post(f"/sitzungen/{meeting_id}/bearbeiten", data=data).status_code == 403
+    with app.app_context():
+        assert len(_mails(meeting_id)) == first
+
+
+def test_the_place_page_offers_updates_while_invited_meetings_use_it(app, client_as):
+    office = client_as("office")
+    with app.app_context():
+        planned = meeting("VK", days=30)
+        place_id = planned.location_id
+        db.session.remove()
+    url = f"/verwaltung/orte/{place_id}/bearbeiten"
+    assert 'name="send_updates"' not in office.get(url).get_data(as_text=True)
+    with app.app_context():
+        invited = _invited()
+        first = len(_mails(invited))
+        db.session.remove()
+    assert 'name="send_updates"' in office.get(url).get_data(as_text=True)
+    response = office.post(
+        url,
+        data={
+            "name": "Rathaus",
+            "room": "Ratssitzungssaal",
+            "address": "Markt 1",
+            "send_updates": "y",
+        },
+    )
+    assert response.status_code == 302
+    page = office.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"geänderte Einladungen für 1 Sitzungen ({first} E-Mails)" in page
+    with app.app_context():
+        assert len(_round_two(invited)) == first
