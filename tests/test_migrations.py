@@ -322,3 +322,72 @@ def test_upgrade_takes_waiting_loop_clearings_from_the_trail_on_sqlite(tmp_path)
 @pytest.mark.postgres
 def test_upgrade_takes_waiting_loop_clearings_from_the_trail_on_postgresql(empty_postgres_url):
     _cleared_at_from_trail_after_upgrade(empty_postgres_url)
+
+
+def _insert(conn: Any, table: str, **values: Any) -> None:
+    """One row of an older revision's table, written without the models."""
+    names = ", ".join(values)
+    conn.execute(
+        text(f"INSERT INTO {table} ({names}) VALUES ({', '.join(':' + n for n in values)})"),
+        values,
+    )
+
+
+def _report_corrections_from_trail_after_upgrade(database_url: str) -> None:
+    """Status reports corrected before the columns existed show their last
+    correction (time and person) from the audit trail."""
+    from datetime import date
+
+    from flask_migrate import upgrade
+
+    from netzwerk.audit.services import record
+    from netzwerk.database import utcnow, write_transaction
+    from netzwerk.projects.models import StatusReport
+
+    app = make_test_app(database_url)
+    try:
+        with app.app_context():
+            with _logging_preserved():
+                upgrade(revision="8d2e4f6a7b8c")
+            now = utcnow()
+            stamps = {"created_at": now, "updated_at": now}
+            with db.engine.begin() as conn:
+                for person_id, last in ((1, "Lead"), (2, "Büro")):
+                    _insert(conn, "person", id=person_id, first_name="A", last_name=last,
+                            active=True, **stamps)  # fmt: skip
+                    _insert(conn, "user_account", id=10 + person_id, person_id=person_id,
+                            email=f"u{person_id}@example.org", password_hash="x",
+                            is_admin=False, is_office=False, active=True, created_at=now)  # fmt: skip
+                _insert(conn, "action_field", id=1, name="Übergänge", slug="uebergaenge",
+                        position=1, active=True, **stamps)  # fmt: skip
+                _insert(conn, "project", id=1, title="P", goals="G", action_field_id=1,
+                        lead_person_id=1, public=False, weight=1, report_interval_months=0,
+                        workflow_name="projekt", workflow_hash="0" * 64, state="laufend",
+                        version=1, state_entered_at=now, **stamps)  # fmt: skip
+                for report_id in (1, 2):
+                    _insert(conn, "project_status_report", id=report_id, project_id=1,
+                            report_date=date(2026, 3, 1), text="T", author_person_id=1,
+                            created_at=now)  # fmt: skip
+            with write_transaction():
+                record("project.report_updated", "project", 1, actor_id=11, data={"report_id": 1})
+                record("project.report_updated", "project", 1, actor_id=12, data={"report_id": 1})
+                record("project.report_added", "project", 1, actor_id=11, data={"report_id": 2})
+            with _logging_preserved():
+                upgrade()
+            reports = {r.id: r for r in db.session.scalars(db.select(StatusReport))}
+            assert reports[1].updated_by_person_id == 2  # the last correction counts
+            assert reports[1].updated_at is not None and reports[1].updated_at >= now
+            assert reports[2].updated_at is None and reports[2].updated_by_person_id is None
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_upgrade_takes_report_corrections_from_the_trail_on_sqlite(tmp_path):
+    _report_corrections_from_trail_after_upgrade(f"sqlite:///{tmp_path / 'reports.sqlite'}")
+
+
+@pytest.mark.postgres
+def test_upgrade_takes_report_corrections_from_the_trail_on_postgresql(empty_postgres_url):
+    _report_corrections_from_trail_after_upgrade(empty_postgres_url)

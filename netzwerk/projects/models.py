@@ -187,8 +187,14 @@ class StatusReport(Model):
     text: Mapped[str] = mapped_column(Text)
     author_person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The last correction (services.update_report); the audit trail keeps them all.
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_by_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL")
+    )
 
-    author: Mapped[Person] = relationship()
+    author: Mapped[Person] = relationship(foreign_keys=[author_person_id])
+    updated_by: Mapped[Person | None] = relationship(foreign_keys=[updated_by_person_id])
     values: Mapped[list[ReportValue]] = relationship(
         cascade="all, delete-orphan", order_by="ReportValue.id"
     )

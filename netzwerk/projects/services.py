@@ -23,7 +23,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..audit.services import record
 from ..auth.models import User
-from ..database import write_transaction
+from ..database import utcnow, write_transaction
 from ..extensions import db
 from ..governance.models import ActionField, Body, Organisation, Person
 from ..workflow import services as workflow
@@ -171,7 +171,11 @@ def sub_projects(project_id: int, user: Any) -> Sequence[Project]:
 def reports_of(project_id: int) -> Sequence[StatusReport]:
     return db.session.scalars(
         select(StatusReport)
-        .options(selectinload(StatusReport.values), joinedload(StatusReport.author))
+        .options(
+            selectinload(StatusReport.values),
+            joinedload(StatusReport.author),
+            joinedload(StatusReport.updated_by),
+        )
         .where(StatusReport.project_id == project_id)
         .order_by(StatusReport.report_date.desc(), StatusReport.id.desc())
     ).all()
@@ -678,12 +682,14 @@ def update_report(
     report_date: date | None,
     text: str,
     values: dict[str, Any],
-) -> StatusReport:
+    now: datetime | None = None,
+) -> ReportUpdate:
     """Correct a filed report (its author or staff; same rules as filing).
 
-    A configured indicator left empty is removed from the report.  The audit trail
-    records who changed what and when; the reach figures read the values
-    live, so they follow the edit.
+    A configured indicator left empty is removed from the report.  The report
+    shows who corrected it last and when; the audit trail records who changed
+    what and when, every time.  Saving it unchanged changes nothing.  The
+    reach figures read the values live, so they follow the edit.
     """
     project = db.session.get(Project, report.project_id)
     if project is None or not may_edit_report(user, project, report):
@@ -728,14 +734,23 @@ def update_report(
         }
         if before["text"] != after["text"]:
             changes["text_changed"] = True
-        record(
-            "project.report_updated",
-            "project",
-            current.project_id,
-            actor_id=user.id,
-            data={"report_id": current.id, **changes},
-        )
-    return current
+        if changes:
+            current.updated_at = now or utcnow()
+            current.updated_by_person_id = user.person_id
+            record(
+                "project.report_updated",
+                "project",
+                current.project_id,
+                actor_id=user.id,
+                data={"report_id": current.id, **changes},
+            )
+    return ReportUpdate(current, bool(changes))
+
+
+@dataclass(frozen=True)
+class ReportUpdate:
+    report: StatusReport
+    changed: bool
 
 
 def next_report_due(project: Project, last_report: date | None) -> date | None:

@@ -567,7 +567,7 @@ def report_edit(report_id: int) -> Any:
             getattr(form, f"value_{i.code}").data = filed.get(i.code)
     if form.validate_on_submit():
         try:
-            services.update_report(
+            update = services.update_report(
                 current_user,
                 report,
                 **_report_fields(form, indicators),
@@ -575,7 +575,10 @@ def report_edit(report_id: int) -> Any:
         except services.ProjectError as exc:
             _show_report_error(form, exc, indicators)
         else:
-            flash(_("The status report was saved."), "success")
+            if update.changed:
+                flash(_("The status report was saved."), "success")
+            else:
+                flash(_("Nothing was changed in the status report."), "info")
             return redirect(url_for("projects.detail", project_id=project.id))
     status = 422 if request.method == "POST" else 200
     return render_template(

@@ -99,9 +99,15 @@ def test_author_edits_own_report(app, client_as):
     }
     with app.app_context():
         lead_id = user("lead").id
-        author = db.session.get(StatusReport, report_id).author_person_id
-        assert author == user("lead").person_id  # the author stays the author
+        report = db.session.get(StatusReport, report_id)
+        assert report.author_person_id == user("lead").person_id  # the author stays the author
+        assert report.updated_by_person_id == user("lead").person_id
+        assert report.updated_at is not None
+        lead_name = report.author.full_name
         db.session.remove()
+    page = lead.get(f"/projekte/{project_id}").get_data(as_text=True)
+    assert f"Erstellt von {lead_name} am" in page
+    assert f"zuletzt korrigiert von {lead_name} am" in page
     assert _audit(app, "project.report_updated") == [
         (
             lead_id,
@@ -130,6 +136,34 @@ def test_staff_edits_the_report_of_someone_else(app, client_as):
         office_id = user("office").id
         db.session.remove()
     assert [actor for actor, _data in _audit(app, "project.report_updated")] == [office_id]
+    with app.app_context():
+        report = db.session.get(StatusReport, report_id)
+        assert report.author_person_id == user("lead").person_id
+        assert report.updated_by_person_id == user("office").person_id
+        db.session.remove()
+
+
+def test_saving_a_report_unchanged_changes_nothing(app, client_as):
+    project_id, report_id = _running_project_with_report(app)
+    lead = client_as("lead")
+    url = f"/projekte/berichte/{report_id}/bearbeiten"
+    unchanged = _form(
+        report_date="2026-03-10",
+        text="Erster Bericht.",
+        value_participants="40",
+        value_events="2",
+        value_schools="",
+    )
+    response = lead.post(url, data=unchanged)
+    assert response.status_code == 302
+    page = lead.get(f"/projekte/{project_id}").get_data(as_text=True)
+    assert "Am Sachstandsbericht wurde nichts geändert." in page
+    assert "zuletzt korrigiert" not in page
+    assert _audit(app, "project.report_updated") == []
+    with app.app_context():
+        report = db.session.get(StatusReport, report_id)
+        assert report.updated_at is None and report.updated_by_person_id is None
+        db.session.remove()
 
 
 @pytest.mark.parametrize("role", ["member", "chair"])
