@@ -213,49 +213,63 @@ def test_migration_installs_the_same_triggers_as_the_models_on_postgresql(empty_
     assert _create_all_triggers(empty_postgres_url) == migrated
 
 
-def _continue_trail_after_upgrade(database_url: str) -> None:
-    """An audit trail written before the chain had its head row continues
-    unbroken after `db upgrade`: the head starts at the last event."""
+@contextmanager
+def _upgraded_to(database_url: str, revision: str) -> Iterator[None]:
+    """An app context on the database upgraded to an older revision; the
+    test writes that revision's data and then runs ``_upgrade()``."""
     from flask_migrate import upgrade
-
-    from netzwerk.audit.models import AuditEvent
-    from netzwerk.audit.services import GENESIS, compute_hash, record, verify_chain
-    from netzwerk.database import utcnow, write_transaction
 
     app = make_test_app(database_url)
     try:
         with app.app_context():
             with _logging_preserved():
-                upgrade(revision="5beae225a4e8")
-            prev = GENESIS
-            with db.engine.begin() as conn:
-                for event_id in (1, 2):
-                    event = AuditEvent(
-                        id=event_id,
-                        created_at=utcnow(),
-                        action="created",
-                        object_type="paper",
-                        object_id=event_id,
-                        prev_hash=prev,
-                    )
-                    event.hash = compute_hash(event)
-                    conn.execute(
-                        AuditEvent.__table__.insert(),
-                        {c.name: getattr(event, c.name) for c in AuditEvent.__table__.columns},
-                    )
-                    prev = event.hash
-            with _logging_preserved():
-                upgrade()
-            with write_transaction():
-                record("transition", "paper", 2, from_state="a", to_state="b")
-            events = db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.id)).all()
-            assert [e.id for e in events] == [1, 2, 3]
-            assert events[2].prev_hash == prev
-            assert verify_chain() is None
+                upgrade(revision=revision)
+            yield
     finally:
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def _upgrade() -> None:
+    from flask_migrate import upgrade
+
+    with _logging_preserved():
+        upgrade()
+
+
+def _continue_trail_after_upgrade(database_url: str) -> None:
+    """An audit trail written before the chain had its head row continues
+    unbroken after `db upgrade`: the head starts at the last event."""
+    from netzwerk.audit.models import AuditEvent
+    from netzwerk.audit.services import GENESIS, compute_hash, record, verify_chain
+    from netzwerk.database import utcnow, write_transaction
+
+    with _upgraded_to(database_url, "5beae225a4e8"):
+        prev = GENESIS
+        with db.engine.begin() as conn:
+            for event_id in (1, 2):
+                event = AuditEvent(
+                    id=event_id,
+                    created_at=utcnow(),
+                    action="created",
+                    object_type="paper",
+                    object_id=event_id,
+                    prev_hash=prev,
+                )
+                event.hash = compute_hash(event)
+                conn.execute(
+                    AuditEvent.__table__.insert(),
+                    {c.name: getattr(event, c.name) for c in AuditEvent.__table__.columns},
+                )
+                prev = event.hash
+        _upgrade()
+        with write_transaction():
+            record("transition", "paper", 2, from_state="a", to_state="b")
+        events = db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.id)).all()
+        assert [e.id for e in events] == [1, 2, 3]
+        assert events[2].prev_hash == prev
+        assert verify_chain() is None
 
 
 def test_upgrade_continues_an_existing_audit_trail_on_sqlite(tmp_path):
@@ -267,12 +281,19 @@ def test_upgrade_continues_an_existing_audit_trail_on_postgresql(empty_postgres_
     _continue_trail_after_upgrade(empty_postgres_url)
 
 
+def _insert(conn: Any, table: str, **values: Any) -> None:
+    """One row of an older revision's table, written without the models."""
+    names = ", ".join(values)
+    conn.execute(
+        text(f"INSERT INTO {table} ({names}) VALUES ({', '.join(':' + n for n in values)})"),
+        values,
+    )
+
+
 def _cleared_at_from_trail_after_upgrade(database_url: str) -> None:
     """Cases whose waiting-loop mark was cleared before the column existed
     take the time of their last clearing from the audit trail."""
     from datetime import timedelta
-
-    from flask_migrate import upgrade
 
     from netzwerk.audit.models import AuditEvent
     from netzwerk.audit.services import record
@@ -280,39 +301,24 @@ def _cleared_at_from_trail_after_upgrade(database_url: str) -> None:
     from netzwerk.database import utcnow, write_transaction
 
     cleared = "case_waiting_loop_cleared"
-    app = make_test_app(database_url)
-    try:
-        with app.app_context():
-            with _logging_preserved():
-                upgrade(revision="7c1d2e3f4a5b")
-            with db.engine.begin() as conn:
-                for case_id in (1, 2):
-                    conn.execute(
-                        text(
-                            "INSERT INTO counselling_case (id, code, created_at) "
-                            "VALUES (:id, :code, :created_at)"
-                        ),
-                        {"id": case_id, "code": f"C-{case_id}", "created_at": utcnow()},
-                    )
-            with write_transaction():
-                record(cleared, "counselling_case", 1, comment="erste Klärung")
-                record(cleared, "counselling_case", 1, comment="zweite Klärung")
-                record(cleared, "paper", 2, comment="another object with the same id")
-            with _logging_preserved():
-                upgrade()
-            last = db.session.scalar(
-                db.select(db.func.max(AuditEvent.created_at)).where(
-                    AuditEvent.object_type != "paper"
+    with _upgraded_to(database_url, "7c1d2e3f4a5b"):
+        with db.engine.begin() as conn:
+            for case_id in (1, 2):
+                _insert(
+                    conn, "counselling_case", id=case_id, code=f"C-{case_id}", created_at=utcnow()
                 )
-            )
-            cases = {c.id: c for c in db.session.scalars(db.select(CounsellingCase))}
-            assert cases[1].waiting_loop_cleared_at == last
-            assert abs(utcnow() - last) < timedelta(minutes=1)
-            assert cases[2].waiting_loop_cleared_at is None
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+        with write_transaction():
+            record(cleared, "counselling_case", 1, comment="erste Klärung")
+            record(cleared, "counselling_case", 1, comment="zweite Klärung")
+            record(cleared, "paper", 2, comment="another object with the same id")
+        _upgrade()
+        last = db.session.scalar(
+            db.select(db.func.max(AuditEvent.created_at)).where(AuditEvent.object_type != "paper")
+        )
+        cases = {c.id: c for c in db.session.scalars(db.select(CounsellingCase))}
+        assert cases[1].waiting_loop_cleared_at == last
+        assert abs(utcnow() - last) < timedelta(minutes=1)
+        assert cases[2].waiting_loop_cleared_at is None
 
 
 def test_upgrade_takes_waiting_loop_clearings_from_the_trail_on_sqlite(tmp_path):
@@ -324,64 +330,44 @@ def test_upgrade_takes_waiting_loop_clearings_from_the_trail_on_postgresql(empty
     _cleared_at_from_trail_after_upgrade(empty_postgres_url)
 
 
-def _insert(conn: Any, table: str, **values: Any) -> None:
-    """One row of an older revision's table, written without the models."""
-    names = ", ".join(values)
-    conn.execute(
-        text(f"INSERT INTO {table} ({names}) VALUES ({', '.join(':' + n for n in values)})"),
-        values,
-    )
-
-
 def _report_corrections_from_trail_after_upgrade(database_url: str) -> None:
     """Status reports corrected before the columns existed show their last
     correction (time and person) from the audit trail."""
     from datetime import date
 
-    from flask_migrate import upgrade
-
     from netzwerk.audit.services import record
     from netzwerk.database import utcnow, write_transaction
     from netzwerk.projects.models import StatusReport
 
-    app = make_test_app(database_url)
-    try:
-        with app.app_context():
-            with _logging_preserved():
-                upgrade(revision="8d2e4f6a7b8c")
-            now = utcnow()
-            stamps = {"created_at": now, "updated_at": now}
-            with db.engine.begin() as conn:
-                for person_id, last in ((1, "Lead"), (2, "Büro")):
-                    _insert(conn, "person", id=person_id, first_name="A", last_name=last,
-                            active=True, **stamps)  # fmt: skip
-                    _insert(conn, "user_account", id=10 + person_id, person_id=person_id,
-                            email=f"u{person_id}@example.org", password_hash="x",
-                            is_admin=False, is_office=False, active=True, created_at=now)  # fmt: skip
-                _insert(conn, "action_field", id=1, name="Übergänge", slug="uebergaenge",
-                        position=1, active=True, **stamps)  # fmt: skip
-                _insert(conn, "project", id=1, title="P", goals="G", action_field_id=1,
-                        lead_person_id=1, public=False, weight=1, report_interval_months=0,
-                        workflow_name="projekt", workflow_hash="0" * 64, state="laufend",
-                        version=1, state_entered_at=now, **stamps)  # fmt: skip
-                for report_id in (1, 2):
-                    _insert(conn, "project_status_report", id=report_id, project_id=1,
-                            report_date=date(2026, 3, 1), text="T", author_person_id=1,
-                            created_at=now)  # fmt: skip
-            with write_transaction():
-                record("project.report_updated", "project", 1, actor_id=11, data={"report_id": 1})
-                record("project.report_updated", "project", 1, actor_id=12, data={"report_id": 1})
-                record("project.report_added", "project", 1, actor_id=11, data={"report_id": 2})
-            with _logging_preserved():
-                upgrade()
-            reports = {r.id: r for r in db.session.scalars(db.select(StatusReport))}
-            assert reports[1].updated_by_person_id == 2  # the last correction counts
-            assert reports[1].updated_at is not None and reports[1].updated_at >= now
-            assert reports[2].updated_at is None and reports[2].updated_by_person_id is None
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with _upgraded_to(database_url, "8d2e4f6a7b8c"):
+        now = utcnow()
+        stamps = {"created_at": now, "updated_at": now}
+        with db.engine.begin() as conn:
+            for person_id, last in ((1, "Lead"), (2, "Büro")):
+                _insert(conn, "person", id=person_id, first_name="A", last_name=last,
+                        active=True, **stamps)  # fmt: skip
+                _insert(conn, "user_account", id=10 + person_id, person_id=person_id,
+                        email=f"u{person_id}@example.org", password_hash="x",
+                        is_admin=False, is_office=False, active=True, created_at=now)  # fmt: skip
+            _insert(conn, "action_field", id=1, name="Übergänge", slug="uebergaenge",
+                    position=1, active=True, **stamps)  # fmt: skip
+            _insert(conn, "project", id=1, title="P", goals="G", action_field_id=1,
+                    lead_person_id=1, public=False, weight=1, report_interval_months=0,
+                    workflow_name="projekt", workflow_hash="0" * 64, state="laufend",
+                    version=1, state_entered_at=now, **stamps)  # fmt: skip
+            for report_id in (1, 2):
+                _insert(conn, "project_status_report", id=report_id, project_id=1,
+                        report_date=date(2026, 3, 1), text="T", author_person_id=1,
+                        created_at=now)  # fmt: skip
+        with write_transaction():
+            record("project.report_updated", "project", 1, actor_id=11, data={"report_id": 1})
+            record("project.report_updated", "project", 1, actor_id=12, data={"report_id": 1})
+            record("project.report_added", "project", 1, actor_id=11, data={"report_id": 2})
+        _upgrade()
+        reports = {r.id: r for r in db.session.scalars(db.select(StatusReport))}
+        assert reports[1].updated_by_person_id == 2  # the last correction counts
+        assert reports[1].updated_at is not None and reports[1].updated_at >= now
+        assert reports[2].updated_at is None and reports[2].updated_by_person_id is None
 
 
 def test_upgrade_takes_report_corrections_from_the_trail_on_sqlite(tmp_path):

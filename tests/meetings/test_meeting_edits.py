@@ -193,6 +193,16 @@ def _edit_data(meeting_id: int, **changes: str) -> dict[str, str]:
     return data
 
 
+def _invited_and_form(app, **changes: str) -> tuple[int, int, dict[str, str]]:  # type: ignore[no-untyped-def]
+    """An invited meeting, how many invitations it has, and its edit form's data."""
+    with app.app_context():
+        meeting_id = _invited()
+        first = len(_mails(meeting_id))
+        data = _edit_data(meeting_id, **changes)
+        db.session.remove()
+    return meeting_id, first, data
+
+
 def test_the_edit_page_offers_the_update_only_for_an_invited_meeting(app, client_as):
     office = client_as("office")
     with app.app_context():
@@ -210,11 +220,7 @@ def test_the_edit_page_offers_the_update_only_for_an_invited_meeting(app, client
 
 def test_office_moves_an_invited_meeting_and_the_invitees_are_told(app, client_as):
     office = client_as("office")
-    with app.app_context():
-        meeting_id = _invited()
-        first = len(_mails(meeting_id))
-        data = _edit_data(meeting_id, start_time="09:30", send_update="y")
-        db.session.remove()
+    meeting_id, first, data = _invited_and_form(app, start_time="09:30", send_update="y")
     response = office.post(f"/sitzungen/{meeting_id}/bearbeiten", data=data)
     assert response.status_code == 302
     page = office.get(response.headers["Location"]).get_data(as_text=True)
@@ -226,11 +232,8 @@ def test_office_moves_an_invited_meeting_and_the_invitees_are_told(app, client_a
 
 def test_unticking_the_choice_saves_without_sending(app, client_as):
     office = client_as("office")
-    with app.app_context():
-        meeting_id = _invited()
-        first = len(_mails(meeting_id))
-        data = _edit_data(meeting_id, start_time="10:15")  # checkbox not sent: unticked
-        db.session.remove()
+    # The checkbox is not sent: unticked.
+    meeting_id, first, data = _invited_and_form(app, start_time="10:15")
     response = office.post(f"/sitzungen/{meeting_id}/bearbeiten", data=data)
     assert response.status_code == 302
     with app.app_context():
@@ -249,11 +252,11 @@ def test_unticking_the_choice_saves_without_sending(app, client_as):
 )
 def test_bad_input_keeps_what_was_typed_and_sends_nothing(app, client_as, changes, field):
     office = client_as("office")
+    meeting_id, first, data = _invited_and_form(
+        app, title="Neuer Titel", send_update="y", **changes
+    )
     with app.app_context():
-        meeting_id = _invited()
-        before = fresh(meeting_id)
-        starts_at, first = before.starts_at, len(_mails(meeting_id))
-        data = _edit_data(meeting_id, title="Neuer Titel", send_update="y", **changes)
+        starts_at = fresh(meeting_id).starts_at
         db.session.remove()
     response = office.post(f"/sitzungen/{meeting_id}/bearbeiten", data=data)
     html = response.get_data(as_text=True)
@@ -268,11 +271,7 @@ def test_bad_input_keeps_what_was_typed_and_sends_nothing(app, client_as, change
 
 def test_members_cannot_edit_meetings(app, client_as):
     member = client_as("member")
-    with app.app_context():
-        meeting_id = _invited()
-        first = len(_mails(meeting_id))
-        data = _edit_data(meeting_id, start_time="08:00", send_update="y")
-        db.session.remove()
+    meeting_id, first, data = _invited_and_form(app, start_time="08:00", send_update="y")
     assert member.get(f"/sitzungen/{meeting_id}/bearbeiten").status_code == 403
     assert member.post(f"/sitzungen/{meeting_id}/bearbeiten", data=data).status_code == 403
     with app.app_context():
