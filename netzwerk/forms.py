@@ -2,10 +2,71 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+import unicodedata
+from typing import Any, Protocol
 
 from flask import Blueprint, Response, flash, request
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import Field, StringField, TextAreaField
+from wtforms.validators import StopValidation
+
+_LINE_BREAKS = frozenset("\n\r\t")
+
+
+def has_control_characters(value: str, multiline: bool = False) -> bool:
+    """Whether the text holds control characters (or lone surrogates);
+    multi-line text may hold line breaks and tabs."""
+    for ch in value:
+        if multiline and ch in _LINE_BREAKS:
+            continue
+        if unicodedata.category(ch) in ("Cc", "Cs"):
+            return True
+    return False
+
+
+class PlainText:
+    """Refuses control characters (NUL, escape codes ...) in a text field:
+    PostgreSQL refuses NUL, PDFs and XML the rest, and nobody can see them.
+    Multi-line fields keep line breaks and tabs.  It stops the field's
+    other checks, so its message is the one shown."""
+
+    def __init__(self, multiline: bool = False) -> None:
+        self.multiline = multiline
+
+    def __call__(self, form: Any, field: Field) -> None:
+        if isinstance(field.data, str) and has_control_characters(field.data, self.multiline):
+            raise StopValidation(
+                _l(
+                    "This field contains control characters (for example a NUL byte); "
+                    "please remove them."
+                )
+            )
+
+
+_SINGLE_LINE = PlainText()
+_MULTI_LINE = PlainText(multiline=True)
+
+
+class Form(FlaskForm):
+    """The base of every form of Netzwerk: each text field (StringField and
+    its kinds – text area, search, e-mail, password, hidden) refuses control
+    characters before its own checks run, so no package's form can pass a
+    NUL byte on to the database.
+
+    A form whose service removes them itself sets ``removes_control_characters``
+    (the public feedback form: its messages exist in the public languages
+    only; the minutes' summaries: pasted text keeps its words)."""
+
+    removes_control_characters = False
+
+    class Meta(FlaskForm.Meta):
+        def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
+            field = super().bind_field(form, unbound_field, options)
+            if isinstance(field, StringField) and not form.removes_control_characters:
+                first = _MULTI_LINE if isinstance(field, TextAreaField) else _SINGLE_LINE
+                field.validators = [first, *field.validators]
+            return field
 
 
 class FieldError(Protocol):

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
+from ..forms import Form
 
 
-class FeedTokenForm(FlaskForm):
+class FeedTokenForm(Form):
     """Make a new private feed URL or revoke it (a bare POST, CSRF only)."""

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -28,22 +26,10 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..forms import Form
 from ..governance.models import ORGANISATION_KIND_LABELS
 from .services import REASON_MAX, today
 from .vocab import AgeGroup, Arrival, Channel, Language, Outcome, Situation, TargetGroup, Topic
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-class NoControlCharacters:
-    """Refuses control characters (NUL above all: PostgreSQL refuses it)."""
-
-    def __call__(self, form: Any, field: Any) -> None:
-        if isinstance(field.data, str) and _CONTROL.search(field.data):
-            raise ValidationError(_l("This field contains characters that are not allowed."))
-
-
-TEXT = NoControlCharacters()
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -66,13 +52,13 @@ def _blank(label: Any) -> list[tuple[str, Any]]:
     return [("", label)]
 
 
-class OfferSearchForm(FlaskForm):
+class OfferSearchForm(Form):
     """The public search (GET, no CSRF: it changes nothing)."""
 
     class Meta:
         csrf = False
 
-    q = SearchField(_l("Search"), validators=[TEXT, Optional(), Length(max=100)])
+    q = SearchField(_l("Search"), validators=[Optional(), Length(max=100)])
     language = SelectField(_l("Language"), validators=[Optional()])
     target_group = SelectField(_l("For whom"), validators=[Optional()])
     kind = SelectField(_l("Kind of institution"), validators=[Optional()])
@@ -86,21 +72,21 @@ class OfferSearchForm(FlaskForm):
         ]
 
 
-class OfferForm(FlaskForm):
+class OfferForm(Form):
     organisation_id = SelectField(
         _l("Organisation"), coerce=_optional_int, validators=[InputRequired()]
     )
-    title = StringField(_l("Title"), validators=[TEXT, DataRequired(), Length(max=200)])
-    description = TextAreaField(_l("Description"), validators=[TEXT, Optional(), Length(max=5000)])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
     target_groups = MultiCheckboxField(_l("For whom"), choices=TargetGroup.choices())
     languages = MultiCheckboxField(_l("Languages"), choices=Language.choices())
-    contact = StringField(_l("Contact person"), validators=[TEXT, Optional(), Length(max=200)])
+    contact = StringField(_l("Contact person"), validators=[Optional(), Length(max=200)])
     contact_email = EmailField(
-        _l("Contact e-mail"), validators=[TEXT, Optional(), Email(), Length(max=254)]
+        _l("Contact e-mail"), validators=[Optional(), Email(), Length(max=254)]
     )
-    contact_phone = StringField(_l("Contact phone"), validators=[TEXT, Optional(), Length(max=50)])
-    address = StringField(_l("Address"), validators=[TEXT, Optional(), Length(max=300)])
-    district = StringField(_l("District"), validators=[TEXT, Optional(), Length(max=100)])
+    contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=50)])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
+    district = StringField(_l("District"), validators=[Optional(), Length(max=100)])
     action_field_id = SelectField(_l("Action field"), coerce=_optional_int, validators=[Optional()])
     active = BooleanField(_l("Active (shown in the public directory)"), default=True)
     submit = SubmitField(_l("Save offer"))
@@ -121,7 +107,7 @@ class OfferForm(FlaskForm):
             raise ValidationError(_l("Please choose an organisation."))
 
 
-class ContactForm(FlaskForm):
+class ContactForm(Form):
     contact_date = DateField(
         _l("Date of the contact"), validators=[InputRequired()], default=lambda: today()
     )
@@ -142,7 +128,7 @@ class ContactForm(FlaskForm):
     submit = SubmitField(_l("Save contact"))
 
 
-class ReferralForm(FlaskForm):
+class ReferralForm(Form):
     offer_id = SelectField(_l("Offer"), coerce=_optional_int, validators=[Optional()])
     organisation_id = SelectField(
         _l("Or an institution without a listed offer"),
@@ -172,7 +158,7 @@ class ReferralForm(FlaskForm):
         self.organisation_id.choices = [(None, _l("No institution"))] + organisations  # type: ignore[assignment,operator]
 
 
-class FollowUpForm(FlaskForm):
+class FollowUpForm(Form):
     arrival = RadioField(
         _l("Did the person arrive?"), choices=Arrival.choices(), validators=[InputRequired()]
     )
@@ -189,11 +175,11 @@ class FollowUpForm(FlaskForm):
     submit = SubmitField(_l("Save follow-up"))
 
 
-class PersonalDetailsForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[TEXT, Optional(), Length(max=200)])
+class PersonalDetailsForm(Form):
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     contact = StringField(
         _l("Contact details"),
-        validators=[TEXT, Optional(), Length(max=300)],
+        validators=[Optional(), Length(max=300)],
         description=_l("Phone number or e-mail address."),
     )
     consent = BooleanField(
@@ -203,13 +189,12 @@ class PersonalDetailsForm(FlaskForm):
     submit = SubmitField(_l("Save personal details"))
 
 
-class ClearWaitingLoopForm(FlaskForm):
+class ClearWaitingLoopForm(Form):
     """Clear the waiting-loop mark of a resolved case (the reason is audited)."""
 
     reason = TextAreaField(
         _l("Reason"),
         validators=[
-            TEXT,
             DataRequired(_l("Please give a reason.")),
             Length(max=REASON_MAX),
         ],
@@ -221,26 +206,26 @@ class ClearWaitingLoopForm(FlaskForm):
     submit = SubmitField(_l("Clear the mark"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A bare POST (delete, (de)activate, remove) protected by CSRF."""
 
 
-class StaffForm(FlaskForm):
+class StaffForm(Form):
     email = EmailField(
         _l("E-mail address of the account"),
-        validators=[TEXT, DataRequired(), Email(), Length(max=254)],
+        validators=[DataRequired(), Email(), Length(max=254)],
     )
     submit = SubmitField(_l("Add to counselling staff"))
 
 
-class CaseSearchForm(FlaskForm):
+class CaseSearchForm(Form):
     class Meta:
         csrf = False
 
-    code = SearchField(_l("Case code"), validators=[TEXT, Optional(), Length(max=30)])
+    code = SearchField(_l("Case code"), validators=[Optional(), Length(max=30)])
 
 
-class FiguresFilterForm(FlaskForm):
+class FiguresFilterForm(Form):
     class Meta:
         csrf = False
 

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..forms import Form
 from .models import ActionStatus, DecisionOutcome
 
 
@@ -18,7 +18,7 @@ def safe_int(value: object) -> int:
         return -1
 
 
-class RegisterFilterForm(FlaskForm):
+class RegisterFilterForm(Form):
     class Meta:
         csrf = False
 
@@ -33,7 +33,7 @@ class RegisterFilterForm(FlaskForm):
     q = StringField(_l("Search"), validators=[Optional(), Length(max=200)])
 
 
-class ActionItemForm(FlaskForm):
+class ActionItemForm(Form):
     title = StringField(
         _l("Action"), validators=[DataRequired(_l("Please give a title.")), Length(max=300)]
     )

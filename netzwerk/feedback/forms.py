@@ -18,6 +18,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..forms import Form
 from .validation import MAX_ID
 from .vocab import AGE_GROUPS, MIGRATION, RATING_LABELS, SPOKEN_LANGUAGES
 
@@ -51,8 +52,10 @@ class ChoiceRequired:
             raise ValidationError(str(_l("Please choose one.")))
 
 
-class FeedbackForm(FlaskForm):
+class FeedbackForm(Form):
     """The public feedback form.  Choices are set from the database per request."""
+
+    removes_control_characters = True  # validation.py removes NUL bytes
 
     category = RadioField(
         _l("What is your feedback about?"),
@@ -139,7 +142,7 @@ class FeedbackForm(FlaskForm):
         )
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     """The receipt code on the public status page (GET: changes nothing)."""
 
     class Meta:
@@ -152,5 +155,5 @@ class CodeForm(FlaskForm):
     )
 
 
-class ExportForm(FlaskForm):
+class ExportForm(Form):
     code = StringField(_l("Your receipt code"), validators=[InputRequired(), Length(max=40)])

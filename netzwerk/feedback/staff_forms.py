@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from ..forms import Form
 from ..timeutil import local_today
 from .forms import FeedbackForm, MultiCheckboxField, optional_int
 from .languages import LANGUAGES
@@ -35,7 +35,7 @@ class StaffFeedbackForm(FeedbackForm):
             raise ValidationError(str(_l("The date lies in the future.")))
 
 
-class TriageFilterForm(FlaskForm):
+class TriageFilterForm(Form):
     class Meta:
         csrf = False
 
@@ -77,7 +77,7 @@ class TriageFilterForm(FlaskForm):
         self.target_group.choices = every + services.choice_options("target_group", "de")
 
 
-class CategoriseForm(FlaskForm):
+class CategoriseForm(Form):
     category = SelectField(_l("Category"), coerce=optional_int, validators=[InputRequired()])
     district = SelectField(_l("District"), coerce=optional_int, validators=[Optional()])
     target_group = SelectField(_l("Target group"), coerce=optional_int, validators=[Optional()])
@@ -95,7 +95,7 @@ class CategoriseForm(FlaskForm):
         self.target_group.choices = none + services.choice_options("target_group", "de")
 
 
-class RedactForm(FlaskForm):
+class RedactForm(Form):
     text = TextAreaField(
         _l("Free text without personal data"),
         description=_l(
@@ -105,14 +105,14 @@ class RedactForm(FlaskForm):
     )
 
 
-class DuplicateForm(FlaskForm):
+class DuplicateForm(Form):
     original = StringField(
         _l("Original feedback (number or receipt code)"),
         validators=[InputRequired(), Length(max=40)],
     )
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(Form):
     answer = TextAreaField(
         _l("Answer"),
         description=_l("Shown on the public receipt page of this feedback."),
@@ -120,7 +120,7 @@ class AnswerForm(FlaskForm):
     )
 
 
-class PassForm(FlaskForm):
+class PassForm(Form):
     body_id = SelectField(_l("Body"), coerce=optional_int, validators=[InputRequired()])
     title = StringField(_l("Title of the paper"), validators=[InputRequired(), Length(max=300)])
     note = TextAreaField(_l("Note for the body"), validators=[Optional(), Length(max=4000)])
@@ -142,7 +142,7 @@ class PassForm(FlaskForm):
         ]
 
 
-class ChoiceForm(FlaskForm):
+class ChoiceForm(Form):
     code = StringField(_l("Code"), validators=[InputRequired(), Length(max=60)])
     position = IntegerField(
         _l("Position"), default=0, validators=[Optional(), NumberRange(0, 9999)]

@@ -1,8 +1,9 @@
 """Forms of the governance administration.
 
 Every text field passes the shared validators below: surrounding blanks are
-stripped, control characters (NUL above all: PostgreSQL refuses it) are
-refused with a clear message, and lengths match the columns.  Choices of
+stripped and lengths match the columns; control characters (NUL above all:
+PostgreSQL refuses it) are refused by the base form, as in every form
+(netzwerk.forms.Form).  Choices of
 select fields are strings; views fill them and services convert and check.
 """
 
@@ -40,6 +41,7 @@ from wtforms.validators import (
 )
 
 from ..auth.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from ..forms import Form
 from .models import (
     BODY_KIND_LABELS,
     MAJORITY_RULE_LABELS,
@@ -50,39 +52,10 @@ from .models import (
 )
 
 MAX_LONG_TEXT = 10000
-_LINE_BREAKS = frozenset("\n\r\t")
 
 
 def strip_filter(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
-
-
-def has_control_characters(value: str, multiline: bool = False) -> bool:
-    for ch in value:
-        if multiline and ch in _LINE_BREAKS:
-            continue
-        if unicodedata.category(ch) in ("Cc", "Cs"):
-            return True
-    return False
-
-
-class PlainText:
-    """Refuses control characters (NUL, escape codes ...) in a text field.
-
-    Multi-line fields keep line breaks and tabs.
-    """
-
-    def __init__(self, multiline: bool = False) -> None:
-        self.multiline = multiline
-
-    def __call__(self, form: FlaskForm, field: Field) -> None:
-        if isinstance(field.data, str) and has_control_characters(field.data, self.multiline):
-            raise ValidationError(
-                _l(
-                    "This field contains control characters (for example a NUL byte); "
-                    "please remove them."
-                )
-            )
 
 
 def clean_search(value: str | None, max_length: int = 100) -> str:
@@ -99,10 +72,7 @@ def _required() -> DataRequired:
 
 def text_field(label: Any, max_length: int, required: bool = False, **kwargs: Any) -> StringField:
     validators: list[Any] = [_required()] if required else [Optional()]
-    validators += [
-        PlainText(),
-        Length(max=max_length, message=_l("At most %(max)d characters, please.")),
-    ]
+    validators += [Length(max=max_length, message=_l("At most %(max)d characters, please."))]
     validators += kwargs.pop("validators", [])
     return StringField(label, validators=validators, filters=[strip_filter], **kwargs)
 
@@ -112,7 +82,6 @@ def long_text_field(label: Any, max_length: int = MAX_LONG_TEXT, **kwargs: Any) 
         label,
         validators=[
             Optional(),
-            PlainText(multiline=True),
             Length(max=max_length, message=_l("At most %(max)d characters, please.")),
         ],
         filters=[strip_filter],
@@ -147,11 +116,11 @@ def int_or_none(value: str | None) -> int | None:
     return int(value)
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A bare form for buttons that change state (CSRF only)."""
 
 
-class SearchForm(FlaskForm):
+class SearchForm(Form):
     """The search and filter form of list pages (GET, no CSRF)."""
 
     class Meta:
@@ -188,7 +157,7 @@ def _email_validators() -> list[Any]:
     return [Email(message=_l("Please enter a valid e-mail address."))]
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(Form):
     name = text_field(_l("Name"), 200, required=True)
     short_name = text_field(_l("Short name"), 40)
     kind = SelectField(
@@ -206,7 +175,7 @@ class OrganisationForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class PersonForm(FlaskForm):
+class PersonForm(Form):
     title = text_field(_l("Title"), 40, description=_l("For example Dr. or Prof. Dr."))
     first_name = text_field(_l("First name"), 100, required=True)
     last_name = text_field(_l("Last name"), 100, required=True)
@@ -234,7 +203,7 @@ def _password_field(label: Any) -> PasswordField:
     )
 
 
-class AccountCreateForm(FlaskForm):
+class AccountCreateForm(Form):
     email = text_field(
         _l("E-mail address for the login"),
         254,
@@ -248,13 +217,13 @@ class AccountCreateForm(FlaskForm):
     submit = SubmitField(_l("Create login"))
 
 
-class AccountRolesForm(FlaskForm):
+class AccountRolesForm(Form):
     is_office = BooleanField(_l("Bildungsbüro (may run the administration)"))
     is_admin = BooleanField(_l("Administrator"))
     submit = SubmitField(_l("Save roles"))
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(Form):
     password = _password_field(_l("New password"))
     confirm = PasswordField(
         _l("Repeat the new password"),
@@ -269,7 +238,7 @@ class PasswordResetForm(FlaskForm):
 SHORT_NAME_PATTERN = r"^\w[\w .\-/]*$"
 
 
-class BodyForm(FlaskForm):
+class BodyForm(Form):
     name = text_field(_l("Name"), 200, required=True)
     short_name = text_field(
         _l("Short name"),
@@ -325,7 +294,7 @@ def _check_voting_right(form: FlaskForm, field: Field) -> None:
         )
 
 
-class MembershipForm(FlaskForm):
+class MembershipForm(Form):
     person_id = SelectField(
         _l("Person"),
         choices=[],
@@ -368,7 +337,7 @@ class MembershipEditForm(MembershipForm):
     person_id = None  # type: ignore[assignment]
 
 
-class MembershipEndForm(FlaskForm):
+class MembershipEndForm(Form):
     end_date = DateField(
         _l("Last day of the membership"),
         validators=[InputRequired(message=_l("Please enter a date."))],
@@ -376,7 +345,7 @@ class MembershipEndForm(FlaskForm):
     submit = SubmitField(_l("End membership"))
 
 
-class ActionFieldForm(FlaskForm):
+class ActionFieldForm(Form):
     name = text_field(_l("Name"), 200, required=True)
     slug = text_field(
         _l("Short address (slug)"),

@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -18,10 +17,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from ..forms import Form
 from ..timeutil import LOCAL_TZ
 
 
-class PaperForm(FlaskForm):
+class PaperForm(Form):
     title = StringField(
         _l("Title"), validators=[DataRequired(_l("Please enter a title.")), Length(max=300)]
     )
@@ -42,7 +42,7 @@ class PaperForm(FlaskForm):
     public = BooleanField(_l("Public once decided"))
 
 
-class PaperEditForm(FlaskForm):
+class PaperEditForm(Form):
     title = StringField(
         _l("Title"), validators=[DataRequired(_l("Please enter a title.")), Length(max=300)]
     )
@@ -53,7 +53,7 @@ class PaperEditForm(FlaskForm):
 # --- attachments and consultations ------------------------------------------------
 
 
-class AttachmentForm(FlaskForm):
+class AttachmentForm(Form):
     file = FileField(
         _l("File"),
         validators=[FileRequired(_l("Please choose a file."))],
@@ -62,13 +62,13 @@ class AttachmentForm(FlaskForm):
     submit = SubmitField(_l("Attach file"))
 
 
-class ConsultationForm(FlaskForm):
+class ConsultationForm(Form):
     body_id = SelectField(_l("Body"), coerce=int, validate_choice=True)
     role = SelectField(_l("Role"), validate_choice=True)
     submit = SubmitField(_l("Add consultation"))
 
 
-class ConsultationResultForm(FlaskForm):
+class ConsultationResultForm(Form):
     result = SelectField(_l("Result"), validate_choice=True)
     submit = SubmitField(_l("Record result"))
 
@@ -82,7 +82,7 @@ def _coerce_optional_int(value: object) -> int | None:
     return int(value)  # type: ignore[call-overload,no-any-return]
 
 
-class MeetingForm(FlaskForm):
+class MeetingForm(Form):
     body_id = SelectField(_l("Body"), coerce=int, validate_choice=True)
     title = StringField(
         _l("Title"),
@@ -122,7 +122,7 @@ class MeetingForm(FlaskForm):
         return start, end
 
 
-class LocationForm(FlaskForm):
+class LocationForm(Form):
     name = StringField(
         _l("Name"), validators=[DataRequired(_l("Please enter a name.")), Length(max=200)]
     )
@@ -141,7 +141,7 @@ class LocationEditForm(LocationForm):
     submit = SubmitField(_l("Save place"))
 
 
-class PaperItemForm(FlaskForm):
+class PaperItemForm(Form):
     paper_id = SelectField(_l("Paper"), coerce=int, validate_choice=True)
     parent_id = SelectField(
         _l("Sub-item of"),
@@ -153,7 +153,7 @@ class PaperItemForm(FlaskForm):
     submit = SubmitField(_l("Put on the agenda"))
 
 
-class FreeItemForm(FlaskForm):
+class FreeItemForm(Form):
     title = StringField(
         _l("Title"), validators=[DataRequired(_l("Please enter a title.")), Length(max=300)]
     )
@@ -168,7 +168,7 @@ class FreeItemForm(FlaskForm):
     submit = SubmitField(_l("Add item"))
 
 
-class InvitationForm(FlaskForm):
+class InvitationForm(Form):
     reason = TextAreaField(
         _l("Reason for the short notice"),
         validators=[Optional(), Length(max=2000)],
@@ -177,17 +177,17 @@ class InvitationForm(FlaskForm):
     submit = SubmitField(_l("Send invitations"))
 
 
-class ResendForm(FlaskForm):
+class ResendForm(Form):
     reason = TextAreaField(_l("What has changed?"), validators=[Optional(), Length(max=2000)])
     submit = SubmitField(_l("Send again"))
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     version = HiddenField()
     comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
 
 
-class GuestForm(FlaskForm):
+class GuestForm(Form):
     name = StringField(
         _l("Name"), validators=[DataRequired(_l("Please enter a name.")), Length(max=200)]
     )
@@ -195,5 +195,5 @@ class GuestForm(FlaskForm):
     submit = SubmitField(_l("Add guest"))
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(Form):
     """A bare POST button (CSRF only)."""

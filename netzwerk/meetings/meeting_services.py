@@ -1070,6 +1070,9 @@ def _new_invitation_round(
     current.invitation_rounds = (current.invitation_rounds or 1) + 1
     current.invitations_sent_at = now
     db.session.flush()
+    # Read again what the mail shows: a changed place id leaves a loaded
+    # ``location`` as it was.
+    db.session.expire(current)
     queued = _queue_invitations(current, current.invitation_rounds, now, changed=changed)
     data: dict[str, Any] = {"round": current.invitation_rounds, "mails": queued, "reason": reason}
     if changed:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from ..forms import Form
 from .text import MAX_SUMMARY
 
 
-class StartForm(FlaskForm):
+class StartForm(Form):
     person_id = SelectField(
         _l("Minute-taker"),
         coerce=int,
@@ -21,7 +21,7 @@ class StartForm(FlaskForm):
     submit = SubmitField(_l("Start the minutes"))
 
 
-class MinuteTakerForm(FlaskForm):
+class MinuteTakerForm(Form):
     person_id = SelectField(
         _l("Minute-taker"),
         coerce=int,
@@ -30,7 +30,7 @@ class MinuteTakerForm(FlaskForm):
     submit = SubmitField(_l("Save minute-taker"))
 
 
-class ScheduleApprovalForm(FlaskForm):
+class ScheduleApprovalForm(Form):
     meeting_id = SelectField(
         _l("Meeting"),
         coerce=int,
@@ -40,7 +40,7 @@ class ScheduleApprovalForm(FlaskForm):
     submit = SubmitField(_l("Put the approval on the agenda"))
 
 
-class CorrectionForm(FlaskForm):
+class CorrectionForm(Form):
     reason = TextAreaField(
         _l("What is corrected?"),
         validators=[DataRequired(_l("Please say what the correction is about.")), Length(max=2000)],
@@ -48,8 +48,10 @@ class CorrectionForm(FlaskForm):
     submit = SubmitField(_l("Start a correction (new version)"))
 
 
-class SummariesForm(FlaskForm):
+class SummariesForm(Form):
     """One text area and one revision field per agenda item (built per meeting)."""
+
+    removes_control_characters = True  # text.clean() does, keeping the rest of a paste
 
     item_ids: list[int]
 

@@ -6,17 +6,17 @@ import re
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, Regexp, ValidationError
 
+from ..forms import Form
 from .dashboard import DIMENSIONS
 
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
-class DashboardFilterForm(FlaskForm):
+class DashboardFilterForm(Form):
     class Meta:
         csrf = False
 
@@ -48,7 +48,7 @@ class DashboardFilterForm(FlaskForm):
             raise ValidationError(str(_l("The end lies before the start.")))
 
 
-class IndicatorForm(FlaskForm):
+class IndicatorForm(Form):
     code = StringField(_l("Code"), validators=[InputRequired(), Length(max=60)])
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)])
     unit = StringField(_l("Unit"), validators=[Optional(), Length(max=40)])
@@ -61,7 +61,7 @@ class IndicatorForm(FlaskForm):
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=4000)])
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField(
         _l("CSV file"),
         description=_l(

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -16,6 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..forms import Form
 from .vocab import REPORT_INTERVALS, TARGET_GROUPS
 
 
@@ -30,7 +30,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class ProjectForm(FlaskForm):
+class ProjectForm(Form):
     title = StringField(
         _l("Title"), validators=[DataRequired(_l("Please enter a title.")), Length(max=200)]
     )
@@ -91,7 +91,7 @@ class ProjectForm(FlaskForm):
     submit = SubmitField(_l("Save project"))
 
 
-class PartnerForm(FlaskForm):
+class PartnerForm(Form):
     organisation_id = SelectField(
         _l("Organisation"),
         coerce=_coerce_optional_int,
@@ -106,7 +106,7 @@ class PartnerForm(FlaskForm):
     submit = SubmitField(_l("Add partner"))
 
 
-class MilestoneForm(FlaskForm):
+class MilestoneForm(Form):
     title = StringField(
         _l("Milestone"), validators=[DataRequired(_l("Please enter a title.")), Length(max=200)]
     )
@@ -136,7 +136,7 @@ class MilestoneForm(FlaskForm):
     submit = SubmitField(_l("Save milestone"))
 
 
-class ReportForm(FlaskForm):
+class ReportForm(Form):
     report_date = DateField(
         _l("Report date"), validators=[InputRequired(_l("Please enter a date."))]
     )
@@ -169,16 +169,16 @@ def report_form_class(indicators: list[tuple[str, str]]) -> type[ReportForm]:
     return _Form
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField(_l("CSV file"), validators=[DataRequired(_l("Please choose a file."))])
     submit = SubmitField(_l("Import"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     submit = SubmitField(_l("Remove"))
 
 
-class FilterForm(FlaskForm):
+class FilterForm(Form):
     class Meta:
         csrf = False
 

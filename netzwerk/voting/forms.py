@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
     HiddenField,
@@ -13,11 +12,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from ..forms import Form
 from ..governance.models import MajorityRule
 from .models import Poll, PollKind, PollOptions
 
 
-class VoteForm(FlaskForm):
+class VoteForm(Form):
     value = RadioField(
         _l("Your vote"), choices=[], validators=[InputRequired(_l("Please choose one option."))]
     )
@@ -35,7 +35,7 @@ class VoteForm(FlaskForm):
         return form
 
 
-class CircularResolutionForm(FlaskForm):
+class CircularResolutionForm(Form):
     body_id = SelectField(_l("Body"), coerce=int, validators=[InputRequired()])
     subject_id = SelectField(
         _l("Paper"),
@@ -76,5 +76,5 @@ class CircularResolutionForm(FlaskForm):
     submit = SubmitField(_l("Start circular resolution"))
 
 
-class CloseForm(FlaskForm):
+class CloseForm(Form):
     submit = SubmitField(_l("Close the vote now"))

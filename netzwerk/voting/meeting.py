@@ -21,7 +21,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy import ForeignKey, Integer, select
 from sqlalchemy.orm import Mapped, mapped_column
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
@@ -30,6 +29,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from ..auth.models import User
 from ..database import utcnow, write_transaction
 from ..extensions import Model, db
+from ..forms import Form
 from ..governance.models import MajorityRule
 from ..meetings import hooks
 from ..meetings import meeting_services as ms
@@ -223,7 +223,7 @@ services.poll_closed.connect(_on_poll_closed)
 bp = Blueprint("voting_meeting", __name__)
 
 
-class MeetingPollForm(FlaskForm):
+class MeetingPollForm(Form):
     title = StringField(
         _l("Title"), validators=[DataRequired(_l("Please give a title.")), Length(max=300)]
     )

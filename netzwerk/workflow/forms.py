@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from ..forms import Form
 
-class TransitionForm(FlaskForm):
+
+class TransitionForm(Form):
     """One button of the workflow panel (with a comment field where allowed)."""
 
     version = HiddenField()
@@ -19,7 +20,7 @@ class TransitionForm(FlaskForm):
             return None
 
 
-class BodyWorkflowForm(FlaskForm):
+class BodyWorkflowForm(Form):
     """One select per slot; built dynamically (see ``body_workflow_form``)."""
 
 
