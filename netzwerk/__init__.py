@@ -11,10 +11,12 @@ from typing import Any
 from babel import Locale
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from . import database as dbmod
 from .config import build_config
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .forms import MAX_ID
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
@@ -45,6 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
     _init_extensions(app)
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     _register_blueprints(app)
     _register_hooks(app)
 
@@ -61,6 +64,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     init_workflows(app)
     return app
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` of every route: a number beyond what an integer column
+    holds is 404, not a database error."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _init_extensions(app: Flask) -> None:

@@ -13,6 +13,32 @@ from wtforms.validators import StopValidation
 
 _LINE_BREAKS = frozenset("\n\r\t")
 
+#: The largest id (and number) an integer column holds on PostgreSQL.  Ids
+#: and numbers from a request beyond it are not found, never a server error.
+MAX_ID = 2**31 - 1
+
+
+def optional_id(value: Any) -> int | None:
+    """Coerce a select field's or a parameter's id: None for "none"; -1 for
+    garbage, zero, negatives and ids no integer column can hold (-1 is no
+    valid choice, so the field says so; a lookup finds nothing)."""
+    if value in (None, "", "None"):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return -1
+    return number if 0 < number <= MAX_ID else -1
+
+
+def page_number(value: Any) -> int:
+    """A ``?page=`` parameter (``type=page_number``): 1 for garbage, at most MAX_ID."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return 1
+    return min(max(number, 1), MAX_ID)
+
 
 def has_control_characters(value: str, multiline: bool = False) -> bool:
     """Whether the text holds control characters (or lone surrogates);

@@ -26,7 +26,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import Form
+from ..forms import Form, optional_id
 from ..governance.models import ORGANISATION_KIND_LABELS
 from .services import REASON_MAX, today
 from .vocab import AgeGroup, Arrival, Channel, Language, Outcome, Situation, TargetGroup, Topic
@@ -37,15 +37,6 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
-
-
-def _optional_int(value: Any) -> int | None:
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1  # not a valid choice: the field says so
 
 
 def _blank(label: Any) -> list[tuple[str, Any]]:
@@ -74,7 +65,7 @@ class OfferSearchForm(Form):
 
 class OfferForm(Form):
     organisation_id = SelectField(
-        _l("Organisation"), coerce=_optional_int, validators=[InputRequired()]
+        _l("Organisation"), coerce=optional_id, validators=[InputRequired()]
     )
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
@@ -87,7 +78,7 @@ class OfferForm(Form):
     contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=50)])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
     district = StringField(_l("District"), validators=[Optional(), Length(max=100)])
-    action_field_id = SelectField(_l("Action field"), coerce=_optional_int, validators=[Optional()])
+    action_field_id = SelectField(_l("Action field"), coerce=optional_id, validators=[Optional()])
     active = BooleanField(_l("Active (shown in the public directory)"), default=True)
     submit = SubmitField(_l("Save offer"))
 
@@ -129,10 +120,10 @@ class ContactForm(Form):
 
 
 class ReferralForm(Form):
-    offer_id = SelectField(_l("Offer"), coerce=_optional_int, validators=[Optional()])
+    offer_id = SelectField(_l("Offer"), coerce=optional_id, validators=[Optional()])
     organisation_id = SelectField(
         _l("Or an institution without a listed offer"),
-        coerce=_optional_int,
+        coerce=optional_id,
         validators=[Optional()],
     )
     referred_on = DateField(

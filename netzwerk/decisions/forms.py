@@ -4,18 +4,13 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..forms import Form
+from ..forms import Form, optional_id
 from .models import ActionStatus, DecisionOutcome
 
 
 def safe_int(value: object) -> int:
     """0 for "none"; -1 for garbage (then not a valid choice, never a 500)."""
-    if value in (None, ""):
-        return 0
-    try:
-        return int(value)  # type: ignore[call-overload, no-any-return]
-    except (TypeError, ValueError):
-        return -1
+    return optional_id(value) or 0
 
 
 class RegisterFilterForm(Form):

@@ -18,8 +18,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import Form
-from .validation import MAX_ID
+from ..forms import Form, optional_id
 from .vocab import AGE_GROUPS, MIGRATION, RATING_LABELS, SPOKEN_LANGUAGES
 
 
@@ -28,18 +27,8 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-def optional_int(value: Any) -> int | None:
-    if value in (None, "", "None"):
-        return None
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return -1  # not among the choices: the field reports it
-    return number if 0 < number <= MAX_ID else -1
-
-
 def _required_int(value: Any) -> int | None:
-    return optional_int(value)
+    return optional_id(value)
 
 
 class ChoiceRequired:
@@ -81,10 +70,10 @@ class FeedbackForm(Form):
         ],
     )
     district = SelectField(
-        _l("District"), coerce=optional_int, validators=[Optional()], validate_choice=False
+        _l("District"), coerce=optional_id, validators=[Optional()], validate_choice=False
     )
     target_group = SelectField(
-        _l("For whom?"), coerce=optional_int, validators=[Optional()], validate_choice=False
+        _l("For whom?"), coerce=optional_id, validators=[Optional()], validate_choice=False
     )
     age_group = SelectField(
         _l("Your age (optional)"), validators=[Optional()], validate_choice=False

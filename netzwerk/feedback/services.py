@@ -21,6 +21,7 @@ from ..audit.services import record
 from ..auth.models import User
 from ..database import utcnow, write_transaction
 from ..extensions import db
+from ..forms import MAX_ID
 from ..governance.models import Body
 from ..meetings.models import AgendaItem
 from .languages import LANGUAGES
@@ -35,7 +36,7 @@ from .models import (
     FeedbackTag,
     FeedbackTagLink,
 )
-from .validation import MAX_ID, FeedbackError, FeedbackInput, check_choice, validate_input
+from .validation import FeedbackError, FeedbackInput, check_choice, validate_input
 from .vocab import SEED_CHOICES
 
 # Receipt codes: 3 groups of 4 from 23 characters that cannot be confused when

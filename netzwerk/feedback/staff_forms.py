@@ -8,9 +8,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..forms import Form
+from ..forms import Form, optional_id
 from ..timeutil import local_today
-from .forms import FeedbackForm, MultiCheckboxField, optional_int
+from .forms import FeedbackForm, MultiCheckboxField
 from .languages import LANGUAGES
 from .vocab import CHANNEL_LABELS
 
@@ -52,9 +52,9 @@ class TriageFilterForm(Form):
             ("duplicate", _l("Duplicate")),
         ],
     )
-    category = SelectField(_l("Category"), coerce=optional_int, validators=[Optional()])
-    district = SelectField(_l("District"), coerce=optional_int, validators=[Optional()])
-    target_group = SelectField(_l("Target group"), coerce=optional_int, validators=[Optional()])
+    category = SelectField(_l("Category"), coerce=optional_id, validators=[Optional()])
+    district = SelectField(_l("District"), coerce=optional_id, validators=[Optional()])
+    target_group = SelectField(_l("Target group"), coerce=optional_id, validators=[Optional()])
     channel = SelectField(
         _l("Channel"),
         validators=[Optional()],
@@ -78,9 +78,9 @@ class TriageFilterForm(Form):
 
 
 class CategoriseForm(Form):
-    category = SelectField(_l("Category"), coerce=optional_int, validators=[InputRequired()])
-    district = SelectField(_l("District"), coerce=optional_int, validators=[Optional()])
-    target_group = SelectField(_l("Target group"), coerce=optional_int, validators=[Optional()])
+    category = SelectField(_l("Category"), coerce=optional_id, validators=[InputRequired()])
+    district = SelectField(_l("District"), coerce=optional_id, validators=[Optional()])
+    target_group = SelectField(_l("Target group"), coerce=optional_id, validators=[Optional()])
     tags = StringField(
         _l("Tags"), description=_l("Separated by commas"), validators=[Optional(), Length(max=600)]
     )
@@ -121,13 +121,13 @@ class AnswerForm(Form):
 
 
 class PassForm(Form):
-    body_id = SelectField(_l("Body"), coerce=optional_int, validators=[InputRequired()])
+    body_id = SelectField(_l("Body"), coerce=optional_id, validators=[InputRequired()])
     title = StringField(_l("Title of the paper"), validators=[InputRequired(), Length(max=300)])
     note = TextAreaField(_l("Note for the body"), validators=[Optional(), Length(max=4000)])
     feedback_ids = MultiCheckboxField(_l("Feedback"), coerce=int, validators=[Optional()])
     meeting_id = SelectField(
         _l("Put on the agenda of"),
-        coerce=optional_int,
+        coerce=optional_id,
         validators=[Optional()],
         description=_l("Optional: an upcoming meeting of the chosen body."),
     )

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 
 from ..extensions import db
+from ..forms import MAX_ID
 from .models import FeedbackChoice
 from .vocab import AGE_GROUPS, MIGRATION, SPOKEN_LANGUAGES
 
 MAX_TEXT = 4000
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 
 
 class FeedbackError(ValueError):

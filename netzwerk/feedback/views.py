@@ -26,7 +26,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..auth.access import public, staff_required
 from ..extensions import limiter
-from ..forms import show_error
+from ..forms import optional_id, page_number, show_error
 from ..governance.views import register_admin_section
 from ..timeutil import LOCAL_TZ
 from . import services
@@ -175,7 +175,7 @@ def _triage_filter(form: TriageFilterForm) -> services.TriageFilter:
 def triage() -> str:
     services.ensure_default_choices()
     form = TriageFilterForm(request.args)
-    page = request.args.get("seite", 1, type=int) or 1
+    page = request.args.get("seite", 1, type=page_number) or 1
     items, total = services.list_feedback(_triage_filter(form), page=page)
     args = {k: v for k, v in request.args.items() if k != "seite"}
     return render_template(
@@ -347,7 +347,7 @@ def answer(feedback_id: int) -> Any:
 @staff_required
 def pass_to_body() -> Any:
     form = PassForm()
-    requested = request.values.getlist("feedback_ids", type=int)
+    requested = [i for i in request.values.getlist("feedback_ids", type=optional_id) if i]
     candidates = [fb for fb in (services.get_feedback(i) for i in requested[:200]) if fb]
     form.feedback_ids.choices = [
         (fb.id, services.format_code(fb.receipt_code)) for fb in candidates

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from ..auth.access import staff_required
 from ..auth.models import User
 from ..extensions import db
-from ..forms import answer_failed_posts_with_422, show_error
+from ..forms import answer_failed_posts_with_422, page_number, show_error
 from ..timeutil import local_today
 from . import services
 from .forms import (
@@ -129,7 +129,7 @@ def _values(form: FlaskForm, id_fields: tuple[str, ...] = ()) -> dict[str, Any]:
 
 
 def _page_arg() -> int:
-    page = request.args.get("page", 1, type=int)
+    page = request.args.get("page", 1, type=page_number)
     return page if page is not None else 1
 
 

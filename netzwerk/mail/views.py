@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 
 from ..auth.access import staff_required
 from ..extensions import db
+from ..forms import page_number
 from ..governance.views import register_admin_section
 from . import services
 from .models import OutboxMail
@@ -23,7 +24,7 @@ PER_PAGE = 50
 @staff_required
 def outbox() -> str:
     status = request.args.get("status", "")
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = max(request.args.get("page", 1, type=page_number) or 1, 1)
     stmt = select(OutboxMail)
     count_stmt = select(func.count(OutboxMail.id))
     if status in ("queued", "sent", "failed"):

@@ -17,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from ..forms import Form
+from ..forms import Form, optional_id
 from ..timeutil import LOCAL_TZ
 
 
@@ -76,12 +76,6 @@ class ConsultationResultForm(Form):
 # --- meetings ---------------------------------------------------------------------
 
 
-def _coerce_optional_int(value: object) -> int | None:
-    if value in (None, "", "None"):
-        return None
-    return int(value)  # type: ignore[call-overload,no-any-return]
-
-
 class MeetingForm(Form):
     body_id = SelectField(_l("Body"), coerce=int, validate_choice=True)
     title = StringField(
@@ -95,7 +89,7 @@ class MeetingForm(Form):
     )
     end_time = TimeField(_l("End (Berlin time)"), validators=[Optional()])
     location_id = SelectField(
-        _l("Place"), coerce=_coerce_optional_int, validate_choice=True, validators=[Optional()]
+        _l("Place"), coerce=optional_id, validate_choice=True, validators=[Optional()]
     )
     online_link = StringField(
         _l("Online link"), validators=[Optional(), Length(max=500)], description=_l("https://…")
@@ -145,7 +139,7 @@ class PaperItemForm(Form):
     paper_id = SelectField(_l("Paper"), coerce=int, validate_choice=True)
     parent_id = SelectField(
         _l("Sub-item of"),
-        coerce=_coerce_optional_int,
+        coerce=optional_id,
         validate_choice=True,
         validators=[Optional()],
     )
@@ -160,7 +154,7 @@ class FreeItemForm(Form):
     text = TextAreaField(_l("Text"), validators=[Optional(), Length(max=20_000)])
     parent_id = SelectField(
         _l("Sub-item of"),
-        coerce=_coerce_optional_int,
+        coerce=optional_id,
         validate_choice=True,
         validators=[Optional()],
     )

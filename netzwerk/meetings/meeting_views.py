@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from ..auth.access import public, staff_required
-from ..forms import show_error
+from ..forms import optional_id, show_error
 from ..governance.views import register_admin_section
 from . import hooks
 from . import meeting_services as ms
@@ -95,7 +95,7 @@ def meeting_new() -> Any:
         abort(403)
     form = _meeting_form()
     if request.method == "GET":
-        body_id = request.args.get("body", type=int)
+        body_id = request.args.get("body", type=optional_id)
         if body_id in {c[0] for c in form.body_id.choices}:  # type: ignore[union-attr]
             form.body_id.data = body_id
     if form.validate_on_submit():

@@ -18,6 +18,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from ..extensions import db
+from ..forms import page_number
 from ..workflow import ui
 from ..workflow.forms import TransitionForm
 from ..workflow.services import CommentRequired, WorkflowError
@@ -47,7 +48,7 @@ def _load(paper_id: int) -> Paper:
 @bp.route("/vorlagen/")
 @login_required
 def papers() -> str:
-    page = request.args.get("page", 1, type=int) or 1
+    page = request.args.get("page", 1, type=page_number) or 1
     pagination = db.paginate(
         services.visible_papers_query(current_user), page=max(page, 1), per_page=50, error_out=False
     )

@@ -20,7 +20,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from ..auth.access import public
-from ..forms import show_error
+from ..forms import optional_id, show_error
 from ..meetings import meeting_services as ms
 from ..meetings.models import Meeting
 from ..workflow import ui
@@ -172,7 +172,7 @@ def _render_page(
 
 
 def _version_of(meeting: Meeting) -> Minutes | None:
-    number = request.args.get("fassung", type=int)
+    number = request.args.get("fassung", type=optional_id)
     versions = services.versions(meeting.id)
     if number is not None:
         chosen = next((m for m in versions if m.version_no == number), None)

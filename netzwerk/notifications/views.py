@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from ..forms import page_number
 from . import services
 
 bp = Blueprint("notifications", __name__)
@@ -24,7 +25,7 @@ def index() -> str | Response:
         services.mark_read(current_user.person_id, "all")
         flash(_("All notifications are marked as read."), "success")
         return redirect(url_for("notifications.index"))
-    page = request.args.get("seite", 1, type=int) or 1
+    page = request.args.get("seite", 1, type=page_number)
     return render_template(
         "notifications/index.html",
         result=services.list_for(current_user.person_id, page),
@@ -41,5 +42,5 @@ def mark_read(notification_id: int) -> Response:
         services.mark_read(current_user.person_id, [notification_id])
     except services.NotificationNotFound:
         abort(404)
-    page = request.form.get("seite", 1, type=int) or 1
+    page = request.form.get("seite", 1, type=page_number)
     return redirect(url_for("notifications.index", seite=page if page > 1 else None))

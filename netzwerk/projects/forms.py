@@ -15,14 +15,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import Form
+from ..forms import Form, optional_id
 from .vocab import REPORT_INTERVALS, TARGET_GROUPS
-
-
-def _coerce_optional_int(value: object) -> int | None:
-    if value in (None, "", "None"):
-        return None
-    return int(str(value))
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -71,12 +65,12 @@ class ProjectForm(Form):
     )
     deciding_body_id = SelectField(
         _l("Deciding body"),
-        coerce=_coerce_optional_int,
+        coerce=optional_id,
         description=_l("The body that approves the project."),
     )
     parent_id = SelectField(
         _l("Part of the project"),
-        coerce=_coerce_optional_int,
+        coerce=optional_id,
         description=_l("Choose a project if this one is a sub-project."),
     )
     weight = IntegerField(
@@ -94,7 +88,7 @@ class ProjectForm(Form):
 class PartnerForm(Form):
     organisation_id = SelectField(
         _l("Organisation"),
-        coerce=_coerce_optional_int,
+        coerce=optional_id,
         validators=[InputRequired(_l("Please choose an organisation."))],
     )
     role = StringField(
@@ -102,7 +96,7 @@ class PartnerForm(Form):
         validators=[Length(max=100)],
         description=_l("E.g. SME partner, school partner; empty: the kind of organisation."),
     )
-    contact_person_id = SelectField(_l("Contact person"), coerce=_coerce_optional_int)
+    contact_person_id = SelectField(_l("Contact person"), coerce=optional_id)
     submit = SubmitField(_l("Add partner"))
 
 
@@ -130,7 +124,7 @@ class MilestoneForm(Form):
     )
     lead_person_id = SelectField(
         _l("Responsible"),
-        coerce=_coerce_optional_int,
+        coerce=optional_id,
         description=_l("Reminded when the milestone is overdue; empty: the project lead."),
     )
     submit = SubmitField(_l("Save milestone"))

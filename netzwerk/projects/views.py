@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from ..auth.access import public, staff_required
 from ..extensions import db
-from ..forms import show_error
+from ..forms import optional_id, show_error
 from ..governance.models import ActionField, Organisation
 from ..governance.views import register_admin_section
 from ..timeutil import local_today
@@ -106,7 +106,7 @@ def action_field(slug: str) -> str:
 @public
 def export_csv() -> Response:
     _form, flt = _filter()
-    field_id = request.args.get("aktionsfeld", type=int)
+    field_id = request.args.get("aktionsfeld", type=optional_id)
     if field_id:
         flt = portfolio.PortfolioFilter(field_id, flt.state, flt.partner_kind, flt.target_group)
     data = portfolio.build_portfolio(_user(), flt)
@@ -188,7 +188,7 @@ def _project_form(project: Project | None = None) -> ProjectForm:
     if request.method == "GET":
         if project is None:
             form.lead_person_id.data = current_user.person_id
-            field_id = request.args.get("aktionsfeld", type=int)
+            field_id = request.args.get("aktionsfeld", type=optional_id)
             if field_id:
                 form.action_field_id.data = field_id
             default_body = services.default_deciding_body_id()

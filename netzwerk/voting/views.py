@@ -15,6 +15,7 @@ from ..auth.access import staff_required
 from ..auth.services import claimed_login
 from ..database import end_read_transaction, reset_write_intent, set_write_intent
 from ..extensions import db, limiter
+from ..forms import optional_id
 from ..governance.models import Body
 from ..governance.views import register_admin_section
 from ..timeutil import LOCAL_TZ
@@ -275,7 +276,7 @@ def start_circular() -> Any:
     form.body_id.choices = [(b.id, b.name) for b in bodies]
     form.subject_id.choices = _paper_choices()
     if request.method == "GET":
-        paper_id = request.args.get("paper", type=int)
+        paper_id = request.args.get("paper", type=optional_id)
         if paper_id and paper_id in {c[0] for c in form.subject_id.choices}:
             form.subject_id.data = paper_id
             from .providers import resolve_subject
