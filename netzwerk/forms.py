@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from typing import Any, Protocol
+from typing import Any
 
 from flask import Blueprint, Response, flash, request
 from flask_babel import lazy_gettext as _l
@@ -93,12 +93,6 @@ class Form(FlaskForm):
                 first = _MULTI_LINE if isinstance(field, TextAreaField) else _SINGLE_LINE
                 field.validators = [first, *field.validators]
             return field
-
-
-class FieldError(Protocol):
-    """A domain rule's error: a message and, if any, the form field it concerns."""
-
-    field: str | None
 
 
 def show_error(form: FlaskForm, exc: Exception) -> None:

@@ -24,6 +24,7 @@ from ..database import utcnow, write_transaction
 from ..extensions import db
 from ..governance.models import ActionField, Organisation, Person
 from ..notifications.services import notify
+from ..rules import RuleError
 from ..timeutil import LOCAL_TZ
 from .models import (
     ContactTopic,
@@ -44,12 +45,8 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 OPEN_ARRIVALS = (None, Arrival.WAITING.value)
 
 
-class CounsellingError(ValueError):
-    """A counselling rule was broken; ``field`` names the form field, if any."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+class CounsellingError(RuleError):
+    """A counselling rule was broken."""
 
 
 class NotFound(LookupError):

@@ -31,6 +31,7 @@ from ..extensions import db
 from ..governance.models import Body, Membership, Organisation, Person
 from ..governance.services import current_filter
 from ..notifications.services import notify
+from ..rules import RuleError
 from ..timeutil import format_date, local_today, to_local
 from ..voting import services as voting
 from ..voting.meeting import meeting_link
@@ -47,10 +48,8 @@ from .models import (
 )
 
 
-class DecisionError(ValueError):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+class DecisionError(RuleError):
+    """A rule of the decisions register or of action items was broken."""
 
 
 # --- numbering and creation ---------------------------------------------------

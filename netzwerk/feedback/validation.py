@@ -12,18 +12,15 @@ from flask_babel import gettext as _
 
 from ..extensions import db
 from ..forms import MAX_ID
+from ..rules import RuleError
 from .models import FeedbackChoice
 from .vocab import AGE_GROUPS, MIGRATION, SPOKEN_LANGUAGES
 
 MAX_TEXT = 4000
 
 
-class FeedbackError(ValueError):
-    """A feedback rule was broken; ``field`` names the form field, if any."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+class FeedbackError(RuleError):
+    """A feedback rule was broken."""
 
 
 @dataclass

@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 from ..auth.models import User
 from ..database import value_taken, write_transaction
 from ..extensions import db
+from ..rules import RuleError, checked_text
 from ..timeutil import local_today
 from .models import (
     ActionField,
@@ -107,12 +108,8 @@ def list_bodies(include_inactive: bool = False) -> Sequence[Body]:
     return db.session.scalars(stmt).all()
 
 
-class GovernanceError(ValueError):
-    """A governance rule was broken; ``field`` names the form field, if any."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+class GovernanceError(RuleError):
+    """A governance rule was broken."""
 
 
 def create_person_with_login(
@@ -203,20 +200,6 @@ def _blank_to_none(value: str | None) -> str | None:
         return None
     value = value.strip()
     return value or None
-
-
-def _check_text(value: str | None, field: str, max_length: int, required: bool = False) -> None:
-    """The rules the forms check, repeated for callers without a form."""
-    from flask_babel import gettext as _
-
-    if value is None or value == "":
-        if required:
-            raise GovernanceError(_("Please fill in this field."), field)
-        return
-    if "\x00" in value:
-        raise GovernanceError(_("This text contains a NUL byte."), field)
-    if len(value) > max_length:
-        raise GovernanceError(_("At most %(max)d characters, please.", max=max_length), field)
 
 
 def _unique_violation(exc: IntegrityError, columns: list[tuple[str, str]]) -> GovernanceError:
@@ -327,7 +310,7 @@ def _organisation_values(data: dict[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name, max_length in ORGANISATION_FIELDS.items():
         value = _blank_to_none(data.get(name))
-        _check_text(value, name, max_length, required=name == "name")
+        checked_text(value, name, max_length, error=GovernanceError, required=name == "name")
         values[name] = value
     kind = data.get("kind")
     if kind not in {k.value for k in OrganisationKind}:
@@ -504,7 +487,13 @@ def _person_values(data: dict[str, Any], current_org_id: int | None = None) -> d
     values: dict[str, Any] = {}
     for name, max_length in PERSON_FIELDS.items():
         value = _blank_to_none(data.get(name))
-        _check_text(value, name, max_length, required=name in ("first_name", "last_name"))
+        checked_text(
+            value,
+            name,
+            max_length,
+            error=GovernanceError,
+            required=name in ("first_name", "last_name"),
+        )
         values[name] = value
     if values["email"]:
         values["email"] = values["email"].lower()
@@ -660,7 +649,7 @@ def create_login(
             _("Only administrators may grant the administrator role."), "is_admin"
         )
     address = normalise_email(email)
-    _check_text(address, "email", 254, required=True)
+    checked_text(address, "email", 254, error=GovernanceError, required=True)
     try:
         password_hash = hash_password(password)
     except AccountError as exc:
@@ -789,7 +778,7 @@ def _action_field_values(data: dict[str, Any]) -> dict[str, Any]:
     from flask_babel import gettext as _
 
     name = _blank_to_none(data.get("name"))
-    _check_text(name, "name", 200, required=True)
+    checked_text(name, "name", 200, error=GovernanceError, required=True)
     assert name is not None
     slug = _blank_to_none(data.get("slug")) or slugify(name)
     if not slug:
@@ -799,7 +788,7 @@ def _action_field_values(data: dict[str, Any]) -> dict[str, Any]:
     if len(slug) > 80 or not SLUG_RE.match(slug):
         raise GovernanceError(_("Lower-case letters a–z, digits and single hyphens only."), "slug")
     description = _blank_to_none(data.get("description"))
-    _check_text(description, "description", 10000)
+    checked_text(description, "description", 10000, error=GovernanceError)
     position = data.get("position")
     if not isinstance(position, int) or not 0 <= position <= 10000:
         raise GovernanceError(_("Between 0 and 10000, please."), "position")
@@ -947,11 +936,11 @@ def _body_values(data: dict[str, Any], body: Body | None = None) -> dict[str, An
 
     values: dict[str, Any] = {}
     name = _blank_to_none(data.get("name"))
-    _check_text(name, "name", 200, required=True)
+    checked_text(name, "name", 200, error=GovernanceError, required=True)
     short_name = _blank_to_none(data.get("short_name"))
-    _check_text(short_name, "short_name", 20, required=True)
+    checked_text(short_name, "short_name", 20, error=GovernanceError, required=True)
     description = _blank_to_none(data.get("description"))
-    _check_text(description, "description", 10000)
+    checked_text(description, "description", 10000, error=GovernanceError)
     values.update(name=name, short_name=short_name, description=description)
     for field, enum, message in (
         ("kind", BodyKind, _("Please choose a kind.")),
@@ -1101,7 +1090,7 @@ def _membership_values(
     if end is not None and end < start:
         raise GovernanceError(_("The end date must not be before the start date."), "end_date")
     note = _blank_to_none(data.get("note"))
-    _check_text(note, "note", 300)
+    checked_text(note, "note", 300, error=GovernanceError)
 
     organisation_id = data.get("organisation_id")
     if organisation_id is not None:

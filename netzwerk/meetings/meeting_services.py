@@ -25,6 +25,7 @@ from ..database import utcnow, value_taken, write_transaction
 from ..extensions import db
 from ..governance.models import Body, Membership, Person
 from ..governance.services import body_roles_of, current_filter, current_members
+from ..rules import RuleError, checked_text
 from ..timeutil import format_local, local_today, to_local
 from ..workflow import registry
 from ..workflow import services as workflow
@@ -53,12 +54,8 @@ PLANNED, INVITED, OPENED, CLOSED, CANCELLED = (
 MAX_ITEMS = 200
 
 
-class MeetingError(ValueError):
-    """A meeting rule was broken; ``field`` names the form field, if any."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+class MeetingError(RuleError):
+    """A meeting rule was broken."""
 
 
 # --- access -------------------------------------------------------------------
@@ -236,14 +233,7 @@ def _location_values(
         ("room", room, 100),
         ("address", address, 300),
     ):
-        text = (value or "").strip()
-        if "\x00" in text:
-            raise MeetingError(_("This text contains a NUL byte."), field_name)
-        if len(text) > max_length:
-            raise MeetingError(
-                _("This text is too long (at most %(max)d characters).", max=max_length),
-                field_name,
-            )
+        text = checked_text(value, field_name, max_length, error=MeetingError)
         values[field_name] = text or None
     if values["name"] is None:
         raise MeetingError(_("Please enter a name."), "name")

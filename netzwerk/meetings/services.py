@@ -17,6 +17,7 @@ from ..database import utcnow, write_transaction
 from ..extensions import db
 from ..governance.models import Body, Membership
 from ..governance.services import current_filter
+from ..rules import RuleError
 from ..timeutil import local_today
 from ..workflow import services as workflow
 from .models import Consultation, ConsultationResult, ConsultationRole, Paper, PaperKind
@@ -24,12 +25,8 @@ from .models import Consultation, ConsultationResult, ConsultationRole, Paper, P
 PAPER_LOCK_BASE = 0x50415000  # "PAP" + body id: serialises numbering per body
 
 
-class PaperError(ValueError):
-    """A paper rule was broken; ``field`` names the form field, if any."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+class PaperError(RuleError):
+    """A paper rule was broken."""
 
 
 def _my_body_ids(user: User) -> list[int]:

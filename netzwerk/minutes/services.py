@@ -34,6 +34,7 @@ from ..governance.models import Person
 from ..governance.services import current_members
 from ..meetings import meeting_services as ms
 from ..meetings.models import AgendaItem, Meeting
+from ..rules import RuleError
 from ..timeutil import to_local
 from ..workflow import registry
 from ..workflow import services as workflow
@@ -46,12 +47,8 @@ WRITABLE_MEETING_STATES = (ms.OPENED, ms.CLOSED)
 FULL, PUBLIC = "full", "public"
 
 
-class MinutesError(ValueError):
-    """A minutes rule was broken; ``field`` names the form field, if any."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+class MinutesError(RuleError):
+    """A minutes rule was broken."""
 
 
 # --- reading and access -----------------------------------------------------------

@@ -36,6 +36,7 @@ from ..audit.services import record
 from ..auth.models import User
 from ..database import utcnow, write_transaction
 from ..extensions import db
+from ..rules import RuleError
 from ..timeutil import LOCAL_TZ, local_today
 from .models import Indicator, IndicatorValue
 from .suppression import min_group_size, suppress
@@ -44,10 +45,8 @@ PERIOD_RE = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2]))?$")
 MAX_IMPORT_ROWS = 20000
 
 
-class IndicatorError(ValueError):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+class IndicatorError(RuleError):
+    """An indicator's definition or value was refused."""
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from ..auth.models import User
 from ..database import utcnow, write_transaction
 from ..extensions import db
 from ..governance.models import ActionField, Body, Organisation, Person
+from ..rules import RuleError, checked_text
 from ..workflow import services as workflow
 from ..workflow.catalog import get_catalog
 from .models import (
@@ -43,12 +44,8 @@ MAX_WEIGHT = 1000
 MAX_INDICATOR_VALUE = 10_000_000
 
 
-class ProjectError(ValueError):
-    """A project rule was broken; ``field`` names the form field, if any."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+class ProjectError(RuleError):
+    """A project rule was broken."""
 
 
 # --- states from the workflow's flags ----------------------------------------------------------
@@ -277,14 +274,7 @@ def parent_choices(user: Any, exclude_id: int | None = None) -> list[tuple[int, 
 
 
 def _text(value: Any, field: str, max_length: int, *, required: bool = False) -> str:
-    text = (value or "").strip() if isinstance(value, str) or value is None else str(value)
-    if required and not text:
-        raise ProjectError(_("This field is required."), field)
-    if len(text) > max_length:
-        raise ProjectError(_("At most %(n)s characters.", n=max_length), field)
-    if "\x00" in text:
-        raise ProjectError(_("The text contains characters that are not allowed."), field)
-    return text
+    return checked_text(value, field, max_length, error=ProjectError, required=required)
 
 
 def parse_budget(value: Any) -> Decimal | None:

@@ -40,6 +40,7 @@ from ..extensions import db
 from ..governance.models import Body, MajorityRule, Membership
 from ..meetings.meeting_services import may_manage as may_manage_meetings
 from ..notifications.services import notify
+from ..rules import RuleError
 from ..timeutil import format_local, local_today, to_local
 from .models import (
     Ballot,
@@ -68,12 +69,8 @@ signals = Namespace()
 poll_closed = signals.signal("poll-closed")
 
 
-class VotingError(ValueError):
-    """A voting rule was broken; the message is for the user, ``field`` names the form field."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+class VotingError(RuleError):
+    """A voting rule was broken."""
 
 
 class AlreadyVoted(VotingError):
