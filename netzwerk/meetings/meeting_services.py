@@ -299,7 +299,9 @@ def update_location(
                 if send_updates:
                     for meeting in invited_meetings_at(location.id, now):
                         current = _lock_meeting(meeting.id)
-                        mails += _new_invitation_round(current, user.id, now, changed=[_("Place")])
+                        mails += _new_invitation_round(
+                            current, user.id, now, changed=["location_id"]
+                        )
                         meetings += 1
     except IntegrityError:
         raise MeetingError(_("A place with this name exists already."), "name") from None
@@ -479,10 +481,7 @@ def update_meeting(
             )
             shown = [name for name in INVITATION_FIELDS if name in changes]
             if send_update and current.state == INVITED and shown:
-                db.session.flush()
-                invitations = _new_invitation_round(
-                    current, user.id, now, changed=_changed_labels(shown)
-                )
+                invitations = _new_invitation_round(current, user.id, now, changed=shown)
     return MeetingUpdate(current, sorted(changes), invitations)
 
 
@@ -498,6 +497,7 @@ INVITATION_FIELDS = ("title", "starts_at", "ends_at", "location_id", "online_lin
 
 
 def _changed_labels(fields: Sequence[str]) -> list[str]:
+    """The labels of changed fields (INVITATION_FIELDS), once each, for the mail."""
     labels = {
         "title": _("Title"),
         "starts_at": _("Time"),
@@ -926,7 +926,7 @@ def _invitation_text(
         _("When: %(when)s (Berlin time)", when=format_local(meeting.starts_at)),
     ]
     if changed:
-        what = ", ".join(changed)
+        what = ", ".join(_changed_labels(changed))
         parts[1:1] = ["", _("Changed since the last invitation: %(what)s.", what=what)]
     if place:
         parts.append(_("Where: %(place)s", place=place))

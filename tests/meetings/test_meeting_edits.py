@@ -87,7 +87,7 @@ def test_a_changed_time_sends_the_updated_invitation_to_every_invitee(app_ctx, d
             AuditEvent.action == "meeting.invitations_sent", AuditEvent.object_id == meeting_id
         )
     ).all()
-    assert [json.loads(e.data or "{}").get("changed") for e in sent] == [None, ["Zeit"]]
+    assert [json.loads(e.data or "{}").get("changed") for e in sent] == [None, ["starts_at"]]
 
 
 def test_without_the_choice_nothing_is_sent(app_ctx, demo):
