@@ -32,7 +32,8 @@ exist.
 
 ``modified`` is the latest of the object's own timestamps and the audit
 events recorded for it (every change of a meeting's agenda, status and
-attendance, of a paper's attachments and consultations is audited), so the
+attendance, of a paper's attachments and consultations is audited; a
+meeting's includes the edits of its place, which it embeds), so the
 ``modified_since`` filter finds changed sub-objects through their parent.
 """
 
@@ -325,8 +326,13 @@ def _paged(stmt: Select[Any], offset: int, limit: int) -> tuple[list[int], int]:
 
 
 def meeting_modified() -> ColumnElement[datetime]:
+    """The meeting's own latest change, or its place's: a meeting embeds its
+    location, so an edited place changes the meetings there too."""
     audited = func.coalesce(_audit_latest("meeting", Meeting.id), Meeting.created_at)
-    return _greatest(Meeting.created_at, Meeting.state_entered_at, audited)
+    place = func.coalesce(
+        _audit_latest("meeting_location", Meeting.location_id), Meeting.created_at
+    )
+    return _greatest(Meeting.created_at, Meeting.state_entered_at, audited, place)
 
 
 def _visible_meetings() -> Select[Any]:

@@ -524,3 +524,10 @@ def test_edited_location_reports_its_edit_as_modified(client, app, scenario: Sce
     since = edited["modified"]
     changed = get_json(client, ROOT + "body/1/location?" + urlencode({"modified_since": since}))
     assert [p["id"] for p in changed["data"]] == [place["id"]]
+    # The meetings there embed the place: they changed with it.
+    meetings = get_json(client, ROOT + "body/1/meeting?" + urlencode({"modified_since": since}))
+    assert meetings["data"], "a public meeting at the place"
+    for meeting in meetings["data"]:
+        assert meeting["location"]["id"] == place["id"]
+        assert meeting["location"]["streetAddress"] == "Neuer Weg 1, 49074 Osnabrück"
+        assert meeting["modified"] >= since
