@@ -5,29 +5,12 @@ Codes are stored; labels are English msgids translated by the catalogue.
 
 from __future__ import annotations
 
-from enum import StrEnum
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
-
-class Labelled(StrEnum):
-    @property
-    def label(self) -> str:
-        return str(LABELS[type(self)][self.value])
-
-    @classmethod
-    def choices(cls) -> list[tuple[str, LazyString]]:
-        return [(member.value, LABELS[cls][member.value]) for member in cls]
-
-    @classmethod
-    def label_of(cls, code: str | None) -> str:
-        if code is None:
-            return ""
-        try:
-            return cls(code).label
-        except ValueError:
-            return code
+from ..labels import Labelled, labels
 
 
 class Language(Labelled):
@@ -120,7 +103,7 @@ class Arrival(Labelled):
     UNKNOWN = "unknown"
 
 
-LABELS: dict[type[StrEnum], dict[str, LazyString]] = {
+LABELS: dict[type[Labelled], dict[Any, LazyString]] = {
     Language: {
         Language.GERMAN: _l("German"),
         Language.ENGLISH: _l("English"),
@@ -202,3 +185,6 @@ LABELS: dict[type[StrEnum], dict[str, LazyString]] = {
         Arrival.UNKNOWN: _l("Unknown"),
     },
 }
+
+for _vocabulary, _mapping in LABELS.items():
+    labels(_vocabulary, _mapping)

@@ -9,7 +9,6 @@ unique in the database: ``(body_id, year, seq)``.
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -28,45 +27,44 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..database import UTCDateTime, enum_check, utcnow
 from ..extensions import Model
 from ..governance.models import Body, Organisation, Person
+from ..labels import Labelled, labels
 from ..voting.models import Poll
 
 
-class DecisionOutcome(StrEnum):
+class DecisionOutcome(Labelled):
     ADOPTED = "adopted"
     REJECTED = "rejected"
 
-    @property
-    def label(self) -> str:
-        return str(OUTCOME_LABELS[self])
+
+OUTCOME_LABELS = labels(
+    DecisionOutcome,
+    {
+        DecisionOutcome.ADOPTED: _l("Adopted"),
+        DecisionOutcome.REJECTED: _l("Rejected"),
+    },
+)
 
 
-OUTCOME_LABELS = {
-    DecisionOutcome.ADOPTED: _l("Adopted"),
-    DecisionOutcome.REJECTED: _l("Rejected"),
-}
-
-
-class ActionStatus(StrEnum):
+class ActionStatus(Labelled):
     OPEN = "open"
     IN_PROGRESS = "in_progress"
     DONE = "done"
     DROPPED = "dropped"
 
     @property
-    def label(self) -> str:
-        return str(ACTION_STATUS_LABELS[self])
-
-    @property
     def is_pending(self) -> bool:
         return self in (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
 
 
-ACTION_STATUS_LABELS = {
-    ActionStatus.OPEN: _l("Open"),
-    ActionStatus.IN_PROGRESS: _l("In progress"),
-    ActionStatus.DONE: _l("Done"),
-    ActionStatus.DROPPED: _l("Dropped"),
-}
+ACTION_STATUS_LABELS = labels(
+    ActionStatus,
+    {
+        ActionStatus.OPEN: _l("Open"),
+        ActionStatus.IN_PROGRESS: _l("In progress"),
+        ActionStatus.DONE: _l("Done"),
+        ActionStatus.DROPPED: _l("Dropped"),
+    },
+)
 PENDING_STATUSES = (ActionStatus.OPEN.value, ActionStatus.IN_PROGRESS.value)
 
 

@@ -8,7 +8,6 @@ packages reason about.
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
@@ -26,13 +25,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, enum_check, utcnow
 from ..extensions import Model
+from ..labels import Labelled, labels
 from ..timeutil import local_today
 
 if TYPE_CHECKING:
     from ..auth.models import User
 
 
-class OrganisationKind(StrEnum):
+class OrganisationKind(Labelled):
     SCHOOL = "school"
     DAYCARE = "daycare"
     UNIVERSITY = "university"
@@ -45,44 +45,42 @@ class OrganisationKind(StrEnum):
     ADMINISTRATION = "administration"
     OTHER = "other"
 
-    @property
-    def label(self) -> str:
-        return str(ORGANISATION_KIND_LABELS[self])
+
+ORGANISATION_KIND_LABELS = labels(
+    OrganisationKind,
+    {
+        OrganisationKind.SCHOOL: _l("School"),
+        OrganisationKind.DAYCARE: _l("Day-care centre"),
+        OrganisationKind.UNIVERSITY: _l("University"),
+        OrganisationKind.SME: _l("SME"),
+        OrganisationKind.CHAMBER: _l("Chamber"),
+        OrganisationKind.CULTURE: _l("Cultural institution"),
+        OrganisationKind.FURTHER_EDUCATION: _l("Further education"),
+        OrganisationKind.FOUNDATION: _l("Foundation"),
+        OrganisationKind.MIGRANT_ORGANISATION: _l("Migrant organisation"),
+        OrganisationKind.ADMINISTRATION: _l("Administration"),
+        OrganisationKind.OTHER: _l("Other"),
+    },
+)
 
 
-ORGANISATION_KIND_LABELS = {
-    OrganisationKind.SCHOOL: _l("School"),
-    OrganisationKind.DAYCARE: _l("Day-care centre"),
-    OrganisationKind.UNIVERSITY: _l("University"),
-    OrganisationKind.SME: _l("SME"),
-    OrganisationKind.CHAMBER: _l("Chamber"),
-    OrganisationKind.CULTURE: _l("Cultural institution"),
-    OrganisationKind.FURTHER_EDUCATION: _l("Further education"),
-    OrganisationKind.FOUNDATION: _l("Foundation"),
-    OrganisationKind.MIGRANT_ORGANISATION: _l("Migrant organisation"),
-    OrganisationKind.ADMINISTRATION: _l("Administration"),
-    OrganisationKind.OTHER: _l("Other"),
-}
-
-
-class BodyKind(StrEnum):
+class BodyKind(Labelled):
     BOARD = "board"
     CONFERENCE = "conference"
     WORKING_GROUP = "working_group"
 
-    @property
-    def label(self) -> str:
-        return str(BODY_KIND_LABELS[self])
+
+BODY_KIND_LABELS = labels(
+    BodyKind,
+    {
+        BodyKind.BOARD: _l("Board"),
+        BodyKind.CONFERENCE: _l("Conference"),
+        BodyKind.WORKING_GROUP: _l("Working group"),
+    },
+)
 
 
-BODY_KIND_LABELS = {
-    BodyKind.BOARD: _l("Board"),
-    BodyKind.CONFERENCE: _l("Conference"),
-    BodyKind.WORKING_GROUP: _l("Working group"),
-}
-
-
-class QuorumRule(StrEnum):
+class QuorumRule(Labelled):
     """Who must be present for a body to be quorate."""
 
     MORE_THAN_HALF = "more_than_half"
@@ -90,49 +88,43 @@ class QuorumRule(StrEnum):
     ONE_THIRD = "one_third"
     NONE = "none"
 
-    @property
-    def label(self) -> str:
-        return str(QUORUM_RULE_LABELS[self])
+
+QUORUM_RULE_LABELS = labels(
+    QuorumRule,
+    {
+        QuorumRule.MORE_THAN_HALF: _l("More than half of the members with a voting right"),
+        QuorumRule.AT_LEAST_HALF: _l("At least half of the members with a voting right"),
+        QuorumRule.ONE_THIRD: _l("At least one third of the members with a voting right"),
+        QuorumRule.NONE: _l("No quorum required"),
+    },
+)
 
 
-QUORUM_RULE_LABELS = {
-    QuorumRule.MORE_THAN_HALF: _l("More than half of the members with a voting right"),
-    QuorumRule.AT_LEAST_HALF: _l("At least half of the members with a voting right"),
-    QuorumRule.ONE_THIRD: _l("At least one third of the members with a voting right"),
-    QuorumRule.NONE: _l("No quorum required"),
-}
-
-
-class MajorityRule(StrEnum):
+class MajorityRule(Labelled):
     SIMPLE = "simple"
     ABSOLUTE = "absolute"
     TWO_THIRDS = "two_thirds"
     UNANIMOUS = "unanimous"
 
-    @property
-    def label(self) -> str:
-        return str(MAJORITY_RULE_LABELS[self])
+
+MAJORITY_RULE_LABELS = labels(
+    MajorityRule,
+    {
+        MajorityRule.SIMPLE: _l("Simple majority (more yes than no)"),
+        MajorityRule.ABSOLUTE: _l("Absolute majority (more yes than half of the voting members)"),
+        MajorityRule.TWO_THIRDS: _l("Two-thirds of the votes cast"),
+        MajorityRule.UNANIMOUS: _l("Unanimous"),
+    },
+)
 
 
-MAJORITY_RULE_LABELS = {
-    MajorityRule.SIMPLE: _l("Simple majority (more yes than no)"),
-    MajorityRule.ABSOLUTE: _l("Absolute majority (more yes than half of the voting members)"),
-    MajorityRule.TWO_THIRDS: _l("Two-thirds of the votes cast"),
-    MajorityRule.UNANIMOUS: _l("Unanimous"),
-}
-
-
-class MembershipRole(StrEnum):
+class MembershipRole(Labelled):
     CHAIR = "chair"
     VICE_CHAIR = "vice_chair"
     MEMBER = "member"
     ADVISORY = "advisory"
     OFFICE = "office"
     GUEST = "guest"
-
-    @property
-    def label(self) -> str:
-        return str(MEMBERSHIP_ROLE_LABELS[self])
 
     @property
     def may_vote(self) -> bool:
@@ -142,14 +134,17 @@ class MembershipRole(StrEnum):
 
 VOTING_ROLES = frozenset({MembershipRole.CHAIR, MembershipRole.VICE_CHAIR, MembershipRole.MEMBER})
 
-MEMBERSHIP_ROLE_LABELS = {
-    MembershipRole.CHAIR: _l("Chair"),
-    MembershipRole.VICE_CHAIR: _l("Vice chair"),
-    MembershipRole.MEMBER: _l("Member"),
-    MembershipRole.ADVISORY: _l("Advisory member"),
-    MembershipRole.OFFICE: _l("Office"),
-    MembershipRole.GUEST: _l("Guest"),
-}
+MEMBERSHIP_ROLE_LABELS = labels(
+    MembershipRole,
+    {
+        MembershipRole.CHAIR: _l("Chair"),
+        MembershipRole.VICE_CHAIR: _l("Vice chair"),
+        MembershipRole.MEMBER: _l("Member"),
+        MembershipRole.ADVISORY: _l("Advisory member"),
+        MembershipRole.OFFICE: _l("Office"),
+        MembershipRole.GUEST: _l("Guest"),
+    },
+)
 
 
 class TimestampMixin:

@@ -9,7 +9,6 @@ and role; enum values are check constraints.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
@@ -27,20 +26,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, enum_check, utcnow
 from ..extensions import Model
+from ..labels import Labelled, labels
 from ..workflow.models import WorkflowMixin
 
 if TYPE_CHECKING:
     from ..governance.models import Body, Membership, Person
 
 
-class PaperKind(StrEnum):
+class PaperKind(Labelled):
     RESOLUTION = "resolution"  # Beschlussvorlage
     INFORMATION = "information"  # Informationsvorlage
     MOTION = "motion"  # Antrag
-
-    @property
-    def label(self) -> str:
-        return str(PAPER_KIND_LABELS[self])
 
     @property
     def slot(self) -> str:
@@ -48,11 +44,14 @@ class PaperKind(StrEnum):
         return f"paper:{self.value}"
 
 
-PAPER_KIND_LABELS = {
-    PaperKind.RESOLUTION: _l("Resolution paper"),
-    PaperKind.INFORMATION: _l("Information paper"),
-    PaperKind.MOTION: _l("Motion"),
-}
+PAPER_KIND_LABELS = labels(
+    PaperKind,
+    {
+        PaperKind.RESOLUTION: _l("Resolution paper"),
+        PaperKind.INFORMATION: _l("Information paper"),
+        PaperKind.MOTION: _l("Motion"),
+    },
+)
 
 
 class Paper(WorkflowMixin, Model):
@@ -147,40 +146,38 @@ class PaperAttachment(Model):
     )
 
 
-class ConsultationRole(StrEnum):
+class ConsultationRole(Labelled):
     PRELIMINARY = "preliminary"  # Vorberatung
     DECIDING = "deciding"  # Entscheidung
 
-    @property
-    def label(self) -> str:
-        return str(CONSULTATION_ROLE_LABELS[self])
+
+CONSULTATION_ROLE_LABELS = labels(
+    ConsultationRole,
+    {
+        ConsultationRole.PRELIMINARY: _l("Preliminary consultation"),
+        ConsultationRole.DECIDING: _l("Decision"),
+    },
+)
 
 
-CONSULTATION_ROLE_LABELS = {
-    ConsultationRole.PRELIMINARY: _l("Preliminary consultation"),
-    ConsultationRole.DECIDING: _l("Decision"),
-}
-
-
-class ConsultationResult(StrEnum):
+class ConsultationResult(Labelled):
     ADOPTED = "adopted"
     REJECTED = "rejected"
     RECOMMENDED = "recommended"
     NOTED = "noted"
     POSTPONED = "postponed"
 
-    @property
-    def label(self) -> str:
-        return str(CONSULTATION_RESULT_LABELS[self])
 
-
-CONSULTATION_RESULT_LABELS = {
-    ConsultationResult.ADOPTED: _l("Adopted"),
-    ConsultationResult.REJECTED: _l("Rejected"),
-    ConsultationResult.RECOMMENDED: _l("Recommended"),
-    ConsultationResult.NOTED: _l("Taken note of"),
-    ConsultationResult.POSTPONED: _l("Postponed"),
-}
+CONSULTATION_RESULT_LABELS = labels(
+    ConsultationResult,
+    {
+        ConsultationResult.ADOPTED: _l("Adopted"),
+        ConsultationResult.REJECTED: _l("Rejected"),
+        ConsultationResult.RECOMMENDED: _l("Recommended"),
+        ConsultationResult.NOTED: _l("Taken note of"),
+        ConsultationResult.POSTPONED: _l("Postponed"),
+    },
+)
 
 
 class Consultation(Model):
@@ -330,21 +327,20 @@ class AgendaItem(Model):
     meeting: Mapped[Meeting] = relationship()
 
 
-class AttendanceStatus(StrEnum):
+class AttendanceStatus(Labelled):
     PRESENT = "present"
     EXCUSED = "excused"
     ABSENT = "absent"
 
-    @property
-    def label(self) -> str:
-        return str(ATTENDANCE_LABELS[self])
 
-
-ATTENDANCE_LABELS = {
-    AttendanceStatus.PRESENT: _l("Present"),
-    AttendanceStatus.EXCUSED: _l("Excused"),
-    AttendanceStatus.ABSENT: _l("Absent"),
-}
+ATTENDANCE_LABELS = labels(
+    AttendanceStatus,
+    {
+        AttendanceStatus.PRESENT: _l("Present"),
+        AttendanceStatus.EXCUSED: _l("Excused"),
+        AttendanceStatus.ABSENT: _l("Absent"),
+    },
+)
 
 
 class Attendance(Model):

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
@@ -39,31 +38,27 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..database import UTCDateTime, enum_check, utcnow
 from ..extensions import Model, db
 from ..governance.models import Body, MajorityRule, Membership, QuorumRule
+from ..labels import Labelled, labels
 from .rules import PollResult, Tally
 
 
-class PollKind(StrEnum):
+class PollKind(Labelled):
     OPEN = "open"
     SECRET = "secret"  # noqa: S105  (a kind of vote, not a password)
 
-    @property
-    def label(self) -> str:
-        return str(POLL_KIND_LABELS[self])
+
+POLL_KIND_LABELS = labels(
+    PollKind,
+    {
+        PollKind.OPEN: _l("Open (named) vote"),
+        PollKind.SECRET: _l("Secret vote"),
+    },
+)
 
 
-POLL_KIND_LABELS = {
-    PollKind.OPEN: _l("Open (named) vote"),
-    PollKind.SECRET: _l("Secret vote"),
-}
-
-
-class PollOptions(StrEnum):
+class PollOptions(Labelled):
     YES_NO = "yes_no"
     YES_NO_ABSTAIN = "yes_no_abstain"
-
-    @property
-    def label(self) -> str:
-        return str(POLL_OPTIONS_LABELS[self])
 
     @property
     def values(self) -> list[BallotValue]:
@@ -72,61 +67,61 @@ class PollOptions(StrEnum):
         return [BallotValue.YES, BallotValue.NO, BallotValue.ABSTAIN]
 
 
-POLL_OPTIONS_LABELS = {
-    PollOptions.YES_NO: _l("Yes / No"),
-    PollOptions.YES_NO_ABSTAIN: _l("Yes / No / Abstain"),
-}
+POLL_OPTIONS_LABELS = labels(
+    PollOptions,
+    {
+        PollOptions.YES_NO: _l("Yes / No"),
+        PollOptions.YES_NO_ABSTAIN: _l("Yes / No / Abstain"),
+    },
+)
 
 
-class PollState(StrEnum):
+class PollState(Labelled):
     DRAFT = "draft"
     OPEN = "open"
     CLOSED = "closed"
 
-    @property
-    def label(self) -> str:
-        return str(POLL_STATE_LABELS[self])
+
+POLL_STATE_LABELS = labels(
+    PollState,
+    {
+        PollState.DRAFT: _l("Draft"),
+        PollState.OPEN: _l("Open"),
+        PollState.CLOSED: _l("Closed"),
+    },
+)
 
 
-POLL_STATE_LABELS = {
-    PollState.DRAFT: _l("Draft"),
-    PollState.OPEN: _l("Open"),
-    PollState.CLOSED: _l("Closed"),
-}
-
-
-class PollMode(StrEnum):
+class PollMode(Labelled):
     """Where the poll runs; selects the eligibility provider."""
 
     CIRCULAR = "circular"
     MEETING = "meeting"
 
-    @property
-    def label(self) -> str:
-        return str(POLL_MODE_LABELS[self])
+
+POLL_MODE_LABELS = labels(
+    PollMode,
+    {
+        PollMode.CIRCULAR: _l("Circular resolution (written procedure)"),
+        PollMode.MEETING: _l("Vote in a meeting"),
+    },
+)
 
 
-POLL_MODE_LABELS = {
-    PollMode.CIRCULAR: _l("Circular resolution (written procedure)"),
-    PollMode.MEETING: _l("Vote in a meeting"),
-}
-
-
-class BallotValue(StrEnum):
+class BallotValue(Labelled):
     YES = "yes"
     NO = "no"
     ABSTAIN = "abstain"
 
-    @property
-    def label(self) -> str:
-        return str(BALLOT_VALUE_LABELS[self])
 
-
-BALLOT_VALUE_LABELS = {
-    BallotValue.YES: _l("Yes"),
-    BallotValue.NO: _l("No"),
-    BallotValue.ABSTAIN: _l("Abstain"),
-}
+BALLOT_VALUE_LABELS = labels(
+    BallotValue,
+    {
+        BallotValue.YES: _l("Yes"),
+        BallotValue.NO: _l("No"),
+        BallotValue.ABSTAIN: _l("Abstain"),
+    },
+)
 
 
 class Poll(Model):

@@ -23,21 +23,17 @@ Definitions (documented here, in the README note and in the tests):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 
 from ..governance.models import MajorityRule, QuorumRule
+from ..labels import Labelled, labels
 
 
-class PollResult(StrEnum):
+class PollResult(Labelled):
     PASSED = "passed"
     FAILED = "failed"
     NOT_QUORATE = "not_quorate"
-
-    @property
-    def label(self) -> str:
-        return str(POLL_RESULT_LABELS[self])
 
     @property
     def is_valid(self) -> bool:
@@ -45,11 +41,14 @@ class PollResult(StrEnum):
         return self is not PollResult.NOT_QUORATE
 
 
-POLL_RESULT_LABELS = {
-    PollResult.PASSED: _l("Adopted"),
-    PollResult.FAILED: _l("Rejected"),
-    PollResult.NOT_QUORATE: _l("Not quorate – no valid decision"),
-}
+POLL_RESULT_LABELS = labels(
+    PollResult,
+    {
+        PollResult.PASSED: _l("Adopted"),
+        PollResult.FAILED: _l("Rejected"),
+        PollResult.NOT_QUORATE: _l("Not quorate – no valid decision"),
+    },
+)
 
 
 @dataclass(frozen=True)
