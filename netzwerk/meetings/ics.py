@@ -1,4 +1,4 @@
-"""The iCalendar invitation of a meeting (METHOD:REQUEST, stable UID)."""
+"""The iCalendar invitation of a meeting (METHOD:REQUEST, stable UID) and its cancellation."""
 
 from __future__ import annotations
 
@@ -46,12 +46,19 @@ def meeting_event(
 
 
 def meeting_ics(
-    meeting: Meeting, lines: list[AgendaLine], *, sequence: int = 0, now: datetime
+    meeting: Meeting,
+    lines: list[AgendaLine],
+    *,
+    sequence: int = 0,
+    now: datetime,
+    method: str = "REQUEST",
 ) -> bytes:
+    """The invitation (REQUEST) or, for a cancelled meeting, the
+    cancellation (CANCEL) that removes the entry from the invitees' calendars."""
     calendar = Calendar()
     calendar.add("prodid", "-//Netzwerk//Sitzungen//DE")
     calendar.add("version", "2.0")
-    calendar.add("method", "REQUEST")
+    calendar.add("method", method)
     calendar.add_component(meeting_event(meeting, lines, sequence=sequence, now=now))
     calendar.add_missing_timezones()
     return calendar.to_ical()

@@ -1071,14 +1071,83 @@ def _new_invitation_round(
     return queued
 
 
+def _send_cancellation(current: Meeting, actor_id: int | None, reason: str, now: datetime) -> int:
+    """Tell every invitee that the invited meeting is cancelled, with the
+    reason and a calendar cancellation of the invitation's entry (the next
+    SEQUENCE, METHOD:CANCEL); returns how many mails were queued."""
+    from ..mail.services import Attachment, queue_mail
+    from .ics import meeting_ics
+
+    current.invitation_rounds = (current.invitation_rounds or 1) + 1
+    db.session.flush()
+    when = format_local(current.starts_at)
+    subject = _("Cancelled: %(title)s on %(when)s", title=current.display_title, when=when)
+    body = "\n".join(
+        [
+            _(
+                "The meeting %(number)s of the %(body)s on %(when)s (Berlin time) is cancelled.",
+                number=current.number,
+                body=current.body.name,
+                when=when,
+            ),
+            "",
+            _("Reason: %(reason)s", reason=reason),
+            "",
+            _("The entry in your calendar is removed with the attached file."),
+        ]
+    )
+    ics = meeting_ics(
+        current,
+        agenda(current),
+        sequence=current.invitation_rounds - 1,
+        now=now,
+        method="CANCEL",
+    )
+    queued = 0
+    for person in invitees(current):
+        assert person.email is not None
+        if queue_mail(
+            person.email,
+            subject,
+            body,
+            reason=f"meeting:{current.id}:cancellation",
+            attachments=[Attachment("sitzung.ics", "text/calendar; method=CANCEL", ics)],
+        ):
+            queued += 1
+    record(
+        "meeting.cancellation_sent",
+        "meeting",
+        current.id,
+        actor_id=actor_id,
+        data={"round": current.invitation_rounds, "mails": queued},
+    )
+    return queued
+
+
 def fire_status(
     user: User, meeting: Meeting, transition: str, comment: str | None, version: int | None
 ) -> Meeting:
     """Open, close or cancel (the invitations go through :func:`send_invitations`)."""
     if transition == "einladen":
         raise MeetingError(_("Please send the invitations from the invitation page."))
+    on_applied = None
+    if transition == "absagen" and meeting.state == INVITED:
+        meeting_id, now = meeting.id, utcnow()
+
+        def on_applied() -> None:  # in the transaction of the state change
+            current = db.session.get(Meeting, meeting_id, populate_existing=True)
+            assert current is not None
+            _send_cancellation(current, user.id, (comment or "").strip(), now)
+
     try:
-        workflow.fire(user, meeting, transition, comment=comment, expected_version=version)
+        workflow.fire(
+            user,
+            meeting,
+            transition,
+            comment=comment,
+            expected_version=version,
+            on_applied=on_applied,
+        )
     except workflow.WorkflowError as exc:
         raise MeetingError(
             str(exc), "comment" if isinstance(exc, workflow.CommentRequired) else None

@@ -305,3 +305,70 @@ def test_the_place_page_offers_updates_while_invited_meetings_use_it(app, client
     assert f"geänderte Einladungen für 1 Sitzungen ({first} E-Mails)" in page
     with app.app_context():
         assert len(_round_two(invited)) == first
+
+
+# --- cancelling an invited meeting ------------------------------------------------------
+
+
+def _cancellations(meeting_id: int) -> list[OutboxMail]:
+    return list(
+        db.session.scalars(
+            select(OutboxMail).where(OutboxMail.reason == f"meeting:{meeting_id}:cancellation")
+        )
+    )
+
+
+def test_cancelling_an_invited_meeting_tells_every_invitee_and_cancels_the_entry(app_ctx, demo):
+    meeting_id = _invited()
+    first = len(_mails(meeting_id))
+
+    ms.fire_status(user(OFFICE), fresh(meeting_id), "absagen", "Haushaltssperre", None)
+
+    assert fresh(meeting_id).state == "abgesagt"
+    mails = _cancellations(meeting_id)
+    assert len(mails) == first
+    assert {m.recipient for m in mails} == {m.recipient for m in _mails(meeting_id)}
+    assert mails[0].subject.startswith("Abgesagt:")
+    assert "ist abgesagt" in mails[0].body and "Grund: Haushaltssperre" in mails[0].body
+    (attachment,) = mails[0].attachments
+    assert "method=CANCEL" in attachment.content_type
+    calendar = icalendar.Calendar.from_ical(attachment.content)
+    assert str(calendar["METHOD"]) == "CANCEL"
+    event = next(iter(calendar.walk("VEVENT")))
+    assert str(event["UID"]) == f"meeting-{meeting_id}@netzwerk"  # the invitation's entry
+    assert int(event["SEQUENCE"]) == 1 and str(event["STATUS"]) == "CANCELLED"
+    sent = db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "meeting.cancellation_sent", AuditEvent.object_id == meeting_id
+        )
+    ).all()
+    assert [json.loads(e.data or "{}")["mails"] for e in sent] == [first]
+
+
+def test_cancelling_a_meeting_nobody_was_invited_to_sends_nothing(app_ctx, demo):
+    planned = meeting("VK", days=30).id
+    ms.fire_status(user(OFFICE), fresh(planned), "absagen", "Doppelt geplant", None)
+    assert fresh(planned).state == "abgesagt"
+    assert _cancellations(planned) == []
+
+
+def test_a_cancellation_without_reason_is_refused_and_sends_nothing(app, client_as):
+    office = client_as("office")
+    meeting_id, _first, _data = _invited_and_form(app)
+    with app.app_context():
+        version = fresh(meeting_id).version
+        db.session.remove()
+    url = f"/sitzungen/{meeting_id}/status/absagen"
+    response = office.post(url, data={"comment": "", "version": str(version)})
+    assert response.status_code == 302
+    with app.app_context():
+        assert fresh(meeting_id).state == "eingeladen"
+        assert _cancellations(meeting_id) == []
+        db.session.remove()
+    response = office.post(url, data={"comment": "Raum fällt aus", "version": str(version)})
+    page = office.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Die Eingeladenen werden mit dem Grund benachrichtigt" in page
+    with app.app_context():
+        assert fresh(meeting_id).state == "abgesagt"
+        assert all("Grund: Raum fällt aus" in m.body for m in _cancellations(meeting_id))
+        assert _cancellations(meeting_id)
