@@ -949,23 +949,26 @@ def _invitation_text(
 def _queue_invitations(
     meeting: Meeting, round_: int, now: datetime, changed: list[str] | None = None
 ) -> int:
-    from ..mail.services import Attachment, queue_mail
     from .ics import meeting_ics
 
     lines = agenda(meeting)
     subject, body = _invitation_text(meeting, lines, again=round_ > 1, changed=changed)
     ics = meeting_ics(meeting, lines, sequence=round_ - 1, now=now)
-    reason = invitation_reason(meeting.id, round_)
+    return _mail_invitees(meeting, subject, body, invitation_reason(meeting.id, round_), ics)
+
+
+def _mail_invitees(
+    meeting: Meeting, subject: str, body: str, reason: str, ics: bytes, method: str = "REQUEST"
+) -> int:
+    """Queue the mail with its calendar file for every invitee (once per
+    reason and person); returns how many were queued."""
+    from ..mail.services import Attachment, queue_mail
+
+    attachment = Attachment("sitzung.ics", f"text/calendar; method={method}", ics)
     queued = 0
     for person in invitees(meeting):
         assert person.email is not None
-        if queue_mail(
-            person.email,
-            subject,
-            body,
-            reason=reason,
-            attachments=[Attachment("sitzung.ics", "text/calendar; method=REQUEST", ics)],
-        ):
+        if queue_mail(person.email, subject, body, reason=reason, attachments=[attachment]):
             queued += 1
     return queued
 
@@ -1075,7 +1078,6 @@ def _send_cancellation(current: Meeting, actor_id: int | None, reason: str, now:
     """Tell every invitee that the invited meeting is cancelled, with the
     reason and a calendar cancellation of the invitation's entry (the next
     SEQUENCE, METHOD:CANCEL); returns how many mails were queued."""
-    from ..mail.services import Attachment, queue_mail
     from .ics import meeting_ics
 
     current.invitation_rounds = (current.invitation_rounds or 1) + 1
@@ -1103,17 +1105,8 @@ def _send_cancellation(current: Meeting, actor_id: int | None, reason: str, now:
         now=now,
         method="CANCEL",
     )
-    queued = 0
-    for person in invitees(current):
-        assert person.email is not None
-        if queue_mail(
-            person.email,
-            subject,
-            body,
-            reason=f"meeting:{current.id}:cancellation",
-            attachments=[Attachment("sitzung.ics", "text/calendar; method=CANCEL", ics)],
-        ):
-            queued += 1
+    reason = f"meeting:{current.id}:cancellation"
+    queued = _mail_invitees(current, subject, body, reason, ics, method="CANCEL")
     record(
         "meeting.cancellation_sent",
         "meeting",
