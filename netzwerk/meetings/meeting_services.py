@@ -1119,18 +1119,21 @@ def _send_cancellation(current: Meeting, actor_id: int | None, reason: str, now:
 
 def fire_status(
     user: User, meeting: Meeting, transition: str, comment: str | None, version: int | None
-) -> Meeting:
-    """Open, close or cancel (the invitations go through :func:`send_invitations`)."""
+) -> int | None:
+    """Open, close or cancel (the invitations go through :func:`send_invitations`).
+
+    Cancelling a meeting whose invitations went out tells the invitees in the
+    same transaction; returns how many of them, else None."""
     if transition == "einladen":
         raise MeetingError(_("Please send the invitations from the invitation page."))
-    on_applied = None
-    if transition == "absagen" and meeting.state == INVITED:
-        meeting_id, now = meeting.id, utcnow()
+    told: list[int] = []
+    meeting_id, now = meeting.id, utcnow()
 
-        def on_applied() -> None:  # in the transaction of the state change
-            current = db.session.get(Meeting, meeting_id, populate_existing=True)
-            assert current is not None
-            _send_cancellation(current, user.id, (comment or "").strip(), now)
+    def on_applied() -> None:  # in the transaction of the state change, the row locked
+        current = db.session.get(Meeting, meeting_id, populate_existing=True)
+        assert current is not None
+        if current.state == CANCELLED and current.invitations_sent_at is not None:
+            told.append(_send_cancellation(current, user.id, (comment or "").strip(), now))
 
     try:
         workflow.fire(
@@ -1145,7 +1148,7 @@ def fire_status(
         raise MeetingError(
             str(exc), "comment" if isinstance(exc, workflow.CommentRequired) else None
         ) from None
-    return meeting
+    return told[0] if told else None
 
 
 def status_buttons(user: User, meeting: Meeting) -> list[workflow.AvailableTransition]:

@@ -316,10 +316,9 @@ def meeting_status(meeting_id: int, transition: str) -> Response:
     form = StatusForm()
     if not form.validate_on_submit():
         abort(400)
-    was_invited = meeting.state == ms.INVITED
     try:
         version = int(form.version.data) if (form.version.data or "").isdigit() else None
-        ms.fire_status(current_user, meeting, transition, form.comment.data, version)
+        told = ms.fire_status(current_user, meeting, transition, form.comment.data, version)
     except ms.MeetingError as exc:
         flash(str(exc), "error")
     else:
@@ -331,8 +330,14 @@ def meeting_status(meeting_id: int, transition: str) -> Response:
             ),
             "success",
         )
-        if was_invited and meeting.state == ms.CANCELLED:
-            flash(_("The invitees are told, with the reason; the mails are in the outbox."), "info")
+        if told is not None:
+            flash(
+                _(
+                    "%(count)d invitees are told, with the reason; the mails are in the outbox.",
+                    count=told,
+                ),
+                "info",
+            )
     return redirect(url_for("meetings.meeting", meeting_id=meeting_id))
 
 
