@@ -98,9 +98,10 @@ class Form(FlaskForm):
 def show_error(form: FlaskForm, exc: Exception) -> None:
     """Put a service's error next to its field; otherwise above the form.
 
-    Every package's service error (GovernanceError, MeetingError, ...) carries
-    ``field``; a message without a field goes into the form's own errors and
-    is flashed, so it shows whichever way the page renders the form.
+    Every package's service error (a ``rules.RuleError``: GovernanceError,
+    MeetingError, ...) carries ``field``; a message without a field goes into
+    the form's own errors and is flashed, so it shows whichever way the page
+    renders the form.
     """
     name = getattr(exc, "field", None)
     target = form._fields.get(name) if name else None
