@@ -1,8 +1,19 @@
-"""Test foundations: app, database, clients per role, query counter.
+"""Test foundations: the clock, app, database, clients per role, query counter.
 
 The suite runs on SQLite by default and on PostgreSQL when
 NETZWERK_TEST_DATABASE_URL is set (.ci/run sets it).  Every test starts with
 empty tables; fixtures load the demo network where a test asks for it.
+
+The clock: every test runs at a fixed instant (``time-machine``, ticking from
+there), never at the day the suite runs.  By default that is
+``DEFAULT_INSTANT``, a Monday in the middle of the year; a test marked
+``@pytest.mark.calendar`` runs once at each of ``CALENDAR_INSTANTS`` (New
+Year's Eve, a leap day, the nights daylight saving time starts and ends, and
+the Monday).  A test reads the frozen time through the ``clock`` fixture or
+the application's own ``netzwerk.timeutil``, and moves it with
+``clock.shift(...)`` or ``clock.move_to(...)``.  Browser tests keep the
+machine's clock (Chromium does not share the frozen one); they too derive
+every date from the application's clock.
 """
 
 from __future__ import annotations
@@ -12,9 +23,11 @@ import secrets
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
@@ -28,6 +41,46 @@ from netzwerk.extensions import db  # noqa: E402
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_URL = os.environ.get("NETZWERK_TEST_DATABASE_URL")
+
+# The instant every test runs at unless it is marked ``calendar``.
+DEFAULT_INSTANT = "2026-06-15T10:00:00+02:00"  # a Monday in the middle of the year
+# The instants a ``calendar`` test runs at, by name (the test id's suffix).
+CALENDAR_INSTANTS = {
+    "new-years-eve": "2026-12-31T23:30:00+01:00",  # Berlin is an hour ahead of UTC's year
+    "leap-day": "2028-02-29T12:00:00+01:00",
+    "dst-starts": "2027-03-28T01:30:00+01:00",  # half an hour before 02:00 becomes 03:00
+    "dst-ends": "2026-10-25T02:30:00+01:00",  # the second 02:30 of the night (CET)
+    "midyear-monday": DEFAULT_INSTANT,
+}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("calendar") is not None:
+        metafunc.parametrize(
+            "instant",
+            list(CALENDAR_INSTANTS.values()),
+            ids=list(CALENDAR_INSTANTS),
+            indirect=True,
+        )
+
+
+@pytest.fixture
+def instant(request: pytest.FixtureRequest) -> datetime:
+    """The instant this test starts at (aware, UTC offset as written)."""
+    return datetime.fromisoformat(getattr(request, "param", DEFAULT_INSTANT))
+
+
+@pytest.fixture(autouse=True)
+def clock(request: pytest.FixtureRequest, instant: datetime) -> Iterator[Any]:
+    """The frozen, ticking clock of the test (a time-machine traveller with
+    ``shift()`` and ``move_to()``); None for browser tests, which keep the
+    machine's clock."""
+    if request.node.get_closest_marker("browser") is not None:
+        yield None
+        return
+    with time_machine.travel(instant, tick=True) as traveller:
+        yield traveller
+
 
 # Demo logins by role; the password is netzwerk.demo.DEMO_PASSWORD.
 ROLE_EMAILS = {
@@ -75,6 +128,9 @@ def _database_url(tmp_dir: str) -> str:
     return f"sqlite:///{os.path.join(tmp_dir, 'test.sqlite')}"
 
 
+TEST_ARGON2_PARAMETERS = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+
+
 def make_test_app(database_url: str, **overrides: Any) -> Flask:
     config = {
         "TESTING": True,
@@ -82,6 +138,9 @@ def make_test_app(database_url: str, **overrides: Any) -> Flask:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": None,
+        # Cheap argon2id for tests only (tests/test_auth.py proves that an app
+        # created without it, as in production, hashes with the strong defaults).
+        "ARGON2_PARAMETERS": TEST_ARGON2_PARAMETERS,
     }
     config.update(overrides)
     app = create_app(config)
