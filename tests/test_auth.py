@@ -66,6 +66,42 @@ def test_hash_password_uses_argon2id_with_salt(app_ctx):
     assert first != second
 
 
+def test_production_hashes_with_the_strong_argon2_profile_and_tests_with_a_cheap_one(
+    app, demo, extra_app, monkeypatch, tmp_path
+):
+    """An app made as in production (no ARGON2_PARAMETERS in its config
+    mapping, whatever the environment says) hashes with argon2-cffi's
+    defaults, the RFC 9106 low-memory profile; only the test app's explicit
+    mapping makes it cheap, and a cheap hash is upgraded at the next login."""
+    from argon2 import extract_parameters
+    from argon2.profiles import RFC_9106_LOW_MEMORY
+
+    from netzwerk.config import build_config
+
+    monkeypatch.setenv("NETZWERK_ARGON2_PARAMETERS", "time_cost=1")  # no such setting
+    assert not any("ARGON2" in key for key in build_config(tmp_path))
+    production = extra_app(ARGON2_PARAMETERS=None)  # as build_config leaves it
+    with production.app_context():
+        strong = extract_parameters(services.hash_password("zwölf Zeichen!"))
+    with app.app_context():
+        cheap = extract_parameters(services.hash_password("zwölf Zeichen!"))
+    assert (strong.time_cost, strong.memory_cost, strong.parallelism) == (
+        RFC_9106_LOW_MEMORY.time_cost,
+        RFC_9106_LOW_MEMORY.memory_cost,
+        RFC_9106_LOW_MEMORY.parallelism,
+    )
+    assert strong.memory_cost >= 64 * 1024
+    assert cheap.memory_cost < strong.memory_cost
+    member = _user(app)  # its demo hash was made by the test app
+    assert extract_parameters(member.password_hash).memory_cost == cheap.memory_cost
+    with production.app_context():
+        assert services.authenticate(member.email, DEMO_PASSWORD) is not None
+        upgraded = db.session.get(User, member.id)
+        assert extract_parameters(upgraded.password_hash).memory_cost == strong.memory_cost
+        db.session.remove()
+        db.engine.dispose()
+
+
 @pytest.mark.parametrize("password", ["", "a", "elf Zeichen", "x" * 11])
 def test_passwords_shorter_than_12_characters_are_refused(app_ctx, password):
     with pytest.raises(services.AccountError):

@@ -21,10 +21,27 @@ from .models import AuthSession, User
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
 
-# argon2id with the library's defaults (RFC 9106 low-memory profile).
-_hasher = PasswordHasher()
-# Verified against when the e-mail is unknown, so both paths take as long.
-_DUMMY_HASH = _hasher.hash("netzwerk-timing-equaliser")
+_HASHER_KEY = "netzwerk.password_hasher"
+
+
+def _hasher() -> PasswordHasher:
+    """The application's argon2id hasher: the library's defaults (RFC 9106
+    low-memory profile).  Only an app created with ``ARGON2_PARAMETERS`` in its
+    config mapping hashes otherwise – the tests do, with cheap ones; no
+    environment variable can set them."""
+    hasher = current_app.extensions.get(_HASHER_KEY)
+    if hasher is None:
+        hasher = PasswordHasher(**(current_app.config.get("ARGON2_PARAMETERS") or {}))
+        current_app.extensions[_HASHER_KEY] = hasher
+    return hasher  # type: ignore[no-any-return]
+
+
+def _dummy_hash() -> str:
+    """Verified against when the e-mail is unknown, so both paths take as long."""
+    key = _HASHER_KEY + ".dummy"
+    if key not in current_app.extensions:
+        current_app.extensions[key] = _hasher().hash("netzwerk-timing-equaliser")
+    return current_app.extensions[key]  # type: ignore[no-any-return]
 
 
 class AccountError(ValueError):
@@ -33,7 +50,7 @@ class AccountError(ValueError):
 
 def hash_password(password: str) -> str:
     check_password_rules(password)
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def check_password_rules(password: str) -> None:
@@ -60,15 +77,15 @@ def authenticate(email: str, password: str) -> User | None:
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None or not user.active:
         with contextlib.suppress(VerificationError):
-            _hasher.verify(_DUMMY_HASH, password)
+            _hasher().verify(_dummy_hash(), password)
         return None
     try:
-        _hasher.verify(user.password_hash, password)
+        _hasher().verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
+    if _hasher().check_needs_rehash(user.password_hash):
         with write_transaction():
-            user.password_hash = _hasher.hash(password)
+            user.password_hash = _hasher().hash(password)
     return user
 
 
@@ -194,7 +211,7 @@ def change_password(user: User, current: str, new: str) -> None:
     from flask_babel import gettext as _
 
     try:
-        _hasher.verify(user.password_hash, current)
+        _hasher().verify(user.password_hash, current)
     except (VerificationError, InvalidHashError):
         raise AccountError(_("The current password is not correct.")) from None
     new_hash = hash_password(new)
