@@ -31,7 +31,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.types import TypeDecorator
 
 from .extensions import db
-from .timeutil import utcnow
+from .timeutil import LOCAL_TZ, to_local, utcnow
 
 __all__ = [
     "UTCDateTime",
@@ -41,6 +41,7 @@ __all__ = [
     "autocommit_connection",
     "end_read_transaction",
     "is_sqlite",
+    "local_month",
     "read_before_write",
     "value_taken",
 ]
@@ -48,6 +49,8 @@ __all__ = [
 SQLITE_BUSY_TIMEOUT_MS = 15000
 # SHA-256 (hex) of a text, for the audit chain (PostgreSQL has sha256()).
 SQLITE_SHA256 = "netzwerk_sha256"
+# strftime() of a stored UTC timestamp in Europe/Berlin (SQLite has no time zones).
+SQLITE_LOCAL_STRFTIME = "netzwerk_local_strftime"
 
 # Set for requests that may write (POST, ...) and inside write_transaction().
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar(
@@ -301,6 +304,25 @@ def _sha256_hex(value: str | None) -> str | None:
     return None if value is None else hashlib.sha256(value.encode()).hexdigest()
 
 
+def _local_strftime(fmt: str | None, value: str | None) -> str | None:
+    """SQLite: a timestamp as stored (UTC text) formatted in Europe/Berlin."""
+    if fmt is None or value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+    return to_local(parsed).strftime(fmt)
+
+
+def local_month(column: Any) -> Any:
+    """SQL: the month of a stored timestamp in Europe/Berlin, as 'YYYY-MM'
+    (PostgreSQL converts the time zone itself, SQLite through Python)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone(LOCAL_TZ.key, column), "YYYY-MM")
+    return getattr(func, SQLITE_LOCAL_STRFTIME)("%Y-%m", column)
+
+
 # A pooled connection idle for longer than this is pinged before it is used.
 PING_AFTER_IDLE_SECONDS = 2
 _LAST_USED_KEY = "netzwerk_last_used"
@@ -353,6 +375,9 @@ def install_engine_hooks(engine: Engine, ping_after_idle: float = PING_AFTER_IDL
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
         dbapi_connection.create_function(SQLITE_SHA256, 1, _sha256_hex, deterministic=True)
+        dbapi_connection.create_function(
+            SQLITE_LOCAL_STRFTIME, 2, _local_strftime, deterministic=True
+        )
 
     database = _sqlite_file(engine)
     queue = (

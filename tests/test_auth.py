@@ -9,7 +9,7 @@ import pytest
 from conftest import IN_CI, ROLE_EMAILS, login
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from netzwerk.auth import services
 from netzwerk.auth.models import AuthSession, User
@@ -305,18 +305,20 @@ def test_deactivation_invalidates_sessions(app, client_as):
     assert not _is_logged_in(_client_with_cookie(app, cookie))
 
 
-def test_expired_session_is_refused(app, client_as):
+@pytest.mark.calendar
+def test_session_expires_after_its_lifetime(app, client_as, clock):
+    """A login lasts its lifetime of elapsed time, also across midnight, the
+    turn of the year and both changes of daylight saving time."""
+    lifetime = app.permanent_session_lifetime
     client = client_as("member")
     assert _is_logged_in(client)
-    user = _user(app)
-    with app.app_context():
-        db.session.execute(
-            update(AuthSession)
-            .where(AuthSession.user_id == user.id)
-            .values(expires_at=utcnow() - timedelta(seconds=1))
-        )
-        db.session.commit()
+    clock.shift(lifetime - timedelta(minutes=1))
+    assert _is_logged_in(client)
+    clock.shift(timedelta(minutes=2))
     assert not _is_logged_in(client)
+    # A new login starts a new lifetime.
+    login(client, ROLE_EMAILS["member"])
+    assert _is_logged_in(client)
 
 
 def test_session_lifetime_is_bounded(app, demo, client):
@@ -339,9 +341,12 @@ def test_tampered_cookie_is_ignored(app, client_as):
 # --- throttling -----------------------------------------------------------
 
 
-def test_login_is_throttled(extra_app, demo):
+def test_login_is_throttled(extra_app, demo, clock):
     throttled = extra_app(RATELIMIT_ENABLED=True)
-    limit = int(throttled.config["NETZWERK_LOGIN_RATE_LIMIT"].split()[0])
+    from limits import parse
+
+    rate = parse(throttled.config["NETZWERK_LOGIN_RATE_LIMIT"])
+    limit = rate.amount
     client = throttled.test_client()
     for _ in range(limit):
         response = client.post(
@@ -355,6 +360,10 @@ def test_login_is_throttled(extra_app, demo):
     assert not _is_logged_in(client)
     # Reading the login page is not throttled.
     assert client.get("/login").status_code == 200
+    # Once the window has passed, the right password gets in again.
+    clock.shift(timedelta(seconds=rate.get_expiry() + 1))
+    login(client, ROLE_EMAILS["member"])
+    assert _is_logged_in(client)
 
 
 def test_login_throttle_is_shared_through_redis(extra_app, demo):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import current_app
@@ -24,6 +24,7 @@ from ..extensions import db
 from ..forms import MAX_ID
 from ..governance.models import Body
 from ..meetings.models import AgendaItem
+from ..timeutil import LOCAL_TZ, format_date
 from .languages import LANGUAGES
 from .models import (
     CHANNELS,
@@ -175,18 +176,23 @@ def submit_feedback(
     language: str = "de",
     channel: str = "online",
     entered_by: User | None = None,
-    created_at: datetime | None = None,
+    received_on: date | None = None,
 ) -> Feedback:
     """Store one feedback and return it with its receipt code.
 
-    Nothing about the sender's connection (address, browser) is passed in or
-    stored.
+    ``received_on`` is the day staff received a feedback they enter later:
+    it is dated noon of that day in Berlin, but never later than now (one
+    received this morning is dated now).  Nothing about the sender's
+    connection (address, browser) is passed in or stored.
     """
     if channel not in CHANNELS:
         raise FeedbackError(_("Please choose one of the options."), "channel")
     if language not in LANGUAGES:
         raise FeedbackError(_("Please choose one of the options."), "language")
     data = validate_input(data)
+    created_at = None
+    if received_on is not None:
+        created_at = min(datetime.combine(received_on, time(12), LOCAL_TZ), utcnow())
     for _attempt in range(5):
         try:
             with write_transaction():
@@ -594,7 +600,7 @@ def _paper_text(feedbacks: Iterable[Feedback], note: str) -> str:
             _(
                 "Feedback %(code)s of %(date)s",
                 code=format_code(fb.receipt_code),
-                date=fb.created_at.strftime("%d.%m.%Y"),
+                date=format_date(fb.created_at),  # the day in Berlin
             )
             + " ("
             + ", ".join(facts)

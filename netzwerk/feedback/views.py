@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
 
 from flask import (
@@ -196,16 +196,13 @@ def staff_entry() -> Any:
     services.ensure_default_choices()
     form = StaffFeedbackForm(locale_key="de")
     if form.validate_on_submit():
-        created_at = None
-        if form.received_on.data:
-            created_at = datetime.combine(form.received_on.data, time(12), LOCAL_TZ)
         try:
             feedback = services.submit_feedback(
                 form.to_input(),
                 language=form.language.data,
                 channel=form.channel.data,
                 entered_by=current_user,
-                created_at=created_at,
+                received_on=form.received_on.data,
             )
         except services.FeedbackError as exc:
             show_error(form, exc)

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, func, select
 
+from ..database import local_month
 from ..extensions import db
 from ..feedback.languages import LANGUAGES
 from ..feedback.models import Feedback, FeedbackChoice
@@ -94,14 +95,10 @@ class DashboardFilter:
 
 
 def month_expression() -> ColumnElement[str]:
-    """The month of created_at as 'YYYY-MM' (Europe/Berlin on PostgreSQL).
-
-    SQLite has no time zones: there the month is the UTC month, which puts
-    feedback from the first hour or two of a month into the month before.
-    """
-    if db.session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("Europe/Berlin", Feedback.created_at), "YYYY-MM")
-    return func.strftime("%Y-%m", Feedback.created_at)
+    """The month of created_at as 'YYYY-MM' in Europe/Berlin (as the period
+    filter counts months): feedback from the first hour of January belongs
+    to January, although it is still December in UTC."""
+    return local_month(Feedback.created_at)  # type: ignore[no-any-return]
 
 
 def _where(f: DashboardFilter) -> list[ColumnElement[bool]]:

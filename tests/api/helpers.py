@@ -7,7 +7,7 @@ Everything that must never reach an anonymous client carries the marker
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from conftest import demo_body, demo_user
@@ -20,6 +20,7 @@ from netzwerk.meetings import files
 from netzwerk.meetings import meeting_services as ms
 from netzwerk.meetings import services as papers
 from netzwerk.meetings.models import Meeting, Paper
+from netzwerk.timeutil import LOCAL_TZ, local_today
 from netzwerk.voting import services as voting
 from netzwerk.workflow import services as workflow
 
@@ -32,10 +33,9 @@ user = demo_user
 body = demo_body
 
 
-def in_days(days: float) -> datetime:
-    return (datetime.now(UTC) + timedelta(days=days)).replace(
-        hour=15, minute=0, second=0, microsecond=0
-    )
+def in_days(days: int) -> datetime:
+    """15:00 in Osnabrück, ``days`` days after today (by the app's clock)."""
+    return datetime.combine(local_today() + timedelta(days=days), time(15), LOCAL_TZ)
 
 
 def location_id() -> int:

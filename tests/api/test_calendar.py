@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, time, timedelta
 
+import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
 from netzwerk.api.models import CalendarFeedToken
+from netzwerk.database import utcnow
 from netzwerk.extensions import db
 from netzwerk.governance.models import Body
+from netzwerk.timeutil import LOCAL_TZ, local_today
 
 from .helpers import SECRET, Scenario
 
@@ -97,3 +101,120 @@ def test_calendar_page_needs_login_and_csrf(app, client_as, demo) -> None:
     assert member.post("/kalender/abo", data={"action": "issue"}, csrf=False).status_code == 400
     with app.app_context():
         assert db.session.scalar(select(CalendarFeedToken.id)) is None
+
+
+# --- times across daylight saving time ------------------------------------------------
+
+
+def _observances(calendar: Calendar) -> list[tuple[datetime, timedelta]]:
+    """The onsets (in UTC) and UTC offsets of the feed's own Europe/Berlin
+    VTIMEZONE: what a calendar program without a time zone database uses."""
+    [zone] = [z for z in calendar.walk("VTIMEZONE") if str(z["TZID"]) == "Europe/Berlin"]
+    onsets = []
+    for part in zone.subcomponents:
+        offset_from = part["TZOFFSETFROM"].td
+        offset_to = part["TZOFFSETTO"].td
+        assert "RRULE" not in part, "this reader knows DTSTART and RDATE only"
+        rdates = part.get("RDATE", [])
+        starts = [part["DTSTART"].dt]
+        for rdate in rdates if isinstance(rdates, list) else [rdates]:
+            starts.extend(p.dt for p in rdate.dts)
+        for local in starts:
+            onsets.append((local.replace(tzinfo=UTC) - offset_from, offset_to))
+    return sorted(onsets)
+
+
+def _read_as_a_client(wall: datetime, onsets: list[tuple[datetime, timedelta]]) -> datetime:
+    """The UTC moment a calendar program reads from a local time with
+    TZID=Europe/Berlin (RFC 5545 3.3.5: a repeated local time is its first
+    occurrence; the VTIMEZONE gives the offsets)."""
+
+    def offset_at(moment: datetime) -> timedelta:
+        return [offset for onset, offset in onsets if onset <= moment][-1]
+
+    readings = [
+        wall.replace(tzinfo=UTC) - offset
+        for offset in {offset for _onset, offset in onsets}
+        if offset_at(wall.replace(tzinfo=UTC) - offset) == offset
+    ]
+    assert readings, f"{wall} does not exist in Berlin"
+    return min(readings)
+
+
+def _meeting_feed(client, app, starts: list[datetime]) -> tuple[dict[int, datetime], Calendar]:  # type: ignore[no-untyped-def]
+    from netzwerk.meetings import meeting_services as ms
+
+    from .helpers import body, invite, location_id, user
+
+    with app.app_context():
+        stored = {}
+        for start in starts:
+            meeting = ms.create_meeting(
+                user("office"),
+                body_id=body("BK").id,
+                starts_at=start,
+                location_id=location_id(),
+                public=True,
+            )
+            meeting = invite(meeting)
+            stored[meeting.id] = meeting.starts_at
+        bk = body("BK").id
+        db.session.remove()
+    response = client.get(f"/kalender/gremium/{bk}.ics")
+    assert response.status_code == 200
+    return stored, Calendar.from_ical(response.data)
+
+
+def _check_times(stored: dict[int, datetime], calendar: Calendar) -> None:
+    onsets = _observances(calendar)
+    events = {int(str(e["UID"]).split("-")[1].split("@")[0]): e for e in calendar.walk("VEVENT")}
+    assert set(events) == set(stored)
+    for meeting_id, starts_at in stored.items():
+        start = events[meeting_id]["DTSTART"]
+        written = start.to_ical().decode()
+        if written.endswith("Z"):  # in UTC: unambiguous
+            assert datetime.strptime(written, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC) == starts_at
+            continue
+        assert start.params["TZID"] == "Europe/Berlin"
+        wall = datetime.strptime(written, "%Y%m%dT%H%M%S")
+        assert wall == starts_at.astimezone(LOCAL_TZ).replace(tzinfo=None), meeting_id
+        assert _read_as_a_client(wall, onsets) == starts_at.astimezone(UTC), meeting_id
+
+
+@pytest.mark.calendar
+def test_feed_times_hold_across_daylight_saving_time(client, app, demo) -> None:
+    """Meetings at 18:00 in Osnabrück today (on the nights the clocks
+    change, that day), tomorrow, the day after and on both sides of the next
+    change of daylight saving time: the feed writes 18:00 Berlin time, and
+    its own time zone definition turns that into the stored moment; the
+    stamp is the app's clock."""
+    today = local_today()
+    starts = [
+        datetime.combine(today + timedelta(days=days), time(18), LOCAL_TZ)
+        for days in (0, 1, 2, 100, 250)
+    ]
+    starts = [start for start in starts if start > utcnow()]  # today's may be over
+    stored, calendar = _meeting_feed(client, app, starts)
+    _check_times(stored, calendar)
+    assert {t.astimezone(LOCAL_TZ).utcoffset() for t in stored.values()} == {
+        timedelta(hours=1),
+        timedelta(hours=2),
+    }
+    for event in calendar.walk("VEVENT"):
+        assert abs(event["DTSTAMP"].dt - utcnow()) < timedelta(minutes=1)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="netzwerk/meetings/ics.py writes a start in the repeated hour as a Berlin local "
+    "time, which RFC 5545 reads as its first occurrence (reported; not this package's)",
+)
+def test_feed_time_in_the_repeated_hour_of_autumn(client, app, demo) -> None:
+    """A meeting at 02:30 CET on 25 October 2026, the second 02:30 of that
+    night: written as a Berlin local time, a calendar program reads the
+    first 02:30 (CEST), an hour early.  Written in UTC (DTSTART:...Z) it
+    would be unambiguous."""
+    repeated = datetime(2026, 10, 25, 1, 30, tzinfo=UTC)  # 02:30 CET, fold 1
+    assert repeated.astimezone(LOCAL_TZ).fold == 1
+    stored, calendar = _meeting_feed(client, app, [repeated])
+    _check_times(stored, calendar)

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
-import time
 from collections import deque
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
 
+from netzwerk.database import utcnow
 from netzwerk.extensions import db
 from netzwerk.governance.models import Body
 
@@ -271,6 +272,7 @@ def _fmt(value: datetime) -> str:
     return value.isoformat()
 
 
+@pytest.mark.calendar
 def test_date_filters_select_the_right_objects(client, app, demo) -> None:
     with app.app_context():
         build_scenario()
@@ -455,7 +457,7 @@ def test_provider_files_appear_with_their_public_meeting_only(client, scenario: 
     from netzwerk.api.providers import PublicFile, register_file_provider, unregister_file_provider
 
     pdf = b"%PDF-1.4 Protokoll\n"
-    now = datetime.now(UTC)
+    now = utcnow()
 
     def minutes(file_id: int, meeting_id: int) -> PublicFile:
         return PublicFile(
@@ -495,7 +497,9 @@ def test_provider_files_appear_with_their_public_meeting_only(client, scenario: 
         unregister_file_provider("minutes")
 
 
-def test_edited_location_reports_its_edit_as_modified(client, app, scenario: Scenario) -> None:
+def test_edited_location_reports_its_edit_as_modified(
+    client, app, clock, scenario: Scenario
+) -> None:
     from conftest import demo_user
 
     from netzwerk.meetings import meeting_services as ms
@@ -507,7 +511,7 @@ def test_edited_location_reports_its_edit_as_modified(client, app, scenario: Sce
     with app.app_context():
         # The edit happens later than everything the scenario did (OParl
         # times are to the second).
-        time.sleep(1.1)
+        clock.shift(timedelta(seconds=2))
         location = db.session.get(ms.Location, location_id)
         ms.update_location(
             demo_user("office"),
@@ -531,3 +535,48 @@ def test_edited_location_reports_its_edit_as_modified(client, app, scenario: Sce
         assert meeting["location"]["id"] == place["id"]
         assert meeting["location"]["streetAddress"] == "Neuer Weg 1, 49074 Osnabrück"
         assert meeting["modified"] >= since
+
+
+@pytest.mark.calendar
+def test_years_and_date_filters_follow_berlin_time(client, app, demo, clock) -> None:
+    """Half an hour after the instant (on New Year's Eve: midnight in Berlin,
+    still the old year in UTC) the legislative term of the new local year
+    exists, times carry Berlin's offset of that moment, and a filter at that
+    moment separates what came before from what came after."""
+    from netzwerk.governance import services as governance
+    from netzwerk.timeutil import LOCAL_TZ, local_today, to_local
+
+    with app.app_context():
+        created_year = to_local(utcnow()).year  # the demo network's creation
+    clock.shift(timedelta(minutes=30))
+    boundary = to_local(utcnow()).replace(microsecond=0)
+    clock.shift(timedelta(minutes=30))
+    with app.app_context():
+        governance.create_organisation({"name": "Bildungswerk Neu", "kind": "further_education"})
+        year = local_today().year
+        now_offset = to_local(utcnow()).utcoffset()
+        db.session.remove()
+
+    body = get_json(client, ROOT + "body/1")
+    terms = get_json(client, body["legislativeTermList"])["data"]
+    assert [t["name"] for t in terms] == [f"Jahr {y}" for y in range(created_year, year + 1)]
+    assert (terms[-1]["startDate"], terms[-1]["endDate"]) == (f"{year}-01-01", f"{year}-12-31")
+    assert [t["id"] for t in body["legislativeTerm"]] == [t["id"] for t in terms]
+
+    organizations = get_json(client, body["organization"] + "?elementsPerPage=100")["data"]
+    new = [o for o in organizations if o["name"] == "Bildungswerk Neu"]
+    assert len(new) == 1
+    created = datetime.fromisoformat(new[0]["created"])
+    assert created.utcoffset() == now_offset  # CEST after the spring night, CET after autumn's
+    assert created.astimezone(LOCAL_TZ).year == year
+
+    def names(**filters: str) -> set[str]:
+        url = body["organization"] + "?" + urlencode({**filters, "elementsPerPage": "100"})
+        return {o["name"] for o in get_json(client, url)["data"]}
+
+    since = names(created_since=boundary.isoformat())
+    until = names(created_until=boundary.isoformat())
+    assert since == {"Bildungswerk Neu"}
+    assert "Bildungswerk Neu" not in until and until == {o["name"] for o in organizations} - since
+    # The same moment written in UTC selects the same.
+    assert names(created_since=boundary.astimezone(UTC).isoformat()) == since

@@ -1,5 +1,5 @@
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -17,7 +17,7 @@ from netzwerk.audit.services import (
     record,
     verify_chain,
 )
-from netzwerk.database import write_transaction
+from netzwerk.database import utcnow, write_transaction
 from netzwerk.extensions import db
 
 
@@ -28,10 +28,21 @@ def _three_events():
         record("transition", "paper", 1, from_state="eingereicht", to_state="geprueft")
 
 
-def test_intact_chain_verifies(app_ctx):
+@pytest.mark.calendar
+def test_intact_chain_verifies(app_ctx, clock):
+    """The chain verifies at any instant and across the hour after it (on
+    the autumn night Berlin's clock repeats an hour; the trail counts UTC)."""
     _three_events()
     assert verify_chain() is None
     assert db.session.query(AuditEvent).count() == 3
+    clock.shift(timedelta(hours=1))
+    _three_events()
+    assert verify_chain() is None
+    db.session.expire_all()
+    times = db.session.scalars(select(AuditEvent.created_at).order_by(AuditEvent.id)).all()
+    assert times == sorted(times) and len(set(times)) == 6
+    assert times[3] - times[2] >= timedelta(hours=1)
+    assert abs(times[-1] - utcnow()) < timedelta(minutes=1)
 
 
 def test_changed_row_is_detected(app_ctx, app):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from netzwerk.audit.models import AuditEvent
@@ -13,6 +14,7 @@ from netzwerk.feedback import jobs, services
 from netzwerk.feedback.models import Feedback, FeedbackContact, FeedbackReferral
 from netzwerk.governance.models import Body
 from netzwerk.meetings.models import Paper
+from netzwerk.timeutil import LOCAL_TZ, local_today, to_local
 
 from .conftest import choice_id, form_data, receipt_code, submit, user
 
@@ -179,6 +181,49 @@ def test_pass_to_bildungskonferenz_creates_paper_and_shows_on_receipt_page(
     assert "şu kurula iletildi: Bildungskonferenz" in status
 
 
+@pytest.mark.calendar
+def test_paper_dates_each_feedback_by_its_day_in_berlin(app, client, client_as, seeded, clock):
+    """An hour after the instant: on New Year's Eve that is 00:30 on
+    1 January in Berlin while UTC still counts the old year."""
+    clock.shift(timedelta(hours=1))
+    client.post("/rueckmeldung/de/", data=form_data(app))
+    with app.app_context():
+        fb_id = db.session.scalar(select(Feedback.id))
+        bk = db.session.scalar(select(Body.id).where(Body.short_name == "BK"))
+        today = local_today().strftime("%d.%m.%Y")
+        utc_day = utcnow().strftime("%d.%m.%Y")
+    response = client_as("office").post(
+        "/verwaltung/rueckmeldungen/weitergeben",
+        data={"feedback_ids": [str(fb_id)], "body_id": str(bk), "title": "Sprachkurse"},
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        paper = db.session.scalar(select(Paper))
+        assert f"vom {today}" in paper.text
+        if utc_day != today:
+            assert utc_day not in paper.text
+
+
+@pytest.mark.calendar
+def test_feedback_received_today_is_never_dated_later_than_now(app, client_as, seeded, clock):
+    """Staff entry dates a feedback received on a past day at noon of that
+    day in Berlin; one received today is dated at most now."""
+    office = client_as("office")
+    today = local_today()
+    for received in (today, today - timedelta(days=1)):
+        data = form_data(app, channel="event", language="de", received_on=received.isoformat())
+        assert office.post("/verwaltung/rueckmeldungen/neu", data=data).status_code == 302
+    tomorrow = form_data(app, channel="event", received_on=(today + timedelta(days=1)).isoformat())
+    assert office.post("/verwaltung/rueckmeldungen/neu", data=tomorrow).status_code == 400
+    with app.app_context():
+        stored = db.session.scalars(select(Feedback.created_at).order_by(Feedback.id)).all()
+        now = utcnow()
+    assert [to_local(t).date() for t in stored] == [today, today - timedelta(days=1)]
+    assert all(t <= now for t in stored)
+    noon = datetime.combine(today - timedelta(days=1), time(12), LOCAL_TZ)
+    assert stored[1] == noon
+
+
 def test_pass_without_body_is_a_form_error(app, client_as, seeded):
     with app.app_context():
         fb_id = submit().id
@@ -192,18 +237,23 @@ def test_pass_without_body_is_a_form_error(app, client_as, seeded):
         assert db.session.scalar(select(func.count()).select_from(Paper)) == 0
 
 
-def test_retention_job_deletes_old_contact_details_only(app_ctx, seeded):
+@pytest.mark.calendar
+def test_retention_job_deletes_old_contact_details_only(app_ctx, seeded, clock):
+    """Contact details are kept for the retention period after the consent,
+    not a minute less, and deleted by the next run after it."""
+    days = timedelta(days=services.retention_days())
     old = submit(contact_consent=True, contact_email="alt@example.org")
+    clock.shift(timedelta(days=30))
     new = submit(contact_consent=True, contact_email="neu@example.org")
-    old_contact = db.session.get(FeedbackContact, old.id)
-    assert old_contact is not None
-    old_contact.consent_at = utcnow() - timedelta(days=181)
-    db.session.commit()
+    clock.shift(days - timedelta(days=30, minutes=1))
+    assert jobs.purge_expired_contacts() == 0
+    clock.shift(timedelta(minutes=2))
     assert jobs.purge_expired_contacts() == 1
     db.session.expire_all()
     assert db.session.get(FeedbackContact, old.id) is None
     assert db.session.get(FeedbackContact, new.id) is not None
     assert db.session.get(Feedback, old.id) is not None  # the feedback itself stays
+    assert jobs.purge_expired_contacts() == 0
     assert "feedback.contact_retention" in __import__("netzwerk.scheduler").scheduler.JOBS
 
 

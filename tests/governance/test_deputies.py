@@ -151,6 +151,7 @@ def test_a_deputy_starting_after_the_end_stops_the_change(app, lookup, seats):
     assert len(audit_of(app, main)) == events
 
 
+@pytest.mark.calendar
 def test_a_new_deputy_cannot_outlast_the_seat_it_stands_in_for(app, lookup, seats):
     main, _deputy = seats
     person = lookup.person("Wessels")
@@ -175,6 +176,7 @@ def test_a_new_deputy_cannot_outlast_the_seat_it_stands_in_for(app, lookup, seat
         db.session.remove()
 
 
+@pytest.mark.calendar
 def test_office_ends_a_membership_and_is_told_about_the_deputies(app, client_as, lookup, seats):
     main, deputy = seats
     bk = lookup.body("BK")
@@ -266,6 +268,7 @@ def _current_seats_of(lookup: Lookup, last_name: str) -> list[int]:
     return list(ids)
 
 
+@pytest.mark.calendar
 def test_deactivating_a_person_ends_their_memberships_and_deputies_today(
     app, client_as, lookup, seats
 ):
@@ -301,6 +304,7 @@ def test_deactivating_a_person_ends_their_memberships_and_deputies_today(
     assert lookup.get(Membership, main)["end_date"] == today
 
 
+@pytest.mark.calendar
 def test_deactivating_leaves_ended_and_later_memberships_and_says_so(app, client_as, lookup):
     person = lookup.person("Wessels")
     bk = lookup.body("BK")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from email.utils import parsedate_to_datetime
+
 from conftest import free_port
 
-from netzwerk.database import write_transaction
+from netzwerk.database import utcnow, write_transaction
 from netzwerk.extensions import db
 from netzwerk.mail.models import OutboxMail
 from netzwerk.mail.services import Attachment, queue_mail, send_pending
@@ -26,6 +29,8 @@ def test_queued_mail_is_sent_with_attachment(app_ctx, smtp_server):
     message = smtp_server.messages[0]
     assert message["To"] == "member@osnabrueck.example"
     assert message["Subject"] == "Einladung"
+    # Dated by the app's clock (frozen in the tests), to the second.
+    assert abs(parsedate_to_datetime(message["Date"]) - utcnow()) < timedelta(minutes=1)
     parts = [p.get_filename() for p in message.walk() if p.get_filename()]
     assert parts == ["sitzung.ics"]
     mail = db.session.scalar(db.select(OutboxMail))

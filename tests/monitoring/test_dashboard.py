@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -12,8 +12,9 @@ from sqlalchemy import select
 from netzwerk.extensions import db
 from netzwerk.feedback import services
 from netzwerk.feedback.models import Feedback, FeedbackChoice
-from netzwerk.monitoring import dashboard
+from netzwerk.monitoring import dashboard, indicators
 from netzwerk.monitoring.suppression import min_group_size, suppress
+from netzwerk.timeutil import local_today
 
 
 def choice_id(kind: str, code: str) -> int:
@@ -122,3 +123,40 @@ def test_period_filter_and_bad_input(client_as, figures):
     html = office.get("/monitoring/?von=2026-04&bis=2026-05").get_data(as_text=True)
     assert 'Schule</th><td class="num">12' not in html
     assert office.get("/monitoring/?von=2026-13&bis=x&verlauf=nope").status_code == 200
+
+
+@pytest.mark.calendar
+def test_feedback_counts_in_its_month_in_berlin(app_ctx, demo, clock):
+    """Feedback belongs to the month it was given in Berlin: an hour after
+    New Year's Eve's instant it is January there, still December in UTC.
+    Figures per month, the period filter and the computed indicator agree."""
+    services.ensure_default_choices()
+
+    def give(n: int) -> str:
+        for _ in range(n):
+            services.submit_feedback(
+                services.FeedbackInput(category_id=choice_id("category", "school"), rating=3)
+            )
+        return local_today().strftime("%Y-%m")
+
+    first = give(6)
+    clock.shift(timedelta(hours=1))
+    second = give(7)
+    expected = {first: 6, second: 7} if first != second else {first: 13}
+
+    everything = dashboard.monthly(dashboard.DashboardFilter())
+    assert {fig.key: fig.count for fig in everything.rows} == expected
+    series = dashboard.time_series(dashboard.DashboardFilter(), "category")
+    assert series.months == sorted(expected)
+    assert [fig.count for fig in series.totals] == [expected[m] for m in series.months]
+    # Filtered to this month (Berlin), the month's figure is the filter's total.
+    month_start = local_today().replace(day=1)
+    this_month = dashboard.monthly(dashboard.DashboardFilter(month_start, month_start))
+    assert {fig.key: fig.count for fig in this_month.rows} == {second: expected[second]}
+    assert this_month.total.count == expected[second]
+    # The computed indicator counts the same months (the last one is this month).
+    periods = indicators.last_months(2)
+    assert periods[-1].key == second
+    need = indicators.computed_series("feedback_by_need", periods)
+    for month, count in expected.items():
+        assert need.text(month, "Schule") == str(count)

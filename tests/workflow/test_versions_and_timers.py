@@ -13,7 +13,6 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from netzwerk.audit.models import AuditEvent
-from netzwerk.database import utcnow
 from netzwerk.extensions import db
 from netzwerk.meetings.models import Paper
 from netzwerk.notifications.models import Notification
@@ -181,16 +180,23 @@ timers:
     )
 
 
-def test_reminder_timer_fires_once_per_state_entry(wf):
+@pytest.mark.calendar
+def test_reminder_timer_fires_once_per_state_entry(wf, clock):
+    """The vorlage's reminder (after P14D in "eingereicht") fires 14 × 24
+    hours after the state was entered, by the app's clock, also when the
+    fortnight spans a new year, a leap day or a change of daylight saving
+    time, and once per entry."""
     paper = make_paper()
-    start = utcnow()
-    services.fire(user("member"), paper, "einreichen", now=start)
+    services.fire(user("member"), paper, "einreichen")
     db.session.query(Notification).delete()
     db.session.commit()
 
-    assert run_timers(now=start + timedelta(days=13)) == 0
-    assert run_timers(now=start + timedelta(days=14, minutes=1)) == 1
-    assert run_timers(now=start + timedelta(days=15)) == 0  # idempotent
+    clock.shift(timedelta(days=14, minutes=-1))
+    assert run_timers() == 0
+    clock.shift(timedelta(minutes=2))
+    assert run_timers() == 1
+    clock.shift(timedelta(days=1))
+    assert run_timers() == 0  # idempotent
     notes = db.session.scalars(select(Notification)).all()
     assert {n.kind for n in notes} == {"workflow_reminder"}
     assert {n.person_id for n in notes} == {user("office").person_id}
@@ -201,10 +207,13 @@ def test_reminder_timer_fires_once_per_state_entry(wf):
     assert timer_events == 1
 
     # Leaving and entering the state again is a new entry: the timer fires again.
-    services.fire(user("office"), paper, "zurueckgeben", comment="x", now=start)
-    services.fire(user("member"), paper, "einreichen", now=start + timedelta(days=20))
-    assert run_timers(now=start + timedelta(days=30)) == 0
-    assert run_timers(now=start + timedelta(days=35)) == 1
+    services.fire(user("office"), paper, "zurueckgeben", comment="x")
+    clock.shift(timedelta(days=5))
+    services.fire(user("member"), paper, "einreichen")
+    clock.shift(timedelta(days=13))
+    assert run_timers() == 0
+    clock.shift(timedelta(days=1, minutes=1))
+    assert run_timers() == 1
     assert db.session.scalar(select(func.count(WorkflowTimerRun.id))) == 2
 
 
