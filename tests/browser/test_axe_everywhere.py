@@ -6,6 +6,10 @@ client (tests/site_walk.py) as each demo role and as an anonymous visitor;
 one page of each kind (its path with the numbers taken out, e.g.
 ``/sitzungen/N``) is opened in Chromium logged in as that role, and axe-core
 runs on it.  A kind of page seen by an earlier role is not opened again.
+The walks of all roles together reach every GET route but those
+tests/walk_coverage.py lists with a reason, as the bad-input walk's do
+(tests/test_bad_input_everywhere.py): so every kind of HTML page the
+application has, in the demo, is checked.
 
 Accessibility does not depend on the database, so the run on PostgreSQL
 leaves this test to the one on SQLite.
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import pytest
 from site_walk import kind_of_page, walk_site
+from walk_coverage import coverage_failures, endpoints_reached
 
 from netzwerk.demo import load_demo
 from netzwerk.extensions import db
@@ -33,11 +38,14 @@ def test_every_kind_of_page_has_no_wcag_violations(
         load_demo()  # every package's demo data on top of the network
         db.session.remove()
     checked: set[str] = set()
+    reached: set[str] = set()
     found: list[str] = []
     for role in ROLES:
         client = app.test_client() if role == "anonymous" else client_as(role)
+        site = walk_site(client)
+        reached |= endpoints_reached(app, site.answered)
         kinds: dict[str, str] = {}
-        for url in walk_site(client).pages:
+        for url in site.pages:
             kinds.setdefault(kind_of_page(url), url)
         page.context.clear_cookies()
         if role != "anonymous":
@@ -50,5 +58,5 @@ def test_every_kind_of_page_has_no_wcag_violations(
             violations = axe_violations(page)
             if violations:
                 found.append(f"{role} {url}:\n{format_violations(violations)}")
-    assert found == [], "\n".join(found)
-    assert len(checked) > 80  # the walk reached the application
+    failures = found + coverage_failures(app, reached)
+    assert failures == [], "\n".join(failures)

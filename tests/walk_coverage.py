@@ -1,0 +1,100 @@
+"""Which GET routes the site walks reach, and why the others are not walked.
+
+Every GET route of the application (by endpoint) is either reached by a
+walk (tests/site_walk.py) of some role, answering below 400, or listed in
+``NOT_WALKED`` with the reason.  ``coverage_failures`` names each route that
+is neither, and each listed route a walk does reach (the list stays honest:
+when the demo grows, its entries go).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import unquote
+
+from flask import Flask
+from werkzeug.exceptions import HTTPException
+
+CALENDAR = "tests/api/test_calendar.py"
+OPARL = "OParl JSON, linked from JSON only (the walk reads HTML); tests/api/test_oparl.py"
+NO_CASE = "the demo has no counselling case (its log starts empty); tests/counselling/"
+NO_FEEDBACK = "the demo has no feedback; tests/feedback/test_triage.py"
+CLOSED = "the demo's only meeting is closed"
+NO_PUBLIC_MEETING = "the demo has no public meeting; tests/meetings/test_pages.py"
+NO_PUBLIC_MINUTES = (
+    "the demo has no public meeting with approved minutes; tests/minutes/test_minutes.py"
+)
+
+NOT_WALKED: dict[str, str] = {
+    "api.meeting_feed": "a meeting's calendar feed, linked from no page; " + CALENDAR,
+    "api.private_feed": "needs the secret token shown once after a POST; " + CALENDAR,
+    "api.oparl_bodies": OPARL,
+    "api.oparl_body": OPARL,
+    "api.oparl_body_list": OPARL,
+    "api.oparl_object": OPARL,
+    "api.oparl_organization": OPARL,
+    "api.oparl_organization_meetings": OPARL,
+    "api.oparl_file": OPARL,
+    "api.oparl_file_content": OPARL,
+    "api.oparl_file_download": OPARL,
+    "api.oparl_not_found": OPARL,
+    "counselling.case": NO_CASE,
+    "counselling.case_export": NO_CASE,
+    "counselling.contact_new": NO_CASE,
+    "counselling.personal_details": NO_CASE,
+    "counselling.referral_new": NO_CASE,
+    "counselling.follow_up": NO_CASE,
+    "feedback.detail": NO_FEEDBACK,
+    "feedback.pass_to_body": NO_FEEDBACK + " (linked from a feedback's page)",
+    "main.health": "the health check for monitoring, linked from no page",
+    "meetings.attachment": "no demo paper has an attachment; tests/meetings/test_attachments.py",
+    "meetings.invitation": CLOSED + "; tests/meetings/test_meetings.py",
+    "meetings.meeting_edit": CLOSED + "; tests/meetings/test_meeting_edits.py",
+    "meetings.paper_edit": "the demo has no draft (its author edits it); tests/meetings/",
+    "meetings.public_meeting": NO_PUBLIC_MEETING,
+    "minutes.public_invitation_pdf": NO_PUBLIC_MEETING,
+    "minutes.public_index": "linked from public meetings and minutes only; " + NO_PUBLIC_MINUTES,
+    "minutes.public_page": NO_PUBLIC_MINUTES,
+    "minutes.public_pdf": NO_PUBLIC_MINUTES,
+    "voting.poll_status": "JSON the open poll's script polls; tests/voting/test_views.py",
+    "voting.static": "the script of an open poll's page; the demo's polls are closed",
+    "voting_meeting.open_poll": "an agenda item's vote, linked while a meeting is open; " + CLOSED,
+}
+
+
+def endpoints_reached(app: Flask, answered: dict[str, int]) -> set[str]:
+    """The endpoints of the URLs a walk asked for that answered below 400."""
+    adapter = app.url_map.bind(app.config["SERVER_NAME"] or "localhost")  # None in tests
+    reached = set()
+    for url, status in answered.items():
+        if status >= 400:
+            continue
+        try:
+            endpoint, _args = adapter.match(unquote(url.partition("?")[0]), method="GET")
+        except HTTPException:  # no route, or a redirect to the canonical URL the walk follows
+            continue
+        reached.add(str(endpoint))
+    return reached
+
+
+def coverage_failures(app: Flask, reached: Iterable[str]) -> list[str]:
+    """Every GET route neither reached nor listed, every listed one reached."""
+    reached = set(reached)
+    rules: dict[str, list[str]] = {}
+    for rule in app.url_map.iter_rules():
+        if "GET" in (rule.methods or ()):
+            rules.setdefault(rule.endpoint, []).append(rule.rule)
+    failures = [
+        f"not walked and not in NOT_WALKED: {endpoint} {' '.join(rules[endpoint])}"
+        for endpoint in sorted(rules)
+        if endpoint not in reached and endpoint not in NOT_WALKED
+    ]
+    failures += [
+        f"in NOT_WALKED but walked, take it out: {endpoint} ({NOT_WALKED[endpoint]})"
+        for endpoint in sorted(reached & NOT_WALKED.keys())
+    ]
+    failures += [
+        f"in NOT_WALKED but no GET route of the application: {endpoint}"
+        for endpoint in sorted(NOT_WALKED.keys() - rules.keys())
+    ]
+    return failures
