@@ -9,7 +9,8 @@ with bad input:
   refuses it in text columns, SQLite stores it silently) – afterwards no
   text column anywhere holds a NUL byte;
 * every form, with each id, number, date and hidden field set to a number
-  no integer column can hold (the text fields as the page filled them);
+  no integer column can hold, and once more to Unicode digits (the text
+  fields as the page filled them);
 * every link, with the first id of its path and every query value replaced
   by such a number and by other junk (Unicode digits such as "²" among it),
   and with a ``?page=`` of such junk.
@@ -125,6 +126,8 @@ def test_no_request_fails_on_bad_input_and_none_stores_a_nul(
         db.session.remove()
     for failure in _send_all(client, site, text=None, other=BIG):
         failures.append(f"500 on ids and numbers out of range: {failure}")
+    for failure in _send_all(client, site, text=None, other=UNICODE_DIGITS):
+        failures.append(f"500 on Unicode digits in ids and numbers: {failure}")
     for url in sorted(_bent_links(site.pages)):
         if client.get(url).status_code >= 500:
             failures.append(f"500 on a bent link: GET {url}")

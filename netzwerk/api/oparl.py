@@ -56,6 +56,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from ..audit.models import AuditEvent
 from ..database import UTCDateTime, is_sqlite, utcnow
 from ..extensions import db
+from ..forms import optional_id
 from ..governance.models import Body, Membership, Organisation, Person
 from ..meetings import meeting_services as ms
 from ..meetings.models import (
@@ -215,23 +216,23 @@ def parse_list_params(args: Any) -> ListParams:
         if value is not None:
             values[name] = parse_datetime(name, value)
             raw[name] = value
-    page_raw = args.get("page")
     page = 1
-    if page_raw is not None:
-        if not page_raw.isdigit() or len(page_raw) > 9 or int(page_raw) < 1:
+    if "page" in args:
+        page = optional_id(args["page"]) or -1  # -1: garbage, < 1 or beyond MAX_ID
+        if page < 1:
             raise OParlError(400, _("page must be a whole number from 1."))
-        page = int(page_raw)
     per_page = page_size_default()
-    per_raw = args.get("elementsPerPage")
-    if per_raw is not None:
-        if not per_raw.isdigit() or len(per_raw) > 9 or int(per_raw) < 1:
+    per_page_given = "elementsPerPage" in args
+    if per_page_given:
+        asked = optional_id(args["elementsPerPage"]) or -1
+        if asked < 1:
             raise OParlError(400, _("elementsPerPage must be a whole number from 1."))
-        per_page = min(int(per_raw), MAX_PAGE_SIZE)
+        per_page = min(asked, MAX_PAGE_SIZE)
     omit = args.get("omit_internal")
     return ListParams(
         page=page,
         per_page=per_page,
-        per_page_given=per_raw is not None,
+        per_page_given=per_page_given,
         omit_internal=omit is not None and omit.strip().lower() in _TRUE,
         raw_filters=raw,
         **values,

@@ -11,7 +11,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..auth.access import admin_required, public, staff_required
-from ..forms import answer_failed_posts_with_422, show_error
+from ..forms import answer_failed_posts_with_422, optional_id, show_error
 from ..governance.views import register_admin_section
 from . import figures as figures_service
 from . import (
@@ -406,8 +406,9 @@ def contact_new(case_id: int) -> str | WerkzeugResponse:
 def referral_new(case_id: int) -> str | WerkzeugResponse:
     code = _case_code_or_404(case_id)
     form = ReferralForm(services.offer_choices(), services.organisation_choices())
-    if request.method == "GET" and request.args.get("angebot", "").isdigit():
-        form.offer_id.data = int(request.args["angebot"])
+    offer_id = optional_id(request.args.get("angebot"))
+    if request.method == "GET" and offer_id is not None and offer_id > 0:
+        form.offer_id.data = offer_id
     if form.validate_on_submit():
         data = services.ReferralData(
             offer_id=form.offer_id.data,

@@ -21,7 +21,7 @@ from ..audit.services import record
 from ..auth.models import User
 from ..database import utcnow, write_transaction
 from ..extensions import db
-from ..forms import MAX_ID
+from ..forms import MAX_ID, optional_id
 from ..governance.models import Body
 from ..meetings.models import AgendaItem
 from ..timeutil import LOCAL_TZ, format_date
@@ -510,8 +510,9 @@ def redact(user: User, feedback_id: int, new_text: str) -> Feedback:
 def mark_duplicate(user: User, feedback_id: int, original_code_or_id: str) -> Feedback:
     value = (original_code_or_id or "").strip()
     original: Feedback | None = None
-    if value.isdigit() and 0 < int(value) <= MAX_ID:
-        original = db.session.get(Feedback, int(value))
+    number = optional_id(value)  # a receipt code is no number
+    if number is not None and number > 0:
+        original = db.session.get(Feedback, number)
     if original is None:
         original = db.session.scalar(
             select(Feedback).where(Feedback.receipt_code == normalise_code(value))

@@ -330,7 +330,10 @@ def test_bad_filters_answer_with_an_oparl_error(client, scenario: Scenario) -> N
         "created_until=2024-01-01T10:00:00",  # no time zone
         "page=0",
         "page=abc",
+        "page=²",  # str.isdigit() says yes, int() refuses it
+        "page=" + "9" * 5000,  # beyond int()'s 4,300 digits
         "elementsPerPage=-1",
+        "elementsPerPage=³",
     ):
         data = get_json(client, ROOT + "body/1/meeting?" + query, status=400)
         assert data["type"] == "Error"

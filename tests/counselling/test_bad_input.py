@@ -208,3 +208,30 @@ def test_search_and_filter_forms_never_fail(app, client_as, ids, url, fields):
 )
 def test_huge_ids_are_404(client_as, counselling_demo, url):
     assert client_as("office").get(url).status_code == 404
+
+
+@pytest.mark.parametrize("offer", ["²", "9" * 5000, "-3", "0", "abc"])
+def test_referral_form_ignores_an_offer_that_is_no_id(app, client_as, ids, offer):
+    """``?angebot=`` preselects an offer; Unicode digits ("²" passes
+    str.isdigit(), not int()) and more digits than int() reads select none."""
+    office = client_as("office")
+    url = f"/beratung/faelle/{ids['case_id']}/weitervermittlung"
+    response = office.get(url, query_string={"angebot": offer})
+    assert response.status_code == 200
+    plain = office.get(url).get_data(as_text=True)
+    assert _offer_select(response.get_data(as_text=True)) == _offer_select(plain)
+
+
+def test_referral_form_preselects_the_offer_of_the_link(app, client_as, ids):
+    page = client_as("office").get(
+        f"/beratung/faelle/{ids['case_id']}/weitervermittlung",
+        query_string={"angebot": str(ids["offer_id"])},
+    )
+    assert page.status_code == 200
+    assert f'<option selected value="{ids["offer_id"]}"' in _offer_select(
+        page.get_data(as_text=True)
+    )
+
+
+def _offer_select(html: str) -> str:
+    return html.split('name="offer_id"', 1)[1].split("</select>", 1)[0]

@@ -115,6 +115,11 @@ def test_duplicate_links_to_the_original(app, client_as, seeded):
         f"/verwaltung/rueckmeldungen/{copy_id}/doppelt", data={"original": str(copy_id)}
     )
     assert bad.status_code == 400
+    for junk in ("²", "9" * 5000):  # Unicode digits; more digits than int() reads
+        answer = office.post(
+            f"/verwaltung/rueckmeldungen/{copy_id}/doppelt", data={"original": junk}
+        )
+        assert answer.status_code == 400
     with app.app_context():
         assert db.session.get(Feedback, copy_id).duplicate_of_id == original_id  # type: ignore[union-attr]
 
