@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 CATALOGUES := $(shell find netzwerk -path '*/translations/*/LC_MESSAGES/messages.po')
 
-.PHONY: run test lint typecheck pytest bench translations install install-test clean
+.PHONY: run test test-dates test-machine-clock lint typecheck pytest bench translations install install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,23 @@ pytest: install-test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# The date leg: only the tests marked `calendar`, each at every instant of
+# tests/conftest.py's CALENDAR_INSTANTS (they run so in `make test` as well).
+test-dates: install-test
+	$(BIN)/pytest -m calendar $(PYTEST_ARGS)
+
+# The whole suite with the machine's clock set (libfaketime, Debian package
+# `faketime`, -m for the live server's threads) to each of the calendar
+# instants, given in UTC: New Year's Eve 23:30 and 00:30 in Berlin,
+# 29 February, the nights daylight saving time starts and ends in Berlin. The tests freeze their own clock; this proves that nothing (a
+# browser, a subprocess) still reads the machine's.
+MACHINE_INSTANTS := 2026-12-31T22:30:00 2026-12-31T23:30:00 2028-02-29T11:00:00 2027-03-28T00:30:00 2026-10-25T01:30:00
+test-machine-clock: install-test
+	@for instant in $(MACHINE_INSTANTS); do \
+	  echo "== machine clock at $$instant UTC"; \
+	  TZ=UTC faketime -m -f "@$${instant/T/ }" $(BIN)/pytest -p no:cacheprovider -q $(PYTEST_ARGS) || exit 1; \
+	done
 
 bench: install-test
 	$(BIN)/python -m bench

@@ -8,8 +8,9 @@ The clock: every test runs at a fixed instant (``time-machine``, ticking from
 there), never at the day the suite runs.  By default that is
 ``DEFAULT_INSTANT``, a Monday in the middle of the year; a test marked
 ``@pytest.mark.calendar`` runs once at each of ``CALENDAR_INSTANTS`` (New
-Year's Eve, a leap day, the nights daylight saving time starts and ends, and
-the Monday).  A test reads the frozen time through the ``clock`` fixture or
+Year's Eve, the first half hour of the new year in Berlin while UTC is still
+in the old one, a leap day, the nights daylight saving time starts and ends,
+and the Monday).  A test reads the frozen time through the ``clock`` fixture or
 the application's own ``netzwerk.timeutil``, and moves it with
 ``clock.shift(...)`` or ``clock.move_to(...)``.  Browser tests keep the
 machine's clock (Chromium does not share the frozen one); they too derive
@@ -46,7 +47,8 @@ PG_URL = os.environ.get("NETZWERK_TEST_DATABASE_URL")
 DEFAULT_INSTANT = "2026-06-15T10:00:00+02:00"  # a Monday in the middle of the year
 # The instants a ``calendar`` test runs at, by name (the test id's suffix).
 CALENDAR_INSTANTS = {
-    "new-years-eve": "2026-12-31T23:30:00+01:00",  # Berlin is an hour ahead of UTC's year
+    "new-years-eve": "2026-12-31T23:30:00+01:00",
+    "new-year-night": "2027-01-01T00:30:00+01:00",  # still 2026 in UTC
     "leap-day": "2028-02-29T12:00:00+01:00",
     "dst-starts": "2027-03-28T01:30:00+01:00",  # half an hour before 02:00 becomes 03:00
     "dst-ends": "2026-10-25T02:30:00+01:00",  # the second 02:30 of the night (CET)

@@ -6,20 +6,16 @@ so ``netzwerk/jobs.py`` needs one line for both packages.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-
 from ..database import utcnow
 from ..scheduler import register_job
 from ..timeutil import to_local
 from ..voting import jobs as voting_jobs  # noqa: F401  (registers voting.circular_resolutions)
 from . import services
 
-#: The job's clock; tests replace it to control time.
-clock: Callable[[], datetime] = utcnow
-
 
 @register_job("decisions.overdue_action_items", "interval", hours=1)
 def remind_overdue_action_items() -> int:
-    now = clock()
+    """An item is overdue from the first minute of the day after its due
+    date in Berlin (one reading of the clock gives both day and instant)."""
+    now = utcnow()
     return services.remind_overdue(to_local(now).date(), now)

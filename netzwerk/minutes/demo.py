@@ -9,7 +9,7 @@ action items, closing) – nothing is written around them.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -21,7 +21,7 @@ from ..governance.models import Body, Person
 from ..meetings import meeting_services as ms
 from ..meetings import services as papers
 from ..meetings.models import Meeting, Paper
-from ..timeutil import utcnow
+from ..timeutil import LOCAL_TZ, local_today
 from ..voting import services as voting
 from ..voting.meeting import open_meeting_poll
 from ..workflow import services as workflow
@@ -130,9 +130,9 @@ def hold_demo_meeting(days_ago: int = 21, items: int = 12) -> Meeting | None:
             address="Markt 1, 49074 Osnabrück",
             room="Friedenssaal",
         )
-    starts = (utcnow() - timedelta(days=days_ago)).replace(
-        hour=14, minute=0, second=0, microsecond=0
-    )
+    # 16:00 in Osnabrück, ``days_ago`` days before today (the app's clock).
+    day = local_today() - timedelta(days=days_ago)
+    starts = datetime.combine(day, time(16, 0), LOCAL_TZ).astimezone(UTC)
     meeting = ms.create_meeting(
         office,
         body_id=vk.id,
@@ -213,7 +213,7 @@ def _action_items(meeting_id: int, office: User) -> None:
             .order_by(Decision.seq)
         )
     )
-    today = date.today()
+    today = local_today()
     for decision, (title, who, days) in zip(adopted, tasks, strict=False):
         decisions.add_action_item(
             decision.id,

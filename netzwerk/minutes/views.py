@@ -23,6 +23,7 @@ from ..auth.access import public
 from ..forms import optional_id, show_error
 from ..meetings import meeting_services as ms
 from ..meetings.models import Meeting
+from ..timeutil import format_date
 from ..workflow import ui
 from ..workflow.services import CommentRequired, WorkflowError
 from . import services
@@ -140,7 +141,7 @@ def _render_page(
             if schedule_form is None:
                 schedule_form = ScheduleApprovalForm(formdata=None)
             schedule_form.meeting_id.choices = [
-                (m.id, f"{m.number} – {m.starts_at.strftime('%d.%m.%Y')}")
+                (m.id, f"{m.number} – {format_date(m.starts_at)}")
                 for m in services.approval_meeting_choices(minutes)
             ]
         else:

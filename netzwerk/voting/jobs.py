@@ -1,14 +1,13 @@
 """Scheduler jobs of circular resolutions: reminders and closing at the deadline.
 
 Both are idempotent: a reminder is one notification row per poll and seat
-(unique key), and a closed poll is never closed again.
+(unique key), and a closed poll is never closed again.  The jobs read the
+time from the application's one clock (``netzwerk.timeutil``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime
 
 from ..database import utcnow
 from ..scheduler import register_job
@@ -16,13 +15,10 @@ from . import services
 
 log = logging.getLogger(__name__)
 
-#: The job's clock; tests replace it to control time.
-clock: Callable[[], datetime] = utcnow
-
 
 @register_job("voting.circular_resolutions", "interval", minutes=1)
 def run_circular_resolutions() -> dict[str, int]:
-    now = clock()
+    now = utcnow()
     reminded = services.send_due_reminders(now)
     closed = services.close_due_polls(now)
     if reminded or closed:

@@ -9,7 +9,7 @@ possible waiting loop; the figures page shows the rates.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -33,7 +33,7 @@ def counselling_server(app, live_server):  # type: ignore[no-untyped-def]
         load_counselling_demo()
         offer_id = db.session.scalar(select(Offer.id).order_by(Offer.id))
         assert offer_id is not None
-        start = date.today() - timedelta(days=60)
+        start = local_today() - timedelta(days=60)
         for i in range(11):
             case_id = services.create_case(
                 services.ContactData(

@@ -12,7 +12,7 @@ from netzwerk.extensions import db
 from netzwerk.mail.services import send_pending
 from netzwerk.meetings import meeting_services as ms
 from netzwerk.meetings.models import Meeting, Paper
-from netzwerk.timeutil import local_today
+from netzwerk.timeutil import local_today, to_local
 from netzwerk.voting.models import Poll
 
 from ._journey_helpers import (
@@ -167,11 +167,11 @@ def _journey(page, browser, base, login_browser, axe, app, handler, paper_id):
         assert (poll.yes_count, poll.present_at_closing) == (3, 5)
         paper = db.session.get(Paper, paper_id)
         assert paper.state == "beschlossen"
+        year = to_local(poll.closed_at).year  # the year of the decision in Berlin
         db.session.remove()
 
     # 8. The decision is in the register with its number; the paper moved on.
     page.goto(base + "/beschluesse/")
-    year = local_today().year
     assert f"VK/{year}/001" in page.content()
     page.goto(base + f"/vorlagen/{paper_id}")
     assert page.locator("[data-state=beschlossen]").count() == 1

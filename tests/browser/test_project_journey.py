@@ -9,6 +9,7 @@ runs in the test.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from ._journey_helpers import decide_in_a_vk_meeting
 
@@ -24,6 +25,12 @@ def test_project_from_idea_to_approval_progress_and_reach(
 
     from netzwerk.extensions import db
     from netzwerk.projects import jobs
+    from netzwerk.projects.services import add_months
+    from netzwerk.timeutil import local_today
+
+    # A year's project from the first of this month (the app's clock).
+    start = local_today().replace(day=1)
+    end = add_months(start, 12) - timedelta(days=1)
 
     # --- the project lead creates the project -------------------------------------
     login_browser(page, live_server, "lead")
@@ -38,8 +45,8 @@ def test_project_from_idea_to_approval_progress_and_reach(
     page.get_by_label("Ziele").fill("Kinder bauen Solaranlagen und lernen Technikberufe kennen.")
     page.get_by_label("Kinder", exact=True).check()
     page.get_by_label("Jugendliche", exact=True).check()
-    page.get_by_label("Beginn", exact=True).fill("2026-03-01")
-    page.get_by_label("Ende", exact=True).fill("2027-02-28")
+    page.get_by_label("Beginn", exact=True).fill(start.isoformat())
+    page.get_by_label("Ende", exact=True).fill(end.isoformat())
     page.get_by_label("Budget in Euro").fill("12500,00")
     page.get_by_label("Nach der Genehmigung öffentlich zeigen").check()
     assert_no_axe_violations(page)
@@ -62,14 +69,14 @@ def test_project_from_idea_to_approval_progress_and_reach(
     assert "Gesamtschule Schinkel" in partners.inner_text()
 
     # --- three milestones --------------------------------------------------------------
-    for title, due, weight in (
-        ("Werkstatt eingerichtet", "2026-04-01", "1"),
-        ("Forscherwoche", "2026-09-01", "2"),
-        ("Ausstellung", "2027-02-01", "1"),
+    for title, months, weight in (
+        ("Werkstatt eingerichtet", 1, "1"),
+        ("Forscherwoche", 6, "2"),
+        ("Ausstellung", 11, "1"),
     ):
         page.get_by_role("link", name="Meilenstein hinzufügen").click()
         page.get_by_label("Meilenstein").fill(title)
-        page.get_by_label("Fällig am").fill(due)
+        page.get_by_label("Fällig am").fill(add_months(start, months).isoformat())
         page.get_by_label("Gewicht").fill(weight)
         _save(page, "Meilenstein speichern")
     assert page.locator("tr[data-milestone]").count() == 3

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -12,7 +12,7 @@ from netzwerk.decisions.models import Decision
 from netzwerk.extensions import db
 from netzwerk.governance.models import Body
 from netzwerk.meetings.models import Paper
-from netzwerk.timeutil import LOCAL_TZ
+from netzwerk.timeutil import LOCAL_TZ, local_today, utcnow
 from netzwerk.voting.models import Poll
 from netzwerk.voting.services import close_due_polls
 
@@ -36,7 +36,8 @@ def test_circular_resolution_closed_by_the_job(
     login_browser(page, base, "office")
     page.goto(base + f"/verwaltung/abstimmungen/umlauf/neu?paper={paper_id}")
     assert_no_axe_violations(page)
-    deadline = (datetime.now(LOCAL_TZ) + timedelta(days=3)).replace(second=0, microsecond=0)
+    # Three days on, at the wall-clock time of Osnabrück (the app's clock).
+    deadline = datetime.combine(local_today() + timedelta(days=3), time(18, 0), LOCAL_TZ)
     page.fill("#closes_at", deadline.strftime("%Y-%m-%dT%H:%M"))
     page.fill("#question", "Der Haushalt 2027 wird beschlossen.")
     with page.expect_navigation():
@@ -52,7 +53,8 @@ def test_circular_resolution_closed_by_the_job(
 
     # Before the deadline the job leaves it open; after it, the job closes it.
     with app.app_context():
-        assert close_due_polls(now=datetime.now(UTC) + timedelta(days=1)) == []
+        assert db.session.get(Poll, poll_id).closes_at == deadline
+        assert close_due_polls(now=utcnow() + timedelta(days=1)) == []
         after_deadline = deadline.astimezone(UTC) + timedelta(minutes=1)
         assert close_due_polls(now=after_deadline) == [poll_id]
         poll = db.session.get(Poll, poll_id)

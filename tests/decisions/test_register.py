@@ -6,8 +6,10 @@ import csv
 import io
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from meetings.helpers import berlin, move_on_to
 from sqlalchemy import select
 from voting.helpers import (
     body,
@@ -20,10 +22,13 @@ from voting.helpers import (
 )
 
 from netzwerk.database import utcnow
+from netzwerk.decisions import jobs as decisions_jobs
 from netzwerk.decisions import services as decisions
 from netzwerk.decisions.models import ActionItem, Decision
 from netzwerk.extensions import db
 from netzwerk.notifications.models import Notification
+from netzwerk.timeutil import local_today, to_local
+from netzwerk.voting import jobs as voting_jobs
 from netzwerk.voting import services as voting
 
 
@@ -37,16 +42,41 @@ def _decide(body_id: int, value: str = "yes", **kwargs) -> Decision:  # type: ig
     return found
 
 
+@pytest.mark.calendar
 def test_decision_gets_number_per_body_and_year(app_ctx):
     b = make_body("VX", 2)
     first = _decide(b.id)
     second = _decide(b.id, "no")
-    year = first.year
+    year = to_local(first.decided_at).year
+    assert first.year == year
     assert first.number == f"VX/{year}/001"
     assert second.number == f"VX/{year}/002"
     assert first.outcome == "adopted" and second.outcome == "rejected"
     other = make_body("BX", 1)
     assert _decide(other.id).number == f"BX/{year}/001"
+
+
+@pytest.mark.calendar
+def test_a_decision_after_midnight_in_berlin_opens_the_new_years_register(app_ctx, clock):
+    """Numbers restart per body and year in Berlin: on the coming New Year's
+    Eve a decision at 23:40 is the old year's; a circular resolution the job
+    closes at its deadline, 00:45 on 1 January (still 31 December in UTC), is
+    the first of the new year; the old year's register goes on unchanged."""
+    b = make_body("NJ", 2)
+    year = local_today().year
+    move_on_to(clock, berlin(date(year, 12, 31), 22, 0))
+    deadline = berlin(date(year + 1, 1, 1), 0, 45)
+    new_years = start_poll(b.id, closes_at=deadline)
+    for person in seat_persons(b.id):
+        voting.cast_ballot(new_years.id, person, "yes")
+    move_on_to(clock, berlin(date(year, 12, 31), 23, 40))
+    assert _decide(b.id).number == f"NJ/{year}/001"
+    clock.move_to(deadline + timedelta(minutes=5))
+    assert utcnow().year == year
+    assert voting_jobs.run_circular_resolutions()["closed"] == 1
+    decision = db.session.scalar(select(Decision).where(Decision.poll_id == new_years.id))
+    assert (decision.number, decision.year) == (f"NJ/{year + 1}/001", year + 1)
+    assert decisions.years_with_decisions() == [year + 1, year]
 
 
 def test_not_quorate_poll_makes_no_decision(app_ctx):
@@ -177,6 +207,36 @@ def test_action_items_and_overdue_reminder(app_ctx, demo):
         notes="fertig",
     )
     assert decisions.open_action_items(b.id) == []
+
+
+@pytest.mark.calendar
+def test_an_action_item_is_overdue_from_midnight_in_berlin(app_ctx, demo, client_as, clock):
+    """The hourly job: an item due today is not overdue; at 00:30 the next
+    day in Berlin (still the due day in UTC) it is, its person is told once,
+    and the decision's page marks it."""
+    decision = _decide(body("VK").id)
+    today = local_today()
+    person = user("member").person_id
+    decisions.add_action_item(
+        decision.id,
+        title="Raumplan abstimmen",
+        responsible_person_id=person,
+        responsible_organisation_id=None,
+        due_date=today,
+        actor=user("office"),
+    )
+    assert decisions_jobs.remind_overdue_action_items() == 0
+    page = f"/beschluesse/{decision.id}"
+    assert "überfällig" not in client_as("office").get(page).get_data(as_text=True)
+    clock.move_to(berlin(today + timedelta(days=1), 0, 30))
+    assert utcnow().date() == today
+    assert "überfällig" in client_as("office").get(page).get_data(as_text=True)
+    assert decisions_jobs.remind_overdue_action_items() == 1
+    clock.shift(timedelta(hours=1))
+    assert decisions_jobs.remind_overdue_action_items() == 0
+    note = db.session.scalar(select(Notification).where(Notification.kind == "action_item_overdue"))
+    assert note is not None and note.person_id == person
+    assert today.strftime("%d.%m.%Y") in note.message
 
 
 def test_action_item_needs_someone_responsible(app_ctx, demo):

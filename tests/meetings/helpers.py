@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from conftest import demo_body, demo_user
 
@@ -11,6 +12,7 @@ from netzwerk.governance.models import Membership, Person
 from netzwerk.meetings import meeting_services as ms
 from netzwerk.meetings import services as papers
 from netzwerk.meetings.models import Meeting, Paper
+from netzwerk.timeutil import LOCAL_TZ, local_today, utcnow
 from netzwerk.workflow import services as workflow
 
 OFFICE = "buero@osnabrueck.example"
@@ -23,12 +25,24 @@ user = demo_user
 body = demo_body
 
 
-def in_days(days: float, hour: int = 16) -> datetime:
-    base = datetime.now(UTC) + timedelta(days=days)
-    return base.replace(hour=hour - 2, minute=0, second=0, microsecond=0)
+def berlin(day: date, hour: int = 16, minute: int = 0) -> datetime:
+    """The instant (UTC) of a wall-clock time in Osnabrück on the day."""
+    return datetime.combine(day, time(hour, minute), LOCAL_TZ).astimezone(UTC)
 
 
-def meeting(short_name: str = "VK", days: float = 20, **kwargs: object) -> Meeting:
+def move_on_to(clock: Any, when: datetime) -> None:
+    """Move the test's frozen clock (the ``clock`` fixture) on to ``when``;
+    never back, if the test's instant is later already."""
+    if when > utcnow():
+        clock.move_to(when)
+
+
+def in_days(days: int, hour: int = 16) -> datetime:
+    """``hour`` o'clock in Osnabrück, ``days`` calendar days after today (the app's clock)."""
+    return berlin(local_today() + timedelta(days=days), hour)
+
+
+def meeting(short_name: str = "VK", days: int = 20, **kwargs: object) -> Meeting:
     location = ms.locations()[0] if ms.locations() else None
     if location is None:
         location = ms.create_location(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes
 
 import icalendar
@@ -16,19 +17,39 @@ from netzwerk.extensions import db
 from netzwerk.mail.models import OutboxMail
 from netzwerk.meetings import meeting_services as ms
 from netzwerk.meetings.models import AgendaItem, Consultation, Meeting
+from netzwerk.timeutil import LOCAL_TZ, local_today, utcnow
 
-from .helpers import OFFICE, body, fresh, in_days, meeting, paper_for_decision, user
+from .helpers import OFFICE, berlin, body, fresh, in_days, meeting, paper_for_decision, user
 
 
+@pytest.mark.calendar
 def test_meetings_are_numbered_per_body_and_year(app_ctx, demo):
-    first = meeting("VK")
-    second = meeting("VK", days=30)
-    other = meeting("BK")
-    year = first.year
+    """Numbers restart per body and per *meeting* year (in Berlin), whenever
+    the meetings are planned: two VK meetings in one year, a VK meeting in the
+    year after (planned before the second), a BK meeting in the first year."""
+    year = local_today().year + 1
+    first = meeting("VK", starts_at=berlin(date(year, 2, 10)))
+    next_year = meeting("VK", starts_at=berlin(date(year + 1, 1, 12)))
+    second = meeting("VK", starts_at=berlin(date(year, 11, 24)))
+    other = meeting("BK", starts_at=berlin(date(year, 11, 24)))
     assert fresh(first.id).number == f"VK 1/{year}"
     assert fresh(second.id).number == f"VK 2/{year}"
+    assert fresh(next_year.id).number == f"VK 1/{year + 1}"
     assert fresh(other.id).number == f"BK 1/{year}"
     assert fresh(first.id).state == "geplant"
+
+
+@pytest.mark.calendar
+def test_a_meeting_is_numbered_in_its_year_in_berlin(app_ctx, demo):
+    """The coming New Year's Eve (tonight at the New Year's Eve instant): a
+    meeting at 23:30 belongs to the old year; one at 00:30 on 1 January to the
+    new year, although in UTC it still starts on 31 December."""
+    year = local_today().year
+    eve = meeting("VK", starts_at=berlin(date(year, 12, 31), 23, 30))
+    new_year = meeting("VK", starts_at=berlin(date(year + 1, 1, 1), 0, 30))
+    assert new_year.starts_at == datetime(year, 12, 31, 23, 30, tzinfo=UTC)
+    assert fresh(eve.id).number == f"VK 1/{year}"
+    assert fresh(new_year.id).number == f"VK 1/{year + 1}"
 
 
 def test_duplicate_number_is_refused_by_the_database(app_ctx, demo):
@@ -46,6 +67,35 @@ def test_duplicate_number_is_refused_by_the_database(app_ctx, demo):
     with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()
+
+
+@pytest.mark.calendar
+def test_the_form_takes_berlin_time_and_numbers_in_the_berlin_year(client_as, app):
+    """00:30 on 1 January typed into the form is 23:30 UTC on 31 December;
+    the meeting is the first of the new year and shown at the time typed."""
+    office = client_as("office")
+    year = local_today().year + 1
+    with app.app_context():
+        place = ms.create_location(user(OFFICE), name="Rathaus", address="Markt 1", room="Saal").id
+        vk = body("VK").id
+    response = office.post(
+        "/sitzungen/neu",
+        data={
+            "body_id": vk,
+            "date": f"{year}-01-01",
+            "start_time": "00:30",
+            "end_time": "01:30",
+            "location_id": str(place),
+            "online_link": "",
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        created = db.session.scalar(select(Meeting))
+        assert created.starts_at == datetime(year - 1, 12, 31, 23, 30, tzinfo=UTC)
+        assert created.number == f"VK 1/{year}"
+    html = office.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"VK 1/{year}" in html and f"01.01.{year} 00:30" in html
 
 
 def test_office_creates_meeting_through_the_form(client_as, app):
@@ -126,6 +176,7 @@ def _mails(meeting_id: int) -> list[OutboxMail]:
     )
 
 
+@pytest.mark.calendar
 def test_notice_period_warns_and_requires_a_reason(client_as, app):
     office = client_as("office")
     with app.app_context():
@@ -149,14 +200,37 @@ def test_notice_period_warns_and_requires_a_reason(client_as, app):
         assert m.short_notice_reason == "Dringende Haushaltsfrage"
 
 
+@pytest.mark.calendar
 def test_no_reason_needed_when_notice_is_kept(app_ctx, demo):
     m = meeting("VK", days=20)
     assert not ms.notice_check(m).short
     assert ms.send_invitations(user(OFFICE), m) > 0
 
 
+@pytest.mark.calendar
+def test_notice_period_counts_calendar_days_in_berlin(app_ctx, demo):
+    """The VK's seven days' notice are seven calendar days in Osnabrück, not
+    7 × 24 hours: a meeting just after midnight seven days ahead keeps it,
+    though fewer than 7 × 24 hours are left (at every instant; at the
+    DST-starts instant the week also loses an hour); one late on the sixth
+    day does not."""
+    today = local_today()
+    assert body("VK").notice_days == 7
+    kept = meeting("VK", starts_at=berlin(today + timedelta(days=7), 0, 30))
+    short = meeting("VK", starts_at=berlin(today + timedelta(days=6), 23, 30))
+    assert kept.starts_at - utcnow() < timedelta(days=7)  # under 7 × 24 hours ahead
+    assert ms.notice_check(kept) == ms.NoticeCheck(notice_days=7, days_left=7)
+    assert ms.notice_check(short) == ms.NoticeCheck(notice_days=7, days_left=6)
+    assert not ms.notice_check(kept).short and ms.notice_check(short).short
+    assert ms.send_invitations(user(OFFICE), kept) > 0  # no reason needed
+    with pytest.raises(ms.MeetingError):
+        ms.send_invitations(user(OFFICE), short)  # a reason is
+    assert ms.send_invitations(user(OFFICE), fresh(short.id), reason="Eilt") > 0
+
+
+@pytest.mark.calendar
 def test_invitation_mails_with_ics_one_per_member_and_resend_explicit(app_ctx, demo):
-    m = meeting("VK", days=20)
+    m = meeting("VK", days=20)  # 16:00 in Osnabrück, summer or winter time
     ms.add_free_item(user(OFFICE), m, title="Haushalt 2027")
     count = ms.send_invitations(user(OFFICE), m)
     members = {p.email for p in ms.invitees(fresh(m.id))}
@@ -173,6 +247,7 @@ def test_invitation_mails_with_ics_one_per_member_and_resend_explicit(app_ctx, d
     assert str(event["UID"]) == f"meeting-{m.id}@netzwerk"
     assert event.decoded("DTSTART") == fresh(m.id).starts_at
     assert event["DTSTART"].params.get("TZID") == "Europe/Berlin"
+    assert event.decoded("DTSTART").hour == 16  # the wall-clock time, in its own offset
     # A second plain send is refused; "send again" is explicit.
     with pytest.raises(ms.MeetingError):
         ms.send_invitations(user(OFFICE), fresh(m.id))
@@ -304,7 +379,9 @@ def test_schedule_on_agenda_scheduler_puts_paper_on_next_meeting(app_ctx, demo):
     assert ms.agenda_scheduler in registry.agenda_schedulers
 
 
-def test_in_days_helper_is_in_the_future():
-    from datetime import UTC, datetime
-
-    assert in_days(1) > datetime.now(UTC)
+@pytest.mark.calendar
+def test_in_days_helper_is_on_the_berlin_calendar():
+    tomorrow = in_days(1)
+    assert tomorrow > utcnow()
+    local = tomorrow.astimezone(LOCAL_TZ)
+    assert local.date() == local_today() + timedelta(days=1) and local.hour == 16

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -11,6 +13,9 @@ from sqlalchemy import select
 from netzwerk.extensions import db
 from netzwerk.governance.models import Body
 from netzwerk.meetings.models import Paper
+from netzwerk.timeutil import local_today, utcnow
+
+from .helpers import berlin, move_on_to, paper_for_decision
 
 
 def _body_id(app, short_name: str) -> int:
@@ -186,3 +191,20 @@ def test_bad_input_never_500_and_never_half_written(client_as, app):
         assert after == before + (1 if response.status_code == 302 else 0)
 
     check()
+
+
+@pytest.mark.calendar
+def test_papers_are_numbered_per_body_and_year_in_berlin(app_ctx, demo, clock):
+    """A paper gets its number when it is put before the body: per body, per
+    year in Berlin.  Just after midnight on 1 January (still 31 December in
+    UTC) the numbers start again."""
+    year = local_today().year
+    move_on_to(clock, berlin(date(year, 12, 31), 23, 40))
+    first = paper_for_decision("VK", "Erste Vorlage")
+    second = paper_for_decision("VK", "Zweite Vorlage")
+    other = paper_for_decision("BK", "Vorlage der Bildungskonferenz")
+    assert (first.number, second.number) == (f"VK/{year}/001", f"VK/{year}/002")
+    assert other.number == f"BK/{year}/001"
+    clock.move_to(berlin(date(year + 1, 1, 1), 0, 30))
+    assert utcnow().year == year
+    assert paper_for_decision("VK", "Neujahrsvorlage").number == f"VK/{year + 1}/001"

@@ -7,13 +7,15 @@ import re
 import subprocess
 import tempfile
 import zlib
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 
 from netzwerk.auth.models import User
+from netzwerk.database import utcnow
 from netzwerk.extensions import db
+from netzwerk.governance.models import Body
 from netzwerk.meetings import meeting_services as ms
 from netzwerk.meetings.models import Meeting
 from netzwerk.minutes import services
@@ -45,6 +47,19 @@ def fresh_meeting(meeting_id: int) -> Meeting:
     return found
 
 
+def berlin_meeting(starts: datetime, ends: datetime | None = None) -> Meeting:
+    """A planned meeting of the VK at the Rathaus."""
+    office = user(OFFICE)
+    place = next(iter(ms.locations()), None) or ms.create_location(
+        office, name="Rathaus", address="Markt 1", room="Friedenssaal"
+    )
+    vk = db.session.scalar(select(Body).where(Body.short_name == "VK"))
+    assert vk is not None
+    return ms.create_meeting(
+        office, body_id=vk.id, starts_at=starts, ends_at=ends, location_id=place.id
+    )
+
+
 def held_meeting_with_minutes() -> tuple[Meeting, Minutes]:
     meeting = hold_demo_meeting()
     assert meeting is not None
@@ -56,7 +71,7 @@ def held_meeting_with_minutes() -> tuple[Meeting, Minutes]:
 def open_approving_meeting(minutes: Minutes) -> Meeting:
     """A later meeting of the body, with the approval on its agenda, open and quorate."""
     office = user(OFFICE)
-    start = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
+    start = (utcnow() + timedelta(days=3)).replace(microsecond=0)
     location = ms.locations()[0]
     nxt = ms.create_meeting(
         office, body_id=minutes.meeting.body_id, starts_at=start, location_id=location.id

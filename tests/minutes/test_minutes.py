@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from meetings.helpers import berlin
 from sqlalchemy import func, select
 
 from netzwerk.audit.models import AuditEvent
@@ -20,6 +22,7 @@ from netzwerk.minutes import render, services
 from netzwerk.minutes.demo import ITEMS, load_minutes_demo
 from netzwerk.minutes.models import Minutes, MinutesDocument, PdfCache
 from netzwerk.minutes.text import render_summary
+from netzwerk.timeutil import local_today, to_local
 
 from .helpers import (
     OFFICE,
@@ -528,6 +531,7 @@ def test_cli_renders_minutes(app, demo, tmp_path):
     assert missing.exit_code != 0
 
 
+@pytest.mark.calendar
 def test_demo_loader_is_idempotent(app_ctx, demo):
     assert load_minutes_demo() is True
     assert load_minutes_demo() is False
@@ -535,3 +539,55 @@ def test_demo_loader_is_idempotent(app_ctx, demo):
     assert len(minutes) == 1
     meeting = fresh_meeting(minutes[0].meeting_id)
     assert meeting.state == "geschlossen" and len(ms.flatten(ms.agenda(meeting))) == 12
+    # Three weeks before today on the app's clock, at 16:00 in Osnabrück;
+    # numbered in its year in Berlin, its action items due after today.
+    start = to_local(meeting.starts_at)
+    assert (start.date(), start.hour) == (local_today() - timedelta(days=21), 16)
+    assert meeting.year == start.year
+    assert {d.year for d in db.session.scalars(select(Decision))} == {start.year}
+    due = list(db.session.scalars(select(ActionItem.due_date)))
+    assert due and min(due) > local_today()
+
+
+@pytest.mark.calendar
+def test_minutes_of_a_meeting_after_midnight_carry_the_berlin_date(app, demo, client_as, clock):
+    """A meeting on 1 January from 00:30 to 01:30 in Osnabrück (23:30 UTC on
+    31 December): its minutes, its decision and the choice of the meeting that
+    approves them carry the Berlin date and the new year."""
+    from netzwerk.voting import services as voting
+    from netzwerk.voting.meeting import open_meeting_poll
+    from netzwerk.workflow import services as workflow
+
+    from .helpers import berlin_meeting
+
+    with app.app_context():
+        year = local_today().year + 1
+        office = user(OFFICE)
+        starts = berlin(date(year, 1, 1), 0, 30)
+        meeting = berlin_meeting(starts, ends=starts + timedelta(hours=1))
+        item = ms.add_free_item(office, meeting, title="Neujahrsempfang")
+        ms.send_invitations(office, fresh_meeting(meeting.id), reason="Neujahr")
+        clock.move_to(starts)
+        workflow.fire(office, fresh_meeting(meeting.id), "eroeffnen")
+        meeting = fresh_meeting(meeting.id)
+        voters = [line.membership for line in ms.roster(meeting) if line.membership.voting_right]
+        ms.set_attendance(office, meeting, {m.id: "present" for m in voters})
+        poll = open_meeting_poll(office, fresh_meeting(meeting.id), item.id, title="Empfang")
+        for membership in voters:
+            voting.cast_ballot(poll.id, membership.person_id, "yes")
+        voting.close_poll(poll.id, office)
+        clock.move_to(starts + timedelta(hours=1))
+        workflow.fire(office, fresh_meeting(meeting.id), "schliessen")
+        minutes = services.start_minutes(office, fresh_meeting(meeting.id), office.person_id)
+        snapshot = services.compose(fresh_meeting(meeting.id), fresh_minutes(minutes.id))
+        assert (snapshot["number"], snapshot["date"]) == (f"VK 1/{year}", f"01.01.{year}")
+        assert snapshot["time"] == "00:30 – 01:30"
+        (decision,) = snapshot["decisions"]
+        assert decision["number"] == f"VK/{year}/001"
+        assert decision["decided_at"].startswith(f"{year}-01-01T00:")
+        # The next meeting, just after midnight too: offered by its Berlin date.
+        berlin_meeting(berlin(date(year, 2, 1), 0, 15))
+        meeting_id = meeting.id
+    page = client_as("office").get(f"/sitzungen/{meeting_id}/protokoll")
+    assert page.status_code == 200
+    assert f"VK 2/{year} – 01.02.{year}" in page.get_data(as_text=True)

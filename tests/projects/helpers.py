@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from conftest import demo_body, demo_user
 from sqlalchemy import select
 
 from netzwerk.auth.models import User
+from netzwerk.database import utcnow
 from netzwerk.extensions import db
 from netzwerk.governance.models import ActionField, Membership, Organisation
 from netzwerk.projects import approval, services
@@ -56,10 +57,11 @@ def vk_voters() -> list[int]:
     )
 
 
-def decide_by_circular_resolution(paper_id: int, value: str = "yes") -> int:
+def decide_by_circular_resolution(clock: Any, paper_id: int, value: str = "yes") -> int:
     """The office puts the paper before the VK and everyone votes; returns the poll id.
 
-    The poll is closed by the voting job at its deadline (clock moved on).
+    The poll is closed by the voting job at its deadline: ``clock`` (the
+    test's ``clock`` fixture) is moved on to just after it.
     """
     from netzwerk.meetings.models import Paper
     from netzwerk.voting import jobs as voting_jobs
@@ -72,7 +74,7 @@ def decide_by_circular_resolution(paper_id: int, value: str = "yes") -> int:
     wf.fire(office, paper, "direkt_pruefen", comment="Vollständig, ohne Vorberatung.")
     paper = db.session.get(Paper, paper_id)
     wf.fire(office, paper, "zur_entscheidung_vorlegen")
-    closes = datetime.now(UTC) + timedelta(days=3)
+    closes = utcnow() + timedelta(days=3)
     poll = voting.start_circular_resolution(
         body_id=body("VK").id,
         subject_type="paper",
@@ -84,12 +86,8 @@ def decide_by_circular_resolution(paper_id: int, value: str = "yes") -> int:
     )
     for person_id in vk_voters():
         voting.cast_ballot(poll.id, person_id, value)
-    saved = voting_jobs.clock
-    voting_jobs.clock = lambda: closes + timedelta(minutes=1)
-    try:
-        voting_jobs.run_circular_resolutions()
-    finally:
-        voting_jobs.clock = saved
+    clock.move_to(closes + timedelta(minutes=1))
+    assert voting_jobs.run_circular_resolutions()["closed"] == 1
     return poll.id
 
 

@@ -7,12 +7,15 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from meetings.helpers import berlin
 
+from netzwerk.database import utcnow
 from netzwerk.extensions import db
 from netzwerk.mail.models import OutboxMail
 from netzwerk.notifications.models import Notification
-from netzwerk.projects import reminders, services
+from netzwerk.projects import jobs, reminders, services
 from netzwerk.projects.models import Milestone, Project, StatusReport
+from netzwerk.timeutil import local_today
 from netzwerk.workflow import services as wf
 from projects.helpers import field, make_project, org, submit, user
 
@@ -266,6 +269,57 @@ def test_due_report_reminded_once(app, demo):
         )
         notes = db.session.query(Notification).filter_by(kind="report_due").all()
         assert len(notes) == 2 and {n.person_id for n in notes} == {p.lead_person_id}
+
+
+@pytest.mark.calendar
+def test_the_reminder_job_counts_days_in_berlin(app, demo, client_as, clock):
+    """The hourly job: a milestone due today is overdue from 00:30 tomorrow
+    in Berlin (still today in UTC), and the project page says so; a monthly
+    report is due on the day a month after the start (the last day of a
+    shorter month at most) and reminded from its first minute in Berlin –
+    each once."""
+    with app.app_context():
+        today = local_today()
+        p = make_project(
+            start_date=today, end_date=today + timedelta(days=400), report_interval_months=1
+        )
+        services.add_milestone(
+            user("lead"), p, title="Werkstatt eingerichtet", due_date=today, weight=1, progress=0
+        )
+        _approve_directly(app, p.id)
+        due = services.next_report_due(db.session.get(Project, p.id), None)
+        assert due == services.add_months(today, 1)
+        assert jobs.send_reminders() == {"milestones": 0, "reports": 0}
+        page = f"/projekte/{p.id}"
+        assert "überfällig" not in client_as("lead").get(page).get_data(as_text=True)
+        clock.move_to(berlin(today + timedelta(days=1), 0, 30))
+        assert utcnow().date() == today
+        assert "überfällig" in client_as("lead").get(page).get_data(as_text=True)
+        assert jobs.send_reminders() == {"milestones": 1, "reports": 0}
+        clock.move_to(berlin(due - timedelta(days=1), 23, 30))
+        assert jobs.send_reminders() == {"milestones": 0, "reports": 0}
+        clock.move_to(berlin(due, 0, 30))
+        assert utcnow().date() == due - timedelta(days=1)
+        assert jobs.send_reminders() == {"milestones": 0, "reports": 1}
+        clock.shift(timedelta(hours=1))
+        assert jobs.send_reminders() == {"milestones": 0, "reports": 0}
+        note = db.session.query(Notification).filter_by(kind="report_due").one()
+        assert due.strftime("%d.%m.%Y") in note.message
+
+
+@pytest.mark.parametrize(
+    ("day", "months", "expected"),
+    [
+        (date(2028, 1, 31), 1, date(2028, 2, 29)),  # leap year
+        (date(2027, 1, 31), 1, date(2027, 2, 28)),
+        (date(2028, 2, 29), 12, date(2029, 2, 28)),
+        (date(2026, 12, 31), 1, date(2027, 1, 31)),  # over the year's end
+        (date(2026, 11, 30), 3, date(2027, 2, 28)),
+        (date(2026, 10, 25), 6, date(2027, 4, 25)),
+    ],
+)
+def test_report_interval_adds_calendar_months(day, months, expected):
+    assert services.add_months(day, months) == expected
 
 
 def test_workflow_history_and_panel_on_the_page(app, client_as):

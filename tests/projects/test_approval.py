@@ -48,14 +48,14 @@ def test_submission_needs_goals_and_creates_no_paper_when_refused(app_ctx):
     assert db.session.query(Paper).count() == 0
 
 
-def test_adopted_decision_approves_the_reviewed_project(app_ctx):
+def test_adopted_decision_approves_the_reviewed_project(app_ctx, clock):
     project = submit(make_project())
     project = approval.fire_project_transition(user("office"), _reload(project.id), "pruefen")
     project = _reload(project.id)
     assert project.state == "geprueft"
     assert approval.project_poll_result("project", project) is None
 
-    decide_by_circular_resolution(project.paper_id)
+    decide_by_circular_resolution(clock, project.paper_id)
     decision = db.session.query(Decision).one()
     assert decision.subject_type == "paper" and decision.subject_id == project.paper_id
     assert db.session.get(Paper, project.paper_id).state == "beschlossen"
@@ -71,19 +71,19 @@ def test_adopted_decision_approves_the_reviewed_project(app_ctx):
     assert _reload(project.id).state == "genehmigt"
 
 
-def test_decision_before_review_approves_when_the_office_reviews(app_ctx):
+def test_decision_before_review_approves_when_the_office_reviews(app_ctx, clock):
     project = submit(make_project())
-    decide_by_circular_resolution(_reload(project.id).paper_id)
+    decide_by_circular_resolution(clock, _reload(project.id).paper_id)
     assert jobs.follow_decisions() == 0  # not reviewed yet: no poll-guarded step
     assert _reload(project.id).state == "eingereicht"
     approval.fire_project_transition(user("office"), _reload(project.id), "pruefen")
     assert _reload(project.id).state == "genehmigt"
 
 
-def test_rejected_decision_rejects_the_project(app_ctx):
+def test_rejected_decision_rejects_the_project(app_ctx, clock):
     project = submit(make_project())
     approval.fire_project_transition(user("office"), _reload(project.id), "pruefen")
-    decide_by_circular_resolution(_reload(project.id).paper_id, value="no")
+    decide_by_circular_resolution(clock, _reload(project.id).paper_id, value="no")
     jobs.follow_decisions()
     assert _reload(project.id).state == "abgelehnt"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from conftest import demo_body, demo_user
@@ -58,7 +58,16 @@ def seat_persons(body_id: int) -> list[int]:
     )
 
 
-def start_poll(body_id: int, *, hours: int = 48, subject_id: int | None = None, **kwargs: Any):  # type: ignore[no-untyped-def]
+def start_poll(  # type: ignore[no-untyped-def]
+    body_id: int,
+    *,
+    hours: int = 48,
+    closes_at: datetime | None = None,
+    subject_id: int | None = None,
+    **kwargs: Any,
+):
+    """A circular resolution of the body, open until ``closes_at`` (default:
+    ``hours`` from now on the app's clock)."""
     from netzwerk.voting import services
 
     return services.start_circular_resolution(
@@ -67,7 +76,7 @@ def start_poll(body_id: int, *, hours: int = 48, subject_id: int | None = None, 
         subject_id=subject_id,
         title=kwargs.pop("title", "Testabstimmung"),
         question=kwargs.pop("question", "Soll es so sein?"),
-        closes_at=utcnow() + timedelta(hours=hours),
+        closes_at=closes_at or utcnow() + timedelta(hours=hours),
         **kwargs,
     )
 

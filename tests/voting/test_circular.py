@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+import pytest
+from meetings.helpers import berlin
 from sqlalchemy import select
 
 from netzwerk.database import utcnow
@@ -12,32 +14,76 @@ from netzwerk.decisions.models import Decision
 from netzwerk.extensions import db
 from netzwerk.mail.models import OutboxMail
 from netzwerk.notifications.models import Notification
+from netzwerk.timeutil import format_local, local_today, to_local
 from netzwerk.voting import jobs, services
 from netzwerk.voting.models import Poll
 
 from .helpers import body, make_decidable_paper, seat_persons, start_poll, user
 
 
-def test_reminder_24_hours_before_goes_to_those_who_have_not_voted(app_ctx, demo):
+@pytest.mark.calendar
+def test_reminder_24_hours_before_goes_to_those_who_have_not_voted(app_ctx, demo, clock):
     vk = body("VK")
     poll = start_poll(vk.id, hours=30)
+    deadline = poll.closes_at
     people = seat_persons(vk.id)
     services.cast_ballot(poll.id, people[0], "yes")
-    # 7 hours later: more than 24 hours left, no reminder yet.
-    assert services.send_due_reminders(utcnow() + timedelta(hours=5)) == 0
-    sent = services.send_due_reminders(utcnow() + timedelta(hours=7))
-    assert sent == len(people) - 1
+    # The job runs on the app's clock: 25 hours before the deadline, nothing.
+    clock.move_to(deadline - timedelta(hours=25))
+    assert jobs.run_circular_resolutions() == {"reminded": 0, "closed": 0}
+    clock.move_to(deadline - timedelta(hours=23))
+    assert jobs.run_circular_resolutions() == {"reminded": len(people) - 1, "closed": 0}
     reminded = set(db.session.scalars(select(Notification.person_id)))
     assert people[0] not in reminded
     assert reminded == set(people[1:])
+    # The reminder names the deadline on the clock of Osnabrück.
+    note = db.session.scalars(select(Notification)).first()
+    assert format_local(deadline) in note.message
     # Idempotent: a second run writes nothing new.
-    assert services.send_due_reminders(utcnow() + timedelta(hours=8)) == 0
+    clock.shift(timedelta(hours=1))
+    assert jobs.run_circular_resolutions() == {"reminded": 0, "closed": 0}
     assert db.session.scalar(select(db.func.count()).select_from(Notification)) == len(people) - 1
     # The outbox got one reminder mail per person with an address, once.
     mails = db.session.scalars(
         select(OutboxMail).where(OutboxMail.reason.like("poll-reminder:%"))
     ).all()
     assert len(mails) == len(people) - 1
+
+
+@pytest.mark.calendar
+def test_the_job_closes_at_the_deadline_given_in_berlin_time(app_ctx, demo, clock):
+    """A deadline of 12:00 (Berlin) three days ahead – over a switch of
+    daylight saving time at the DST instants, into the new year at New Year's
+    Eve: open a minute before, closed by the job at the deadline, and the
+    decision is numbered in the deadline's year in Berlin."""
+    paper = make_decidable_paper()
+    vk = body("VK")
+    deadline = berlin(local_today() + timedelta(days=3), 12, 0)
+    poll = services.start_circular_resolution(
+        body_id=vk.id,
+        subject_type="paper",
+        subject_id=paper.id,
+        title=paper.title,
+        question="Die Vorstandskonferenz beschließt die Lernorte.",
+        closes_at=deadline,
+        actor=user("office"),
+    )
+    people = seat_persons(vk.id)
+    for person in people[:-1]:
+        services.cast_ballot(poll.id, person, "yes")
+    clock.move_to(deadline - timedelta(minutes=1))
+    assert jobs.run_circular_resolutions()["closed"] == 0
+    services.cast_ballot(poll.id, people[-1], "no")  # still in time
+    clock.move_to(deadline)
+    assert jobs.run_circular_resolutions()["closed"] == 1
+    closed = db.session.get(Poll, poll.id)
+    assert closed.state == "closed" and closed.result == "passed"
+    assert deadline <= closed.closed_at < deadline + timedelta(minutes=1)
+    decision = db.session.scalar(select(Decision).where(Decision.poll_id == poll.id))
+    year = to_local(deadline).year
+    assert decision.year == year and decision.number.startswith(f"VK/{year}/")
+    with pytest.raises(services.PollNotOpen):
+        services.cast_ballot(poll.id, people[0], "yes")
 
 
 def test_reminder_is_shown_to_the_member(client_as, app):
@@ -51,8 +97,8 @@ def test_reminder_is_shown_to_the_member(client_as, app):
     assert f'href="/abstimmungen/{poll_id}"' in html
 
 
-def test_scheduler_closes_circular_resolution_at_deadline(app, app_ctx, demo, monkeypatch):
-    """A real BackgroundScheduler runs the job; the test controls the job's clock."""
+def test_scheduler_closes_circular_resolution_at_deadline(app, app_ctx, demo, clock):
+    """A real BackgroundScheduler runs the job; the test moves the app's clock."""
     from netzwerk.scheduler import build_scheduler
 
     paper = make_decidable_paper()
@@ -73,21 +119,20 @@ def test_scheduler_closes_circular_resolution_at_deadline(app, app_ctx, demo, mo
     poll_id, paper_id, deadline = poll.id, paper.id, poll.closes_at
     db.session.remove()
 
-    fake_now = {"t": deadline - timedelta(minutes=5)}
-    monkeypatch.setattr(jobs, "clock", lambda: fake_now["t"])
+    clock.move_to(deadline - timedelta(minutes=5))
     scheduler = build_scheduler(app, blocking=False)
     scheduler.start()
     try:
 
         def run_job_now() -> None:
-            scheduler.modify_job("voting.circular_resolutions", next_run_time=datetime.now(UTC))
+            scheduler.modify_job("voting.circular_resolutions", next_run_time=utcnow())
 
         run_job_now()
         time.sleep(1.5)
         db.session.remove()
         assert db.session.get(Poll, poll_id).state == "open"  # before the deadline
 
-        fake_now["t"] = deadline + timedelta(seconds=1)
+        clock.move_to(deadline + timedelta(seconds=1))
         run_job_now()
         for _ in range(100):
             db.session.remove()
@@ -100,7 +145,7 @@ def test_scheduler_closes_circular_resolution_at_deadline(app, app_ctx, demo, mo
     db.session.remove()
     closed = db.session.get(Poll, poll_id)
     assert closed.state == "closed"
-    assert closed.closed_at == deadline + timedelta(seconds=1)
+    assert deadline < closed.closed_at < deadline + timedelta(minutes=1)
     assert closed.result == "passed"
     decision = db.session.scalar(select(Decision).where(Decision.poll_id == poll_id))
     assert decision is not None and decision.number.startswith(f"VK/{decision.year}/")
@@ -127,7 +172,7 @@ def test_rejected_paper_moves_to_abgelehnt(app_ctx, demo):
     assert paper.state == "abgelehnt"
 
 
-def test_not_quorate_poll_leaves_paper_and_register_alone(app_ctx, demo):
+def test_not_quorate_poll_leaves_paper_and_register_alone(app_ctx, demo, clock):
     paper = make_decidable_paper()
     vk = body("VK")
     poll = services.start_circular_resolution(
@@ -139,7 +184,8 @@ def test_not_quorate_poll_leaves_paper_and_register_alone(app_ctx, demo):
         closes_at=utcnow() + timedelta(days=2),
     )
     services.cast_ballot(poll.id, seat_persons(vk.id)[0], "yes")
-    closed = services.close_due_polls(utcnow() + timedelta(days=3))
+    clock.shift(timedelta(days=3))
+    closed = services.close_due_polls()
     assert closed == [poll.id]
     db.session.refresh(paper)
     assert paper.state == "zur_entscheidung"

@@ -3,9 +3,10 @@ a vote in a meeting also the body's office role), under can_close's timing."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 import pytest
+from meetings.helpers import in_days
 from sqlalchemy import select
 
 from netzwerk.audit.models import AuditEvent
@@ -45,7 +46,7 @@ def _meeting_poll(short_name: str, opener: str = "office") -> int:
     place = ms.locations()[0] if ms.locations() else None
     if place is None:
         place = ms.create_location(staff, name="Rathaus", address="Markt 1", room="Saal")
-    starts = (datetime.now(UTC) + timedelta(days=20)).replace(hour=14, minute=0, microsecond=0)
+    starts = in_days(20)
     meeting = ms.create_meeting(
         staff, body_id=body(short_name).id, starts_at=starts, location_id=place.id
     )

@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from meetings.helpers import berlin
 from sqlalchemy import inspect, select, text, update
 from sqlalchemy.exc import DBAPIError
 
@@ -80,21 +81,28 @@ def test_non_member_cannot_vote(app_ctx):
         services.cast_ballot(poll.id, seat_persons(other.id)[0], "yes")
 
 
-def test_member_who_left_after_opening_cannot_vote(app_ctx):
+@pytest.mark.calendar
+def test_member_who_left_after_opening_cannot_vote(app_ctx, clock):
     """Seats are fixed when the poll opens, but casting one needs a membership
-    in the body on the day of the ballot."""
+    in the body on the day of the ballot – the day in Berlin: a membership
+    that ends today is over at 00:30 tomorrow, while UTC is still on today."""
     from netzwerk.governance.models import Membership
     from netzwerk.timeutil import local_today
 
     b = make_body("T6L", 3)
     poll = start_poll(b.id)
     leaving, staying = seat_persons(b.id)[:2]
+    today = local_today()
     with write_transaction():
         db.session.execute(
             update(Membership)
             .where(Membership.person_id == leaving, Membership.body_id == b.id)
-            .values(end_date=local_today() - timedelta(days=1))
+            .values(end_date=today)
         )
+    assert services.has_current_seat(leaving, b.id)  # the last day of the seat
+    clock.move_to(berlin(today + timedelta(days=1), 0, 30))
+    assert utcnow().date() == today
+    assert not services.has_current_seat(leaving, b.id)
     with pytest.raises(services.NotEligible):
         services.cast_ballot(poll.id, leaving, "yes")
     services.cast_ballot(poll.id, staying, "yes")
@@ -110,13 +118,12 @@ def test_abstain_not_allowed_in_yes_no_poll(app_ctx):
     assert services.vote_count(poll) == 0
 
 
-def test_vote_after_deadline_is_refused(app_ctx):
+def test_vote_after_deadline_is_refused(app_ctx, clock):
     b = make_body("T8", 3)
     poll = start_poll(b.id, hours=2)
+    clock.shift(timedelta(hours=3))
     with pytest.raises(services.PollNotOpen):
-        services.cast_ballot(
-            poll.id, seat_persons(b.id)[0], "yes", now=utcnow() + timedelta(hours=3)
-        )
+        services.cast_ballot(poll.id, seat_persons(b.id)[0], "yes")
 
 
 def test_early_close_only_when_everyone_voted(app_ctx):

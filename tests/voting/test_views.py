@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
 from netzwerk.database import utcnow
 from netzwerk.extensions import db
-from netzwerk.timeutil import to_local
+from netzwerk.timeutil import LOCAL_TZ, local_today, to_local
 from netzwerk.voting import services
 from netzwerk.voting.models import Ballot, Poll
 
@@ -142,6 +143,7 @@ def test_office_cannot_close_early_before_everyone_voted(app, client_as):
         assert db.session.get(Poll, poll_id).state == "open"
 
 
+@pytest.mark.calendar
 def test_office_starts_circular_resolution_from_form(app, client_as):
     with app.app_context():
         paper = make_decidable_paper()
@@ -150,7 +152,10 @@ def test_office_starts_circular_resolution_from_form(app, client_as):
     office = client_as("office")
     page = office.get(f"/verwaltung/abstimmungen/umlauf/neu?paper={paper_id}")
     assert page.status_code == 200
-    deadline = to_local(utcnow() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    # The deadline is typed as Berlin wall-clock time (three days on: over a
+    # switch of daylight saving time at the DST instants).
+    day = local_today() + timedelta(days=3)
+    deadline = f"{day.isoformat()}T18:00"
     response = office.post(
         "/verwaltung/abstimmungen/umlauf/neu",
         data={
@@ -168,6 +173,7 @@ def test_office_starts_circular_resolution_from_form(app, client_as):
     with app.app_context():
         poll = db.session.scalar(select(Poll))
         assert poll.kind == "secret" and poll.subject_id == paper_id and poll.eligible_count == 8
+        assert poll.closes_at == datetime.combine(day, time(18, 0), LOCAL_TZ)
     # A deadline in the past is refused next to the field, nothing written.
     past = to_local(utcnow() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
     response = office.post(
