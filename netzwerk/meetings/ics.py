@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from icalendar import Calendar, Event
@@ -20,6 +20,16 @@ def meeting_uid(meeting: Meeting) -> str:
     return f"meeting-{meeting.id}@netzwerk"
 
 
+def calendar_time(value: datetime) -> datetime:
+    """A time as Berlin wall-clock time (with its TZID), or in UTC where the
+    wall-clock time is ambiguous: RFC 5545 reads a TZID time in the hour
+    repeated in autumn as its first occurrence."""
+    local = value.astimezone(LOCAL_TZ)
+    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
+        return value.astimezone(UTC)
+    return local
+
+
 def meeting_event(
     meeting: Meeting, lines: list[AgendaLine], *, sequence: int = 0, now: datetime
 ) -> Event:
@@ -29,10 +39,8 @@ def meeting_event(
     event.add("sequence", sequence)
     event.add("dtstamp", now)
     event.add("summary", f"{meeting.number}: {meeting.display_title}")
-    start = meeting.starts_at.astimezone(LOCAL_TZ)
-    end = (meeting.ends_at or meeting.starts_at + DEFAULT_DURATION).astimezone(LOCAL_TZ)
-    event.add("dtstart", start)
-    event.add("dtend", end)
+    event.add("dtstart", calendar_time(meeting.starts_at))
+    event.add("dtend", calendar_time(meeting.ends_at or meeting.starts_at + DEFAULT_DURATION))
     location = meeting.location.label if meeting.location else (meeting.online_link or "")
     if location:
         event.add("location", location)

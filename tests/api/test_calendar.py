@@ -204,16 +204,11 @@ def test_feed_times_hold_across_daylight_saving_time(client, app, demo) -> None:
         assert abs(event["DTSTAMP"].dt - utcnow()) < timedelta(minutes=1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="netzwerk/meetings/ics.py writes a start in the repeated hour as a Berlin local "
-    "time, which RFC 5545 reads as its first occurrence (reported; not this package's)",
-)
 def test_feed_time_in_the_repeated_hour_of_autumn(client, app, demo) -> None:
     """A meeting at 02:30 CET on 25 October 2026, the second 02:30 of that
-    night: written as a Berlin local time, a calendar program reads the
-    first 02:30 (CEST), an hour early.  Written in UTC (DTSTART:...Z) it
-    would be unambiguous."""
+    night: written as a Berlin local time, a calendar program would read the
+    first 02:30 (CEST), an hour early; so it is written in UTC
+    (DTSTART:...Z)."""
     repeated = datetime(2026, 10, 25, 1, 30, tzinfo=UTC)  # 02:30 CET, fold 1
     assert repeated.astimezone(LOCAL_TZ).fold == 1
     stored, calendar = _meeting_feed(client, app, [repeated])
