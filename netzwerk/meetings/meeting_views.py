@@ -317,7 +317,7 @@ def meeting_status(meeting_id: int, transition: str) -> Response:
     if not form.validate_on_submit():
         abort(400)
     try:
-        version = int(form.version.data) if (form.version.data or "").isdigit() else None
+        version = optional_id(form.version.data)  # -1 (garbage) is nobody's version
         told = ms.fire_status(current_user, meeting, transition, form.comment.data, version)
     except ms.MeetingError as exc:
         flash(str(exc), "error")

@@ -372,3 +372,20 @@ def test_a_cancellation_without_reason_is_refused_and_sends_nothing(app, client_
         assert fresh(meeting_id).state == "abgesagt"
         assert all("Grund: Raum fällt aus" in m.body for m in _cancellations(meeting_id))
         assert _cancellations(meeting_id)
+
+
+@pytest.mark.parametrize("version", ["²", "9" * 5000, "-1", "abc"])
+def test_a_status_change_with_a_bent_version_changes_nothing(app, client_as, version):
+    """The version the form carries guards against a concurrent change; one
+    that is no version ("²" passes str.isdigit(), not int()) is refused
+    like a stale one, never a 500."""
+    office = client_as("office")
+    with app.app_context():
+        meeting_id = meeting("VK", days=30).id
+        db.session.remove()
+    url = f"/sitzungen/{meeting_id}/status/absagen"
+    response = office.post(url, data={"comment": "Doppelt geplant", "version": version})
+    assert response.status_code == 302
+    with app.app_context():
+        assert fresh(meeting_id).state == "geplant"
+        db.session.remove()
