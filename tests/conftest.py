@@ -126,8 +126,30 @@ class NetzwerkClient(FlaskClient):
 
 def _database_url(tmp_dir: str) -> str:
     if PG_URL:
-        return PG_URL
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        return _worker_database(PG_URL, worker) if worker else PG_URL
     return f"sqlite:///{os.path.join(tmp_dir, 'test.sqlite')}"
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """With pytest-xdist (``-n 2``) on PostgreSQL: a database of the worker's
+    own beside the given one (``<name>_gw0``), created when missing."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).scalar()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 TEST_ARGON2_PARAMETERS = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
@@ -144,6 +166,11 @@ def make_test_app(database_url: str, **overrides: Any) -> Flask:
         # created without it, as in production, hashes with the strong defaults).
         "ARGON2_PARAMETERS": TEST_ARGON2_PARAMETERS,
     }
+    if database_url.startswith("postgresql"):
+        # A test database need not survive a crash: commits do not wait for the disk.
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "connect_args": {"options": "-c synchronous_commit=off"}
+        }
     config.update(overrides)
     app = create_app(config)
     app.test_client_class = NetzwerkClient

@@ -171,7 +171,9 @@ def test_paper_goes_on_agenda_with_consultation(app_ctx, demo):
 def _mails(meeting_id: int) -> list[OutboxMail]:
     return list(
         db.session.scalars(
-            select(OutboxMail).where(OutboxMail.reason.like(f"meeting:{meeting_id}:invitation%"))
+            select(OutboxMail)
+            .where(OutboxMail.reason.like(f"meeting:{meeting_id}:invitation%"))
+            .order_by(OutboxMail.id)  # in the order they were queued (PostgreSQL keeps none)
         )
     )
 
