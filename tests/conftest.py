@@ -19,12 +19,14 @@ every date from the application's clock.
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -54,6 +56,30 @@ CALENDAR_INSTANTS = {
     "dst-ends": "2026-10-25T02:30:00+01:00",  # the second 02:30 of the night (CET)
     "midyear-monday": DEFAULT_INSTANT,
 }
+
+
+BROWSER_TESTS = Path(__file__).parent / "browser"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL run only what depends on the database: a test that uses
+    neither the app nor the database (rules, definitions, catalogues, the
+    clock's guards) and is not marked ``postgres`` runs on SQLite only, and so
+    do the browser tests (Chromium sees pages, whose behaviour on PostgreSQL
+    the test client checks).  Each runs once per CI run instead of twice."""
+    if not (PG_URL and PG_URL.startswith("postgresql")):
+        return
+    kept, once = [], []
+    for item in items:
+        uses_db = {"app", "database_url"} & set(getattr(item, "fixturenames", ()))
+        in_browser = BROWSER_TESTS in Path(str(item.path)).parents
+        if item.get_closest_marker("postgres") or (uses_db and not in_browser):
+            kept.append(item)
+        else:
+            once.append(item)
+    if once:
+        config.hook.pytest_deselected(items=once)
+        items[:] = kept
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -228,6 +254,17 @@ def _pg_catalogue(conn: Any) -> tuple[dict[str, list[str]], frozenset[str]]:
     return _CATALOGUE[url]
 
 
+@functools.cache
+def _filled_tables_probe(tables: tuple[str, ...]) -> Any:
+    """One statement naming the tables that hold rows (built once: text()
+    parses its whole SQL each time it is made)."""
+    return text(
+        " UNION ALL ".join(
+            f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM \"{name}\")" for name in tables
+        )
+    )
+
+
 def truncate_all(app: Flask) -> None:
     """Empty every table and start the audit trail afresh.
 
@@ -239,10 +276,8 @@ def truncate_all(app: Flask) -> None:
         db.session.remove()
         tables = [t.name for t in reversed(db.metadata.sorted_tables)]
         with db.engine.begin() as conn:
-            probe = " UNION ALL ".join(
-                f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM \"{name}\")" for name in tables
-            )
-            filled = [name for name in tables if name in set(conn.execute(text(probe)).scalars())]
+            found = set(conn.execute(_filled_tables_probe(tuple(tables))).scalars())
+            filled = [name for name in tables if name in found]
             if conn.dialect.name == "postgresql":
                 sequences, guarded = _pg_catalogue(conn)
                 truncated = [name for name in filled if name in guarded]
