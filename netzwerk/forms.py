@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, flash, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, StringField, TextAreaField
+from wtforms import Field, IntegerField, StringField, TextAreaField
 from wtforms.validators import StopValidation
 
 _LINE_BREAKS = frozenset("\n\r\t")
@@ -74,11 +74,20 @@ _SINGLE_LINE = PlainText()
 _MULTI_LINE = PlainText(multiline=True)
 
 
+def within_integer_columns(form: Any, field: Field) -> None:
+    """Refuses a whole number no integer column holds (WTForms' NumberRange
+    turns a 300-digit number into a float and fails with an OverflowError):
+    the field says so, and its other checks do not run."""
+    if isinstance(field.data, int) and abs(field.data) > MAX_ID:
+        raise StopValidation(_l("This number is too large."))
+
+
 class Form(FlaskForm):
     """The base of every form of Netzwerk: each text field (StringField and
     its kinds – text area, search, e-mail, password, hidden) refuses control
     characters before its own checks run, so no package's form can pass a
-    NUL byte on to the database.
+    NUL byte on to the database; each whole-number field refuses numbers no
+    integer column holds.
 
     A form whose service removes them itself sets ``removes_control_characters``
     (the public feedback form: its messages exist in the public languages
@@ -92,6 +101,8 @@ class Form(FlaskForm):
             if isinstance(field, StringField) and not form.removes_control_characters:
                 first = _MULTI_LINE if isinstance(field, TextAreaField) else _SINGLE_LINE
                 field.validators = [first, *field.validators]
+            elif isinstance(field, IntegerField):
+                field.validators = [within_integer_columns, *field.validators]
             return field
 
 
