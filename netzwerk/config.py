@@ -65,6 +65,16 @@ def build_config(instance_path: Path) -> dict[str, object]:
     return {
         "SECRET_KEY": load_secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
+        # Accounts (netzwerk/auth): two factors for staff (unset: on, except
+        # in demo mode), reset links, per-account throttles.
+        "NETZWERK_REQUIRE_2FA": (
+            _env_bool("NETZWERK_REQUIRE_2FA") if "NETZWERK_REQUIRE_2FA" in os.environ else None
+        ),
+        "NETZWERK_PASSWORD_RESET_MINUTES": _env_int("NETZWERK_PASSWORD_RESET_MINUTES", 60),
+        "NETZWERK_ACCOUNT_LOGIN_LIMIT": os.environ.get(
+            "NETZWERK_ACCOUNT_LOGIN_LIMIT", "10 per 15 minutes"
+        ),
+        "NETZWERK_RESET_MAIL_LIMIT": os.environ.get("NETZWERK_RESET_MAIL_LIMIT", "3 per hour"),
         # No ping on every checkout: database.install_ping_after_idle pings
         # only connections idle for longer than this many seconds.
         "SQLALCHEMY_ENGINE_OPTIONS": {},

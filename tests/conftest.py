@@ -191,6 +191,9 @@ def make_test_app(database_url: str, **overrides: Any) -> Flask:
         # Cheap argon2id for tests only (tests/test_auth.py proves that an app
         # created without it, as in production, hashes with the strong defaults).
         "ARGON2_PARAMETERS": TEST_ARGON2_PARAMETERS,
+        # Demo users and tests log in with the password only; tests/auth turn
+        # the second-factor requirement on where they test it.
+        "NETZWERK_REQUIRE_2FA": False,
     }
     if database_url.startswith("postgresql"):
         # A test database need not survive a crash: commits do not wait for the disk.

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from conftest import IN_CI, ROLE_EMAILS, login
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -108,9 +108,18 @@ def test_passwords_shorter_than_12_characters_are_refused(app_ctx, password):
         services.hash_password(password)
 
 
-@pytest.mark.parametrize("password", ["x" * 12, "aaaaaaaaaaaa", "nur kleine buchstaben"])
-def test_twelve_characters_suffice_without_composition_rules(app_ctx, password):
+@pytest.mark.parametrize("password", ["nur kleine buchstaben", "ohne ziffern und zeichen"])
+def test_no_composition_rules(app_ctx, password):
+    """No capital letters, digits or symbols demanded: length and being hard
+    to guess decide (tests/auth/test_password_rules.py)."""
+    services.check_new_password(password)
     assert services.hash_password(password).startswith("$argon2id$")
+
+
+@pytest.mark.parametrize("password", ["x" * 12, "aaaaaaaaaaaa"])
+def test_twelve_characters_of_one_kind_are_refused(app_ctx, password):
+    with pytest.raises(services.AccountError):
+        services.check_new_password(password)
 
 
 def test_password_change_form_refuses_short_password(app, client_as):
@@ -342,7 +351,8 @@ def test_tampered_cookie_is_ignored(app, client_as):
 
 
 def test_login_is_throttled(extra_app, demo, clock):
-    throttled = extra_app(RATELIMIT_ENABLED=True)
+    # The per-client limit alone (the per-account one: tests/auth/test_throttle.py).
+    throttled = extra_app(RATELIMIT_ENABLED=True, NETZWERK_ACCOUNT_LOGIN_LIMIT="1000 per hour")
     from limits import parse
 
     rate = parse(throttled.config["NETZWERK_LOGIN_RATE_LIMIT"])
@@ -443,6 +453,8 @@ def test_next_within_the_site_is_followed(demo, client):
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(target=st.text(max_size=40) | st.from_regex(r"[/\\ \t]{0,3}[a-z:.]{0,12}/?.*"))
+@example(target="//[")  # urlsplit: "Invalid IPv6 URL" (a 500 once)
+@example(target="/[")
 def test_safe_next_never_leaves_the_site(app, target):
     from netzwerk.auth.views import _safe_next
 

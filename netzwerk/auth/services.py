@@ -45,7 +45,12 @@ def _dummy_hash() -> str:
 
 
 class AccountError(ValueError):
-    """A rule of accounts was broken; the message is shown to the user."""
+    """A rule of accounts was broken; the message is shown to the user,
+    next to ``field`` when given."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def hash_password(password: str) -> str:
@@ -58,10 +63,33 @@ def check_password_rules(password: str) -> None:
 
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(
-            _("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
+            _("The password must have at least %(n)d characters.", n=MIN_PASSWORD_LENGTH),
+            "password",
         )
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise AccountError(_("The password is too long."))
+        raise AccountError(_("The password is too long."), "password")
+
+
+def check_new_password(
+    password: str,
+    user: User | None = None,
+    *,
+    names: tuple[str | None, ...] = (),
+    email: str | None = None,
+) -> None:
+    """The rules of a password a person chooses: its length, and not easy to
+    guess (see :mod:`.passwords`), knowing the names and address of the
+    account's person.  Raises AccountError with the reason."""
+    from .passwords import strength_problem
+
+    check_password_rules(password)
+    if user is not None:
+        person = user.person
+        names = (*names, person.first_name, person.last_name)
+        email = email or user.email
+    problem = strength_problem(password, names=names, email=email)
+    if problem:
+        raise AccountError(problem, "password")
 
 
 def normalise_email(email: str) -> str:
@@ -213,7 +241,8 @@ def change_password(user: User, current: str, new: str) -> None:
     try:
         _hasher().verify(user.password_hash, current)
     except (VerificationError, InvalidHashError):
-        raise AccountError(_("The current password is not correct.")) from None
+        raise AccountError(_("The current password is not correct."), "current_password") from None
+    check_new_password(new, user)
     new_hash = hash_password(new)
     with write_transaction():
         user.password_hash = new_hash
@@ -223,7 +252,9 @@ def change_password(user: User, current: str, new: str) -> None:
 
 
 def set_password(user: User, new: str) -> None:
-    """Set a password by an administrator: every session of the user ends."""
+    """Set a new password (inside a reset): every session of the user ends.
+    Staff never call it: they send a reset link (see :mod:`.recovery`)."""
+    check_new_password(new, user)
     new_hash = hash_password(new)
     with write_transaction():
         user.password_hash = new_hash

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -16,27 +18,42 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from ..extensions import limiter
-from . import services
+from ..database import utcnow
+from ..extensions import db, limiter
+from ..forms import show_error
+from . import recovery, services, throttle, twofactor
 from .access import public
-from .forms import LoginForm, LogoutForm, PasswordChangeForm
+from .forms import (
+    ForgotPasswordForm,
+    LoginCodeForm,
+    LoginForm,
+    LogoutForm,
+    PasswordChangeForm,
+    RecoveryCodesForm,
+    ResetPasswordForm,
+    TwoFactorConfirmForm,
+    TwoFactorRemoveForm,
+)
+from .models import User
 
 bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
     """Only follow a relative path on this site after login."""
-    if target:
-        parts = urlsplit(target)
-        if (
-            not parts.scheme
-            and not parts.netloc
-            and target.startswith("/")
-            and not target.startswith("//")
-            and "\\" not in target
-            # Browsers drop tabs and newlines ("/\t/evil" becomes "//evil").
-            and not any(ord(c) < 32 or ord(c) == 127 for c in target)
-        ):
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        # Browsers drop tabs and newlines ("/\t/evil" becomes "//evil").
+        and not any(ord(c) < 32 or ord(c) == 127 for c in target)
+    ):
+        try:
+            parts = urlsplit(target)
+        except ValueError:  # "/[" and the like: no URL at all
+            return url_for("main.index")
+        if not parts.scheme and not parts.netloc:
             return target
     return url_for("main.index")
 
@@ -45,28 +62,137 @@ def _login_limit() -> str:
     return str(current_app.config["NETZWERK_LOGIN_RATE_LIMIT"])
 
 
+# The Flask session between the password and the second factor: the account,
+# when the password was right, where to go afterwards.  Signed, so not forged.
+PENDING_KEY = "pending_2fa"
+PENDING_SECONDS = 300
+# Set at login for an account that must enrol a second factor first.
+ENROL_KEY = "must_enrol_2fa"
+# What such an account may reach before it has enrolled.
+_ENROL_ENDPOINTS = frozenset({"auth.two_factor", "auth.logout", "static"})
+
+
+def _throttled(form: LoginForm | LoginCodeForm, field: object) -> tuple[str, int]:
+    field.errors.append(  # type: ignore[attr-defined]
+        _(
+            "Too many failed attempts. Please wait %(minutes)d minutes and try again.",
+            minutes=throttle.window_minutes(),
+        )
+    )
+    template = "auth/login.html" if isinstance(form, LoginForm) else "auth/login_code.html"
+    return render_template(template, form=form), 429
+
+
+def _complete_login(user: User, next_url: str) -> Response:
+    # A fresh session: nothing from before the login survives.
+    session.clear()
+    services.start_session(user)
+    login_user(user, remember=False)
+    session[services.SESSION_USER_ID_KEY] = user.id
+    session.permanent = True
+    if not user.has_second_factor and twofactor.required_for(user):
+        session[ENROL_KEY] = True
+        flash(
+            _(
+                "Your account manages other people's data: set up two-factor login "
+                "before you continue."
+            ),
+            "info",
+        )
+        return redirect(url_for("auth.two_factor"))
+    flash(_("Welcome, %(name)s.", name=user.display_name), "success")
+    return redirect(next_url)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 @public
-def login() -> str | Response:
+def login() -> str | Response | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data or "", form.password.data or "")
+        email = services.normalise_email(form.email.data or "")
+        # Known and unknown addresses are counted and wait alike.
+        if throttle.is_blocked(email):
+            return _throttled(form, form.password)
+        user = services.authenticate(email, form.password.data or "")
         if user is None:
+            throttle.note_failure(email)
             form.password.errors.append(_("E-mail address or password is not correct."))
         else:
             next_url = _safe_next(request.args.get("next"))
-            # A fresh session: nothing from before the login survives.
-            session.clear()
-            services.start_session(user)
-            login_user(user, remember=False)
-            session[services.SESSION_USER_ID_KEY] = user.id
-            session.permanent = True
-            flash(_("Welcome, %(name)s.", name=user.display_name), "success")
-            return redirect(next_url)
+            if user.has_second_factor:
+                session.clear()
+                session[PENDING_KEY] = {
+                    "uid": user.id,
+                    "at": utcnow().timestamp(),
+                    "next": next_url,
+                    "pw": _password_mark(user),
+                }
+                return redirect(url_for("auth.login_code"))
+            throttle.clear(email)
+            return _complete_login(user, next_url)
     return render_template("auth/login.html", form=form)
+
+
+def _password_mark(user: User) -> str:
+    """Changes with the password: a new password voids a half-done login."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def _pending_user() -> tuple[User, str] | None:
+    pending = session.get(PENDING_KEY)
+    if not isinstance(pending, dict):
+        return None
+    try:
+        uid, at, next_url = int(pending["uid"]), float(pending["at"]), str(pending["next"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not 0 <= utcnow().timestamp() - at <= PENDING_SECONDS:
+        return None
+    user = db.session.get(User, uid)
+    if user is None or not user.active or not user.has_second_factor:
+        return None
+    if pending.get("pw") != _password_mark(user):
+        return None
+    return user, _safe_next(next_url)
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@public
+def login_code() -> str | Response | tuple[str, int]:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    found = _pending_user()
+    if found is None:
+        # No password was given (or too long ago): back to the start.
+        session.pop(PENDING_KEY, None)
+        return render_template("auth/login_expired.html")
+    user, next_url = found
+    form = LoginCodeForm()
+    if form.validate_on_submit():
+        if throttle.is_blocked(user.email):
+            return _throttled(form, form.code)
+        if twofactor.check_second_factor(user, form.code.data or ""):
+            throttle.clear(user.email)
+            return _complete_login(user, next_url)
+        throttle.note_failure(user.email)
+        form.code.errors.append(_("This code is not correct (or was used already)."))
+    return render_template("auth/login_code.html", form=form)
+
+
+@bp.before_app_request
+def _enrolment_first() -> Response | None:
+    """An account that must use a second factor and has none yet reaches
+    nothing but the enrolment page (and logging out)."""
+    if not session.get(ENROL_KEY) or request.endpoint in _ENROL_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated or current_user.has_second_factor:
+        session.pop(ENROL_KEY, None)
+        return None
+    return redirect(url_for("auth.two_factor"))
 
 
 @bp.route("/logout", methods=["POST"])
@@ -82,6 +208,13 @@ def logout() -> Response:
     return redirect(url_for("main.index"))
 
 
+def _field_error(form: object, exc: services.AccountError, fields: dict[str, str]) -> None:
+    """The service's error next to its field (``fields`` maps the service's
+    field names to the form's)."""
+    exc.field = fields.get(exc.field or "", exc.field)
+    show_error(form, exc)  # type: ignore[arg-type]
+
+
 @bp.route("/konto/passwort", methods=["GET", "POST"])
 @login_required
 def change_password() -> str | Response:
@@ -94,10 +227,123 @@ def change_password() -> str | Response:
                 form.new_password.data or "",
             )
         except services.AccountError as exc:
-            form.current_password.errors.append(str(exc))
+            _field_error(form, exc, {"password": "new_password"})
         else:
             flash(
                 _("Your password has been changed. Other devices have been logged out."), "success"
             )
             return redirect(url_for("main.index"))
     return render_template("auth/password.html", form=form)
+
+
+# --- forgotten password ----------------------------------------------------
+
+
+@bp.route("/passwort-vergessen", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@public
+def forgot_password() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.change_password"))
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        recovery.request_reset(form.email.data or "")
+        # One answer, whether an account has the address or not.
+        flash(
+            _(
+                "If an account has this address, a link to set a new password is on its way. "
+                "It works once, for %(minutes)d minutes.",
+                minutes=int(recovery.lifetime().total_seconds() // 60),
+            ),
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot.html", form=form)
+
+
+@bp.route("/passwort-zuruecksetzen/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@public
+def reset_password(token: str) -> str | Response | tuple[str, int]:
+    found = recovery.valid_token(token)
+    if found is None:
+        return render_template("auth/reset_invalid.html"), 404
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            recovery.complete_reset(token, form.password.data or "")
+        except services.AccountError as exc:
+            if exc.field is None:  # the link was used meanwhile
+                return render_template("auth/reset_invalid.html"), 404
+            _field_error(form, exc, {})
+        else:
+            if current_user.is_authenticated:  # whoever was logged in here
+                services.end_session(current_user.get_id())
+                logout_user()
+            session.clear()
+            flash(
+                _("Your new password is set; every session has ended. Please log in."),
+                "success",
+            )
+            return redirect(url_for("auth.login"))
+    return render_template(
+        "auth/reset.html",
+        form=form,
+        account=found.user,
+        second_factor=found.resets_second_factor,
+    )
+
+
+# --- second factor -----------------------------------------------------------
+
+
+@bp.route("/konto/zwei-faktor", methods=["GET", "POST"])
+@login_required
+def two_factor() -> str | Response:
+    user: User = current_user._get_current_object()
+    required = twofactor.required_for(user)
+    if not user.has_second_factor:
+        form = TwoFactorConfirmForm()
+        secret = twofactor.pending_secret(user)
+        if form.validate_on_submit():
+            codes = twofactor.confirm_enrolment(user, form.code.data or "")
+            if codes is not None:
+                session.pop(ENROL_KEY, None)
+                flash(_("Two-factor login is on."), "success")
+                return render_template("auth/recovery_codes.html", codes=codes)
+            form.code.errors.append(_("This code is not correct. Try the next one the app shows."))
+        uri = twofactor.provisioning_uri(user, secret)
+        return render_template(
+            "auth/two_factor_enrol.html",
+            form=form,
+            required=required,
+            secret_groups=[secret[i : i + 4] for i in range(0, len(secret), 4)],
+            qr_svg=twofactor.qr_svg(uri, _("QR code for the authenticator app")),
+        )
+    renew = RecoveryCodesForm(prefix="renew")
+    remove = TwoFactorRemoveForm(prefix="off")
+    if request.method == "POST":
+        if renew.submit.data and renew.validate_on_submit():
+            if twofactor.check_second_factor(user, renew.code.data or ""):
+                codes = twofactor.new_recovery_codes(user)
+                flash(_("New recovery codes are made; the old ones no longer work."), "success")
+                return render_template("auth/recovery_codes.html", codes=codes)
+            renew.code.errors.append(_("This code is not correct (or was used already)."))
+        elif remove.submit.data and remove.validate_on_submit():
+            if required:
+                abort(403)
+            if services.authenticate(user.email, remove.password.data or "") is None:
+                remove.password.errors.append(_("The current password is not correct."))
+            elif not twofactor.check_second_factor(user, remove.code.data or ""):
+                remove.code.errors.append(_("This code is not correct (or was used already)."))
+            else:
+                twofactor.remove(user)
+                flash(_("Two-factor login is off."), "success")
+                return redirect(url_for("auth.two_factor"))
+    return render_template(
+        "auth/two_factor.html",
+        renew=renew,
+        remove=remove if not required else None,
+        required=required,
+        remaining=twofactor.remaining_recovery_codes(user),
+    )

@@ -31,7 +31,6 @@ from wtforms import (
 from wtforms.validators import (
     DataRequired,
     Email,
-    EqualTo,
     InputRequired,
     Length,
     NumberRange,
@@ -223,16 +222,18 @@ class AccountRolesForm(Form):
     submit = SubmitField(_l("Save roles"))
 
 
-class PasswordResetForm(Form):
-    password = _password_field(_l("New password"))
-    confirm = PasswordField(
-        _l("Repeat the new password"),
-        validators=[
-            _required(),
-            EqualTo("password", message=_l("The passwords differ.")),
-        ],
+class ResetLinkForm(Form):
+    """Staff send a reset link to the account's own address; nobody sets
+    another person's password."""
+
+    second_factor = BooleanField(
+        _l("Also reset the second factor (lost phone)"),
+        description=_l(
+            "Only administrators. The link then also removes the authenticator app "
+            "and the recovery codes."
+        ),
     )
-    submit = SubmitField(_l("Set password"))
+    submit = SubmitField(_l("Send reset link"))
 
 
 SHORT_NAME_PATTERN = r"^\w[\w .\-/]*$"

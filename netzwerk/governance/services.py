@@ -710,21 +710,6 @@ def set_login_roles(user_id: int, *, is_admin: bool, is_office: bool, actor: Use
     return user
 
 
-def reset_login_password(user_id: int, password: str, *, actor: User) -> User:
-    """Set a new password by staff; every session of the user ends."""
-    from ..auth.services import AccountError, set_password
-
-    user = _get_or_error(User, user_id)
-    _check_may_manage_login(actor, user)
-    try:
-        set_password(user, password)
-    except AccountError as exc:
-        raise GovernanceError(str(exc), "password") from exc
-    with write_transaction():
-        _audit("user.password_reset", "user", user.id, actor.id)
-    return user
-
-
 def set_login_active(user_id: int, active: bool, *, actor: User) -> User:
     """(De)activate a login; deactivation ends every session of the user."""
     from flask_babel import gettext as _

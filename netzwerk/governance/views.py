@@ -11,8 +11,11 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from ..admin import ADMIN_SECTIONS
+from ..auth import recovery
 from ..auth.access import staff_required
 from ..auth.models import User
+from ..auth.services import AccountError, check_new_password
 from ..extensions import db
 from ..forms import answer_failed_posts_with_422, page_number, show_error
 from ..timeutil import local_today
@@ -28,9 +31,9 @@ from .forms import (
     MembershipForm,
     OrganisationForm,
     OrganisationSearchForm,
-    PasswordResetForm,
     PersonForm,
     PersonSearchForm,
+    ResetLinkForm,
     choice,
     choice_list,
     clean_search,
@@ -51,15 +54,6 @@ ModelT = TypeVar("ModelT")
 
 bp = Blueprint("governance", __name__)
 answer_failed_posts_with_422(bp)
-
-# (endpoint, label) of each administration section; packages add theirs.
-ADMIN_SECTIONS: list[tuple[str, object]] = []
-
-
-def register_admin_section(endpoint: str, label: object) -> None:
-    # Compare endpoints only: a lazy label cannot be evaluated at import time.
-    if all(known != endpoint for known, _label in ADMIN_SECTIONS):
-        ADMIN_SECTIONS.append((endpoint, label))
 
 
 @bp.app_template_global()
@@ -439,6 +433,11 @@ def admin_login_new(person_id: int) -> str | Response:
         del form.is_admin
     if form.validate_on_submit():
         try:
+            check_new_password(
+                form.password.data or "",
+                names=(person.first_name, person.last_name),
+                email=form.email.data or "",
+            )
             services.create_login(
                 person.id,
                 email=form.email.data or "",
@@ -447,7 +446,7 @@ def admin_login_new(person_id: int) -> str | Response:
                 is_office=bool(form.is_office.data),
                 actor=_actor(),
             )
-        except services.GovernanceError as exc:
+        except (services.GovernanceError, AccountError) as exc:
             show_error(form, exc)
         else:
             flash(_("The login has been created."), "success")
@@ -495,29 +494,45 @@ def admin_login_roles(person_id: int) -> str | Response:
 @bp.route("/verwaltung/personen/<int:person_id>/zugang/passwort", methods=["GET", "POST"])
 @staff_required
 def admin_login_password(person_id: int) -> str | Response:
+    """Send the account a reset link to its own address (never set its
+    password): valid once, for a short time; recorded; the owner is told."""
     user = _user_of(person_id)
-    if user.is_admin and not current_user.is_admin:
-        flash(_("Only administrators may change the login of an administrator."), "error")
+    actor = _actor()
+    refusal = recovery.reset_refusal(actor, user)
+    if refusal is not None:
+        flash(refusal, "error")
         return redirect(url_for(".admin_person", person_id=person_id))
-    form = PasswordResetForm()
+    form = ResetLinkForm()
+    if not actor.is_admin:
+        del form.second_factor
     if form.validate_on_submit():
-        try:
-            services.reset_login_password(user.id, form.password.data or "", actor=_actor())
-        except services.GovernanceError as exc:
-            show_error(form, exc)
+        second_factor = bool("second_factor" in form and form.second_factor.data)
+        if not user.active:
+            show_error(form, AccountError(_("Reactivate the login before sending a reset link.")))
         else:
+            recovery.issue_reset(user, actor=actor, second_factor=second_factor)
             flash(
-                _("The password has been set; the person has been logged out everywhere."),
+                _(
+                    "A reset link has been sent to %(email)s. It works once, for %(minutes)d "
+                    "minutes; the current password stays valid until it is used.",
+                    email=user.email,
+                    minutes=int(recovery.lifetime().total_seconds() // 60),
+                ),
                 "success",
             )
             return redirect(url_for(".admin_person", person_id=person_id))
     return render_template(
         "governance/admin_form.html",
         form=form,
-        title=_("Set a new password for %(name)s", name=user.person.full_name),
+        title=_("Send %(name)s a reset link", name=user.person.full_name),
+        intro=_(
+            "The link goes to the login's own address %(email)s; with it the person chooses "
+            "a new password. Nobody else learns it.",
+            email=user.email,
+        ),
         back_url=url_for(".admin_person", person_id=person_id),
         back_label=user.person.full_name,
-        autocomplete={"password": "new-password", "confirm": "new-password"},
+        autocomplete=None,
     )
 
 
@@ -879,7 +894,10 @@ def admin_action_field_activate(action_field_id: int) -> Response:
     )
 
 
-register_admin_section("governance.admin_bodies", _l("Bodies and memberships"))
-register_admin_section("governance.admin_persons", _l("Persons and logins"))
-register_admin_section("governance.admin_organisations", _l("Organisations"))
-register_admin_section("governance.admin_action_fields", _l("Action fields"))
+# The administration sections of this package (registered by governance.init_app).
+ADMIN_PAGES = [
+    ("governance.admin_bodies", _l("Bodies and memberships")),
+    ("governance.admin_persons", _l("Persons and logins")),
+    ("governance.admin_organisations", _l("Organisations")),
+    ("governance.admin_action_fields", _l("Action fields")),
+]
