@@ -59,11 +59,52 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     register_cli(app)
 
-    # Load and validate workflows/*.yaml: an invalid definition stops the start.
+    _init_packages(app)
+    return app
+
+
+def _init_packages(app: Flask) -> None:
+    """Each domain package registers what it offers (workflow object types,
+    guards, effects, providers, signal receivers, administration sections,
+    indicators) in layer order, lower layers first; nothing registers on
+    import (tests/test_import_hygiene.py).  Then workflows/*.yaml are loaded
+    and validated against what is registered: an invalid definition stops
+    the start."""
+    from . import (
+        auth,
+        counselling,
+        decisions,
+        feedback,
+        governance,
+        mail,
+        meetings,
+        minutes,
+        monitoring,
+        notifications,
+        projects,
+        voting,
+        workflow,
+    )
     from .workflow.boot import init_app as init_workflows
 
+    layers = (
+        workflow,
+        governance,
+        auth,
+        mail,
+        notifications,
+        counselling,
+        meetings,
+        voting,
+        decisions,
+        feedback,
+        monitoring,
+        minutes,
+        projects,
+    )
+    for package in layers:
+        package.init_app(app)
     init_workflows(app)
-    return app
 
 
 class IdConverter(IntegerConverter):

@@ -6,6 +6,7 @@ from .counselling.views import bp as counselling_bp
 from .decisions.views import bp as decisions_bp
 from .feedback.views import bp as feedback_bp
 from .governance.views import bp as governance_bp
+from .governance.workflow_views import bp as workflow_bp
 from .mail.views import bp as mail_bp
 from .main.views import bp as main_bp
 from .meetings.views import bp as meetings_bp
@@ -15,7 +16,6 @@ from .notifications.views import bp as notifications_bp
 from .projects.views import bp as projects_bp
 from .voting.meeting import bp as voting_meeting_bp
 from .voting.views import bp as voting_bp
-from .workflow.views import bp as workflow_bp
 
 BLUEPRINTS = [
     main_bp,

@@ -76,7 +76,6 @@ def scheduler_command() -> None:
 @click.argument("job_id")
 def run_job_command(job_id: str) -> None:
     """Run one registered scheduler job now."""
-    from . import jobs  # noqa: F401
     from .scheduler import JOBS
 
     if job_id not in JOBS:

@@ -57,6 +57,11 @@ _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "netzwerk_write_intent", default=False
 )
 # Set while write_connection() begins a transaction beside the ORM session.
+# How many write_transaction() blocks are open: 0 outside, 1 in the unit of
+# work, more in nested (savepoint) blocks.
+_transaction_depth: contextvars.ContextVar[int] = contextvars.ContextVar(
+    "netzwerk_transaction_depth", default=0
+)
 _beside_session: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "netzwerk_beside_session", default=False
 )
@@ -115,7 +120,15 @@ def reset_write_intent(token: contextvars.Token[bool]) -> None:
 
 @contextmanager
 def write_transaction() -> Iterator[None]:
-    """Run a service's writes as one transaction, committed or rolled back.
+    """One unit of work: the writes inside commit together or not at all.
+
+    The outermost ``write_transaction()`` of a request, a scheduler job or a
+    command is the transaction: it commits when its block ends and rolls
+    back on an exception.  A ``write_transaction()`` inside another one
+    nests: it runs in a savepoint of the outer transaction and commits
+    nothing itself, so services combine (submitting a project creates its
+    paper in the same transaction) and an error caught inside undoes only
+    the nested part.
 
     On SQLite the transaction starts with BEGIN IMMEDIATE, so that it holds
     the write lock from its first read; a read transaction still open on the
@@ -123,7 +136,17 @@ def write_transaction() -> Iterator[None]:
     PostgreSQL the writes simply continue the request's transaction (its
     reads take no locks that a write would have to upgrade).
     """
+    depth = _transaction_depth.get()
+    if depth:
+        depth_token = _transaction_depth.set(depth + 1)
+        try:
+            with db.session.begin_nested():
+                yield
+        finally:
+            _transaction_depth.reset(depth_token)
+        return
     token = _write_intent.set(True)
+    depth_token = _transaction_depth.set(1)
     try:
         end_read_transaction()
         try:
@@ -133,7 +156,13 @@ def write_transaction() -> Iterator[None]:
             db.session.rollback()
             raise
     finally:
+        _transaction_depth.reset(depth_token)
         _write_intent.reset(token)
+
+
+def in_write_transaction() -> bool:
+    """Whether a ``write_transaction()`` is open (effects may rely on it)."""
+    return bool(_transaction_depth.get())
 
 
 @contextmanager

@@ -119,7 +119,7 @@ def _public_meetings_query() -> Any:
         select(Meeting)
         .join(Body, Meeting.body_id == Body.id)
         .options(joinedload(Meeting.body), joinedload(Meeting.location))
-        .where(Body.public, Meeting.public, Meeting.state != ms.PLANNED)
+        .where(Body.public, Meeting.public, ms.not_planned_condition())
     )
 
 
@@ -162,7 +162,7 @@ def user_feed(user: User, name: str, now: datetime | None = None) -> bytes:
         db.session.scalars(
             select(Meeting)
             .options(joinedload(Meeting.body), joinedload(Meeting.location))
-            .where(Meeting.body_id.in_(body_ids), Meeting.state != ms.PLANNED)
+            .where(Meeting.body_id.in_(body_ids), ms.not_planned_condition())
             .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
             .limit(FEED_LIMIT)
         ).unique()

@@ -340,7 +340,7 @@ def _visible_meetings() -> Select[Any]:
     return (
         select(Meeting.id)
         .join(Body, Meeting.body_id == Body.id)
-        .where(Body.public, Meeting.public, Meeting.state != ms.PLANNED)
+        .where(Body.public, Meeting.public, ms.not_planned_condition())
     )
 
 
@@ -537,7 +537,6 @@ def _load_meetings(ids: list[int], omit: bool) -> list[dict[str, Any]]:
         .where(Meeting.id.in_(ids))
     ).all()
     by_id = {m.id: (m, modified) for m, modified in rows}
-    titles = ms.state_titles()
     numbers: dict[int, tuple[str, int, AgendaItem]] = {}
     consults: dict[tuple[int, int], Consultation] = {}
     files: dict[int, list[tuple[str, Any]]] = {}
@@ -559,8 +558,8 @@ def _load_meetings(ids: list[int], omit: bool) -> list[dict[str, Any]]:
             "id": object_url("meeting", meeting.id),
             "type": oparl_type("Meeting"),
             "name": str(meeting.display_title),
-            "meetingState": titles.get(meeting.state, meeting.state),
-            "cancelled": meeting.state == ms.CANCELLED,
+            "meetingState": ms.state_title(meeting),
+            "cancelled": ms.has_flag(meeting, "cancelled"),
             "start": dt(meeting.starts_at),
             "end": dt(meeting.ends_at) if meeting.ends_at else None,
             "organization": [gremium_url(meeting.body_id)],
@@ -616,7 +615,7 @@ def _visible_items() -> Select[Any]:
         select(AgendaItem.id)
         .join(Meeting, AgendaItem.meeting_id == Meeting.id)
         .join(Body, Meeting.body_id == Body.id)
-        .where(Body.public, Meeting.public, Meeting.state != ms.PLANNED, AgendaItem.public)
+        .where(Body.public, Meeting.public, ms.not_planned_condition(), AgendaItem.public)
         .where((AgendaItem.parent_id.is_(None)) | parent_ok)
     )
 

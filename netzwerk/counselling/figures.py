@@ -9,8 +9,6 @@ groups they are computed from are large enough.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import statistics
 from collections.abc import Iterable
@@ -21,6 +19,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from ..csvutil import write_rows
 from ..extensions import db
 from .models import CounsellingCase, CounsellingContact, Referral
 from .vocab import Arrival, Labelled, Language, Situation
@@ -224,8 +223,4 @@ def _rows(figures: Figures) -> Iterable[list[str]]:
 
 
 def figures_csv(figures: Figures) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    for row in _rows(figures):
-        writer.writerow(row)
-    return out.getvalue()
+    return write_rows(_rows(figures))

@@ -31,11 +31,13 @@ def referrals_by_arrival(period: Period) -> dict[str, float]:
     return result
 
 
-register_indicator(
-    "counselling_referrals",
-    name=_l("Counselling referrals"),
-    unit="count",
-    source="Netzwerk: Bildungsberatung",
-    dimension="arrival",
-    provider=referrals_by_arrival,
-)
+def register_indicators() -> None:
+    """From counselling.init_app."""
+    register_indicator(
+        "counselling_referrals",
+        name=_l("Counselling referrals"),
+        unit="count",
+        source="Netzwerk: Bildungsberatung",
+        dimension="arrival",
+        provider=referrals_by_arrival,
+    )

@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..audit.services import record
 from ..auth.models import User
+from ..csvutil import write_rows
 from ..database import utcnow, write_transaction
 from ..extensions import db
 from ..governance.models import ActionField, Organisation, Person
@@ -424,20 +425,16 @@ def read_case(case_id: int, actor_id: int | None) -> CounsellingCase:
 
 def export_case_csv(case_id: int, actor_id: int | None) -> tuple[str, str]:
     """(case code, CSV text) of one case, for the person's right of access."""
-    import csv
-    import io
-
     case = read_case(case_id, actor_id)
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow([_("Case"), case.code])
+    rows: list[list[object]] = []
+    rows.append([_("Case"), case.code])
     if case.personal_details is not None:
         pd = case.personal_details
-        writer.writerow([_("Name"), pd.name or ""])
-        writer.writerow([_("Contact details"), pd.contact or ""])
-        writer.writerow([_("Consent recorded"), pd.consent_at.astimezone(LOCAL_TZ).isoformat()])
-    writer.writerow([])
-    writer.writerow(
+        rows.append([_("Name"), pd.name or ""])
+        rows.append([_("Contact details"), pd.contact or ""])
+        rows.append([_("Consent recorded"), pd.consent_at.astimezone(LOCAL_TZ).isoformat()])
+    rows.append([])
+    rows.append(
         [
             _("Date"),
             _("Channel"),
@@ -449,7 +446,7 @@ def export_case_csv(case_id: int, actor_id: int | None) -> tuple[str, str]:
         ]
     )
     for c in case.contacts:
-        writer.writerow(
+        rows.append(
             [
                 c.contact_date.isoformat(),
                 c.channel_label,
@@ -460,12 +457,12 @@ def export_case_csv(case_id: int, actor_id: int | None) -> tuple[str, str]:
                 c.outcome_label,
             ]
         )
-    writer.writerow([])
-    writer.writerow(
+    rows.append([])
+    rows.append(
         [_("Referred on"), _("Referred to"), _("Follow-up on"), _("Arrival"), _("Arrived on")]
     )
     for r in case.referrals:
-        writer.writerow(
+        rows.append(
             [
                 r.referred_on.isoformat(),
                 r.target_label,
@@ -474,7 +471,7 @@ def export_case_csv(case_id: int, actor_id: int | None) -> tuple[str, str]:
                 r.arrived_on.isoformat() if r.arrived_on else "",
             ]
         )
-    return case.code, out.getvalue()
+    return case.code, write_rows(rows)
 
 
 @dataclass

@@ -12,7 +12,6 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..auth.access import admin_required, public, staff_required
 from ..forms import answer_failed_posts_with_422, optional_id, show_error
-from ..governance.views import register_admin_section
 from . import figures as figures_service
 from . import (
     indicators,  # noqa: F401  (registers the monitoring indicator)
@@ -36,9 +35,12 @@ from .forms import (
 bp = Blueprint("counselling", __name__)
 answer_failed_posts_with_422(bp)
 
-register_admin_section("counselling.offers_admin", _l("Education offers"))
-register_admin_section("counselling.staff", _l("Counselling staff"))
-register_admin_section("counselling.figures", _l("Counselling figures"))
+# The administration sections of this package (registered by its init_app).
+ADMIN_PAGES = [
+    ("counselling.offers_admin", _l("Education offers")),
+    ("counselling.staff", _l("Counselling staff")),
+    ("counselling.figures", _l("Counselling figures")),
+]
 
 
 @bp.app_context_processor

@@ -5,7 +5,7 @@ from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaFi
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..forms import Form, optional_id
-from .models import ActionStatus, DecisionOutcome
+from .models import DecisionOutcome
 
 
 def safe_int(value: object) -> int:
@@ -39,11 +39,6 @@ class ActionItemForm(Form):
         _l("Responsible organisation"), coerce=safe_int, validators=[Optional()]
     )
     due_date = DateField(_l("Due date"), validators=[Optional()])
-    status = SelectField(
-        _l("Status"),
-        choices=[(s.value, s.label) for s in ActionStatus],
-        default=ActionStatus.OPEN.value,
-    )
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
     submit = SubmitField(_l("Save"))
 

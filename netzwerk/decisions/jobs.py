@@ -13,9 +13,13 @@ from ..voting import jobs as voting_jobs  # noqa: F401  (registers voting.circul
 from . import services
 
 
-@register_job("decisions.overdue_action_items", "interval", hours=1)
 def remind_overdue_action_items() -> int:
     """An item is overdue from the first minute of the day after its due
     date in Berlin (one reading of the clock gives both day and instant)."""
     now = utcnow()
     return services.remind_overdue(to_local(now).date(), now)
+
+
+def register_jobs() -> None:
+    """From decisions.init_app (never on import)."""
+    register_job("decisions.overdue_action_items", "interval", hours=1)(remind_overdue_action_items)

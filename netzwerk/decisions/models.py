@@ -29,6 +29,7 @@ from ..extensions import Model
 from ..governance.models import Body, Organisation, Person
 from ..labels import Labelled, labels
 from ..voting.models import Poll
+from ..workflow.models import WorkflowMixin
 
 
 class DecisionOutcome(Labelled):
@@ -45,27 +46,16 @@ OUTCOME_LABELS = labels(
 )
 
 
-class ActionStatus(Labelled):
-    OPEN = "open"
-    IN_PROGRESS = "in_progress"
-    DONE = "done"
-    DROPPED = "dropped"
-
-    @property
-    def is_pending(self) -> bool:
-        return self in (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
-
-
-ACTION_STATUS_LABELS = labels(
-    ActionStatus,
-    {
-        ActionStatus.OPEN: _l("Open"),
-        ActionStatus.IN_PROGRESS: _l("In progress"),
-        ActionStatus.DONE: _l("Done"),
-        ActionStatus.DROPPED: _l("Dropped"),
-    },
-)
-PENDING_STATUSES = (ActionStatus.OPEN.value, ActionStatus.IN_PROGRESS.value)
+# Flags of action item states (workflows/massnahme.yaml): what the code asks.
+# ``pending``: not yet done, listed as open and can become overdue;
+# ``done``: implemented; ``dropped`` (optional): given up.
+PENDING = "pending"
+DONE = "done"
+DROPPED = "dropped"
+ACTION_ITEM_FLAGS = frozenset({PENDING, DONE})
+ACTION_ITEM_OPTIONAL_FLAGS = frozenset({DROPPED})
+# The relation role of the person responsible for an action item (``by:``).
+RESPONSIBLE = "responsible"
 
 
 class DecisionCounter(Model):
@@ -132,17 +122,20 @@ class Decision(Model):
         return bool(self.subject_public and self.body.public)
 
 
-class ActionItem(Model):
-    """A step that implements a decision, with who, until when and status."""
+class ActionItem(WorkflowMixin, Model):
+    """A step that implements a decision, with who and until when.
+
+    Its state is the workflow engine's (``workflows/massnahme.yaml``); the
+    code asks the state's flags (``pending``, ``done``), never its name.
+    """
 
     __tablename__ = "decision_action_item"
     __table_args__ = (
-        CheckConstraint(enum_check("status", ActionStatus), name="status"),
         CheckConstraint(
             "responsible_person_id IS NOT NULL OR responsible_organisation_id IS NOT NULL",
             name="responsible",
         ),
-        Index("ix_decision_action_item_status_due", "status", "due_date"),
+        CheckConstraint("version >= 0", name="version"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -157,7 +150,6 @@ class ActionItem(Model):
         ForeignKey("organisation.id", ondelete="RESTRICT"), index=True
     )
     due_date: Mapped[date | None] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(20), default=ActionStatus.OPEN.value)
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -168,7 +160,22 @@ class ActionItem(Model):
 
     @property
     def status_label(self) -> str:
-        return ActionStatus(self.status).label
+        """The title of its state (from the definition it is pinned to)."""
+        from ..workflow.ui import state_title
+
+        return state_title(self)
+
+    @property
+    def is_pending(self) -> bool:
+        from ..workflow.services import has_flag
+
+        return has_flag(self, PENDING)
+
+    @property
+    def is_done(self) -> bool:
+        from ..workflow.services import has_flag
+
+        return has_flag(self, DONE)
 
     @property
     def responsible_label(self) -> str:
@@ -180,6 +187,43 @@ class ActionItem(Model):
         return " – ".join(parts)
 
     def is_overdue(self, today: date) -> bool:
-        return (
-            self.status in PENDING_STATUSES and self.due_date is not None and self.due_date < today
+        return self.due_date is not None and self.due_date < today and self.is_pending
+
+
+def register_action_item_subject() -> None:
+    """Action items under the workflow engine (from ``decisions.init_app``)."""
+    from flask import url_for
+    from flask_babel import lazy_gettext as _l
+
+    from ..workflow.registry import Subject, register_subject
+
+    def url(item: ActionItem) -> str:
+        try:
+            return url_for("decisions.action_item", item_id=item.id)
+        except RuntimeError:  # no request (scheduler)
+            return f"/beschluesse/massnahmen/{item.id}"
+
+    def relations(item: ActionItem, person_id: int) -> set[str]:
+        if person_id is not None and item.responsible_person_id == person_id:
+            return {RESPONSIBLE}
+        return set()
+
+    def responsible(item: ActionItem) -> set[int]:
+        return {item.responsible_person_id} if item.responsible_person_id else set()
+
+    register_subject(
+        Subject(
+            object_type="action_item",
+            model=ActionItem,
+            body_id_of=lambda item: item.decision.body_id,
+            relations_of=relations,
+            title_of=lambda item: item.title,
+            url_of=url,
+            author_person_ids=responsible,
+            label=_l("Action items"),
+            slots={"action_item": _l("Action item of a decision")},
+            relation_roles=frozenset({RESPONSIBLE}),
+            required_flags=ACTION_ITEM_FLAGS,
+            optional_flags=ACTION_ITEM_OPTIONAL_FLAGS,
         )
+    )

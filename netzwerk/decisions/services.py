@@ -11,8 +11,6 @@ Visibility is one rule used by the pages and the CSV export alike:
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,8 +22,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload, selectinload
 
+from .. import signals
 from ..auth.models import User
-from ..csvutil import csv_safe
+from ..csvutil import csv_safe, write_csv
 from ..database import utcnow, write_transaction
 from ..extensions import db
 from ..governance.models import Body, Membership, Organisation, Person
@@ -33,19 +32,21 @@ from ..governance.services import current_filter
 from ..notifications.services import notify
 from ..rules import RuleError
 from ..timeutil import format_date, local_today, to_local
-from ..voting import services as voting
 from ..voting.meeting import meeting_link
 from ..voting.models import Poll
 from ..voting.providers import resolve_subject
 from ..voting.rules import PollResult
+from ..workflow import services as workflow
 from .models import (
-    PENDING_STATUSES,
+    PENDING,
     ActionItem,
-    ActionStatus,
     Decision,
     DecisionCounter,
     DecisionOutcome,
 )
+
+# The slot whose workflow a body chose for its action items.
+ACTION_ITEM_SLOT = "action_item"
 
 
 class DecisionError(RuleError):
@@ -133,14 +134,12 @@ def create_decision_for_poll(poll: Poll, now: datetime | None = None) -> Decisio
         decision.id,
         data={"number": decision.number, "poll_id": poll.id, "outcome": decision.outcome},
     )
+    signals.decision_recorded.send(decision, now=now)
     return decision
 
 
-def _on_poll_closed(poll: Poll, **extra: Any) -> None:
+def on_poll_closed(poll: Poll, **extra: Any) -> None:
     create_decision_for_poll(poll, extra.get("now"))
-
-
-voting.poll_closed.connect(_on_poll_closed)
 
 
 # --- visibility -------------------------------------------------------------------
@@ -177,6 +176,17 @@ def may_view_body_items(user: Any, body: Body) -> bool:
     if user.is_staff:
         return True
     return body.id in set(db.session.scalars(_member_body_ids(user)))
+
+
+def may_view_action_item(user: Any, item: ActionItem) -> bool:
+    """Members of the body and staff see its items; the responsible person
+    sees the item they answer for (and acts on it as ``responsible``)."""
+    if may_view_body_items(user, item.decision.body):
+        return True
+    person_id = (
+        getattr(user, "person_id", None) if getattr(user, "is_authenticated", False) else None
+    )
+    return person_id is not None and person_id == item.responsible_person_id
 
 
 @dataclass(frozen=True)
@@ -255,30 +265,26 @@ _csv_safe = csv_safe  # the shared formula-safe cell writer (netzwerk.csvutil)
 
 
 def register_csv(decisions: Sequence[Decision]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for d in decisions:
-        writer.writerow(
-            [
-                _csv_safe(v)
-                for v in (
-                    d.number,
-                    d.body.name,
-                    to_local(d.decided_at).strftime("%Y-%m-%d %H:%M"),
-                    d.title,
-                    d.outcome_label,
-                    d.yes_count,
-                    d.no_count,
-                    d.abstain_count,
-                    d.voting_members,
-                    d.majority_rule,
-                    d.subject_title or "",
-                    d.text or "",
-                )
-            ]
-        )
-    return out.getvalue()
+    return write_csv(
+        CSV_COLUMNS,
+        (
+            (
+                d.number,
+                d.body.name,
+                to_local(d.decided_at).strftime("%Y-%m-%d %H:%M"),
+                d.title,
+                d.outcome_label,
+                d.yes_count,
+                d.no_count,
+                d.abstain_count,
+                d.voting_members,
+                d.majority_rule,
+                d.subject_title or "",
+                d.text or "",
+            )
+            for d in decisions
+        ),
+    )
 
 
 # --- action items -------------------------------------------------------------------
@@ -288,7 +294,6 @@ def _check_item_values(
     title: str,
     responsible_person_id: int | None,
     responsible_organisation_id: int | None,
-    status: str,
 ) -> str:
     title = (title or "").strip()
     if not title:
@@ -308,10 +313,6 @@ def _check_item_values(
         raise DecisionError(
             _("Please choose an organisation from the list."), "responsible_organisation_id"
         )
-    try:
-        ActionStatus(status)
-    except ValueError:
-        raise DecisionError(_("Please choose a status."), "status") from None
     return title
 
 
@@ -322,35 +323,43 @@ def add_action_item(
     responsible_person_id: int | None,
     responsible_organisation_id: int | None,
     due_date: date | None,
-    status: str = ActionStatus.OPEN.value,
     notes: str | None = None,
     actor: User | None = None,
 ) -> ActionItem:
+    """A new action item, started at the beginning of the workflow the
+    decision's body chose for action items (else the shipped default)."""
     from ..audit.services import record
 
     with write_transaction():
-        if db.session.get(Decision, decision_id) is None:
+        decision = db.session.get(Decision, decision_id)
+        if decision is None:
             raise DecisionError(_("This decision does not exist."))
-        title = _check_item_values(
-            title, responsible_person_id, responsible_organisation_id, status
-        )
+        title = _check_item_values(title, responsible_person_id, responsible_organisation_id)
+        try:
+            definition = workflow.workflow_for(decision.body_id, ACTION_ITEM_SLOT)
+        except workflow.WorkflowError as exc:
+            raise DecisionError(str(exc)) from None
         item = ActionItem(
+            workflow_name=definition.name,
+            workflow_hash=definition.hash,
+            state=definition.initial,
             decision_id=decision_id,
             title=title,
             responsible_person_id=responsible_person_id,
             responsible_organisation_id=responsible_organisation_id,
             due_date=due_date,
-            status=status,
             notes=(notes or "").strip() or None,
         )
+        item.decision = decision
         db.session.add(item)
         db.session.flush()
+        workflow.start(item, definition, actor)
         record(
             "decision.action_item_created",
             "decision",
             decision_id,
             actor_id=actor.id if actor else None,
-            data={"item_id": item.id, "title": title, "status": status},
+            data={"item_id": item.id, "title": title},
         )
     return item
 
@@ -362,25 +371,22 @@ def update_action_item(
     responsible_person_id: int | None,
     responsible_organisation_id: int | None,
     due_date: date | None,
-    status: str,
     notes: str | None,
     actor: User | None = None,
 ) -> ActionItem:
+    """Change what an action item says; its state moves only by transitions
+    (:func:`fire_action_item`)."""
     from ..audit.services import record
 
     with write_transaction():
         item = db.session.get(ActionItem, item_id, with_for_update=True)
         if item is None:
             raise DecisionError(_("This action item does not exist."))
-        title = _check_item_values(
-            title, responsible_person_id, responsible_organisation_id, status
-        )
-        old_status = item.status
+        title = _check_item_values(title, responsible_person_id, responsible_organisation_id)
         item.title = title
         item.responsible_person_id = responsible_person_id
         item.responsible_organisation_id = responsible_organisation_id
         item.due_date = due_date
-        item.status = status
         item.notes = (notes or "").strip() or None
         db.session.flush()
         record(
@@ -388,11 +394,56 @@ def update_action_item(
             "decision",
             item.decision_id,
             actor_id=actor.id if actor else None,
-            from_state=old_status,
-            to_state=status,
             data={"item_id": item.id},
         )
     return item
+
+
+def get_action_item(item_id: int) -> ActionItem | None:
+    return db.session.scalar(
+        select(ActionItem)
+        .options(
+            joinedload(ActionItem.decision).joinedload(Decision.body),
+            joinedload(ActionItem.responsible_person),
+            joinedload(ActionItem.responsible_organisation),
+        )
+        .where(ActionItem.id == item_id)
+    )
+
+
+def fire_action_item(
+    user: User,
+    item_id: int,
+    transition_name: str,
+    *,
+    comment: str | None = None,
+    expected_version: int | None = None,
+) -> ActionItem:
+    """Take one step of an action item's workflow (the engine checks the
+    step, the user's role from ``by:`` and the version the user saw).
+
+    Raises :class:`netzwerk.workflow.services.WorkflowError` (German message).
+    """
+    item = db.session.get(ActionItem, item_id)
+    if item is None:
+        raise DecisionError(_("This action item does not exist."))
+    workflow.fire(user, item, transition_name, comment=comment, expected_version=expected_version)
+    return item
+
+
+def step_to_flag(user: User, item_id: int, flag: str, *, comment: str | None = None) -> ActionItem:
+    """Bring the item into a state with ``flag`` by the steps the user may
+    take (for callers that know what they want, not how the workflow names
+    it).  Raises :class:`netzwerk.workflow.services.WorkflowError`."""
+    item = db.session.get(ActionItem, item_id)
+    if item is None:
+        raise DecisionError(_("This action item does not exist."))
+    workflow.fire_to_flag(user, item, flag, comment=comment)
+    return item
+
+
+def _pending() -> Any:
+    return ActionItem.state.in_(workflow.states_with_flag("action_item", PENDING))
 
 
 def open_action_items(body_id: int | None = None) -> Sequence[ActionItem]:
@@ -404,7 +455,7 @@ def open_action_items(body_id: int | None = None) -> Sequence[ActionItem]:
             joinedload(ActionItem.responsible_person),
             joinedload(ActionItem.responsible_organisation),
         )
-        .where(ActionItem.status.in_(PENDING_STATUSES))
+        .where(_pending())
         .order_by(ActionItem.due_date.is_(None), ActionItem.due_date, ActionItem.id)
     )
     if body_id is not None:
@@ -444,7 +495,7 @@ def remind_overdue(today: date | None = None, now: datetime | None = None) -> in
             select(ActionItem)
             .options(joinedload(ActionItem.decision))
             .where(
-                ActionItem.status.in_(PENDING_STATUSES),
+                _pending(),
                 ActionItem.due_date.is_not(None),
                 ActionItem.due_date < today,
             )

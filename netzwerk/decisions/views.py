@@ -10,14 +10,18 @@ from flask_login import current_user, login_required
 from ..auth.access import public, staff_required
 from ..extensions import db
 from ..governance.models import Body
-from ..governance.views import register_admin_section
+from ..workflow import ui
+from ..workflow.services import CommentRequired, WorkflowError
 from . import services
 from .forms import ActionItemForm, RegisterFilterForm
 from .models import ActionItem, Decision
 
 bp = Blueprint("decisions", __name__)
 
-register_admin_section("decisions.action_items", _l("Implementation of decisions"))
+# The administration sections of this package (registered by its init_app).
+ADMIN_PAGES = [
+    ("decisions.action_items", _l("Implementation of decisions")),
+]
 
 
 def _filter_form(body: Body | None = None) -> tuple[RegisterFilterForm, services.RegisterFilter]:
@@ -139,7 +143,6 @@ def _save_item(form: ActionItemForm, decision: Decision, item: ActionItem | None
         "responsible_person_id": form.responsible_person_id.data or None,
         "responsible_organisation_id": form.responsible_organisation_id.data or None,
         "due_date": form.due_date.data,
-        "status": form.status.data or "",
         "notes": form.notes.data,
         "actor": current_user,
     }
@@ -156,6 +159,8 @@ def _save_item(form: ActionItemForm, decision: Decision, item: ActionItem | None
             flash(str(exc), "error")
         return None
     flash(_("The action item has been saved."), "success")
+    if item is not None:
+        return redirect(url_for("decisions.action_item", item_id=item.id))
     return redirect(url_for("decisions.detail", decision_id=decision.id))
 
 
@@ -176,7 +181,66 @@ def new_action_item(decision_id: int) -> Any:
     ), status
 
 
-@bp.route("/beschluesse/massnahmen/<int:item_id>", methods=["GET", "POST"])
+def _load_item(item_id: int) -> ActionItem:
+    """The action item, for anyone who may see its body's items and for the
+    person responsible for it (else 404)."""
+    item = services.get_action_item(item_id)
+    if item is None or not services.may_view_action_item(current_user, item):
+        abort(404)
+    return item
+
+
+def _render_item(
+    item: ActionItem, failed: tuple[str, Any] | None = None, status: int = 200
+) -> tuple[str, int]:
+    panel = ui.panel(
+        current_user,
+        item,
+        lambda name: url_for("decisions.action_item_step", item_id=item.id, transition=name),
+        failed=failed,
+    )
+    return render_template(
+        "decisions/item.html", item=item, decision=item.decision, panel=panel, today=_today()
+    ), status
+
+
+@bp.route("/beschluesse/massnahmen/<int:item_id>")
+@login_required
+def action_item(item_id: int) -> tuple[str, int]:
+    return _render_item(_load_item(item_id))
+
+
+@bp.route("/beschluesse/massnahmen/<int:item_id>/schritt/<transition>", methods=["POST"])
+@login_required
+def action_item_step(item_id: int, transition: str) -> Any:
+    """One step of the action item's workflow: the buttons of the panel."""
+    item = _load_item(item_id)
+    form = ui.transition_form(transition)
+    if not form.validate_on_submit():
+        return _render_item(item, failed=(transition, form), status=422)
+    try:
+        services.fire_action_item(
+            current_user,
+            item.id,
+            transition,
+            comment=form.comment.data,
+            expected_version=form.expected_version(),
+        )
+    except CommentRequired as exc:
+        form.comment.errors = [str(exc)]
+        return _render_item(_load_item(item_id), failed=(transition, form), status=422)
+    except WorkflowError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("decisions.action_item", item_id=item_id))
+    item = _load_item(item_id)
+    flash(
+        _("Done: the action item is now in the state “%(state)s”.", state=item.status_label),
+        "success",
+    )
+    return redirect(url_for("decisions.action_item", item_id=item_id))
+
+
+@bp.route("/beschluesse/massnahmen/<int:item_id>/bearbeiten", methods=["GET", "POST"])
 @staff_required
 def edit_action_item(item_id: int) -> Any:
     item = db.session.get(ActionItem, item_id)

@@ -6,7 +6,7 @@ By design no table here has a column for an IP address or a user agent.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     CheckConstraint,
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
 from ..extensions import Model
+from ..workflow.models import WorkflowMixin
 
 if TYPE_CHECKING:
     from ..governance.models import Body
@@ -27,6 +28,41 @@ if TYPE_CHECKING:
 
 CHOICE_KINDS = ("category", "target_group", "district")
 CHANNELS = ("online", "counselling", "event", "paper", "phone")
+
+# Flags of feedback states (workflows/rueckmeldung.yaml): what the code asks.
+# ``new``: nobody has looked at it yet; ``in_triage``: looked at (categorised,
+# redacted) and waiting; ``passed``: passed to a body; ``duplicate``: the same
+# as an earlier feedback; ``answered``: the answer is published.
+NEW = "new"
+IN_TRIAGE = "in_triage"
+PASSED = "passed"
+DUPLICATE = "duplicate"
+ANSWERED = "answered"
+FEEDBACK_FLAGS = frozenset({NEW, IN_TRIAGE, PASSED, DUPLICATE, ANSWERED})
+
+
+def _start_definition() -> Any:
+    from ..workflow.catalog import get_catalog
+
+    definition = get_catalog().default_for("feedback")
+    if definition is None:
+        raise LookupError("no workflow definition applies to feedback")
+    return definition
+
+
+# Rows written without ``services.submit_feedback`` (a bulk import, a
+# benchmark, a fixture) start at the beginning of the triage workflow too;
+# the service sets these columns itself and records the start.
+def _default_workflow_name() -> str:
+    return str(_start_definition().name)
+
+
+def _default_workflow_hash() -> str:
+    return str(_start_definition().hash)
+
+
+def _default_state() -> str:
+    return str(_start_definition().initial)
 
 
 class FeedbackChoice(Model):
@@ -67,9 +103,12 @@ class FeedbackChoiceLabel(Model):
     choice: Mapped[FeedbackChoice] = relationship(back_populates="labels")
 
 
-class Feedback(Model):
+class Feedback(WorkflowMixin, Model):
+    """One feedback; its triage state is the workflow engine's."""
+
     __tablename__ = "feedback"
     __table_args__ = (
+        CheckConstraint("version >= 0", name="version"),
         CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
         CheckConstraint(
             "channel IN ('online', 'counselling', 'event', 'paper', 'phone')", name="channel"
@@ -78,6 +117,9 @@ class Feedback(Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    workflow_name: Mapped[str] = mapped_column(String(60), default=_default_workflow_name)
+    workflow_hash: Mapped[str] = mapped_column(String(64), default=_default_workflow_hash)
+    state: Mapped[str] = mapped_column(String(60), index=True, default=_default_state)
     receipt_code: Mapped[str] = mapped_column(String(12), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     channel: Mapped[str] = mapped_column(String(20), default="online")
@@ -126,6 +168,29 @@ class Feedback(Model):
     @property
     def spoken(self) -> list[str]:
         return [code for code in self.languages_spoken.split(",") if code]
+
+    def has_flag(self, flag: str) -> bool:
+        from ..workflow.services import has_flag
+
+        return has_flag(self, flag)
+
+    @property
+    def is_new(self) -> bool:
+        return self.has_flag(NEW)
+
+    @property
+    def is_answered(self) -> bool:
+        return self.has_flag(ANSWERED)
+
+    @property
+    def is_duplicate(self) -> bool:
+        return self.has_flag(DUPLICATE)
+
+    @property
+    def state_label(self) -> str:
+        from ..workflow.ui import state_title
+
+        return state_title(self)
 
 
 class FeedbackContact(Model):
@@ -190,3 +255,40 @@ class FeedbackReferral(Model):
     body: Mapped[Body] = relationship()
     paper: Mapped[Paper | None] = relationship()
     agenda_item: Mapped[AgendaItem | None] = relationship()
+
+
+def register_feedback_subject() -> None:
+    """Feedback under the workflow engine (from ``feedback.init_app``).
+
+    Feedback belongs to no body, so no body chooses its workflow: it has no
+    slot and starts under the definition for ``feedback`` (catalog
+    ``default_for``).  Only global roles (office, admin) act on it.
+    """
+    from flask import url_for
+    from flask_babel import gettext as _
+    from flask_babel import lazy_gettext as _l
+
+    from ..workflow.registry import Subject, register_subject
+
+    def url(feedback: Feedback) -> str:
+        try:
+            return url_for("feedback.detail", feedback_id=feedback.id)
+        except RuntimeError:  # no request (scheduler)
+            return f"/verwaltung/rueckmeldungen/{feedback.id}"
+
+    def title(feedback: Feedback) -> str:
+        code = feedback.receipt_code
+        return _("Feedback %(code)s", code="-".join(code[i : i + 4] for i in range(0, 12, 4)))
+
+    register_subject(
+        Subject(
+            object_type="feedback",
+            model=Feedback,
+            body_id_of=lambda feedback: None,
+            relations_of=lambda feedback, person_id: set(),
+            title_of=title,
+            url_of=url,
+            label=_l("Feedback"),
+            required_flags=FEEDBACK_FLAGS,
+        )
+    )

@@ -25,10 +25,17 @@ from ..forms import MAX_ID, optional_id
 from ..governance.models import Body
 from ..meetings.models import AgendaItem
 from ..timeutil import LOCAL_TZ, format_date
+from ..workflow import services as workflow
+from ..workflow.catalog import get_catalog
 from .languages import LANGUAGES
 from .models import (
+    ANSWERED,
     CHANNELS,
     CHOICE_KINDS,
+    DUPLICATE,
+    IN_TRIAGE,
+    NEW,
+    PASSED,
     Feedback,
     FeedbackChoice,
     FeedbackChoiceLabel,
@@ -167,6 +174,80 @@ def save_choice(
     return choice
 
 
+# --- the triage workflow -------------------------------------------------------------
+
+FEEDBACK_TYPE = "feedback"
+
+
+def triage_workflow() -> Any:
+    """The definition new feedback starts under (feedback has no body that
+    could choose one: the catalog's definition for feedback)."""
+    definition = get_catalog().default_for(FEEDBACK_TYPE)
+    if definition is None:
+        raise FeedbackError(_("No workflow is available for this kind of object."))
+    return definition
+
+
+def _states(flag: str) -> list[str]:
+    return workflow.states_with_flag(FEEDBACK_TYPE, flag)
+
+
+def may_step_to(user: User, feedback: Feedback, flag: str) -> bool:
+    """Whether the user's role allows a step into a state with ``flag`` now
+    (the step's guard may still want data: an answer, an original)."""
+    roles = workflow.roles_of(user, feedback)
+    return any(workflow.role_allows(t, roles) for t in workflow.transitions_to_flag(feedback, flag))
+
+
+def _conflict_message() -> str:
+    return _(
+        "Someone else has changed this item in the meantime. "
+        "Please reload the page and check its current state."
+    )
+
+
+def _step_to(
+    user: User,
+    feedback: Feedback,
+    flag: str,
+    *,
+    expected_version: int | None = None,
+    required: bool = True,
+) -> bool:
+    """Fire the first step into a state with ``flag`` that the user may take
+    now (inside the caller's transaction, after it wrote the step's data).
+
+    Without such a step: WorkflowError when ``required``, else False.
+    """
+    db.session.flush()
+    allowed = {a.transition.name for a in workflow.available_transitions(user, feedback)}
+    for transition in workflow.transitions_to_flag(feedback, flag):
+        if transition.name in allowed:
+            workflow.fire(user, feedback, transition.name, expected_version=expected_version)
+            return True
+    if required:
+        raise workflow.TransitionNotAllowed(_("This step is not possible in the current state."))
+    return False
+
+
+def fire_feedback(
+    user: User,
+    feedback_id: int,
+    transition_name: str,
+    *,
+    comment: str | None = None,
+    expected_version: int | None = None,
+) -> Feedback:
+    """One step of the triage workflow (a button of the panel)."""
+    feedback = db.session.get(Feedback, feedback_id) if 0 < feedback_id <= MAX_ID else None
+    if feedback is None:
+        raise FeedbackError(_("This feedback does not exist."))
+    workflow.fire(
+        user, feedback, transition_name, comment=comment, expected_version=expected_version
+    )
+    return feedback
+
+
 # --- submitting -----------------------------------------------------------------
 
 
@@ -193,10 +274,14 @@ def submit_feedback(
     created_at = None
     if received_on is not None:
         created_at = min(datetime.combine(received_on, time(12), LOCAL_TZ), utcnow())
+    definition = triage_workflow()
     for _attempt in range(5):
         try:
             with write_transaction():
                 feedback = Feedback(
+                    workflow_name=definition.name,
+                    workflow_hash=definition.hash,
+                    state=definition.initial,
                     receipt_code=new_receipt_code(),
                     channel=channel,
                     language=language,
@@ -221,6 +306,7 @@ def submit_feedback(
                     )
                 db.session.add(feedback)
                 db.session.flush()
+                workflow.start(feedback, definition, entered_by)
                 if entered_by is not None:
                     record(
                         "feedback.entered",
@@ -358,13 +444,13 @@ def triage_query(f: TriageFilter) -> Select[tuple[Feedback]]:
     if f.language:
         stmt = stmt.where(Feedback.language == f.language)
     if f.status == "new":
-        stmt = stmt.where(Feedback.considered_at.is_(None))
+        stmt = stmt.where(Feedback.state.in_(_states(NEW)))
     elif f.status == "considered":
-        stmt = stmt.where(Feedback.considered_at.is_not(None))
+        stmt = stmt.where(Feedback.state.not_in(_states(NEW)))
     elif f.status == "answered":
-        stmt = stmt.where(Feedback.answer.is_not(None))
+        stmt = stmt.where(Feedback.state.in_(_states(ANSWERED)))
     elif f.status == "duplicate":
-        stmt = stmt.where(Feedback.duplicate_of_id.is_not(None))
+        stmt = stmt.where(Feedback.state.in_(_states(DUPLICATE)))
     elif f.status == "passed":
         stmt = stmt.where(Feedback.referrals.any())
     if f.tag:
@@ -439,7 +525,8 @@ def categorise(
     target_group_id: int | None,
     tags: str,
 ) -> Feedback:
-    """Set category, district, target group and tags; the feedback is then considered."""
+    """Set category, district, target group and tags; a new feedback is then
+    in triage (the workflow's step into a state flagged ``in_triage``)."""
     check_choice(category_id, "category", "category", True)
     check_choice(district_id, "district", "district", False)
     check_choice(target_group_id, "target_group", "target_group", False)
@@ -466,8 +553,8 @@ def categorise(
         )
         for name in names:
             db.session.add(FeedbackTagLink(feedback_id=feedback_id, tag_id=existing[name].id))
-        if feedback.considered_at is None:
-            feedback.considered_at = utcnow()
+        if feedback.is_new:
+            _step_to(user, feedback, IN_TRIAGE, required=False)
         record(
             "feedback.categorised",
             "feedback",
@@ -495,8 +582,8 @@ def redact(user: User, feedback_id: int, new_text: str) -> Feedback:
         removed = max(len(feedback.text) - len(new_text), 0)
         feedback.text = new_text
         feedback.redacted_at = utcnow()
-        if feedback.considered_at is None:
-            feedback.considered_at = feedback.redacted_at
+        if feedback.is_new:
+            _step_to(user, feedback, IN_TRIAGE, required=False)
         record(
             "feedback.redacted",
             "feedback",
@@ -507,7 +594,15 @@ def redact(user: User, feedback_id: int, new_text: str) -> Feedback:
     return feedback
 
 
-def mark_duplicate(user: User, feedback_id: int, original_code_or_id: str) -> Feedback:
+def mark_duplicate(
+    user: User,
+    feedback_id: int,
+    original_code_or_id: str,
+    *,
+    expected_version: int | None = None,
+) -> Feedback:
+    """Link the feedback to the earlier one it repeats and take the
+    workflow's step into a state flagged ``duplicate``."""
     value = (original_code_or_id or "").strip()
     original: Feedback | None = None
     number = optional_id(value)  # a receipt code is no number
@@ -529,13 +624,16 @@ def mark_duplicate(user: User, feedback_id: int, original_code_or_id: str) -> Fe
     with write_transaction():
         feedback = _locked(feedback_id)
         feedback.duplicate_of_id = original_id
-        if feedback.considered_at is None:
-            feedback.considered_at = utcnow()
         # Duplicates of this one now point to the original as well (no chains).
         for other in db.session.scalars(
             select(Feedback).where(Feedback.duplicate_of_id == feedback_id)
         ):
             other.duplicate_of_id = original_id
+        if feedback.is_duplicate:  # another original: the link changes, not the state
+            if expected_version is not None and expected_version != feedback.version:
+                raise workflow.WorkflowConflict(_conflict_message())
+        else:
+            _step_to(user, feedback, DUPLICATE, expected_version=expected_version)
         record(
             "feedback.duplicate",
             "feedback",
@@ -546,15 +644,11 @@ def mark_duplicate(user: User, feedback_id: int, original_code_or_id: str) -> Fe
     return feedback
 
 
-def unmark_duplicate(user: User, feedback_id: int) -> Feedback:
-    with write_transaction():
-        feedback = _locked(feedback_id)
-        feedback.duplicate_of_id = None
-        record("feedback.not_duplicate", "feedback", feedback_id, actor_id=user.id)
-    return feedback
-
-
-def answer(user: User, feedback_id: int, text: str) -> Feedback:
+def answer(
+    user: User, feedback_id: int, text: str, *, expected_version: int | None = None
+) -> Feedback:
+    """Publish the answer on the receipt page: the workflow's step into a
+    state flagged ``answered``; an answered feedback's answer is corrected."""
     text = (text or "").replace("\x00", "").strip()
     if not text:
         raise FeedbackError(_("Please write the answer."), "answer")
@@ -562,10 +656,13 @@ def answer(user: User, feedback_id: int, text: str) -> Feedback:
         raise FeedbackError(_("Please write at most 4000 characters."), "answer")
     with write_transaction():
         feedback = _locked(feedback_id)
+        if expected_version is not None and expected_version != feedback.version:
+            raise workflow.WorkflowConflict(_conflict_message())
         feedback.answer = text
-        feedback.answered_at = utcnow()
-        if feedback.considered_at is None:
-            feedback.considered_at = feedback.answered_at
+        if feedback.is_answered:  # a correction of the published answer
+            feedback.answered_at = utcnow()
+        else:
+            _step_to(user, feedback, ANSWERED, expected_version=expected_version)
         record("feedback.answered", "feedback", feedback_id, actor_id=user.id)
     return feedback
 
@@ -683,8 +780,13 @@ def pass_to_body(
             )
             db.session.add(referral)
             referrals.append(referral)
-            if fb.considered_at is None:
-                fb.considered_at = now
+        db.session.flush()
+        for fb in feedbacks:
+            # Passed on: the workflow's step into a state flagged ``passed``
+            # where it has one from here (passing again, or after the answer,
+            # only adds the referral).
+            db.session.expire(fb, ["referrals"])
+            _step_to(user, fb, PASSED, required=False)
         record(
             "feedback.passed",
             "paper",

@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..forms import Form, optional_id
@@ -105,14 +113,26 @@ class RedactForm(Form):
     )
 
 
-class DuplicateForm(Form):
+class VersionedForm(Form):
+    """A form that takes a workflow step: carries the version the user saw."""
+
+    version = HiddenField()
+
+    def expected_version(self) -> int | None:
+        try:
+            return int(self.version.data)
+        except (TypeError, ValueError):
+            return None
+
+
+class DuplicateForm(VersionedForm):
     original = StringField(
         _l("Original feedback (number or receipt code)"),
         validators=[InputRequired(), Length(max=40)],
     )
 
 
-class AnswerForm(Form):
+class AnswerForm(VersionedForm):
     answer = TextAreaField(
         _l("Answer"),
         description=_l("Shown on the public receipt page of this feedback."),

@@ -21,18 +21,18 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..auth.access import public, staff_required
 from ..extensions import limiter
 from ..forms import optional_id, page_number, show_error
-from ..governance.views import register_admin_section
 from ..timeutil import LOCAL_TZ
+from ..workflow import ui
+from ..workflow.services import WorkflowConflict, WorkflowError
 from . import services
 from .forms import CodeForm, ExportForm, FeedbackForm
 from .languages import LANGUAGES, activate, negotiate
-from .models import CHOICE_KINDS
+from .models import ANSWERED, CHOICE_KINDS, DUPLICATE
 from .staff_forms import (
     AnswerForm,
     CategoriseForm,
@@ -47,8 +47,11 @@ from .vocab import AGE_GROUPS, CHANNEL_LABELS, CHOICE_KIND_LABELS, MIGRATION, SP
 
 bp = Blueprint("feedback", __name__)
 
-register_admin_section("feedback.triage", _l("Feedback"))
-register_admin_section("feedback.lists", _l("Feedback lists"))
+# The administration sections of this package (registered by its init_app).
+ADMIN_PAGES = [
+    ("feedback.triage", _l("Feedback")),
+    ("feedback.lists", _l("Feedback lists")),
+]
 
 DEFAULT_RATE_LIMIT = "10 per minute;60 per day"
 
@@ -93,7 +96,7 @@ def form(lang: str) -> Any:
     if form.validate_on_submit():
         try:
             feedback = services.submit_feedback(form.to_input(), language=lang, channel="online")
-        except services.FeedbackError as exc:
+        except (services.FeedbackError, WorkflowError) as exc:
             show_error(form, exc)
         else:
             return render_template(
@@ -204,7 +207,7 @@ def staff_entry() -> Any:
                 entered_by=current_user,
                 received_on=form.received_on.data,
             )
-        except services.FeedbackError as exc:
+        except (services.FeedbackError, WorkflowError) as exc:
             show_error(form, exc)
         else:
             flash(
@@ -227,6 +230,13 @@ def _load(feedback_id: int) -> Any:
     return feedback
 
 
+def _may(feedback: Any, flag: str) -> bool:
+    """Whether the form that leads into ``flag`` is offered: the workflow has
+    that step for the user now, or the feedback is there already (then the
+    form corrects the data: another original, a better answer)."""
+    return bool(feedback.has_flag(flag) or services.may_step_to(current_user, feedback, flag))
+
+
 def _detail(feedback: Any, status: int = 200, **forms: Any) -> Any:
     categorise = forms.get("categorise") or CategoriseForm(
         category=feedback.category_id,
@@ -236,15 +246,24 @@ def _detail(feedback: Any, status: int = 200, **forms: Any) -> Any:
         formdata=None,
     )
     redact = forms.get("redact") or RedactForm(text=feedback.text, formdata=None)
-    duplicate = forms.get("duplicate") or DuplicateForm(formdata=None)
-    answer = forms.get("answer") or AnswerForm(answer=feedback.answer, formdata=None)
+    duplicate = forms.get("duplicate") or DuplicateForm(version=feedback.version, formdata=None)
+    answer = forms.get("answer") or AnswerForm(
+        answer=feedback.answer, version=feedback.version, formdata=None
+    )
+    panel = ui.panel(
+        current_user,
+        feedback,
+        lambda name: url_for("feedback.step", feedback_id=feedback.id, transition=name),
+        failed=forms.get("failed"),
+    )
     return render_template(
         "feedback/detail.html",
         feedback=feedback,
+        panel=panel,
         categorise_form=categorise,
         redact_form=redact,
-        duplicate_form=duplicate,
-        answer_form=answer,
+        duplicate_form=duplicate if _may(feedback, DUPLICATE) else None,
+        answer_form=answer if _may(feedback, ANSWERED) else None,
         channel_labels=CHANNEL_LABELS,
         age_groups=AGE_GROUPS,
         migration=MIGRATION,
@@ -274,7 +293,7 @@ def categorise(feedback_id: int) -> Any:
                 target_group_id=form.target_group.data,
                 tags=form.tags.data or "",
             )
-        except services.FeedbackError as exc:
+        except (services.FeedbackError, WorkflowError) as exc:
             show_error(form, exc)
         else:
             flash(_("Saved."), "success")
@@ -290,7 +309,7 @@ def redact(feedback_id: int) -> Any:
     if form.validate_on_submit():
         try:
             services.redact(current_user, feedback_id, form.text.data or "")
-        except services.FeedbackError as exc:
+        except (services.FeedbackError, WorkflowError) as exc:
             show_error(form, exc)
         else:
             flash(_("The free text was redacted."), "success")
@@ -298,30 +317,35 @@ def redact(feedback_id: int) -> Any:
     return _detail(feedback, 400, redact=form)
 
 
+def _refused(exc: WorkflowError) -> int:
+    """The status of a refused step: 409 when someone else came first."""
+    return 409 if isinstance(exc, WorkflowConflict) else 400
+
+
 @bp.route("/verwaltung/rueckmeldungen/<int:feedback_id>/doppelt", methods=["POST"])
 @staff_required
 def duplicate(feedback_id: int) -> Any:
     feedback = _load(feedback_id)
     form = DuplicateForm()
+    status = 400
     if form.validate_on_submit():
         try:
-            services.mark_duplicate(current_user, feedback_id, form.original.data or "")
+            services.mark_duplicate(
+                current_user,
+                feedback_id,
+                form.original.data or "",
+                expected_version=form.expected_version(),
+            )
+        except WorkflowError as exc:
+            show_error(form, exc)
+            status = _refused(exc)
+            feedback = _load(feedback_id)
         except services.FeedbackError as exc:
             show_error(form, exc)
         else:
             flash(_("Marked as a duplicate."), "success")
             return redirect(url_for("feedback.detail", feedback_id=feedback_id))
-    return _detail(feedback, 400, duplicate=form)
-
-
-@bp.route("/verwaltung/rueckmeldungen/<int:feedback_id>/nicht-doppelt", methods=["POST"])
-@staff_required
-def not_duplicate(feedback_id: int) -> WerkzeugResponse:
-    _load(feedback_id)
-    if FlaskForm().validate_on_submit():
-        services.unmark_duplicate(current_user, feedback_id)
-        flash(_("No longer marked as a duplicate."), "success")
-    return redirect(url_for("feedback.detail", feedback_id=feedback_id))
+    return _detail(feedback, status, duplicate=form)
 
 
 @bp.route("/verwaltung/rueckmeldungen/<int:feedback_id>/antwort", methods=["POST"])
@@ -329,15 +353,54 @@ def not_duplicate(feedback_id: int) -> WerkzeugResponse:
 def answer(feedback_id: int) -> Any:
     feedback = _load(feedback_id)
     form = AnswerForm()
+    status = 400
     if form.validate_on_submit():
         try:
-            services.answer(current_user, feedback_id, form.answer.data or "")
+            services.answer(
+                current_user,
+                feedback_id,
+                form.answer.data or "",
+                expected_version=form.expected_version(),
+            )
+        except WorkflowError as exc:
+            show_error(form, exc)
+            status = _refused(exc)
+            feedback = _load(feedback_id)
         except services.FeedbackError as exc:
             show_error(form, exc)
         else:
             flash(_("The answer is shown on the receipt page."), "success")
             return redirect(url_for("feedback.detail", feedback_id=feedback_id))
-    return _detail(feedback, 400, answer=form)
+    return _detail(feedback, status, answer=form)
+
+
+@bp.route("/verwaltung/rueckmeldungen/<int:feedback_id>/schritt/<transition>", methods=["POST"])
+@staff_required
+def step(feedback_id: int, transition: str) -> Any:
+    """A step of the triage workflow that needs no data (a panel button)."""
+    feedback = _load(feedback_id)
+    form = ui.transition_form(transition)
+    if not form.validate_on_submit():
+        return _detail(feedback, 400, failed=(transition, form))
+    try:
+        services.fire_feedback(
+            current_user,
+            feedback_id,
+            transition,
+            comment=form.comment.data,
+            expected_version=form.expected_version(),
+        )
+    except WorkflowError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("feedback.detail", feedback_id=feedback_id))
+    flash(
+        _(
+            "Done: the feedback is now in the state “%(state)s”.",
+            state=_load(feedback_id).state_label,
+        ),
+        "success",
+    )
+    return redirect(url_for("feedback.detail", feedback_id=feedback_id))
 
 
 @bp.route("/verwaltung/rueckmeldungen/weitergeben", methods=["GET", "POST"])
@@ -361,7 +424,7 @@ def pass_to_body() -> Any:
                 note=form.note.data or "",
                 meeting_id=form.meeting_id.data or None,
             )
-        except services.FeedbackError as exc:
+        except (services.FeedbackError, WorkflowError) as exc:
             show_error(form, exc)
         else:
             if referrals[0].agenda_item_id:
@@ -418,7 +481,7 @@ def choice(kind: str, choice_id: int | None = None) -> Any:
                 active=bool(form.active.data),
                 choice_id=choice_id,
             )
-        except services.FeedbackError as exc:
+        except (services.FeedbackError, WorkflowError) as exc:
             show_error(form, exc)
         else:
             flash(_("Saved."), "success")

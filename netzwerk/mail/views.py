@@ -10,12 +10,14 @@ from werkzeug.wrappers import Response
 from ..auth.access import staff_required
 from ..extensions import db
 from ..forms import page_number
-from ..governance.views import register_admin_section
 from . import services
 from .models import OutboxMail
 
 bp = Blueprint("mail", __name__, url_prefix="/verwaltung/postausgang")
-register_admin_section("mail.outbox", _l("Outbox"))
+# The administration sections of this package (registered by its init_app).
+ADMIN_PAGES = [
+    ("mail.outbox", _l("Outbox")),
+]
 
 PER_PAGE = 50
 

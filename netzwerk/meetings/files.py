@@ -251,11 +251,8 @@ def has_attachment_provider(object_type: str, obj: object) -> bool | None:
     )
 
 
-def _register() -> None:
+def register_workflow_providers() -> None:
     from ..workflow import registry
 
     if has_attachment_provider not in registry.attachment_providers:
         registry.attachment_providers.append(has_attachment_provider)
-
-
-_register()

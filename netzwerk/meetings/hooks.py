@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -28,15 +29,30 @@ class ItemPoll:
 
 ItemPollLookup = Callable[[list[int]], dict[int, list[ItemPoll]]]
 
+MayOpenPoll = Callable[[Any, Any], bool]
+
 _lookups: list[ItemPollLookup] = []
 poll_open_endpoint: list[str] = []
+_may_open: list[MayOpenPoll] = []
 
 
-def register_item_poll_lookup(lookup: ItemPollLookup, open_endpoint: str | None = None) -> None:
+def register_item_poll_lookup(
+    lookup: ItemPollLookup,
+    open_endpoint: str | None = None,
+    may_open: MayOpenPoll | None = None,
+) -> None:
+    """``may_open(user, meeting)``: whether the user may open a vote in the
+    meeting now (the vote workflow's ``by:`` and the meeting's flags)."""
     if lookup not in _lookups:
         _lookups.append(lookup)
     if open_endpoint and open_endpoint not in poll_open_endpoint:
         poll_open_endpoint.append(open_endpoint)
+    if may_open is not None and may_open not in _may_open:
+        _may_open.append(may_open)
+
+
+def may_open_poll(user: Any, meeting: Any) -> bool:
+    return any(check(user, meeting) for check in _may_open)
 
 
 def polls_for_items(item_ids: list[int]) -> dict[int, list[ItemPoll]]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from icalendar import Calendar, Event
 
 from ..timeutil import LOCAL_TZ
+from ..workflow import services as workflow
 
 if TYPE_CHECKING:
     from .meeting_services import AgendaLine
@@ -49,7 +50,8 @@ def meeting_event(
     description = [f"{line.number}. {line.item.title}" for line in lines if not line.item.withdrawn]
     if description:
         event.add("description", "\n".join(description))
-    event.add("status", "CANCELLED" if meeting.state == "abgesagt" else "CONFIRMED")
+    cancelled = workflow.has_flag(meeting, "cancelled")
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     return event
 
 

@@ -2,9 +2,13 @@
 attendance and the live quorum.
 
 Every write is one ``write_transaction()``; the meeting's status runs through
-the workflow ``sitzung`` (workflows/sitzung.yaml).  Sending the invitations
-is the transition ``einladen`` with the mails queued and the agenda frozen in
-the same transaction.
+the workflow the body chose for the slot "meeting" (by default
+workflows/sitzung.yaml).  The code never names a state or a transition: it
+asks the state's flags (``invited``, ``in_session``, ``closed``,
+``cancelled``; "planned" is none of them), and what a step does is named in
+the definition as effects registered here (:func:`register_workflow_providers`):
+sending the invitations is the step into an ``invited`` state, with the
+agenda frozen and the mails queued in the same transaction.
 """
 
 from __future__ import annotations
@@ -29,8 +33,9 @@ from ..rules import RuleError, checked_text
 from ..timeutil import format_local, local_today, to_local
 from ..workflow import registry
 from ..workflow import services as workflow
-from ..workflow.catalog import get_catalog
+from ..workflow.definition import Transition
 from .models import (
+    MEETING_FLAGS,
     AgendaItem,
     Attendance,
     AttendanceStatus,
@@ -42,20 +47,91 @@ from .models import (
     Paper,
 )
 
-MEETING_WORKFLOW = "sitzung"
+SLOT = "meeting"
 READY_FLAGS = frozenset({"ready_for_agenda", "open_for_voting"})
-PLANNED, INVITED, OPENED, CLOSED, CANCELLED = (
-    "geplant",
-    "eingeladen",
-    "eroeffnet",
-    "geschlossen",
-    "abgesagt",
-)
 MAX_ITEMS = 200
 
 
 class MeetingError(RuleError):
     """A meeting rule was broken."""
+
+
+# --- the meeting's state, by its flags -----------------------------------------------
+#
+# Every meeting workflow sets the flags of models.MEETING_FLAGS: ``invited``
+# (the invitations are out, the agenda frozen), ``in_session``, ``closed`` and
+# ``cancelled``.  A meeting whose state carries none of them is "planned"
+# (a workflow may have several such states, e.g. one for releasing the agenda).
+
+
+def meeting_flags(meeting: Meeting) -> frozenset[str]:
+    """The flags of the meeting's state, plus "planned" when it has none of
+    MEETING_FLAGS (for templates: ``"invited" in meeting_flags(meeting)``)."""
+    state = workflow.definition_of(meeting).states.get(meeting.state)
+    flags = state.flags if state is not None else frozenset()
+    if not flags & MEETING_FLAGS:
+        flags = flags | {"planned"}
+    return frozenset(flags)
+
+
+def has_flag(meeting: Meeting, flag: str) -> bool:
+    return flag in meeting_flags(meeting)
+
+
+def is_planned(meeting: Meeting) -> bool:
+    return has_flag(meeting, "planned")
+
+
+def is_awaiting(meeting: Meeting) -> bool:
+    """Invited, not yet opened (nor closed or cancelled)."""
+    flags = meeting_flags(meeting)
+    return "invited" in flags and not flags & {"in_session", "closed", "cancelled"}
+
+
+def is_over(meeting: Meeting) -> bool:
+    """Closed or cancelled: nothing of it changes any more."""
+    return bool(meeting_flags(meeting) & {"closed", "cancelled"})
+
+
+def _states(*flags: str) -> set[str]:
+    found: set[str] = set()
+    for flag in flags:
+        found |= set(workflow.states_with_flag(SLOT, flag))
+    return found
+
+
+def states_with(*flags: str) -> list[str]:
+    """Every meeting state carrying one of ``flags`` (for SQL ``in_``)."""
+    return sorted(_states(*flags))
+
+
+def not_planned_condition() -> Any:
+    """SQL: the meeting has left the planning (invited, held or cancelled)."""
+    return Meeting.state.in_(states_with(*sorted(MEETING_FLAGS)))
+
+
+def planned_condition() -> Any:
+    return Meeting.state.not_in(states_with(*sorted(MEETING_FLAGS)))
+
+
+def awaiting_condition() -> Any:
+    """SQL: invited and not yet opened (nor closed or cancelled)."""
+    return Meeting.state.in_(
+        sorted(_states("invited") - _states("in_session", "closed", "cancelled"))
+    )
+
+
+def in_session_condition() -> Any:
+    return Meeting.state.in_(states_with("in_session"))
+
+
+def not_over_condition() -> Any:
+    return Meeting.state.not_in(states_with("closed", "cancelled"))
+
+
+def state_title(meeting: Meeting) -> str:
+    """The title of the meeting's state in the definition it runs in."""
+    return workflow.definition_of(meeting).state_title(meeting.state)
 
 
 # --- access -------------------------------------------------------------------
@@ -109,8 +185,17 @@ def may_view(user: Any, meeting: Meeting) -> bool:
     return bool(user.is_staff or meeting.body_id in my_body_ids(user))
 
 
+def may_record_attendance(user: Any, meeting: Meeting) -> bool:
+    """Who manages the meeting; while it is in session also its chair."""
+    if may_manage(user, meeting.body_id):
+        return True
+    if not getattr(user, "is_authenticated", False) or not has_flag(meeting, "in_session"):
+        return False
+    return "chair" in body_roles_of(user.person_id, meeting.body_id)
+
+
 def may_view_public(meeting: Meeting) -> bool:
-    return bool(meeting.public and meeting.state != PLANNED)
+    return bool(meeting.public and not is_planned(meeting))
 
 
 # --- reading ------------------------------------------------------------------
@@ -150,7 +235,7 @@ def _upcoming_statement() -> Any:
         _list_query()
         .where(Meeting.body_id.in_(my_bodies.scalar_subquery()))
         .where(Meeting.starts_at >= bindparam("since"))
-        .where(Meeting.state.in_([INVITED, OPENED]))
+        .where(Meeting.state.in_(bindparam("states", expanding=True)))
         .order_by(Meeting.starts_at)
         .limit(bindparam("limit"))
     )
@@ -169,6 +254,8 @@ def upcoming_meetings(user: Any, limit: int, now: datetime | None = None) -> lis
         "today": local_today(),
         "since": (now or utcnow()) - _UPCOMING_GRACE,
         "limit": limit,
+        # invited, not (yet) closed or cancelled
+        "states": sorted(_states("invited") - _states("closed", "cancelled")),
     }
     return list(db.session.scalars(_UPCOMING, params))
 
@@ -177,7 +264,7 @@ def my_meetings(user: Any, now: datetime | None = None) -> MyMeetings:
     """Upcoming meetings of my bodies with their agenda; past ones below."""
     now = now or utcnow()
     ids = my_body_ids(user) or {-1}
-    base = _list_query().where(Meeting.body_id.in_(ids), Meeting.state != PLANNED)
+    base = _list_query().where(Meeting.body_id.in_(ids), not_planned_condition())
     upcoming = upcoming_meetings(user, 50, now)
     upcoming_ids = {m.id for m in upcoming}
     past = [
@@ -194,16 +281,11 @@ def public_meetings(limit: int = 200) -> list[Meeting]:
     return list(
         db.session.scalars(
             _list_query()
-            .where(Meeting.public, Meeting.state != PLANNED)
+            .where(Meeting.public, not_planned_condition())
             .order_by(Meeting.starts_at.desc())
             .limit(limit)
         )
     )
-
-
-def state_titles() -> dict[str, str]:
-    definition = get_catalog().get(MEETING_WORKFLOW)
-    return {name: state.title for name, state in definition.states.items()}
 
 
 # --- locations ----------------------------------------------------------------
@@ -324,7 +406,7 @@ def invited_meetings_at(location_id: int, now: datetime | None = None) -> Sequen
         .where(
             Meeting.location_id == location_id,
             Meeting.starts_at >= (now or utcnow()),
-            Meeting.state == INVITED,
+            awaiting_condition(),
         )
         .order_by(Meeting.starts_at, Meeting.id)
     ).all()
@@ -339,7 +421,7 @@ def upcoming_meetings_at(location_id: int, limit: int = 50) -> Sequence[Meeting]
             .where(
                 Meeting.location_id == location_id,
                 Meeting.starts_at >= utcnow(),
-                Meeting.state.not_in((CLOSED, CANCELLED)),
+                not_over_condition(),
             )
             .order_by(Meeting.starts_at)
             .limit(limit)
@@ -391,7 +473,7 @@ def create_meeting(
         raise MeetingError(_("You cannot plan meetings of this body."), "body_id")
     _check_times(starts_at, ends_at)
     link = _check_place(location_id, online_link)
-    definition = get_catalog().get(MEETING_WORKFLOW)
+    definition = workflow.workflow_for(body_id, SLOT)
     year = to_local(starts_at).year
     for _attempt in range(5):
         try:
@@ -449,7 +531,7 @@ def update_meeting(
     now = now or utcnow()
     if not may_manage(user, meeting.body_id):
         raise MeetingError(_("You cannot change this meeting."))
-    if meeting.state in (CLOSED, CANCELLED):
+    if is_over(meeting):
         raise MeetingError(_("A closed or cancelled meeting cannot be changed."))
     _check_times(starts_at, ends_at)
     link = _check_place(location_id, online_link)
@@ -480,7 +562,7 @@ def update_meeting(
                 data={"changes": changes, "after_invitation": current.agenda_frozen},
             )
             shown = [name for name in INVITATION_FIELDS if name in changes]
-            if send_update and current.state == INVITED and shown:
+            if send_update and is_awaiting(current) and shown:
                 invitations = _new_invitation_round(current, user.id, now, changed=shown)
     return MeetingUpdate(current, sorted(changes), invitations)
 
@@ -594,7 +676,7 @@ def _lock_meeting(meeting_id: int) -> Meeting:
 def _check_agenda_open(user: User | None, meeting: Meeting) -> None:
     if user is not None and not may_manage(user, meeting.body_id):
         raise MeetingError(_("You cannot change the agenda of this meeting."))
-    if meeting.state in (CLOSED, CANCELLED):
+    if is_over(meeting):
         raise MeetingError(_("The agenda of a closed or cancelled meeting cannot be changed."))
 
 
@@ -973,6 +1055,51 @@ def _mail_invitees(
     return queued
 
 
+def invitation_steps(user: User, meeting: Meeting) -> list[Transition]:
+    """The steps from the meeting's state into an ``invited`` state that the
+    user's roles allow (the definition's ``by:``)."""
+    roles = workflow.roles_of(user, meeting)
+    return [
+        t
+        for t in workflow.transitions_to_flag(meeting, "invited")
+        if workflow.role_allows(t, roles)
+    ]
+
+
+def _check_notice(
+    meeting: Meeting, transition: Transition, reason: str | None, now: datetime
+) -> None:
+    """A clear message before the guard ``notice_period_kept`` refuses an
+    invitation below the notice period without a reason."""
+    if not transition.takes_comment or reason:
+        return
+    if "invited" not in workflow.definition_of(meeting).states[transition.to].flags:
+        return
+    check = notice_check(meeting, now)
+    if check.short:
+        raise MeetingError(
+            _(
+                "The notice period of %(days)d days is not kept. Please give a reason.",
+                days=check.notice_days,
+            ),
+            "reason",
+        )
+
+
+def _mail_count(meeting_id: int) -> int:
+    """Mails queued so far for the meeting (invitations, updates, cancellation)."""
+    from ..mail.models import OutboxMail
+
+    return int(
+        db.session.scalar(
+            select(func.count())
+            .select_from(OutboxMail)
+            .where(OutboxMail.reason.like(f"meeting:{meeting_id}:%"))
+        )
+        or 0
+    )
+
+
 def send_invitations(
     user: User,
     meeting: Meeting,
@@ -981,70 +1108,41 @@ def send_invitations(
     again: bool = False,
     now: datetime | None = None,
 ) -> int:
-    """Send the invitations (first time: fires ``einladen`` and freezes the agenda).
+    """Send the invitations.  The first time fires the step into an
+    ``invited`` state, whose effects (sitzung.yaml: ``freeze_agenda``,
+    ``send_invitations``) freeze the agenda and queue the mails.
 
-    Below the body's notice period a reason is required.  ``again`` sends a
-    new round to everyone (explicitly; a second click without it sends nothing).
+    Below the body's notice period a reason is required (the guard
+    ``notice_period_kept``).  ``again`` sends a new round to everyone
+    (explicitly; a second click without it sends nothing).
     Returns how many mails were queued.
     """
     now = now or utcnow()
     if not may_manage(user, meeting.body_id):
         raise MeetingError(_("You cannot invite to this meeting."))
     reason = (reason or "").strip() or None
-    check = notice_check(meeting, now)
     if not again:
-        if meeting.state != PLANNED:
+        if not is_planned(meeting):
             raise MeetingError(
                 _("The invitations have been sent already. Use “Send again” for a new round.")
             )
-        if check.short and reason is None:
+        steps = invitation_steps(user, meeting)
+        if not steps:
             raise MeetingError(
                 _(
-                    "The notice period of %(days)d days is not kept. Please give a reason.",
-                    days=check.notice_days,
-                ),
-                "reason",
+                    "The invitations cannot be sent while the meeting is “%(state)s”.",
+                    state=state_title(meeting),
+                )
             )
-        counter = {"queued": 0}
-        meeting_id = meeting.id
-
-        def apply() -> None:
-            current = db.session.get(Meeting, meeting_id, populate_existing=True)
-            assert current is not None
-            current.agenda_frozen_at = now
-            current.invitations_sent_at = now
-            current.invitation_rounds = 1
-            current.short_notice_reason = reason if check.short else None
-            db.session.flush()
-            counter["queued"] = _queue_invitations(current, 1, now)
-            record(
-                "meeting.invitations_sent",
-                "meeting",
-                meeting_id,
-                actor_id=user.id,
-                data={
-                    "round": 1,
-                    "mails": counter["queued"],
-                    "short_notice": check.short,
-                    "reason": reason,
-                    "agenda_frozen": True,
-                },
-            )
-
+        _check_notice(meeting, steps[0], reason, now)
+        before = _mail_count(meeting.id)
         try:
-            workflow.fire(
-                user,
-                meeting,
-                "einladen",
-                comment=reason,
-                now=now,
-                on_applied=apply,
-            )
+            workflow.fire(user, meeting, steps[0].name, comment=reason, now=now)
         except workflow.WorkflowError as exc:
             raise MeetingError(str(exc)) from None
-        return counter["queued"]
+        return _mail_count(meeting.id) - before
 
-    if meeting.state not in (INVITED, OPENED):
+    if not has_flag(meeting, "invited") or is_over(meeting):
         raise MeetingError(_("Invitations can be sent again only after the first round."))
     with write_transaction():
         return _new_invitation_round(_lock_meeting(meeting.id), user.id, now, reason=reason)
@@ -1118,43 +1216,113 @@ def _send_cancellation(current: Meeting, actor_id: int | None, reason: str, now:
 
 
 def fire_status(
-    user: User, meeting: Meeting, transition: str, comment: str | None, version: int | None
+    user: User,
+    meeting: Meeting,
+    transition: str,
+    comment: str | None,
+    version: int | None,
+    *,
+    now: datetime | None = None,
 ) -> int | None:
-    """Open, close or cancel (the invitations go through :func:`send_invitations`).
+    """Fire one step of the meeting's workflow (a button of the meeting page).
 
-    Cancelling a meeting whose invitations went out tells the invitees in the
-    same transaction; returns how many of them, else None."""
-    if transition == "einladen":
-        raise MeetingError(_("Please send the invitations from the invitation page."))
-    told: list[int] = []
-    meeting_id, now = meeting.id, utcnow()
-
-    def on_applied() -> None:  # in the transaction of the state change, the row locked
-        current = db.session.get(Meeting, meeting_id, populate_existing=True)
-        assert current is not None
-        if current.state == CANCELLED and current.invitations_sent_at is not None:
-            told.append(_send_cancellation(current, user.id, (comment or "").strip(), now))
-
+    Who may fire it is the definition's ``by:`` (the engine checks it); what
+    it does are the definition's effects.  Returns how many mails the step
+    queued (invitations, the cancellation to the invitees), None for none."""
+    now = now or utcnow()
+    definition = workflow.definition_of(meeting)
+    step = definition.transitions.get(transition)
+    if step is not None and meeting.state in step.from_states:
+        _check_notice(meeting, step, (comment or "").strip() or None, now)
+    before = _mail_count(meeting.id)
     try:
-        workflow.fire(
-            user,
-            meeting,
-            transition,
-            comment=comment,
-            expected_version=version,
-            on_applied=on_applied,
-        )
+        workflow.fire(user, meeting, transition, comment=comment, expected_version=version, now=now)
     except workflow.WorkflowError as exc:
         raise MeetingError(
             str(exc), "comment" if isinstance(exc, workflow.CommentRequired) else None
         ) from None
-    return told[0] if told else None
+    return (_mail_count(meeting.id) - before) or None
 
 
 def status_buttons(user: User, meeting: Meeting) -> list[workflow.AvailableTransition]:
-    return [
-        t for t in workflow.available_transitions(user, meeting) if t.transition.name != "einladen"
-    ]
+    """Exactly the steps the user may take now (roles and guards of the definition)."""
+    return workflow.available_transitions(user, meeting)
+
+
+def fire_to_flag(
+    users: User | Sequence[User],
+    obj: Any,
+    flag: str,
+    *,
+    comment: str | None = None,
+    now: datetime | None = None,
+) -> Any:
+    """Take the steps that lead into a state with ``flag`` (usually one;
+    more when the workflow has steps before, such as releasing the agenda or
+    reviewing a paper), each as the first of ``users`` allowed to, never
+    through a cancelled meeting; see :func:`workflow.fire_to_flag`."""
+    try:
+        return workflow.fire_to_flag(
+            users, obj, flag, comment=comment, now=now, avoid=frozenset({"cancelled"} - {flag})
+        )
+    except workflow.WorkflowError as exc:
+        raise MeetingError(str(exc)) from None
+
+
+# --- what the meeting workflows name: guards and effects ------------------------------
+
+
+def notice_period_kept(ctx: registry.TransitionContext) -> bool:
+    """Guard: the meeting is far enough ahead for the body's notice period,
+    or the step gives a reason (its comment) for the short notice."""
+    return not notice_check(ctx.obj, ctx.now).short or bool((ctx.comment or "").strip())
+
+
+def freeze_agenda(ctx: registry.TransitionContext) -> None:
+    """Effect: from now on agenda changes are marked (late, changed, withdrawn)."""
+    meeting = ctx.obj
+    if meeting.agenda_frozen_at is None:
+        meeting.agenda_frozen_at = ctx.now
+        db.session.flush()
+
+
+def send_invitations_effect(ctx: registry.TransitionContext) -> None:
+    """Effect: queue the invitation (mail and calendar entry) to every member;
+    the step's comment is the reason for a short notice.  When invitations
+    went out before, this is a new round."""
+    meeting = ctx.obj
+    actor_id = ctx.actor.id if ctx.actor is not None else None
+    if meeting.invitations_sent_at is not None:
+        _new_invitation_round(meeting, actor_id, ctx.now, reason=ctx.comment)
+        return
+    check = notice_check(meeting, ctx.now)
+    meeting.invitations_sent_at = ctx.now
+    meeting.invitation_rounds = 1
+    meeting.short_notice_reason = ctx.comment if check.short else None
+    db.session.flush()
+    queued = _queue_invitations(meeting, 1, ctx.now)
+    record(
+        "meeting.invitations_sent",
+        "meeting",
+        meeting.id,
+        actor_id=actor_id,
+        data={
+            "round": 1,
+            "mails": queued,
+            "short_notice": check.short,
+            "reason": ctx.comment,
+            "agenda_frozen": meeting.agenda_frozen,
+        },
+    )
+
+
+def send_cancellation(ctx: registry.TransitionContext) -> None:
+    """Effect: when invitations went out, tell every invitee, with the step's
+    comment as the reason and a calendar cancellation."""
+    meeting = ctx.obj
+    if meeting.invitations_sent_at is not None:
+        actor_id = ctx.actor.id if ctx.actor is not None else None
+        _send_cancellation(meeting, actor_id, (ctx.comment or "").strip(), ctx.now)
 
 
 # --- attendance and quorum ----------------------------------------------------------
@@ -1185,9 +1353,9 @@ def set_attendance(
 ) -> int:
     """Store present / excused / absent per seat; present sets the arrival time."""
     now = now or utcnow()
-    if not may_manage(user, meeting.body_id):
+    if not may_record_attendance(user, meeting):
         raise MeetingError(_("You cannot record the attendance of this meeting."))
-    if meeting.state in (PLANNED, CANCELLED):
+    if not has_flag(meeting, "invited") or has_flag(meeting, "cancelled"):
         raise MeetingError(_("Attendance can be recorded once the invitations are out."))
     allowed = {m.membership.id for m in roster(meeting)}
     for membership_id, status in statuses.items():
@@ -1234,9 +1402,9 @@ def arrive_or_leave(
 ) -> Attendance:
     """An arrival or a departure during the meeting (with its time)."""
     now = now or utcnow()
-    if not may_manage(user, meeting.body_id):
+    if not may_record_attendance(user, meeting):
         raise MeetingError(_("You cannot record the attendance of this meeting."))
-    if meeting.state != OPENED:
+    if not has_flag(meeting, "in_session"):
         raise MeetingError(_("Arrivals and departures are recorded while the meeting is open."))
     if membership_id not in {m.membership.id for m in roster(meeting)}:
         raise MeetingError(_("This person is not a member of the body."))
@@ -1275,7 +1443,7 @@ def arrive_or_leave(
 
 
 def add_guest(user: User, meeting: Meeting, name: str, organisation: str | None) -> MeetingGuest:
-    if not may_manage(user, meeting.body_id):
+    if not may_record_attendance(user, meeting):
         raise MeetingError(_("You cannot record the attendance of this meeting."))
     name = (name or "").strip()
     if not name:
@@ -1387,7 +1555,7 @@ def _open_meeting_with_paper(paper_id: int) -> Meeting | None:
         .where(
             AgendaItem.paper_id == paper_id,
             AgendaItem.withdrawn.is_(False),
-            Meeting.state == OPENED,
+            in_session_condition(),
         )
         .order_by(Meeting.starts_at.desc())
         .limit(1)
@@ -1401,10 +1569,10 @@ def quorum_provider(object_type: str, obj: Any) -> bool | None:
         meeting = _open_meeting_with_paper(obj.id)
     elif object_type == "agenda_item":
         meeting = get_meeting(obj.meeting_id)
-        if meeting is not None and meeting.state != OPENED:
+        if meeting is not None and not has_flag(meeting, "in_session"):
             meeting = None
     elif object_type == "meeting":
-        meeting = obj if obj.state == OPENED else None
+        meeting = obj if has_flag(obj, "in_session") else None
     if meeting is None:
         return None
     return quorum(meeting).quorate
@@ -1419,7 +1587,7 @@ def agenda_scheduler(object_type: str, obj: Any) -> bool:
         .options(joinedload(Meeting.body))
         .where(
             Meeting.body_id == obj.body_id,
-            Meeting.state == PLANNED,
+            planned_condition(),
             Meeting.starts_at > utcnow(),
         )
         .order_by(Meeting.starts_at)
@@ -1464,7 +1632,7 @@ def open_meetings_for_choice(body_id: int | None) -> list[Meeting]:
     """Planned or invited meetings ahead (of one body, or of all), for
     choosing an agenda."""
     stmt = _list_query().where(
-        Meeting.state.in_([PLANNED, INVITED]),
+        Meeting.state.not_in(states_with("in_session", "closed", "cancelled")),
         Meeting.starts_at >= utcnow() - timedelta(hours=12),
     )
     if body_id is not None:
@@ -1476,11 +1644,15 @@ def today_local() -> Any:
     return local_today()
 
 
-def _register() -> None:
-    if quorum_provider not in registry.quorum_providers:
-        registry.quorum_providers.append(quorum_provider)
-    if agenda_scheduler not in registry.agenda_schedulers:
-        registry.agenda_schedulers.append(agenda_scheduler)
-
-
-_register()
+def register_workflow_providers() -> None:
+    """Providers, guards and effects (called from the package's ``init_app``)."""
+    registry.add_provider(registry.quorum_providers, quorum_provider)
+    registry.add_provider(registry.agenda_schedulers, agenda_scheduler)
+    registry.register_guards({"notice_period_kept": notice_period_kept})
+    registry.register_effects(
+        {
+            "freeze_agenda": freeze_agenda,
+            "send_invitations": send_invitations_effect,
+            "send_cancellation": send_cancellation,
+        }
+    )

@@ -13,9 +13,9 @@ from werkzeug.wrappers import Response
 
 from ..auth.access import public, staff_required
 from ..forms import optional_id, show_error
-from ..governance.views import register_admin_section
 from . import hooks
 from . import meeting_services as ms
+from .blueprint import bp
 from .forms import (
     ButtonForm,
     FreeItemForm,
@@ -29,9 +29,11 @@ from .forms import (
     StatusForm,
 )
 from .models import AttendanceStatus, Meeting
-from .views import bp
 
-register_admin_section("meetings.locations", _l("Meeting places"))
+# The administration sections of this package (registered by its init_app).
+ADMIN_PAGES = [
+    ("meetings.locations", _l("Meeting places")),
+]
 
 
 def _load(meeting_id: int) -> Meeting:
@@ -50,6 +52,14 @@ def _load_managed(meeting_id: int) -> Meeting:
     return meeting
 
 
+def _load_attendance(meeting_id: int) -> Meeting:
+    """Who manages the meeting, and its chair while it is in session."""
+    meeting = _load(meeting_id)
+    if not ms.may_record_attendance(current_user, meeting):
+        abort(403)
+    return meeting
+
+
 # --- list, create, edit ---------------------------------------------------------------
 
 
@@ -60,7 +70,6 @@ def meetings() -> str:
         "meetings/meetings.html",
         meetings=ms.visible_meetings(current_user),
         may_create=bool(ms.manageable_bodies(current_user)),
-        state_titles=ms.state_titles(),
     )
 
 
@@ -83,7 +92,7 @@ def _meeting_form(meeting: Meeting | None = None) -> MeetingForm:
         form.body_id.data = meeting.body_id
     places: list[tuple[Any, str]] = [(None, _("– no place (online only) –"))]
     form.location_id.choices = places + [(p.id, p.label) for p in ms.locations()]
-    if meeting is None or meeting.state != ms.INVITED:
+    if meeting is None or not ms.is_awaiting(meeting):
         del form.send_update  # nothing sent yet, or the meeting has begun
     return form
 
@@ -196,6 +205,7 @@ def _render_meeting(
 ) -> tuple[str, int]:
     lines = ms.agenda(meeting)
     manage = ms.may_manage(current_user, meeting.body_id)
+    flags = ms.meeting_flags(meeting)
     default_paper, default_free = _agenda_forms(meeting, lines) if manage else (None, None)
     flat = ms.flatten(lines)
     return (
@@ -209,15 +219,16 @@ def _render_meeting(
             free_form=free_form or default_free,
             button_form=ButtonForm(),
             status_form=StatusForm(formdata=None),
-            status_buttons=ms.status_buttons(current_user, meeting) if manage else [],
-            state_title=ms.state_titles().get(meeting.state, meeting.state),
-            quorum=ms.quorum(meeting)
-            if meeting.state in (ms.INVITED, ms.OPENED, ms.CLOSED)
-            else None,
-            roster=ms.roster(meeting) if meeting.state in (ms.OPENED, ms.CLOSED) else [],
+            status_buttons=ms.status_buttons(current_user, meeting),
+            state_title=ms.state_title(meeting),
+            flags=flags,
+            attendance=ms.may_record_attendance(current_user, meeting),
+            quorum=ms.quorum(meeting) if "invited" in flags and "cancelled" not in flags else None,
+            roster=ms.roster(meeting) if flags & {"in_session", "closed"} else [],
             guests=ms.guests(meeting),
             polls=hooks.polls_for_items([line.item.id for line in flat]),
             poll_endpoint=hooks.open_endpoint(),
+            may_open_poll=hooks.may_open_poll(current_user, meeting),
             notice=ms.notice_check(meeting),
             attachment_counts=_attachment_counts(flat),
         ),
@@ -309,28 +320,38 @@ def agenda_item_action(meeting_id: int, item_id: int, action: str) -> Response:
     return redirect(url_for("meetings.meeting", meeting_id=meeting_id) + f"#item-{item_id}")
 
 
+def _version(value: str | None) -> int | None:
+    """The version the page showed (0 for a new meeting; None when the form
+    carries none); -1 (nobody's version, refused as stale) for anything that
+    is not a plain number."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    if text.isascii() and text.isdigit() and len(text) <= 9:
+        return int(text)
+    return -1
+
+
 @bp.route("/sitzungen/<int:meeting_id>/status/<transition>", methods=["POST"])
 @login_required
 def meeting_status(meeting_id: int, transition: str) -> Response:
-    meeting = _load_managed(meeting_id)
+    """Fire the named step; the engine checks the roles the definition names."""
+    meeting = _load(meeting_id)
     form = StatusForm()
     if not form.validate_on_submit():
         abort(400)
     try:
-        version = optional_id(form.version.data)  # -1 (garbage) is nobody's version
+        version = _version(form.version.data)
         told = ms.fire_status(current_user, meeting, transition, form.comment.data, version)
     except ms.MeetingError as exc:
         flash(str(exc), "error")
     else:
         meeting = _load(meeting_id)
         flash(
-            _(
-                "Done: the meeting is now “%(state)s”.",
-                state=ms.state_titles().get(meeting.state, meeting.state),
-            ),
+            _("Done: the meeting is now “%(state)s”.", state=ms.state_title(meeting)),
             "success",
         )
-        if told is not None:
+        if told is not None and ms.has_flag(meeting, "cancelled"):
             flash(
                 _(
                     "%(count)d invitees are told, with the reason; the mails are in the outbox.",
@@ -338,6 +359,8 @@ def meeting_status(meeting_id: int, transition: str) -> Response:
                 ),
                 "info",
             )
+        elif told is not None:
+            flash(_("%(count)d invitations are in the outbox.", count=told), "info")
     return redirect(url_for("meetings.meeting", meeting_id=meeting_id))
 
 
@@ -374,6 +397,8 @@ def invitation(meeting_id: int) -> Any:
             form=form,
             resend=resend,
             notice=ms.notice_check(meeting),
+            flags=ms.meeting_flags(meeting),
+            steps=ms.invitation_steps(current_user, meeting),
             invitees=ms.invitees(meeting),
             lines=ms.agenda(meeting),
         ),
@@ -419,7 +444,7 @@ def _attendance_statuses(roster: list[ms.RosterLine]) -> tuple[dict[int, str], l
 @bp.route("/sitzungen/<int:meeting_id>/anwesenheit", methods=["GET", "POST"])
 @login_required
 def attendance(meeting_id: int) -> Any:
-    meeting = _load_managed(meeting_id)
+    meeting = _load_attendance(meeting_id)
     roster = ms.roster(meeting)
     form = ButtonForm()
     guest_form = GuestForm(prefix="guest")
@@ -471,7 +496,7 @@ def attendance(meeting_id: int) -> Any:
 )
 @login_required
 def arrival(meeting_id: int, membership_id: int, action: str) -> Response:
-    meeting = _load_managed(meeting_id)
+    meeting = _load_attendance(meeting_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
@@ -488,7 +513,7 @@ def arrival(meeting_id: int, membership_id: int, action: str) -> Response:
 @login_required
 def my_meetings() -> str:
     mine = ms.my_meetings(current_user)
-    return render_template("meetings/my_meetings.html", mine=mine, state_titles=ms.state_titles())
+    return render_template("meetings/my_meetings.html", mine=mine)
 
 
 @bp.route("/sitzungen/oeffentlich/")
@@ -497,7 +522,6 @@ def public_meetings() -> str:
     return render_template(
         "meetings/public_meetings.html",
         meetings=ms.public_meetings(),
-        state_titles=ms.state_titles(),
     )
 
 
@@ -511,7 +535,7 @@ def public_meeting(meeting_id: int) -> str:
         "meetings/public_meeting.html",
         meeting=meeting,
         lines=ms.agenda(meeting, public_only=True),
-        state_title=ms.state_titles().get(meeting.state, meeting.state),
+        state_title=ms.state_title(meeting),
     )
 
 

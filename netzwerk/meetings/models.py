@@ -87,8 +87,9 @@ class Paper(WorkflowMixin, Model):
         return f"<Paper {self.id} {self.state}>"
 
 
-def _register_subject() -> None:
+def register_paper_subject() -> None:
     from flask import url_for
+    from flask_babel import lazy_gettext as _l
 
     from ..workflow.registry import Subject, register_subject
 
@@ -115,11 +116,15 @@ def _register_subject() -> None:
             url_of=url,
             author_person_ids=lambda p: {p.author_person_id},
             assign_number=assign,
+            label=_l("Papers"),
+            slots={
+                "paper:resolution": _l("Resolution paper"),
+                "paper:information": _l("Information paper"),
+                "paper:motion": _l("Motion"),
+            },
+            relation_roles=frozenset({"author"}),
         )
     )
-
-
-_register_subject()
 
 
 # --- attachments and consultations ------------------------------------------
@@ -390,8 +395,17 @@ class MeetingGuest(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-def _register_meeting_subject() -> None:
+# What the application asks of a meeting's state; every meeting workflow sets
+# each of them on at least one state (the validator refuses it otherwise):
+# invited: the invitations are out and the agenda is frozen; in_session: the
+# meeting is being held (attendance, votes); closed: it has been held
+# (minutes); cancelled: it will not take place.
+MEETING_FLAGS = frozenset({"invited", "in_session", "closed", "cancelled"})
+
+
+def register_meeting_subject() -> None:
     from flask import url_for
+    from flask_babel import lazy_gettext as _l
 
     from ..workflow.registry import Subject, register_subject
 
@@ -409,8 +423,8 @@ def _register_meeting_subject() -> None:
             relations_of=lambda m, person_id: set(),
             title_of=lambda m: m.display_title,
             url_of=url,
+            label=_l("Meetings"),
+            slots={"meeting": _l("Meeting")},
+            required_flags=MEETING_FLAGS,
         )
     )
-
-
-_register_meeting_subject()

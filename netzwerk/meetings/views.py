@@ -4,7 +4,6 @@ consultations.  The meeting pages are in :mod:`.meeting_views` (same blueprint).
 from __future__ import annotations
 
 from flask import (
-    Blueprint,
     abort,
     flash,
     redirect,
@@ -23,6 +22,7 @@ from ..workflow import ui
 from ..workflow.forms import TransitionForm
 from ..workflow.services import CommentRequired, WorkflowError
 from . import files, services
+from .blueprint import bp
 from .forms import (
     AttachmentForm,
     ButtonForm,
@@ -32,8 +32,6 @@ from .forms import (
     PaperForm,
 )
 from .models import Paper, PaperAttachment
-
-bp = Blueprint("meetings", __name__)
 
 
 def _load(paper_id: int) -> Paper:

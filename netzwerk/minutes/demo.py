@@ -24,7 +24,6 @@ from ..meetings.models import Meeting, Paper
 from ..timeutil import LOCAL_TZ, local_today
 from ..voting import services as voting
 from ..voting.meeting import open_meeting_poll
-from ..workflow import services as workflow
 from . import services
 from .models import Minutes
 
@@ -94,12 +93,11 @@ def _user(email: str) -> User | None:
 
 
 def _paper(author: User, office: User, body_id: int, title: str, text: str) -> Paper:
+    """A resolution paper, taken by its author and the office into the first
+    state its workflow opens for voting (ready for the agenda)."""
     paper = papers.create_paper(author, body_id=body_id, kind="resolution", title=title, text=text)
-    paper_id = paper.id
-    workflow.fire(author, paper, "einreichen")
-    workflow.fire(office, _reload(paper_id), "direkt_pruefen", comment="Formal geprüft.")
-    workflow.fire(office, _reload(paper_id), "zur_entscheidung_vorlegen")
-    return _reload(paper_id)
+    ms.fire_to_flag([author, office], paper, "open_for_voting", comment="Formal geprüft.")
+    return _reload(paper.id)
 
 
 def _reload(paper_id: int) -> Paper:
@@ -151,8 +149,8 @@ def hold_demo_meeting(days_ago: int = 21, items: int = 12) -> Meeting | None:
             item = ms.add_free_item(office, _fresh(meeting.id), title=title, public=public)
         agenda_items.append(item)
     invited = starts - timedelta(days=10)
-    ms.send_invitations(office, _fresh(meeting.id), now=invited)
-    workflow.fire(office, _fresh(meeting.id), "eroeffnen", now=starts)
+    ms.fire_to_flag(office, _fresh(meeting.id), "invited", now=invited)
+    ms.fire_to_flag(office, _fresh(meeting.id), "in_session", now=starts)
     meeting = _fresh(meeting.id)
     roster = ms.roster(meeting)
     voting_lines = [line.membership for line in roster if line.membership.voting_right]
@@ -187,7 +185,7 @@ def hold_demo_meeting(days_ago: int = 21, items: int = 12) -> Meeting | None:
             voting.cast_ballot(poll.id, membership.person_id, value, now=at + timedelta(minutes=1))
         voting.close_poll(poll.id, office, now=at + timedelta(minutes=3))
     _action_items(meeting.id, office)
-    workflow.fire(office, _fresh(meeting.id), "schliessen", now=starts + timedelta(hours=3))
+    ms.fire_to_flag(office, _fresh(meeting.id), "closed", now=starts + timedelta(hours=3))
     return _fresh(meeting.id)
 
 
@@ -247,7 +245,7 @@ def load_minutes_demo() -> bool:
         return False
     closed = db.session.scalar(
         select(Meeting)
-        .where(Meeting.state == ms.CLOSED)
+        .where(Meeting.state.in_(ms.states_with("closed")))
         .order_by(Meeting.starts_at.desc())
         .limit(1)
     )

@@ -154,8 +154,9 @@ class PdfCache(Model):
     rendered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-def _register_subject() -> None:
+def register_minutes_subject() -> None:
     from flask import url_for
+    from flask_babel import lazy_gettext as _l
 
     from ..workflow.registry import Subject, register_subject
 
@@ -179,8 +180,8 @@ def _register_subject() -> None:
             author_person_ids=lambda m: (
                 {m.minute_taker_person_id} if m.minute_taker_person_id else set()
             ),
+            label=_l("Minutes"),
+            slots={"minutes": _l("Minutes")},
+            relation_roles=frozenset({"author"}),
         )
     )
-
-
-_register_subject()

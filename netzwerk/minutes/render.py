@@ -297,7 +297,7 @@ def compose_invitation(meeting: Meeting, *, public_only: bool = False) -> dict[s
         "lang": "de",
         "title": _("Invitation to the meeting %(number)s", number=meeting.number),
         "public_only": public_only,
-        "draft": meeting.state == ms.PLANNED,
+        "draft": ms.is_planned(meeting),
         **_meeting_facts(meeting),
         "chair": _chair(roster),
         "invited_at": format_local(meeting.invitations_sent_at)

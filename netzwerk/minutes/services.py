@@ -5,12 +5,15 @@ guests, deputies, agenda, polls, decisions, action items – and only the
 summaries per agenda item are written by the minute-taker.  Nothing of the
 meeting's data is typed twice.
 
-Approval runs through the workflow ``protokoll`` (workflows/protokoll.yaml).
-A transition into a final state freezes the version: its PDF/A is rendered
-once, stored with its SHA-256 in the same transaction as the state change,
-and never rendered again.  A correction is a new version that names the one
-it corrects.  Drafts are rendered on demand and cached under a fingerprint of
-everything that goes into the PDF (:mod:`.render`).
+Approval runs through the workflow the body chose for minutes (by default
+workflows/protokoll.yaml).  The definition names what this package
+registers: the guard ``meeting_closed`` (the minutes leave the draft only
+after the meeting closed) and the effect ``freeze_minutes`` (the approval
+freezes the version: its PDF/A is rendered once, stored with its SHA-256 in
+the same transaction as the state change, and never rendered again).  A
+correction is a new version that names the one it corrects.  Drafts are
+rendered on demand and cached under a fingerprint of everything that goes
+into the PDF (:mod:`.render`).
 """
 
 from __future__ import annotations
@@ -43,12 +46,17 @@ from .models import Minutes, MinutesDocument, MinutesEntry, PdfCache
 from .text import MAX_SUMMARY, clean
 
 SLOT = "minutes"
-WRITABLE_MEETING_STATES = (ms.OPENED, ms.CLOSED)
 FULL, PUBLIC = "full", "public"
 
 
 class MinutesError(RuleError):
     """A minutes rule was broken."""
+
+
+def meeting_writable(meeting: Meeting) -> bool:
+    """Minutes are written once the meeting is in session or closed."""
+    flags = ms.meeting_flags(meeting)
+    return "in_session" in flags or "closed" in flags
 
 
 # --- reading and access -----------------------------------------------------------
@@ -157,7 +165,7 @@ def start_minutes(
     """Version 1 of a meeting's minutes, in the workflow the body chose."""
     if not ms.may_manage(user, meeting.body_id):
         raise MinutesError(_("You cannot start the minutes of this meeting."))
-    if meeting.state not in WRITABLE_MEETING_STATES:
+    if not meeting_writable(meeting):
         raise MinutesError(_("Minutes can be written once the meeting has been opened."))
     taker = minute_taker_person_id or user.person_id
     if taker not in {pid for pid, _name in minute_taker_choices(meeting)}:
@@ -445,86 +453,113 @@ def fire_transition(
     comment: str | None,
     expected_version: int | None,
 ) -> Minutes:
-    """Fire a workflow step; a step into a final state freezes the version.
+    """Fire a workflow step of the minutes.
 
-    The meeting must be closed before the minutes leave the draft.  For a
-    final state the archival PDF (and a public edition for public meetings
-    with non-public items) is rendered before the transaction and stored
-    inside it, together with ``approved_at``; if the meeting's data changed
-    in between, the step is refused and nothing is stored.
+    What may fire and what happens is in the definition: the guard
+    ``meeting_closed`` keeps the minutes in the draft until the meeting is
+    closed; the effect ``freeze_minutes`` stores the archival PDF.  For such
+    a step the PDF (and a public edition for public meetings with
+    non-public items) is rendered here, before the transaction, and the
+    effect stores it when the meeting's data is still the same (else it
+    renders again inside the transaction).
     """
     definition = workflow.definition_of(minutes)
     transition = definition.transitions.get(transition_name)
     if transition is None or minutes.state not in transition.from_states:
         raise workflow.TransitionNotAllowed(_("This step is not possible in the current state."))
     meeting = minutes.meeting
-    if meeting.state != ms.CLOSED:
+    if transition.when == "meeting_closed" and not ms.has_flag(meeting, "closed"):
         raise MinutesError(_("The meeting must be closed before the minutes leave the draft."))
-    if not definition.is_final(transition.to):
-        workflow.fire(
-            user, minutes, transition_name, comment=comment, expected_version=expected_version
-        )
-        return minutes
-
     now = utcnow()
+    prepared = _prepared()
+    if "freeze_minutes" in transition.effects:
+        prepared[minutes.id] = {
+            edition: _render_archival(meeting, minutes, edition, now)
+            for edition in _editions(meeting)
+        }
+    try:
+        workflow.fire(
+            user,
+            minutes,
+            transition_name,
+            comment=comment,
+            expected_version=expected_version,
+            now=now,
+        )
+    finally:
+        prepared.pop(minutes.id, None)
+    return minutes
+
+
+def _editions(meeting: Meeting) -> list[str]:
     editions = [FULL]
     if meeting.public and _has_non_public_items(meeting.id):
         editions.append(PUBLIC)
-    rendered: dict[str, tuple[str, bytes]] = {}
-    for edition in editions:
+    return editions
+
+
+def _render_archival(
+    meeting: Meeting, minutes: Minutes, edition: str, approved_at: datetime
+) -> tuple[str, bytes]:
+    snapshot = compose(meeting, minutes, public_only=edition == PUBLIC, approved_at=approved_at)
+    return render.fingerprint(snapshot, archival=True), render.minutes_pdf(snapshot, archival=True)
+
+
+def _prepared() -> dict[int, dict[str, tuple[str, bytes]]]:
+    """PDFs rendered before the transaction, per minutes id (this request)."""
+    from flask import g
+
+    if not hasattr(g, "minutes_prerendered"):
+        g.minutes_prerendered = {}
+    return g.minutes_prerendered  # type: ignore[no-any-return]
+
+
+# --- what the minutes workflows name: guards and effects ------------------------------------
+
+
+def meeting_closed(ctx: registry.TransitionContext) -> bool:
+    """Guard: the meeting of the minutes is closed."""
+    return ms.has_flag(ctx.obj.meeting, "closed")
+
+
+def freeze_minutes(ctx: registry.TransitionContext) -> None:
+    """Effect: store the archival PDF/A (and the public edition) with its
+    SHA-256 and set ``approved_at``; the version never changes again."""
+    minutes = ctx.obj
+    meeting = minutes.meeting
+    now = ctx.now
+    ready = _prepared().get(minutes.id, {})
+    stored: dict[str, str] = {}
+    for edition in _editions(meeting):
         snapshot = compose(meeting, minutes, public_only=edition == PUBLIC, approved_at=now)
-        rendered[edition] = (
-            render.fingerprint(snapshot, archival=True),
-            render.minutes_pdf(snapshot, archival=True),
-        )
-    minutes_id = minutes.id
-
-    def freeze() -> None:
-        current = db.session.get(Minutes, minutes_id, populate_existing=True)
-        assert current is not None
-        for edition, (fingerprint, data) in rendered.items():
-            again = compose(meeting, current, public_only=edition == PUBLIC, approved_at=now)
-            if render.fingerprint(again, archival=True) != fingerprint:
-                raise workflow.WorkflowConflict(
-                    _(
-                        "The meeting's data changed while the minutes were approved. "
-                        "Please try again."
-                    )
-                )
-            db.session.add(
-                MinutesDocument(
-                    minutes_id=minutes_id,
-                    edition=edition,
-                    sha256=hashlib.sha256(data).hexdigest(),
-                    size=len(data),
-                    fingerprint=fingerprint,
-                    data=data,
-                    created_at=now,
-                )
+        fingerprint = render.fingerprint(snapshot, archival=True)
+        found = ready.get(edition)
+        if found is not None and found[0] == fingerprint:
+            data = found[1]
+        else:  # not rendered before, or the meeting's data changed since
+            data = render.minutes_pdf(snapshot, archival=True)
+        sha = hashlib.sha256(data).hexdigest()
+        db.session.add(
+            MinutesDocument(
+                minutes_id=minutes.id,
+                edition=edition,
+                sha256=sha,
+                size=len(data),
+                fingerprint=fingerprint,
+                data=data,
+                created_at=now,
             )
-        current.approved_at = now
-        db.session.flush()
-        record(
-            "minutes.frozen",
-            "minutes",
-            minutes_id,
-            actor_id=user.id,
-            data={
-                edition: hashlib.sha256(data).hexdigest()
-                for edition, (_f, data) in rendered.items()
-            },
         )
-
-    workflow.fire(
-        user,
-        minutes,
-        transition_name,
-        comment=comment,
-        expected_version=expected_version,
-        now=now,
-        on_applied=freeze,
+        stored[edition] = sha
+    minutes.approved_at = now
+    db.session.flush()
+    record(
+        "minutes.frozen",
+        "minutes",
+        minutes.id,
+        actor_id=ctx.actor.id if ctx.actor is not None else None,
+        data=stored,
     )
-    return minutes
 
 
 def start_correction(user: User, minutes: Minutes, reason: str) -> Minutes:
@@ -648,7 +683,7 @@ def quorum_provider(object_type: str, obj: Any) -> bool | None:
         return None
     candidates: list[Meeting] = []
     scheduled = approval_meeting(obj)
-    if scheduled is not None and scheduled.state == ms.OPENED:
+    if scheduled is not None and ms.has_flag(scheduled, "in_session"):
         candidates.append(scheduled)
     candidates += list(
         db.session.scalars(
@@ -656,7 +691,7 @@ def quorum_provider(object_type: str, obj: Any) -> bool | None:
             .options(joinedload(Meeting.body))
             .where(
                 Meeting.body_id == obj.meeting.body_id,
-                Meeting.state == ms.OPENED,
+                ms.in_session_condition(),
                 Meeting.id != obj.meeting_id,
             )
             .order_by(Meeting.starts_at.desc())
@@ -698,9 +733,8 @@ def public_minutes(limit: int = 200) -> list[Minutes]:
     return [m for m in rows if is_approved(m)]
 
 
-def _register() -> None:
-    if quorum_provider not in registry.quorum_providers:
-        registry.quorum_providers.append(quorum_provider)
-
-
-_register()
+def register_workflow_providers() -> None:
+    """The quorum provider, the guard and the effect (from ``init_app``)."""
+    registry.add_provider(registry.quorum_providers, quorum_provider)
+    registry.register_guards({"meeting_closed": meeting_closed})
+    registry.register_effects({"freeze_minutes": freeze_minutes})

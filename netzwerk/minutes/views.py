@@ -107,11 +107,11 @@ def _render_page(
         "format_summary": render_summary,
         "conflicts": {c.item_id: c for c in conflicts or []},
         "versions": services.versions(meeting.id),
-        "state_title": ms.state_titles().get(meeting.state, meeting.state),
+        "state_title": ms.state_title(meeting),
     }
     choices = services.minute_taker_choices(meeting) if manage else []
     if minutes is None:
-        if manage and meeting.state in services.WRITABLE_MEETING_STATES:
+        if manage and services.meeting_writable(meeting):
             if start_form is None:
                 start_form = StartForm(formdata=None)
                 start_form.person_id.data = current_user.person_id
@@ -167,7 +167,7 @@ def _render_page(
             lambda name: url_for("minutes.transition", minutes_id=minutes.id, transition=name),
             failed=failed,
         ),
-        closed=meeting.state == ms.CLOSED,
+        closed=ms.has_flag(meeting, "closed"),
     )
     return render_template("minutes/minutes.html", **context), status
 
@@ -400,7 +400,7 @@ def public_invitation_pdf(meeting_id: int) -> Response:
 def index() -> str:
     meetings = ms.visible_meetings(current_user)
     minutes = services.minutes_for_meetings([m.id for m in meetings])
-    rows = [(m, minutes.get(m.id)) for m in meetings if m.state in services.WRITABLE_MEETING_STATES]
+    rows = [(m, minutes.get(m.id)) for m in meetings if services.meeting_writable(m)]
     return render_template(
         "minutes/index.html", rows=rows, state_title=services.state_title, public_list=False
     )

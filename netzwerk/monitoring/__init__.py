@@ -1,1 +1,15 @@
 """Education monitoring: dashboard of the feedback, indicators, report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def init_app(app: Any) -> None:
+    """Register the dashboard's administration section and the feedback indicator."""
+    from ..admin import register_admin_section
+    from . import indicators, views
+
+    for endpoint, label in views.ADMIN_PAGES:
+        register_admin_section(endpoint, label)
+    indicators.register_indicators()

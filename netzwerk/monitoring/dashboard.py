@@ -7,8 +7,6 @@ are suppressed (see suppression.py) before anything leaves this module.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -18,6 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, func, select
 
+from ..csvutil import write_csv
 from ..database import local_month
 from ..extensions import db
 from ..feedback.languages import LANGUAGES
@@ -273,10 +272,11 @@ def time_series(f: DashboardFilter, dimension: str) -> TimeSeries:
 
 def csv_export(f: DashboardFilter) -> str:
     """Every breakdown as CSV; suppressed groups appear as "< N", never as a number."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(["dimension", "group", "count", "mean_rating"])
-    for breakdown in [*breakdowns(f), monthly(f)]:
-        for fig in [*breakdown.rows, breakdown.total]:
-            writer.writerow([breakdown.dimension, fig.label, fig.count_text, fig.mean_text])
-    return out.getvalue()
+    return write_csv(
+        ["dimension", "group", "count", "mean_rating"],
+        (
+            [breakdown.dimension, fig.label, fig.count_text, fig.mean_text]
+            for breakdown in [*breakdowns(f), monthly(f)]
+            for fig in [*breakdown.rows, breakdown.total]
+        ),
+    )

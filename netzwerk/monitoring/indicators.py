@@ -1,13 +1,13 @@
 """Indicators: computed ones from a provider registry, imported ones from CSV.
 
 Computed indicators are defined in code.  A package registers one with
-:func:`register_indicator` at import time; its provider is a callable
+:func:`register_indicator` from its ``init_app`` (never on import); its
+provider is a callable
 ``provider(period) -> {group: value}`` ("" is the group of the total).  The
 registry is the dict ``PROVIDERS`` (code -> ComputedIndicator).  The feedback
-system registers "feedback by need" below; counselling referrals and project
-reach plug in the same way from their packages, e.g.::
-
-    from netzwerk.monitoring.indicators import register_indicator
+system registers "feedback by need" (:func:`register_indicators`);
+counselling referrals and project reach plug in the same way from their
+packages' ``init_app``, e.g.::
 
     register_indicator("counselling_referrals", name=_l("Counselling referrals"),
                        unit="count", source="Netzwerk: counselling",
@@ -137,14 +137,16 @@ def feedback_by_need(period: Period) -> dict[str, float]:
     return {choices[cid].label("de"): float(n) for cid, n in rows if cid in choices}
 
 
-register_indicator(
-    "feedback_by_need",
-    name=_l("Feedback by need category"),
-    unit="count",
-    source="Netzwerk: feedback system",
-    dimension="category",
-    provider=feedback_by_need,
-)
+def register_indicators() -> None:
+    """From monitoring.init_app."""
+    register_indicator(
+        "feedback_by_need",
+        name=_l("Feedback by need category"),
+        unit="count",
+        source="Netzwerk: feedback system",
+        dimension="category",
+        provider=feedback_by_need,
+    )
 
 
 # --- reading --------------------------------------------------------------------------

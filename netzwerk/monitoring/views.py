@@ -11,13 +11,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..auth.access import staff_required
-from ..governance.views import register_admin_section
 from . import charts, dashboard, indicators, report
 from .forms import DashboardFilterForm, ImportForm, IndicatorForm
 
 bp = Blueprint("monitoring", __name__, url_prefix="/monitoring")
 
-register_admin_section("monitoring.dashboard", _l("Monitoring"))
+# The administration sections of this package (registered by its init_app).
+ADMIN_PAGES = [
+    ("monitoring.dashboard", _l("Monitoring")),
+]
 
 
 def _filter(form: DashboardFilterForm) -> dashboard.DashboardFilter:

@@ -1,31 +1,39 @@
 """The approval path: a project proposal travels as a Beschlussvorlage (paper).
 
-* Leaving the workflow's initial state (the submission, e.g. "Beantragen")
-  creates a resolution paper for the deciding body in the same transaction
-  (``project.paper_id``); a resubmission reuses the paper while it is not in
-  a final state.  Right after, in a second transaction, the paper takes its
-  author's first step (e.g. "Einreichen"), so the Bildungsbüro finds it
-  among the submitted papers.  ``meetings.services.create_paper`` is not
-  used because it commits on its own and only lets people submit to bodies
-  they sit in; the paper is built the same way (model + workflow start).
+Everything below happens inside the transaction of the step that causes it,
+so nothing is ever half done:
+
+* The project workflow names the effect ``create_project_paper`` on the step
+  that sends the proposal (e.g. "Beantragen").  It creates a resolution
+  paper for the deciding body through ``meetings.services.add_paper`` (a
+  resubmission refreshes the paper while it is not final) and takes the
+  paper author's first step (e.g. "Einreichen"), so the Bildungsbüro finds
+  it among the submitted papers.  A crash anywhere in the step undoes the
+  project's step, the paper and their audit events and notifications.
 * The guards ``poll_passed``/``poll_failed`` of a project answer from the
   decision on its paper (the decisions register), else from whatever
   answers for the paper itself (meeting polls on agenda items).
-* :func:`sync_decided_projects` (scheduler job, every minute, and right after
-  each project step) fires the project's poll-guarded transition as the
-  system once the paper's decision is there: adopted -> approved,
-  rejected -> rejected.  The decision (number, date) is shown on the project.
+* When the register records a decision on the paper
+  (:data:`netzwerk.signals.decision_recorded`, sent inside the transaction
+  that closes the vote), the project fires, as the system, its transition
+  whose guard the outcome satisfies: adopted -> approved, rejected ->
+  rejected.  A project that reaches the waiting state only after the
+  decision (reviewed late) follows it in the transaction of that step
+  (:func:`fire_project_transition`).  No job polls for decisions.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from .. import signals
 from ..auth.models import User
+from ..database import write_transaction
 from ..decisions.models import Decision, DecisionOutcome
 from ..extensions import db
 from ..meetings.models import Paper, PaperKind
@@ -36,8 +44,6 @@ from .models import Project
 from .vocab import target_group_label
 
 log = logging.getLogger(__name__)
-
-POLL_GUARDS = ("poll_passed", "poll_failed")
 
 
 def project_for_paper(paper_id: int) -> Project | None:
@@ -82,9 +88,11 @@ def project_poll_result(object_type: str, obj: Any) -> bool | None:
     return wf_registry.first_answer(others, "paper", paper)
 
 
-def register_guard_provider() -> None:
-    if project_poll_result not in wf_registry.poll_result_providers:
-        wf_registry.poll_result_providers.append(project_poll_result)
+def register() -> None:
+    """From ``projects.init_app``: the guard provider, the effect, the receiver."""
+    wf_registry.add_provider(wf_registry.poll_result_providers, project_poll_result)
+    wf_registry.register_effects({"create_project_paper": create_project_paper})
+    signals.decision_recorded.connect(on_decision_recorded)
 
 
 # --- the paper ----------------------------------------------------------
@@ -135,13 +143,8 @@ def attach_paper(project: Project, actor: User | None) -> Paper:
     title = _("Project proposal: %(title)s", title=project.title)[:300]
     text = _paper_text(project)
     paper = db.session.get(Paper, project.paper_id) if project.paper_id else None
-    if (
-        paper is not None
-        and not workflow.definition_of(paper).is_final(paper.state)
-        and paper.body_id == body_id
-    ):
-        state = workflow.definition_of(paper).states.get(paper.state)
-        if state is not None and "editable_by_author" in state.flags:
+    if paper is not None and not workflow.is_final(paper) and paper.body_id == body_id:
+        if workflow.has_flag(paper, "editable_by_author"):
             paper.title = title
             paper.text = text
             paper.public = project.public
@@ -160,40 +163,40 @@ def attach_paper(project: Project, actor: User | None) -> Paper:
     return paper
 
 
-def submit_paper(paper_id: int, user: User) -> str | None:
-    """Take the author's first step on a draft paper (its own transaction).
+def submit_paper(paper: Paper, project: Project, actor: User | None) -> str | None:
+    """Take the author's first step on a draft paper (caller's transaction).
 
     The step is the first transition out of the paper's initial state that
-    the author may take and that does not end the paper (e.g. "Einreichen").
+    its author may take and that does not end the paper (e.g. "Einreichen").
+    The project lead takes it when they have an account and may; else the
+    submission takes it on the author's behalf (as the system, recording the
+    actor).  A refused step (a guard that does not hold) refuses the whole
+    submission: a submitted project never waits on a draft paper.
     """
-    paper = db.session.get(Paper, paper_id)
-    if paper is None:
-        return None
     definition = workflow.definition_of(paper)
     if paper.state != definition.initial:
         return None
+    author = db.session.scalar(select(User).where(User.person_id == project.lead_person_id))
+    author_roles = workflow.roles_of(author, paper) if author is not None else set()
     for transition in definition.transitions_from(paper.state):
         if "author" not in transition.by or definition.is_final(transition.to):
             continue
-        try:
-            workflow.fire(user, paper, transition.name)
-        except workflow.WorkflowError:
-            log.warning("project paper %s: step %s refused", paper_id, transition.name)
-            return None
+        if author is not None and workflow.role_allows(transition, author_roles):
+            workflow.fire(author, paper, transition.name)
+        else:
+            workflow.fire(actor, paper, transition.name, by_timer=True)
         return transition.name
     return None
 
 
-def is_submission(project: Project, transition_name: str) -> bool:
-    definition = workflow.definition_of(project)
-    transition = definition.transitions.get(transition_name)
-    return bool(
-        transition is not None
-        and project.state == definition.initial
-        and definition.initial in transition.from_states
-        and not definition.is_final(transition.to)
-        and transition.to != definition.initial
-    )
+def create_project_paper(ctx: wf_registry.TransitionContext) -> None:
+    """Effect ``create_project_paper``: send the proposal to the deciding body."""
+    project = ctx.obj
+    paper = attach_paper(project, ctx.actor)
+    submit_paper(paper, project, ctx.actor)
+
+
+# --- firing a project's steps ----------------------------------------------------------
 
 
 def fire_project_transition(
@@ -203,42 +206,43 @@ def fire_project_transition(
     comment: str | None = None,
     expected_version: int | None = None,
 ) -> Project:
-    """Fire a project step; a submission also sends the proposal to the body."""
+    """Fire a project step as one unit of work.
+
+    The step, its effects (a submission creates and submits the paper) and,
+    when the step reaches a state that waits for a decision that has already
+    been taken, the following of that decision commit together or not at all.
+    """
     project_id = project.id
-    submitting = is_submission(project, transition_name)
-
-    def on_applied() -> None:
-        if submitting:
-            current = db.session.get(Project, project_id)
-            assert current is not None
-            attach_paper(current, user)
-
-    workflow.fire(
-        user,
-        project,
-        transition_name,
-        comment=comment,
-        expected_version=expected_version,
-        on_applied=on_applied,
-    )
+    with write_transaction():
+        workflow.fire(
+            user, project, transition_name, comment=comment, expected_version=expected_version
+        )
+        current = db.session.get(Project, project_id)
+        assert current is not None
+        follow_decision(current)
     current = db.session.get(Project, project_id)
     assert current is not None
-    if submitting and current.paper_id is not None:
-        paper_author = db.session.scalar(
-            select(User).where(User.person_id == current.lead_person_id)
-        )
-        submit_paper(current.paper_id, paper_author or user)
-    sync_project(project_id)
-    return db.session.get(Project, project_id) or current
+    return current
 
 
 # --- following the decision ----------------------------------------------------------
 
 
-def sync_project(project_id: int) -> str | None:
-    """Fire the project's transition that the paper's decision allows (as the system)."""
-    project = db.session.get(Project, project_id)
-    if project is None or project.paper_id is None:
+def follow_decision(project: Project, now: datetime | None = None) -> str | None:
+    """Fire the project's transition the paper's decision allows, as the system.
+
+    Runs in the caller's transaction (a savepoint of it): a refused step
+    (someone else moved the project first) is logged and undoes nothing else.
+    Returns the transition fired, or None.
+
+    A project row that another transaction holds right now is skipped, not
+    waited for: that transaction (someone changing the project while the
+    vote closes) may be waiting for the audit chain's head, which the closing
+    transaction already holds, and waiting here would deadlock.  The office
+    then states the decision by hand (its guard holds, so the project's page
+    offers the button), or a step of that transaction follows it.
+    """
+    if project.paper_id is None:
         return None
     answer = project_poll_result("project", project)
     if answer is None:
@@ -248,35 +252,25 @@ def sync_project(project_id: int) -> str | None:
     for transition in definition.transitions_from(project.state):
         if transition.when != wanted:
             continue
+        free = db.session.scalar(
+            select(Project.id).where(Project.id == project.id).with_for_update(skip_locked=True)
+        )
+        if free is None:
+            log.warning("project %s is being changed: the decision is not followed now", project.id)
+            return None
         try:
-            workflow.fire(None, project, transition.name, by_timer=True)
+            workflow.fire(None, project, transition.name, now=now, by_timer=True)
         except workflow.WorkflowError:
-            log.exception("project %s: %s after the decision failed", project_id, transition.name)
+            log.exception("project %s: following the decision failed", project.id)
             return None
         return transition.name
     return None
 
 
-def sync_decided_projects() -> dict[int, str]:
-    """Every project waiting for a decision that has come: move it (idempotent)."""
-    rows = db.session.execute(
-        select(Project.id, Project.workflow_name, Project.workflow_hash, Project.state).where(
-            Project.paper_id.is_not(None)
-        )
-    ).all()
-    waiting = []
-    catalog = workflow.get_catalog()
-    for project_id, name, hash_, state in rows:
-        definition = catalog.version(name, hash_)
-        if any(t.when in POLL_GUARDS for t in definition.transitions_from(state)):
-            waiting.append(project_id)
-    db.session.commit()
-    moved = {}
-    for project_id in waiting:
-        fired = sync_project(project_id)
-        if fired:
-            moved[project_id] = fired
-    return moved
-
-
-register_guard_provider()
+def on_decision_recorded(decision: Decision, **extra: Any) -> None:
+    """Receiver of ``decision_recorded``: the project of the paper follows it."""
+    if decision.subject_type != "paper" or decision.subject_id is None:
+        return
+    project = project_for_paper(decision.subject_id)
+    if project is not None:
+        follow_decision(project, now=extra.get("now"))

@@ -5,11 +5,17 @@ MINT project goes the real way: submitted, reviewed, decided by the
 Vorstandskonferenz in a circular resolution (decision in the register),
 approved and started, with milestones and a first status report.
 "Demokratie-Theater" is submitted and waits for the Bildungsbüro.
+
+The demo names no state or transition: it moves a project or paper, as a
+given user, along the shortest path of its definition into a state with a
+given flag (:func:`advance`), taking only the steps the user may take.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -21,6 +27,7 @@ from ..meetings.models import Paper
 from ..timeutil import local_today
 from ..voting import services as voting
 from ..workflow import services as workflow
+from ..workflow.definition import State, Transition
 from . import approval, services
 from .models import Project
 
@@ -91,14 +98,12 @@ def load_projects_demo() -> bool:
             progress=progress,
         )
     mint_id = mint.id
-    approval.fire_project_transition(lead, _reload(mint_id), "beantragen")
-    approval.fire_project_transition(office, _reload(mint_id), "pruefen")
+    _submit(lead, mint_id)
+    advance(office, _reload(mint_id), flag("open_for_voting"), _fire_project)
     paper_id = _reload(mint_id).paper_id
     if paper_id is not None and _decide(paper_id, office):
-        approval.sync_project(mint_id)
-        project = _reload(mint_id)
-        if project.state == "genehmigt":
-            workflow.fire(lead, project, "starten")
+        # The closed vote approved the project in its own transaction.
+        advance(lead, _reload(mint_id), flag("running"), _fire_project)
         services.add_report(
             lead,
             _reload(mint_id),
@@ -141,8 +146,57 @@ def load_projects_demo() -> bool:
         due_date=today + timedelta(days=120),
         weight=2,
     )
-    approval.fire_project_transition(lead, _reload(theatre.id), "beantragen")
+    _submit(lead, theatre.id)
     return True
+
+
+# --- moving along the workflow by flags ----------------------------------------------------
+
+COMMENT = "Vollständig, ohne Vorberatung."
+
+
+def flag(name: str) -> Callable[[State], bool]:
+    """A wanted state: one that carries the flag ``name``."""
+    return lambda state: name in state.flags
+
+
+def _submitted(state: State) -> bool:
+    """Out of the author's draft and still under way."""
+    return not state.final and "editable_by_author" not in state.flags
+
+
+def _fire_project(user: User, obj: Any, transition: Transition, comment: str | None) -> Any:
+    return approval.fire_project_transition(user, obj, transition.name, comment=comment)
+
+
+def _fire(user: User, obj: Any, transition: Transition, comment: str | None) -> Any:
+    return workflow.fire(user, obj, transition.name, comment=comment)
+
+
+def advance(
+    user: User,
+    obj: Any,
+    wanted: Callable[[State], bool],
+    fire: Callable[[User, Any, Transition, str | None], Any] = _fire,
+) -> bool:
+    """Take, as ``user``, the steps the user may take along the shortest path
+    into a state ``wanted`` accepts (the engine's ``fire_to_flag``; a step
+    that requires a comment gets the demo's); True when the object is in one."""
+
+    def step(person: User, target: Any, transition: Transition, comment: str | None) -> Any:
+        result = fire(person, target, transition, comment if transition.comment_required else None)
+        db.session.expire_all()
+        return result
+
+    try:
+        obj = workflow.fire_to_flag(user, obj, wanted, comment=COMMENT, fire_step=step)
+    except workflow.WorkflowError:
+        return False
+    return wanted(workflow.definition_of(obj).states[obj.state])
+
+
+def _submit(lead: User, project_id: int) -> bool:
+    return advance(lead, _reload(project_id), _submitted, _fire_project)
 
 
 def _reload(project_id: int) -> Project:
@@ -158,10 +212,12 @@ def _decide(paper_id: int, office: User) -> bool:
     if paper is None:
         return False
     try:
-        workflow.fire(office, paper, "direkt_pruefen", comment="Vollständig, ohne Vorberatung.")
-        workflow.fire(office, db.session.get(Paper, paper_id), "zur_entscheidung_vorlegen")
+        if not advance(office, paper, flag("open_for_voting")):
+            return False
     except (workflow.WorkflowError, LookupError):
         return False
+    paper = db.session.get(Paper, paper_id)
+    assert paper is not None
     body_id = paper.body_id
     poll = voting.start_circular_resolution(
         body_id=body_id,

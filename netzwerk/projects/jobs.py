@@ -1,8 +1,9 @@
-"""Scheduler jobs of projects: follow decisions, remind about milestones and reports.
+"""Scheduler jobs of projects: remind about milestones and reports.
 
-All idempotent: a project moves only once (the workflow's version check),
-reminders are unique per key.  The jobs read the time from the application's
-one clock (``netzwerk.timeutil``); "today" is the day in Berlin.
+Idempotent: reminders are unique per key.  The jobs read the time from the
+application's one clock (``netzwerk.timeutil``); "today" is the day in
+Berlin.  (A project follows its paper's decision in the transaction that
+records it, not in a job: see ``approval.on_decision_recorded``.)
 """
 
 from __future__ import annotations
@@ -10,15 +11,9 @@ from __future__ import annotations
 from ..database import utcnow
 from ..scheduler import register_job
 from ..timeutil import to_local
-from . import approval, reminders
+from . import reminders
 
 
-@register_job("projects.follow_decisions", "interval", minutes=1)
-def follow_decisions() -> int:
-    return len(approval.sync_decided_projects())
-
-
-@register_job("projects.reminders", "interval", hours=1)
 def send_reminders() -> dict[str, int]:
     now = utcnow()
     today = to_local(now).date()
@@ -26,3 +21,8 @@ def send_reminders() -> dict[str, int]:
         "milestones": reminders.remind_overdue_milestones(today, now),
         "reports": reminders.remind_due_reports(today, now),
     }
+
+
+def register_jobs() -> None:
+    """From projects.init_app (never on import)."""
+    register_job("projects.reminders", "interval", hours=1)(send_reminders)

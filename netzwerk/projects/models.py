@@ -215,8 +215,15 @@ class ReportValue(Model):
     value: Mapped[int] = mapped_column(Integer)
 
 
-def _register_subject() -> None:
+# Flags a project workflow may set on its states, besides the general ones
+# (editable_by_author = draft, open_for_voting = waiting for the decision,
+# public = approved and later).
+PROJECT_FLAGS = ("approved", "running")
+
+
+def register_project_subject() -> None:
     from flask import url_for
+    from flask_babel import lazy_gettext as _l
 
     from ..workflow.registry import Subject, register_subject
 
@@ -243,8 +250,11 @@ def _register_subject() -> None:
             title_of=lambda p: p.title,
             url_of=url,
             author_person_ids=lambda p: {p.lead_person_id},
+            label=_l("Projects"),
+            slots={"project": _l("Project proposal")},
+            relation_roles=frozenset({"author", "project_lead"}),
+            # approved: the body approved the project (and it was not ended
+            # unsuccessfully); running: the project is being carried out.
+            optional_flags=frozenset(PROJECT_FLAGS),
         )
     )
-
-
-_register_subject()

@@ -35,7 +35,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..audit.services import record
 from ..auth.models import User
-from ..csvutil import csv_safe
+from ..csvutil import write_csv
 from ..database import write_transaction
 from ..extensions import db
 from ..governance.models import ActionField, Organisation, OrganisationKind
@@ -339,34 +339,29 @@ EXPORT_COLUMNS = [
 
 
 def export_csv(portfolio: Portfolio) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     codes = [i.code for i in portfolio.indicators]
-    writer.writerow(EXPORT_COLUMNS + codes)
+    rows: list[tuple[Any, ...]] = []
     for row in portfolio.rows:
         p = row.project
-        writer.writerow(
-            [
-                csv_safe(v)
-                for v in (
-                    p.id,
-                    p.title,
-                    p.action_field.name,
-                    row.state_title,
-                    p.lead.full_name,
-                    p.start_date.isoformat() if p.start_date else "",
-                    p.end_date.isoformat() if p.end_date else "",
-                    f"{p.budget:.2f}".replace(".", ",") if p.budget is not None else "",
-                    "ja" if p.public else "nein",
-                    ",".join(p.target_group_codes),
-                    " | ".join(f"{x.organisation.name} ({x.role})" for x in p.partners),
-                    f"{row.progress:.1f}".replace(".", ",") if row.progress is not None else "",
-                    row.overdue,
-                    *(row.values.get(c, "") for c in codes),
-                )
-            ]
+        rows.append(
+            (
+                p.id,
+                p.title,
+                p.action_field.name,
+                row.state_title,
+                p.lead.full_name,
+                p.start_date.isoformat() if p.start_date else "",
+                p.end_date.isoformat() if p.end_date else "",
+                f"{p.budget:.2f}".replace(".", ",") if p.budget is not None else "",
+                "ja" if p.public else "nein",
+                ",".join(p.target_group_codes),
+                " | ".join(f"{x.organisation.name} ({x.role})" for x in p.partners),
+                f"{row.progress:.1f}".replace(".", ",") if row.progress is not None else "",
+                row.overdue,
+                *(row.values.get(c, "") for c in codes),
+            )
         )
-    return out.getvalue()
+    return write_csv(EXPORT_COLUMNS + codes, rows)
 
 
 # --- CSV import ----------------------------------------------------------
@@ -601,16 +596,18 @@ def reach_by_action_field(period: Period) -> dict[str, float]:
     return dict(result)
 
 
-register_indicator(
-    "project_reach",
-    name=_l("Project reach (participants reached)"),
-    unit="count",
-    source="Netzwerk: projects",
-    dimension="action_field",
-    provider=reach_by_action_field,
-    # Sums of participants per action field, not counts of individual cases.
-    suppress_small=False,
-)
+def register_indicators() -> None:
+    """From projects.init_app."""
+    register_indicator(
+        "project_reach",
+        name=_l("Project reach (participants reached)"),
+        unit="count",
+        source="Netzwerk: projects",
+        dimension="action_field",
+        provider=reach_by_action_field,
+        # Sums of participants per action field, not counts of individual cases.
+        suppress_small=False,
+    )
 
 
 def partner_kind_choices() -> list[tuple[str, str]]:

@@ -15,7 +15,6 @@ from ..auth.access import public, staff_required
 from ..extensions import db
 from ..forms import optional_id, show_error
 from ..governance.models import ActionField, Organisation
-from ..governance.views import register_admin_section
 from ..timeutil import local_today
 from ..workflow import ui
 from ..workflow.forms import TransitionForm
@@ -35,7 +34,10 @@ from .vocab import PARTNER_ROLE_SUGGESTIONS, report_indicators
 
 bp = Blueprint("projects", __name__)
 
-register_admin_section("projects.import_projects", _l("Import projects (CSV)"))
+# The administration sections of this package (registered by its init_app).
+ADMIN_PAGES = [
+    ("projects.import_projects", _l("Import projects (CSV)")),
+]
 
 
 def _user() -> Any:

@@ -1,26 +1,56 @@
-"""Scheduler jobs of circular resolutions: reminders and closing at the deadline.
+"""Scheduler work of the voting package.
 
-Both are idempotent: a reminder is one notification row per poll and seat
-(unique key), and a closed poll is never closed again.  The jobs read the
-time from the application's one clock (``netzwerk.timeutil``).
+Circular resolutions are closed at their deadline and their voters reminded
+by the workflow engine's timers (job ``workflow.timers``, see
+``workflows/umlaufverfahren.yaml``), not here.  This module keeps
+
+* the job ``voting.adopt_polls``: polls created before the engine ran polls
+  get their process (:func:`netzwerk.voting.engine.adopt`), so that the
+  timers see them;
+* :func:`run_circular_resolutions`, which runs the engine's timers at once
+  and says what they did for polls (tests, a manual run).
 """
 
 from __future__ import annotations
 
 import logging
 
+from sqlalchemy import func, select
+
 from ..database import utcnow
+from ..extensions import db
+from ..notifications.models import Notification
 from ..scheduler import register_job
-from . import services
+from . import engine, services
 
 log = logging.getLogger(__name__)
 
 
-@register_job("voting.circular_resolutions", "interval", minutes=1)
+def adopt_polls() -> int:
+    adopted = engine.adopt_polls_without_process()
+    if adopted:
+        log.info("voting: %d polls got their workflow process", adopted)
+    return adopted
+
+
+def _reminders() -> int:
+    return int(
+        db.session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.kind == "poll_reminder")
+        )
+        or 0
+    )
+
+
 def run_circular_resolutions() -> dict[str, int]:
-    now = utcnow()
-    reminded = services.send_due_reminders(now)
-    closed = services.close_due_polls(now)
-    if reminded or closed:
-        log.info("circular resolutions: %d reminders, closed %s", reminded, closed)
-    return {"reminded": reminded, "closed": len(closed)}
+    """Run the workflow timers now: {"reminded": reminders written, "closed": polls closed}."""
+    before = _reminders()
+    closed = services.close_due_polls(utcnow())
+    return {"reminded": _reminders() - before, "closed": len(closed)}
+
+
+def register_jobs() -> None:
+    """From voting.init_app (never on import)."""
+    register_job("voting.adopt_polls", "interval", hours=1)(adopt_polls)

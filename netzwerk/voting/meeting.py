@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from .. import signals
 from ..auth.models import User
 from ..database import utcnow, write_transaction
 from ..extensions import Model, db
@@ -35,8 +36,11 @@ from ..meetings import hooks
 from ..meetings import meeting_services as ms
 from ..meetings.models import AgendaItem, ConsultationResult, Meeting
 from ..meetings.services import consultation_for, store_consultation_result
-from . import services
-from .models import Poll, PollKind, PollMode, PollOptions, PollState
+from ..workflow import registry as wf_registry
+from ..workflow import services as wf
+from ..workflow.registry import TransitionContext
+from . import engine, services
+from .models import MeetingVote, Poll, PollKind, PollMode, PollOptions, PollProcess
 from .providers import Seat, SubjectInfo, register_eligibility_provider, register_subject_resolver
 from .rules import PollResult
 
@@ -115,7 +119,13 @@ def open_meeting_poll(
     majority_rule: str | None = None,
     now: datetime | None = None,
 ) -> Poll:
-    """Create and open a poll on an agenda item of an opened meeting (one transaction)."""
+    """Create and open a poll on an agenda item of a meeting in session (one transaction).
+
+    The poll's process starts in the body's meeting-vote workflow and its
+    opening transition fires as ``actor``: the definition's ``by:`` says who
+    may (the chair of the body, its office, ...), its guard
+    ``in_meeting_session`` that the meeting is being held.
+    """
     now = now or utcnow()
     if not services.may_open(actor, meeting.body_id, PollMode.MEETING.value):
         raise services.VotingError(_("You cannot open votes in this meeting."))
@@ -128,7 +138,7 @@ def open_meeting_poll(
     meeting_id = meeting.id
     with write_transaction():
         current = db.session.get(Meeting, meeting_id, with_for_update=True, populate_existing=True)
-        if current is None or current.state != ms.OPENED:
+        if current is None or not wf.has_flag(current, "in_session"):
             raise services.VotingError(_("Votes can be opened only while the meeting is open."))
         item = db.session.get(AgendaItem, item_id)
         if item is None or item.meeting_id != meeting_id or item.withdrawn:
@@ -147,10 +157,11 @@ def open_meeting_poll(
             closes_at=None,
             actor=actor,
         )
-        db.session.add(MeetingPoll(poll_id=poll.id, meeting_id=meeting_id, agenda_item_id=item.id))
+        link = MeetingPoll(poll_id=poll.id, meeting_id=meeting_id, agenda_item_id=item.id)
+        db.session.add(link)
         db.session.flush()
-        services._open(poll, actor, now)
-        db.session.get(MeetingPoll, poll.id).seats_at_opening = poll.eligible_count  # type: ignore[union-attr]
+        engine.open_process(engine.new_process(poll, actor), actor, now)
+        link.seats_at_opening = poll.eligible_count
     return poll
 
 
@@ -214,9 +225,34 @@ def _resolve_agenda_item(item_id: int) -> SubjectInfo | None:
     )
 
 
-register_eligibility_provider(PollMode.MEETING, MeetingEligibility())
-register_subject_resolver("agenda_item", _resolve_agenda_item)
-services.poll_closed.connect(_on_poll_closed)
+def meeting_of_vote(process: PollProcess) -> Meeting | None:
+    link = meeting_link(process.poll_id)
+    return db.session.get(Meeting, link[0]) if link else None
+
+
+def in_meeting_session(ctx: TransitionContext) -> bool:
+    """Guard: the meeting the vote belongs to is being held (flag ``in_session``)."""
+    meeting = meeting_of_vote(ctx.obj)
+    return meeting is not None and wf.has_flag(meeting, "in_session")
+
+
+def may_open_vote(user: Any, meeting: Meeting) -> bool:
+    """Whether the user may open a vote in this meeting now: a role the
+    body's meeting-vote workflow lets open one, while the meeting is in session."""
+    return services.may_open(user, meeting.body_id, PollMode.MEETING.value) and wf.has_flag(
+        meeting, "in_session"
+    )
+
+
+def register_meeting_polls() -> None:
+    """Votes in a meeting: who may vote, what an agenda item is, and what a
+    closed vote means for its paper (from ``voting.init_app``)."""
+    wf_registry.register_guards({"in_meeting_session": in_meeting_session})
+    register_eligibility_provider(PollMode.MEETING, MeetingEligibility())
+    register_subject_resolver("agenda_item", _resolve_agenda_item)
+    signals.poll_closed.connect(_on_poll_closed)
+    hooks.register_item_poll_lookup(item_polls, "voting_meeting.open_poll", may_open_vote)
+
 
 # --- the page that opens a poll ------------------------------------------------------------
 
@@ -290,24 +326,28 @@ def open_poll(meeting_id: int, item_id: int) -> Any:
     status = 422 if request.method == "POST" else 200
     return (
         render_template(
-            "voting/meeting_poll.html", form=form, meeting=meeting, item=item, quorum=quorum
+            "voting/meeting_poll.html",
+            form=form,
+            meeting=meeting,
+            item=item,
+            quorum=quorum,
+            # The button only while a vote can be opened (the meeting is in session).
+            in_session=wf.has_flag(meeting, "in_session"),
         ),
         status,
     )
 
 
-def _register_hooks() -> None:
-    hooks.register_item_poll_lookup(item_polls, "voting_meeting.open_poll")
-
-
-_register_hooks()
-
-
 def open_meeting_polls(meeting_id: int) -> list[Poll]:
+    """The meeting's votes whose process is in a state flagged ``open``."""
     return list(
         db.session.scalars(
             select(Poll)
             .join(MeetingPoll, MeetingPoll.poll_id == Poll.id)
-            .where(MeetingPoll.meeting_id == meeting_id, Poll.state == PollState.OPEN.value)
+            .join(MeetingVote, MeetingVote.poll_id == Poll.id)
+            .where(
+                MeetingPoll.meeting_id == meeting_id,
+                MeetingVote.state.in_(wf.states_with_flag(engine.MEETING_TYPE, engine.OPEN)),
+            )
         )
     )

@@ -39,6 +39,7 @@ from ..database import UTCDateTime, enum_check, utcnow
 from ..extensions import Model, db
 from ..governance.models import Body, MajorityRule, Membership, QuorumRule
 from ..labels import Labelled, labels
+from ..workflow.models import WorkflowMixin
 from .rules import PollResult, Tally
 
 
@@ -245,6 +246,46 @@ class Poll(Model):
         if not self.is_closed:
             return None
         return Tally(self.yes_count or 0, self.no_count or 0, self.abstain_count or 0)
+
+
+class PollProcess(WorkflowMixin, Model):
+    """The workflow of one poll (1:1): how it opens, closes and what follows.
+
+    The poll row keeps its counting lifecycle (``PollState`` draft, open,
+    closed; guarded by the triggers below); the process carries the
+    workflow's state, and only the effects its definition names
+    (``open_poll``, ``close_poll``) move the poll from draft to open and
+    from open to closed.  Code asks the process's flags (``open``,
+    ``closed``), never a state name.  One table, two kinds (single table
+    inheritance): a circular resolution and a vote in a meeting are
+    different workflow subjects with their own definitions.
+    """
+
+    __tablename__ = "poll_process"
+    __table_args__ = (
+        CheckConstraint(enum_check("kind", PollMode), name="kind"),
+        CheckConstraint("version >= 0", name="version"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+
+    poll: Mapped[Poll] = relationship(lazy="joined", innerjoin=True)
+
+    __mapper_args__ = {"polymorphic_on": "kind"}  # noqa: RUF012
+
+
+class CircularResolution(PollProcess):
+    """A written vote between meetings (Umlaufverfahren)."""
+
+    __mapper_args__ = {"polymorphic_identity": PollMode.CIRCULAR.value}  # noqa: RUF012
+
+
+class MeetingVote(PollProcess):
+    """A vote on an agenda item during a meeting."""
+
+    __mapper_args__ = {"polymorphic_identity": PollMode.MEETING.value}  # noqa: RUF012
 
 
 class PollEligibility(Model):

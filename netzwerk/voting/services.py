@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from blinker import Namespace
 from flask_babel import gettext as _
 from sqlalchemy import String, bindparam, exists, func, insert, or_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -38,9 +37,9 @@ from ..database import (
 )
 from ..extensions import db
 from ..governance.models import Body, MajorityRule, Membership
-from ..meetings.meeting_services import may_manage as may_manage_meetings
 from ..notifications.services import notify
 from ..rules import RuleError
+from ..signals import poll_closed
 from ..timeutil import format_local, local_today, to_local
 from .models import (
     Ballot,
@@ -62,11 +61,6 @@ log = logging.getLogger(__name__)
 REMINDER_BEFORE = timedelta(hours=24)
 MIN_DEADLINE = timedelta(hours=1)
 MAX_DEADLINE = timedelta(days=92)
-
-signals = Namespace()
-#: Sent inside the closing transaction: ``sender`` is the closed Poll.
-#: The decisions register listens and writes the decision atomically.
-poll_closed = signals.signal("poll-closed")
 
 
 class VotingError(RuleError):
@@ -384,6 +378,8 @@ def create_poll(
     actor: User | None = None,
 ) -> Poll:
     """A draft poll (for a meeting, opened later with :func:`open_poll`)."""
+    from . import engine  # the lifecycle runs through the workflow engine, above this module
+
     with write_transaction():
         poll = _new_poll(
             body_id=body_id,
@@ -398,16 +394,20 @@ def create_poll(
             closes_at=closes_at,
             actor=actor,
         )
+        engine.new_process(poll, actor)
     return poll
 
 
 def open_poll(poll_id: int, actor: User | None = None, now: datetime | None = None) -> Poll:
+    """Open a draft poll through its workflow (as ``actor``; without one, as the system)."""
+    from . import engine  # the lifecycle runs through the workflow engine, above this module
+
     now = now or utcnow()
     with write_transaction():
         poll = db.session.get(Poll, poll_id, with_for_update=True)
         if poll is None:
             raise PollNotOpen(_("This poll does not exist."))
-        _open(poll, actor, now)
+        engine.open_process(engine.process_of(poll), actor, now)
     return poll
 
 
@@ -425,7 +425,14 @@ def start_circular_resolution(
     actor: User | None = None,
     now: datetime | None = None,
 ) -> Poll:
-    """Start a written vote (Umlaufverfahren): created and opened at once."""
+    """Start a written vote (Umlaufverfahren): created and opened at once.
+
+    The poll's process starts in the body's circular-resolution workflow and
+    its opening transition fires as ``actor`` (who must hold a role the
+    definition names); without an actor (demo data, tests) as the system.
+    """
+    from . import engine  # the lifecycle runs through the workflow engine, above this module
+
     now = now or utcnow()
     _check_deadline(closes_at, now)
     with write_transaction():
@@ -442,7 +449,7 @@ def start_circular_resolution(
             closes_at=closes_at,
             actor=actor,
         )
-        _open(poll, actor, now)
+        engine.open_process(engine.new_process(poll, actor), actor, now)
     return poll
 
 
@@ -698,32 +705,30 @@ def _is_second_ballot(message: str) -> bool:
 
 
 def may_open(user: Any, body_id: int, mode: str) -> bool:
-    """Who may open a poll of this mode in the body.
+    """Whether the workflow the body uses for polls of this mode lets the user
+    open one: a role its opening transition names in ``by:`` (for a vote in a
+    meeting, ``workflows/abstimmung.yaml``: the body's chair and office,
+    staff; for a circular resolution ``workflows/umlaufverfahren.yaml``)."""
+    from . import engine  # the lifecycle runs through the workflow engine, above this module
 
-    A vote in a meeting: whoever manages the body's meetings, staff or the
-    body's office role (meetings' ``may_manage``; opening a meeting vote
-    asks this function).  A circular resolution is started from the
-    administration: staff only.
-    """
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if mode == PollMode.MEETING.value:
-        return may_manage_meetings(user, body_id)
-    return bool(user.is_staff)
+    return engine.may_open(user, body_id, mode)
 
 
 def may_close(user: Any, poll: Poll) -> bool:
-    """Whoever may open a poll of the body may close it (when :func:`can_close`)."""
-    return may_open(user, poll.body_id, poll.mode)
+    """Whether the user holds a role that may fire a closing transition of
+    the poll's process now (the timing is :func:`can_close`'s)."""
+    from . import engine  # the lifecycle runs through the workflow engine, above this module
+
+    return engine.may_close(user, engine.process_of(poll))
 
 
 def can_close(poll: Poll, now: datetime | None = None) -> bool:
-    """The rule for closing by hand.
+    """The rule for closing by hand (guard ``poll_closable``).
 
-    A meeting poll is closed by the office when the vote is over.  A circular
-    resolution closes itself at its deadline; the office may close it early
-    only when every eligible seat has voted (or the deadline has passed and
-    the scheduler has not run yet).
+    A meeting poll is closed by the chair or the office when the vote is over.
+    A circular resolution closes itself at its deadline; it may be closed
+    early only when every eligible seat has voted (or the deadline has passed
+    and the timer has not run yet).
     """
     now = now or utcnow()
     if not poll.is_open:
@@ -776,27 +781,47 @@ def close_poll(
     *,
     by_scheduler: bool = False,
 ) -> Poll:
-    """Count once, store the result, write the decision; then move the subject on.
+    """Close the poll through its workflow: fire a transition of its process
+    into a state flagged ``closed``; that transition's effect ``close_poll``
+    counts (:func:`_close`) and gives the subject its next step.
 
-    The result is computed here and nowhere else; afterwards the row is
-    immutable (service check and database trigger).
+    With an actor, only a transition the actor's roles allow (and whose
+    guard holds).  Without one, as the system.  ``by_scheduler`` closes as
+    the timer does at the deadline: the guards are asked at the poll's
+    deadline (or now, if that is later).
     """
+    from . import engine  # the lifecycle runs through the workflow engine, above this module
+
     now = now or utcnow()
-    actor_id = actor.id if actor is not None else None
-    with write_transaction(), db.session.no_autoflush:
-        poll = db.session.get(Poll, poll_id, with_for_update=True, populate_existing=True)
+    with write_transaction():
+        # No lock here: the transition locks the process row (its version
+        # check), then its effect the poll row, in the same order as a timer.
+        poll = db.session.get(Poll, poll_id, populate_existing=True)
         if poll is None:
             raise PollNotOpen(_("This poll does not exist."))
         if poll.is_closed:
             raise PollNotOpen(_("This poll is closed; its result cannot change."))
         if not poll.is_open:
             raise PollNotOpen(_("This vote is not open."))
-        if actor is not None and not by_scheduler and not may_close(actor, poll):
-            raise VotingError(_("You cannot close this vote."))
-        if not by_scheduler and not can_close(poll, now):
-            raise VotingError(
-                _("A circular resolution can only be closed early when everyone has voted.")
-            )
+        if by_scheduler and poll.closes_at is not None and poll.closes_at > now:
+            now = poll.closes_at
+        process = engine.process_of(poll)
+        engine.close_process(process, actor, now, by_scheduler=by_scheduler)
+    return poll
+
+
+def _close(poll: Poll, actor: User | None, now: datetime, *, by_scheduler: bool) -> None:
+    """Count once, store the result and send :data:`poll_closed` (the
+    decision is written in this transaction).  Only the effect ``close_poll``
+    calls this.
+
+    The result is computed here and nowhere else; afterwards the row is
+    immutable (service check and database trigger).
+    """
+    actor_id = actor.id if actor is not None else None
+    with db.session.no_autoflush:
+        if not poll.is_open:
+            raise PollNotOpen(_("This vote is not open."))
         tally, participants = _tally(poll)
         provider = eligibility_provider(poll.mode)
         present = provider.present(poll, participants)
@@ -812,30 +837,28 @@ def close_poll(
         poll.closed_at = now
         poll.closed_by_id = actor_id
         poll.state = PollState.CLOSED.value
-        db.session.flush()
-        record(
-            "poll.closed",
-            "poll",
-            poll.id,
-            actor_id=actor_id,
-            from_state=PollState.OPEN.value,
-            to_state=PollState.CLOSED.value,
-            data={
-                "result": result.value,
-                "yes": tally.yes,
-                "no": tally.no,
-                "abstain": tally.abstain,
-                "participants": participants,
-                "present": present,
-                "voting_members": members,
-                "quorate": poll.quorate,
-                "majority_rule": poll.majority_rule,
-                "by_scheduler": by_scheduler,
-            },
-        )
-        poll_closed.send(poll, now=now)
-    advance_subject(poll)
-    return poll
+    db.session.flush()
+    record(
+        "poll.closed",
+        "poll",
+        poll.id,
+        actor_id=actor_id,
+        from_state=PollState.OPEN.value,
+        to_state=PollState.CLOSED.value,
+        data={
+            "result": result.value,
+            "yes": tally.yes,
+            "no": tally.no,
+            "abstain": tally.abstain,
+            "participants": participants,
+            "present": present,
+            "voting_members": members,
+            "quorate": poll.quorate,
+            "majority_rule": poll.majority_rule,
+            "by_scheduler": by_scheduler,
+        },
+    )
+    poll_closed.send(poll, now=now)
 
 
 # --- the subject's workflow -------------------------------------------------------
@@ -870,8 +893,9 @@ def poll_result_provider(object_type: str, obj: Any) -> bool | None:
 def advance_subject(poll: Poll) -> str | None:
     """Fire the subject's transition guarded by the poll result, as the system.
 
-    Returns the transition fired, or None.  A failure never undoes the closed
-    poll; it is logged (the office can still move the item by hand).
+    Returns the transition fired, or None.  Runs inside the closing
+    transaction, the transition in a savepoint: a failure never undoes the
+    closed poll; it is logged (the office can still move the item by hand).
     """
     if poll.subject_id is None or not poll.result or poll.result == PollResult.NOT_QUORATE.value:
         return None
@@ -894,7 +918,8 @@ def advance_subject(poll: Poll) -> str | None:
             wanted = "poll_passed" if poll.result == PollResult.PASSED.value else "poll_failed"
             if transition.when != wanted:
                 continue
-            wf_services.fire(None, obj, transition.name, by_timer=True)
+            with write_transaction():  # a savepoint: a refusal leaves the poll closed
+                wf_services.fire(None, obj, transition.name, by_timer=True)
             return transition.name
     except wf_services.WorkflowError:
         log.exception("poll %s: moving %s %s on failed", poll.id, poll.subject_type, obj.id)
@@ -904,90 +929,69 @@ def advance_subject(poll: Poll) -> str | None:
 # --- reminders and the deadline -----------------------------------------------------
 
 
-def send_due_reminders(now: datetime | None = None) -> int:
-    """Remind the seats that have not voted, 24 hours before the deadline.
+def remind(poll: Poll, now: datetime) -> int:
+    """Remind the seats that have not voted (effect ``remind_voters``).
 
     Idempotent: one notification per poll and seat (unique dedupe key).
     """
-    now = now or utcnow()
+    if not poll.is_open:
+        return 0
     sent = 0
-    poll_ids = list(
-        db.session.scalars(
-            select(Poll.id).where(
-                Poll.state == PollState.OPEN.value,
-                Poll.mode == PollMode.CIRCULAR.value,
-                Poll.closes_at > now,
-                Poll.closes_at <= now + REMINDER_BEFORE,
+    table: Any = PollParticipation if poll.is_secret else Ballot
+    voted = select(table.voter_membership_id).where(table.poll_id == poll.id)
+    pending = db.session.execute(
+        select(PollEligibility.membership_id, PollEligibility.person_id).where(
+            PollEligibility.poll_id == poll.id,
+            PollEligibility.membership_id.not_in(voted),
+        )
+    ).all()
+    for membership_id, person_id in pending:
+        sent += len(
+            notify(
+                [person_id],
+                kind="poll_reminder",
+                object_type="poll",
+                object_id=poll.id,
+                message=_(
+                    "Reminder: you have not voted yet in “%(title)s”. The vote closes on %(when)s.",
+                    title=poll.title,
+                    when=format_local(poll.closes_at) if poll.closes_at else "",
+                ),
+                url=f"/abstimmungen/{poll.id}",
+                dedup_key=f"poll-reminder:{poll.id}:{membership_id}",
+                now=now,
             )
         )
-    )
-    db.session.commit()
-    for poll_id in poll_ids:
-        with write_transaction():
-            poll = db.session.get(Poll, poll_id)
-            if poll is None or not poll.is_open:
-                continue
-            table: Any = PollParticipation if poll.is_secret else Ballot
-            voted = select(table.voter_membership_id).where(table.poll_id == poll.id)
-            pending = db.session.execute(
-                select(PollEligibility.membership_id, PollEligibility.person_id).where(
-                    PollEligibility.poll_id == poll.id,
-                    PollEligibility.membership_id.not_in(voted),
-                )
-            ).all()
-            for membership_id, person_id in pending:
-                sent += len(
-                    notify(
-                        [person_id],
-                        kind="poll_reminder",
-                        object_type="poll",
-                        object_id=poll.id,
-                        message=_(
-                            "Reminder: you have not voted yet in “%(title)s”. "
-                            "The vote closes on %(when)s.",
-                            title=poll.title,
-                            when=format_local(poll.closes_at) if poll.closes_at else "",
-                        ),
-                        url=f"/abstimmungen/{poll.id}",
-                        dedup_key=f"poll-reminder:{poll.id}:{membership_id}",
-                        now=now,
-                    )
-                )
-            if poll.reminder_sent_at is None:
-                poll.reminder_sent_at = now
+    if poll.reminder_sent_at is None:
+        poll.reminder_sent_at = now
+        db.session.flush()
     return sent
 
 
 def close_due_polls(now: datetime | None = None) -> list[int]:
-    """Close every circular resolution whose deadline has passed."""
+    """Run the workflow timers now; return the polls they closed.
+
+    The timers (and their guards, which read each poll's own deadline)
+    decide; this is what the scheduler's ``workflow.timers`` job does, for
+    callers that want to know which polls closed.
+    """
+    from ..workflow.jobs import run_timers
+
     now = now or utcnow()
-    due = list(
+    before = set(db.session.scalars(select(Poll.id).where(Poll.state == PollState.OPEN.value)))
+    db.session.commit()
+    run_timers(now)
+    if not before:
+        return []
+    return sorted(
         db.session.scalars(
-            select(Poll.id)
-            .where(
-                Poll.state == PollState.OPEN.value,
-                Poll.closes_at.is_not(None),
-                Poll.closes_at <= now,
-            )
-            .order_by(Poll.closes_at)
+            select(Poll.id).where(Poll.id.in_(before), Poll.state == PollState.CLOSED.value)
         )
     )
-    db.session.commit()
-    closed = []
-    for poll_id in due:
-        try:
-            close_poll(poll_id, None, now, by_scheduler=True)
-        except PollNotOpen:
-            continue  # closed meanwhile
-        closed.append(poll_id)
-    return closed
 
 
-def _register_workflow_provider() -> None:
+def register_workflow_providers() -> None:
     from ..workflow import registry as wf_registry
 
     if poll_result_provider not in wf_registry.poll_result_providers:
         wf_registry.poll_result_providers.append(poll_result_provider)
-
-
-_register_workflow_provider()

@@ -17,15 +17,20 @@ from ..database import end_read_transaction, reset_write_intent, set_write_inten
 from ..extensions import db, limiter
 from ..forms import optional_id
 from ..governance.models import Body
-from ..governance.views import register_admin_section
 from ..timeutil import LOCAL_TZ
-from . import services
+from ..workflow import services as wf
+from ..workflow import ui
+from ..workflow.forms import TransitionForm
+from . import engine, services
 from .forms import CircularResolutionForm, CloseForm, VoteForm
 from .models import Poll, PollState
 
 bp = Blueprint("voting", __name__, static_folder="static", static_url_path="/abstimmungen/static")
 
-register_admin_section("voting.admin_polls", _l("Votes and circular resolutions"))
+# The administration sections of this package (registered by its init_app).
+ADMIN_PAGES = [
+    ("voting.admin_polls", _l("Votes and circular resolutions")),
+]
 
 
 def _load_poll(poll_id: int) -> Poll:
@@ -60,12 +65,24 @@ def poll(poll_id: int) -> str:
 
 
 def _render_poll(
-    poll: Poll, failed_form: VoteForm | None = None, status: int = 200, just_voted: bool = False
+    poll: Poll,
+    failed_form: VoteForm | None = None,
+    status: int = 200,
+    just_voted: bool = False,
+    failed_step: tuple[str, TransitionForm] | None = None,
 ) -> Any:
+    process = engine.process_of(poll)
+    is_open = engine.is_open(process)
     seats = services.seats_of(poll.id, current_user.person_id)
     voted = services.voted_seat_ids(poll, [s.membership_id for s in seats])
-    forms = _vote_forms(poll, seats, voted) if poll.is_open else []
-    may_close = poll.is_open and services.may_close(current_user, poll)
+    forms = _vote_forms(poll, seats, voted) if is_open and poll.is_open else []
+    # Exactly the steps this user may take now (role in by: and guard).
+    panel = ui.panel(
+        current_user,
+        process,
+        lambda name: url_for("voting.step", poll_id=poll.id, transition=name),
+        failed=failed_step,
+    )
     if failed_form is not None:
         forms = [
             (seat, failed_form if form._prefix == failed_form._prefix else form)
@@ -80,9 +97,10 @@ def _render_poll(
             voted=voted,
             forms=forms,
             ballots=services.named_ballots(poll),
-            close_form=CloseForm(),
-            may_close=may_close,
-            can_close=may_close and services.can_close(poll),
+            panel=panel,
+            is_open=is_open,
+            is_closed=engine.is_closed(process),
+            may_close=is_open and engine.may_close(current_user, process),
             subject=_subject(poll),
             # Thanks only someone whose ballot is really stored.
             thanks=just_voted and bool(voted),
@@ -212,9 +230,42 @@ def _ballot_refused(poll_id: int, seat_id: int | None, exc: services.VotingError
     return redirect(url_for("voting.poll", poll_id=poll_id))
 
 
+@bp.route("/abstimmungen/<int:poll_id>/schritt/<transition>", methods=["POST"])
+@login_required
+def step(poll_id: int, transition: str) -> Any:
+    """One step of the poll's workflow (a button of the panel): open, close, ..."""
+    poll = _load_poll(poll_id)
+    process = engine.process_of(poll)
+    definition = wf.definition_of(process)
+    found = definition.transitions.get(transition)
+    if found is None or not wf.role_allows(found, wf.roles_of(current_user, process)):
+        abort(403)
+    form = ui.transition_form(transition)
+    if not form.validate_on_submit():
+        return _render_poll(poll, status=422, failed_step=(transition, form))
+    try:
+        ui.fire_from_form(current_user, process, transition, form)
+    except wf.CommentRequired as exc:
+        form.comment.errors = [str(exc)]
+        return _render_poll(poll, status=422, failed_step=(transition, form))
+    except (wf.WorkflowError, services.VotingError) as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("voting.poll", poll_id=poll_id))
+    process = engine.process_of(services.get_poll(poll_id) or poll)
+    if engine.is_closed(process):
+        flash(_("The vote is closed and the result has been recorded."), "success")
+    else:
+        flash(
+            _("Done: the vote is now in the state “%(state)s”.", state=ui.state_title(process)),
+            "success",
+        )
+    return redirect(url_for("voting.poll", poll_id=poll_id))
+
+
 @bp.route("/abstimmungen/<int:poll_id>/schliessen", methods=["POST"])
 @login_required
 def close(poll_id: int) -> Response:
+    """Close the vote: the closing step of its workflow the user may take."""
     poll = _load_poll(poll_id)
     if not services.may_close(current_user, poll):
         abort(403)
@@ -222,7 +273,7 @@ def close(poll_id: int) -> Response:
     if form.validate_on_submit():
         try:
             services.close_poll(poll.id, current_user)
-        except services.VotingError as exc:
+        except (services.VotingError, wf.WorkflowError) as exc:
             flash(str(exc), "error")
         else:
             flash(_("The vote is closed and the result has been recorded."), "success")

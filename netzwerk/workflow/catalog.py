@@ -36,6 +36,7 @@ class WorkflowCatalog:
         self._by_hash: dict[tuple[str, str], WorkflowDefinition] = {
             (d.name, d.hash): d for d in definitions
         }
+        self._flag_states: dict[tuple[str, str], set[str]] = {}
 
     def get(self, name: str) -> WorkflowDefinition:
         try:
@@ -66,6 +67,36 @@ class WorkflowCatalog:
 
     def for_object_type(self, object_type: str) -> list[WorkflowDefinition]:
         return [d for d in self.sorted() if d.applies_to == object_type]
+
+    def states_with_flag(self, object_type: str, flag: str) -> set[str]:
+        """State names with ``flag`` in any definition for the type that is
+        current or that a running object is pinned to."""
+        key = (object_type, flag)
+        found = self._flag_states.get(key)
+        if found is None:
+            found = set()
+            for definition in self._definitions_for(object_type):
+                found |= {s.name for s in definition.states.values() if flag in s.flags}
+            self._flag_states[key] = found
+        return found
+
+    def _definitions_for(self, object_type: str) -> list[WorkflowDefinition]:
+        rows = db.session.execute(
+            select(WorkflowDefinitionVersion.name, WorkflowDefinitionVersion.hash).where(
+                WorkflowDefinitionVersion.applies_to == object_type
+            )
+        ).all()
+        result = [d for d in self.current.values() if d.applies_to == object_type]
+        for name, hash_ in rows:
+            try:
+                result.append(self.version(name, hash_))
+            except (UnknownWorkflow, DefinitionError):
+                continue
+        return result
+
+    def forget_versions(self) -> None:
+        """Drop what was read from the database (a new version was stored)."""
+        self._flag_states.clear()
 
     def default_for(self, slot: str) -> WorkflowDefinition | None:
         for d in self.current.values():
@@ -156,12 +187,14 @@ def store_version(definition: WorkflowDefinition) -> None:
             )
     except IntegrityError:
         pass  # stored by a concurrent transaction
+    else:
+        catalog = current_app.extensions.get(EXTENSION_KEY)
+        if catalog is not None:
+            catalog.forget_versions()
 
 
 def init_catalog(app: Flask, directory: Path | None = None) -> WorkflowCatalog:
     """Load and validate every definition; raise DefinitionError when invalid."""
-    from . import builtin  # noqa: F401  (registers the built-in guards and effects)
-
     directory = directory or Path(app.config.get("NETZWERK_WORKFLOW_DIR") or default_directory())
     definitions, problems = load_directory(directory)
     if problems:

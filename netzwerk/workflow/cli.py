@@ -17,7 +17,6 @@ workflows_cli = AppGroup("workflows", help="Workflow definitions.")
 @click.option("--no-db", is_flag=True, help="Do not check against stored objects.")
 def check_command(files: tuple[Path, ...], no_db: bool) -> None:
     """Validate definitions (default: every file in workflows/); exit 1 on errors."""
-    from . import builtin  # noqa: F401
     from .catalog import check_against_database, default_directory, load_directory, load_files
 
     if files:

@@ -5,6 +5,8 @@ The format (one workflow per file)::
     workflow: beschlussvorlage           # name: lower-case letters, digits, _
     title: Beschlussvorlage mit Vorberatung
     applies_to: paper                    # paper, agenda_item, project, ...
+    slots: [paper:resolution, paper:motion]   # slots it may be chosen for
+                                         # (default: every slot of its type)
     default_for: [paper:resolution]      # slots this is the shipped default for
     initial: entwurf
     states:
@@ -41,7 +43,6 @@ from .durations import DurationError, parse_duration
 from .yamlload import LineDict, LineList, load_with_lines
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
-STATE_FLAGS = frozenset({"editable_by_author", "open_for_voting", "public"})
 COMMENT_MODES = ("required", "optional", "none")
 TOP_KEYS = {
     "workflow",
@@ -49,6 +50,7 @@ TOP_KEYS = {
     "description",
     "applies_to",
     "default_for",
+    "slots",
     "initial",
     "states",
     "transitions",
@@ -138,6 +140,7 @@ class WorkflowDefinition:
     hash: str
     file: str
     default_for: tuple[str, ...] = ()
+    slots: tuple[str, ...] = ()
     description: str | None = None
     line: int = 1
     states_line: int = 1
@@ -220,21 +223,37 @@ def parse_definition(
     applies_to = data.get("applies_to")
     if applies_to is None:
         out.add(data.line, "missing 'applies_to'")
-    elif applies_to not in registry.OBJECT_TYPES:
+    elif applies_to not in registry.object_types():
         out.add(
             data.line_of("applies_to"),
-            f"unknown applies_to {applies_to!r} (known: {', '.join(registry.OBJECT_TYPES)})",
+            f"unknown applies_to {applies_to!r} (known: {', '.join(registry.object_types())})",
         )
+    known_types = registry.object_types()
+    slots_raw, slot_lines = _as_list(data.get("slots"))
+    fits: list[str] = []
+    for i, slot in enumerate(slots_raw):
+        line = slot_lines[i] if slot_lines else data.line_of("slots")
+        if slot not in registry.slots():
+            out.add(line, f"unknown slot {slot!r} in slots (known: {', '.join(registry.slots())})")
+        elif applies_to in known_types and registry.slot_object_type(slot) != applies_to:
+            out.add(line, f"slot {slot!r} is not for {applies_to!r} objects")
+        else:
+            fits.append(slot)
+    if not slots_raw:
+        fits = [s for s in registry.slots() if registry.slot_object_type(s) == applies_to]
     default_for_raw, default_lines = _as_list(data.get("default_for"))
     default_for: list[str] = []
     for i, slot in enumerate(default_for_raw):
         line = default_lines[i] if default_lines else data.line_of("default_for")
-        if slot not in registry.SLOTS:
+        if slot not in registry.slots():
             out.add(
-                line, f"unknown slot {slot!r} in default_for (known: {', '.join(registry.SLOTS)})"
+                line,
+                f"unknown slot {slot!r} in default_for (known: {', '.join(registry.slots())})",
             )
-        elif applies_to in registry.OBJECT_TYPES and registry.slot_object_type(slot) != applies_to:
+        elif applies_to in known_types and registry.slot_object_type(slot) != applies_to:
             out.add(line, f"slot {slot!r} is not for {applies_to!r} objects")
+        elif slot not in fits:
+            out.add(line, f"default_for names {slot!r}, which is not among its 'slots'")
         else:
             default_for.append(slot)
 
@@ -246,6 +265,7 @@ def parse_definition(
         out.add(states_line, "'states' must be a non-empty mapping of state names")
         raw_states = LineDict()
         raw_states.line, raw_states.key_lines, raw_states.value_lines = states_line, {}, {}
+    allowed_flags = registry.known_flags(applies_to if isinstance(applies_to, str) else None)
     for state_name, spec in raw_states.items():
         line = raw_states.line_of(state_name)
         if not isinstance(state_name, str) or not NAME_RE.match(state_name):
@@ -267,11 +287,11 @@ def parse_definition(
         flags_raw, flag_lines = _as_list(spec.get("flags"))
         flags = set()
         for i, flag in enumerate(flags_raw):
-            if flag not in STATE_FLAGS:
+            if flag not in allowed_flags:
                 out.add(
                     flag_lines[i] if flag_lines else spec.line_of("flags"),
                     f"unknown flag {flag!r} in state {state_name!r} "
-                    f"(known: {', '.join(sorted(STATE_FLAGS))})",
+                    f"(known: {', '.join(sorted(allowed_flags))})",
                 )
             else:
                 flags.add(flag)
@@ -283,6 +303,15 @@ def parse_definition(
             line=line,
             description=_text(spec.get("description")),
         )
+
+    if isinstance(applies_to, str) and states:
+        declared = set().union(*(st.flags for st in states.values()))
+        for flag in sorted(registry.required_flags(applies_to) - declared):
+            out.add(
+                states_line,
+                f"no state has the flag {flag!r}, which every {applies_to!r} workflow "
+                f"must set (the application asks for it)",
+            )
 
     initial = data.get("initial")
     if initial is None:
@@ -351,13 +380,14 @@ def parse_definition(
                 f"transition {t_name!r} names no roles in 'by' (use [system] for timer-only)",
             )
         by: list[str] = []
+        roles_known = registry.known_roles()
         for i, role in enumerate(by_raw):
             role_line = by_lines[i] if by_lines else spec.line_of("by", value=True)
-            if role not in registry.KNOWN_ROLES:
+            if role not in roles_known:
                 out.add(
                     role_line,
                     f"transition {t_name!r}: unknown role {role!r} "
-                    f"(known: {', '.join(sorted(registry.KNOWN_ROLES))})",
+                    f"(known: {', '.join(sorted(roles_known))})",
                 )
             elif role == registry.SYSTEM_ROLE and len(by_raw) > 1:
                 out.add(role_line, f"transition {t_name!r}: 'system' cannot be combined with roles")
@@ -538,6 +568,7 @@ def parse_definition(
             hash=content_hash(source),
             file=file,
             default_for=tuple(default_for),
+            slots=tuple(fits),
             description=_text(data.get("description")),
             line=data.line_of("workflow"),
             states_line=states_line,

@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from .. import signals
 from ..database import utcnow, write_transaction
 from ..extensions import db
-from ..scheduler import register_job
+from ..scheduler import register_job, run_at
 from . import registry, services
 from .catalog import UnknownWorkflow, get_catalog
 from .definition import DefinitionError, Timer, WorkflowDefinition
@@ -25,10 +26,34 @@ from .models import WorkflowTimerRun
 
 log = logging.getLogger(__name__)
 
+TIMER_JOB = "workflow.timers"
 
-@register_job("workflow.timers", "interval", minutes=5)
+
 def run_workflow_timers() -> int:
     return run_timers()
+
+
+def schedule_timers(definition: WorkflowDefinition, state: str, entered_at: datetime) -> None:
+    """Ask the scheduler to run the timers at the instant each of the state's
+    timers is due (inside the caller's transaction): a timer fires on time,
+    whoever leads then, not at the next five-minute round."""
+    for timer in definition.timers:
+        if timer.state == state:
+            run_at(TIMER_JOB, entered_at + timer.after)
+
+
+def _on_transition(sender: str, obj: Any, ctx: registry.TransitionContext) -> None:
+    schedule_timers(ctx.definition, ctx.to_state, ctx.now)
+
+
+def _on_start(sender: str, obj: Any, definition: WorkflowDefinition) -> None:
+    schedule_timers(definition, definition.initial, obj.state_entered_at or utcnow())
+
+
+def connect_timers() -> None:
+    """From workflow.init_app: every state entry schedules its timers."""
+    signals.workflow_transition.connect(_on_transition)
+    signals.workflow_started.connect(_on_start)
 
 
 def run_timers(now: datetime | None = None) -> int:
@@ -110,19 +135,11 @@ def _fire_one(
         db.session.flush()
 
     try:
-        if timer.do in definition.transitions:
-            services.fire(
-                None,
-                obj,
-                timer.do,
-                expected_version=version,
-                now=now,
-                by_timer=True,
-                on_applied=mark,
-            )
-        else:
-            with write_transaction():
-                mark()
+        with write_transaction():  # the mark and what the timer does, or neither
+            mark()
+            if timer.do in definition.transitions:
+                services.fire(None, obj, timer.do, expected_version=version, now=now, by_timer=True)
+            else:
                 services.run_effect(obj, timer.do, now=now)
     except services.WorkflowError as exc:
         log.info(
@@ -133,3 +150,8 @@ def _fire_one(
         db.session.rollback()
         return False
     return True
+
+
+def register_jobs() -> None:
+    """From workflow.init_app (never on import)."""
+    register_job(TIMER_JOB, "interval", minutes=5)(run_workflow_timers)

@@ -1,16 +1,24 @@
-"""Named guards, effects, roles and the kinds of objects workflows run on.
+"""What the engine knows of its clients: object types, guards, effects.
 
-Guards and effects are Python functions registered by name with the
-decorators below; definitions refer to them by name only (never to
-expressions).  Packages that own workflow objects register a
-:class:`Subject`; packages that know facts a guard needs (polls, quorum,
-attachments) fill the provider registries, so a guard asks whoever knows and
-answers False when nobody does.
+The engine knows no client package.  Each package that owns workflow
+objects registers them from its ``init_app(app)`` (never on import), in the
+layer order ``create_app`` calls them:
+
+- a :class:`Subject` per object type: its model, the slots a body can choose
+  a workflow for, the relation roles it knows (author, project_lead, ...),
+  the flags every definition for it must declare, and ``roles_of``;
+- its guards and effects, by name (:func:`register_guard`,
+  :func:`register_effect`); definitions refer to them by name only.
+
+Packages that know facts a guard needs (polls, quorum, attachments) fill the
+provider lists, so a guard asks whoever knows and answers False when nobody
+does.  Registering is idempotent: ``create_app`` may run more than once in a
+process (tests), and the same name registered again replaces the entry.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -23,29 +31,17 @@ if TYPE_CHECKING:
 
 GLOBAL_ROLES = frozenset({"admin", "office"})
 BODY_ROLES = frozenset({"chair", "vice_chair", "member", "advisory", "office", "guest"})
-RELATION_ROLES = frozenset({"author", "project_lead"})
 # Transitions only the scheduler (a timer) may fire.
 SYSTEM_ROLE = "system"
-KNOWN_ROLES = GLOBAL_ROLES | BODY_ROLES | RELATION_ROLES | {SYSTEM_ROLE}
+
+# Flags any definition may set on a state, whatever its type.
+GENERAL_FLAGS = frozenset({"editable_by_author", "open_for_voting", "public"})
 
 # --- kinds of objects -----------------------------------------------------
 
-OBJECT_TYPES = ("paper", "agenda_item", "project", "minutes", "circular_resolution", "meeting")
-
-# A slot is what a body chooses a workflow for: "<object type>" or
-# "<object type>:<kind>" (papers come in kinds).
-SLOTS = (
-    "paper:resolution",
-    "paper:information",
-    "paper:motion",
-    "agenda_item",
-    "project",
-    "minutes",
-    "circular_resolution",
-)
-
 
 def slot_object_type(slot: str) -> str:
+    """A slot is "<object type>" or "<object type>:<kind>" (papers come in kinds)."""
     return slot.split(":", 1)[0]
 
 
@@ -55,7 +51,12 @@ class Subject:
 
     ``model`` must carry the columns of ``WorkflowMixin``; ``body_id_of``
     names the body whose roles apply; ``relations_of`` returns the relation
-    roles (author, project_lead) a person holds to the object.
+    roles (author, project_lead) a person holds to the object, and
+    ``relation_roles`` names every role it can answer.  ``slots`` maps each
+    slot a body may choose a workflow for to its label.  Every definition
+    for the type must set each of ``required_flags`` on at least one state;
+    ``optional_flags`` may be set.  ``roles_of`` adds roles the generic rules
+    do not know (for example "chair" of the meeting a vote belongs to).
     """
 
     object_type: str
@@ -66,6 +67,12 @@ class Subject:
     url_of: Callable[[Any], str] | None = None
     author_person_ids: Callable[[Any], set[int]] = field(default=lambda obj: set())
     assign_number: Callable[[Any], str] | None = None
+    label: Any = None
+    slots: Mapping[str, Any] = field(default_factory=dict)
+    relation_roles: frozenset[str] = frozenset()
+    required_flags: frozenset[str] = frozenset()
+    optional_flags: frozenset[str] = frozenset()
+    roles_of: Callable[[Any, Any], set[str]] | None = None
 
 
 SUBJECTS: dict[str, Subject] = {}
@@ -81,6 +88,55 @@ def subject_for(obj: Any) -> Subject:
         if isinstance(obj, subject.model):
             return subject
     raise LookupError(f"{type(obj).__name__} is not a registered workflow object")
+
+
+def object_types() -> tuple[str, ...]:
+    return tuple(SUBJECTS)
+
+
+def slots() -> dict[str, Any]:
+    """Every slot a body can choose a workflow for, with its label."""
+    result: dict[str, Any] = {}
+    for subject in SUBJECTS.values():
+        result.update(subject.slots)
+    return result
+
+
+def known_roles() -> frozenset[str]:
+    relations: set[str] = set()
+    for subject in SUBJECTS.values():
+        relations |= subject.relation_roles
+    return GLOBAL_ROLES | BODY_ROLES | relations | {SYSTEM_ROLE}
+
+
+def known_flags(object_type: str | None = None) -> frozenset[str]:
+    """The flags a definition (for ``object_type``, or for any type) may set."""
+    flags = set(GENERAL_FLAGS)
+    for subject in SUBJECTS.values():
+        if object_type is None or subject.object_type == object_type:
+            flags |= subject.required_flags | subject.optional_flags
+    return frozenset(flags)
+
+
+def required_flags(object_type: str) -> frozenset[str]:
+    subject = SUBJECTS.get(object_type)
+    return subject.required_flags if subject else frozenset()
+
+
+# --- roles in a body --------------------------------------------------------
+
+BodyRoles = Callable[[int, int], set[str]]
+_body_roles: list[BodyRoles] = []
+
+
+def set_body_roles(func: BodyRoles) -> None:
+    """Who knows a person's roles in a body (``func(person_id, body_id)``);
+    the governance package sets it from its init_app."""
+    _body_roles[:] = [func]
+
+
+def body_roles(person_id: int, body_id: int) -> set[str]:
+    return _body_roles[0](person_id, body_id) if _body_roles else set()
 
 
 # --- guards and effects ---------------------------------------------------
@@ -109,20 +165,30 @@ GUARDS: dict[str, Guard] = {}
 EFFECTS: dict[str, Effect] = {}
 
 
-def guard(name: str) -> Callable[[Guard], Guard]:
-    def decorator(func: Guard) -> Guard:
-        GUARDS[name] = func
-        return func
-
-    return decorator
+def register_guard(name: str, func: Guard) -> Guard:
+    GUARDS[name] = func
+    return func
 
 
-def effect(name: str) -> Callable[[Effect], Effect]:
-    def decorator(func: Effect) -> Effect:
-        EFFECTS[name] = func
-        return func
+def register_effect(name: str, func: Effect) -> Effect:
+    EFFECTS[name] = func
+    return func
 
-    return decorator
+
+def register_guards(guards: Mapping[str, Guard]) -> None:
+    for name, func in guards.items():
+        register_guard(name, func)
+
+
+def register_effects(effects: Mapping[str, Effect]) -> None:
+    for name, func in effects.items():
+        register_effect(name, func)
+
+
+def add_provider(providers: list[Any], provider: Any) -> None:
+    """Append a provider once (``init_app`` may run again in one process)."""
+    if provider not in providers:
+        providers.append(provider)
 
 
 # --- providers that later packages fill -----------------------------------

@@ -17,17 +17,16 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from .. import signals
 from ..audit.models import AuditEvent
 from ..audit.services import history as audit_history
 from ..audit.services import record
 from ..auth.models import User
 from ..database import utcnow, write_transaction
 from ..extensions import db
-from ..governance.models import Body
-from ..governance.services import body_roles_of
 from . import registry
 from .catalog import get_catalog, store_version
-from .definition import Transition, WorkflowDefinition
+from .definition import State, Transition, WorkflowDefinition
 from .models import BodyWorkflow
 
 TRANSITION_ACTION = "workflow.transition"
@@ -70,9 +69,46 @@ def roles_of(user: User | None, obj: Any, subject: registry.Subject | None = Non
         roles.add("office")
     body_id = subject.body_id_of(obj)
     if body_id is not None:
-        roles |= body_roles_of(user.person_id, body_id)
+        roles |= registry.body_roles(user.person_id, body_id)
     roles |= subject.relations_of(obj, user.person_id)
+    if subject.roles_of is not None:
+        roles |= subject.roles_of(user, obj)
     return roles
+
+
+# --- flags: what code asks of a state --------------------------------------
+
+
+def has_flag(obj: Any, flag: str) -> bool:
+    """Whether the object's state carries ``flag`` in its pinned definition."""
+    state = definition_of(obj).states.get(obj.state)
+    return bool(state and flag in state.flags)
+
+
+def is_final(obj: Any) -> bool:
+    return definition_of(obj).is_final(obj.state)
+
+
+def states_with_flag(object_type: str, flag: str) -> list[str]:
+    """Every state name that carries ``flag`` in a definition for the type
+    (current ones and the versions running objects are pinned to), for
+    queries: ``Meeting.state.in_(states_with_flag("meeting", "invited"))``."""
+    return sorted(get_catalog().states_with_flag(object_type, flag))
+
+
+def transitions_to_flag(obj: Any, flag: str) -> list[Transition]:
+    """The transitions from the object's state into a state with ``flag``."""
+    definition = definition_of(obj)
+    return [
+        t
+        for t in definition.transitions_from(obj.state)
+        if flag in definition.states[t.to].flags and flag not in _flags_of(definition, obj.state)
+    ]
+
+
+def _flags_of(definition: WorkflowDefinition, state: str) -> frozenset[str]:
+    found = definition.states.get(state)
+    return found.flags if found else frozenset()
 
 
 def _context(
@@ -137,6 +173,90 @@ def available_transitions(user: User | None, obj: Any) -> list[AvailableTransiti
     return result
 
 
+Wanted = Callable[[State], bool]
+
+
+def _wanted(target: str | Wanted) -> Wanted:
+    if isinstance(target, str):
+        return lambda state: target in state.flags
+    return target
+
+
+def _distances(
+    definition: WorkflowDefinition, wanted: Wanted, avoid: frozenset[str]
+) -> dict[str, int]:
+    """How many steps each state is from a wanted one, not passing through a
+    state with an ``avoid`` flag (unreachable states are absent)."""
+    distance = {name: 0 for name, state in definition.states.items() if wanted(state)}
+    queue = list(distance)
+    while queue:
+        target = queue.pop(0)
+        for transition in definition.transitions.values():
+            if transition.to != target or transition.timer_only:
+                continue
+            for source in transition.from_states:
+                passable = not (definition.states[source].flags & avoid)
+                if source not in distance and passable:
+                    distance[source] = distance[target] + 1
+                    queue.append(source)
+    return distance
+
+
+def fire_to_flag(
+    users: User | Sequence[User],
+    obj: Any,
+    target: str | Wanted,
+    *,
+    comment: str | None = None,
+    now: datetime | None = None,
+    avoid: frozenset[str] = frozenset(),
+    fire_step: Callable[[User, Any, Transition, str | None], Any] | None = None,
+) -> Any:
+    """Bring the object into a state with the flag ``target`` (or one the
+    predicate accepts), step by step, as the first of ``users`` whose role
+    and guard allow each step: code and the demo name what they want, never
+    a state.  Each step is an ordinary transition (``fire``, or
+    ``fire_step`` for a package that wraps its transitions) and gets
+    ``comment`` where it takes one; a step that requires a comment is only
+    taken with one.  Among the allowed steps the one nearest to the target
+    wins (then the definition's order); states with an ``avoid`` flag are
+    not passed through.  Returns the object; TransitionNotAllowed when no
+    allowed step leads on."""
+    people = [users] if isinstance(users, User) else list(users)
+    wanted = _wanted(target)
+    text = (comment or "").strip() or None
+    step_fire = fire_step or (
+        lambda user, o, t, c: fire(user, o, t.name, c, now=now)  # noqa: E731
+    )
+    definition = definition_of(obj)
+    for _step in range(len(definition.states) + 1):
+        definition = definition_of(obj)
+        if wanted(definition.states[obj.state]):
+            return obj
+        distance = _distances(definition, wanted, avoid)
+        subject = registry.subject_for(obj)
+        choice: tuple[int, Transition, User] | None = None
+        for transition in definition.transitions_from(obj.state):
+            if transition.to not in distance or (transition.comment_required and not text):
+                continue
+            if choice is not None and distance[transition.to] >= choice[0]:
+                continue
+            for person in people:
+                if not role_allows(transition, roles_of(person, obj, subject)):
+                    continue
+                ctx = _context(
+                    obj, subject, definition, transition, person, obj.state, text, now or utcnow()
+                )
+                if _guard_holds(ctx):
+                    choice = (distance[transition.to], transition, person)
+                    break
+        if choice is None:
+            raise TransitionNotAllowed(_("This step is not possible in the current state."))
+        _distance, transition, person = choice
+        obj = step_fire(person, obj, transition, text if transition.takes_comment else None)
+    raise TransitionNotAllowed(_("This step is not possible in the current state."))
+
+
 # --- starting and firing --------------------------------------------------
 
 
@@ -180,6 +300,7 @@ def start(obj: Any, definition: WorkflowDefinition, actor: User | None) -> None:
         to_state=definition.initial,
         data={"workflow": definition.name, "hash": definition.hash},
     )
+    signals.workflow_started.send(subject.object_type, obj=obj, definition=definition)
 
 
 def fire(
@@ -191,14 +312,17 @@ def fire(
     *,
     now: datetime | None = None,
     by_timer: bool = False,
-    on_applied: Callable[[], None] | None = None,
 ) -> Any:
-    """Fire one transition as one transaction; return the refreshed object.
+    """Fire one transition; return the refreshed object.
 
+    Runs in the caller's unit of work when there is one (a nested
+    ``write_transaction``), else as a transaction of its own.
     ``expected_version`` is the version the user saw (from the form); by
     default the version of ``obj`` as loaded.  ``by_timer`` is for the
-    scheduler: no role check (timers act for the system), guards still hold;
-    ``on_applied`` runs inside the transaction right after the state change.
+    scheduler: no role check (timers act for the system), guards still hold.
+    After the state change the definition's effects run in their order, then
+    :data:`netzwerk.signals.workflow_transition` is sent, all in the same
+    transaction: an exception from any of them undoes the transition.
     """
     subject = registry.subject_for(obj)
     # Snapshot before the transaction: write_transaction() may expire obj.
@@ -244,10 +368,9 @@ def fire(
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise conflict
         db.session.expire(obj)
-        if on_applied is not None:
-            on_applied()
         for name in transition.effects:
             registry.EFFECTS[name](ctx)
+        signals.workflow_transition.send(subject.object_type, obj=obj, ctx=ctx)
         record(
             TRANSITION_ACTION,
             subject.object_type,
@@ -332,7 +455,7 @@ def history(obj: Any) -> list[HistoryEntry]:
 # --- per-body choice ------------------------------------------------------
 
 
-def body_choices(bodies: Sequence[Body]) -> dict[int, dict[str, str]]:
+def body_choices(bodies: Sequence[Any]) -> dict[int, dict[str, str]]:
     """{body_id: {slot: workflow name}} of the explicit choices."""
     rows = db.session.scalars(
         select(BodyWorkflow).where(BodyWorkflow.body_id.in_([b.id for b in bodies]))
@@ -348,13 +471,20 @@ def set_body_workflows(
 ) -> None:
     """Store a body's choices; None or the empty string means "the default"."""
     catalog = get_catalog()
+    slots = registry.slots()
     for slot, name in choices.items():
-        if slot not in registry.SLOTS:
+        if slot not in slots:
             raise WorkflowError(_("Unknown kind of object."))
         if name:
             definition = catalog.current.get(name)
-            if definition is None or definition.applies_to != registry.slot_object_type(slot):
-                raise WorkflowError(_("This workflow does not fit this kind of object."))
+            if definition is None or slot not in definition.slots:
+                raise WorkflowError(
+                    _(
+                        "The workflow “%(workflow)s” is not made for “%(slot)s”.",
+                        workflow=definition.title if definition else name,
+                        slot=slots[slot],
+                    )
+                )
     try:
         _store_body_workflows(body_id, choices, actor)
     except IntegrityError:

@@ -62,7 +62,7 @@ def invite(meeting: Meeting) -> Meeting:
     ms.send_invitations(user("office"), meeting, reason="Testlauf")
     db.session.expire_all()
     found = ms.get_meeting(meeting.id)
-    assert found is not None and found.state == ms.INVITED
+    assert found is not None and ms.is_awaiting(found)
     return found
 
 
@@ -150,7 +150,7 @@ def build_scenario() -> Scenario:
     s.withdrawn_item = gone.id
 
     cancelled = invite(new_meeting("BK", public=True, days=40, title="Sommersitzung"))
-    workflow.fire(office, cancelled, "absagen", comment="Terminkollision")
+    ms.fire_to_flag(office, cancelled, "cancelled", comment="Terminkollision")
     s.cancelled_meeting = cancelled.id
 
     hidden = new_meeting("BK", public=False, days=50, title=f"{SECRET}-SITZUNG nichtöffentlich")

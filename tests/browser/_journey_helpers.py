@@ -46,7 +46,6 @@ def paper_before_the_vk(title: str) -> int:
     """A resolution paper of the VK submitted, checked and put before the VK."""
     from netzwerk.governance.models import Body
     from netzwerk.meetings import services as papers
-    from netzwerk.meetings.models import Paper
     from netzwerk.workflow import services as workflow
 
     member = db.session.scalar(select(User).where(User.email == "mitglied@osnabrueck.example"))
@@ -54,9 +53,7 @@ def paper_before_the_vk(title: str) -> int:
     vk = db.session.scalar(select(Body).where(Body.short_name == "VK"))
     assert member is not None and office is not None and vk is not None
     paper = papers.create_paper(member, body_id=vk.id, kind="resolution", title=title, text="Text.")
-    workflow.fire(member, paper, "einreichen")
-    workflow.fire(office, db.session.get(Paper, paper.id), "direkt_pruefen", comment="geprüft")
-    workflow.fire(office, db.session.get(Paper, paper.id), "zur_entscheidung_vorlegen")
+    workflow.fire_to_flag([member, office], paper, "open_for_voting", comment="geprüft")
     return paper.id
 
 

@@ -14,6 +14,7 @@ from netzwerk.meetings import meeting_services as ms
 from netzwerk.meetings.models import Meeting, Paper
 from netzwerk.timeutil import local_today, to_local
 from netzwerk.voting.models import Poll
+from netzwerk.workflow import services as workflow
 
 from ._journey_helpers import (
     EXTRA_VOTER,
@@ -91,7 +92,7 @@ def _journey(page, browser, base, login_browser, axe, app, handler, paper_id):
     with app.app_context():
         sent = send_pending()
         meeting = db.session.get(Meeting, meeting_id)
-        assert meeting.state == "eingeladen" and meeting.agenda_frozen_at is not None
+        assert workflow.has_flag(meeting, "invited") and meeting.agenda_frozen_at is not None
     assert sent == len(handler.messages) > 5
     recipients = {m["To"] for m in handler.messages}
     assert "mitglied@osnabrueck.example" in recipients

@@ -23,8 +23,6 @@ def test_project_from_idea_to_approval_progress_and_reach(
     app, page, browser, live_server, login_browser, assert_no_axe_violations
 ):
 
-    from netzwerk.extensions import db
-    from netzwerk.projects import jobs
     from netzwerk.projects.services import add_months
     from netzwerk.timeutil import local_today
 
@@ -106,12 +104,8 @@ def test_project_from_idea_to_approval_progress_and_reach(
         == "Zur Entscheidung (Vorstandskonferenz)"
     )
 
+    # Closing the vote approves the project in the same transaction: no job.
     decide_in_a_vk_meeting(office, live_server, app, paper_id)
-
-    # The scheduler's job follows the decision and approves the project.
-    with app.app_context():
-        assert jobs.follow_decisions() == 1
-        db.session.remove()
     office_context.close()
 
     page.goto(project_url)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import date, datetime
 
@@ -330,3 +332,24 @@ def test_case_list_query_count_is_flat(app, counsellor, count_queries):
     with count_queries() as many:
         counsellor.get("/beratung/faelle/")
     assert many.count == few.count
+
+
+def test_the_case_export_neutralises_formulas_in_what_people_typed(app, counsellor):
+    """CSV injection: a name or contact typed as a spreadsheet formula is
+    exported as text (an apostrophe in front), never as a formula."""
+    with app.app_context():
+        case_id = make_case(user_id(COUNSELLOR))
+    counsellor.post(
+        f"/beratung/faelle/{case_id}/personendaten",
+        data={
+            "name": '=HYPERLINK("http://evil.example","x")',
+            "contact": "+49 541 1",
+            "consent": "y",
+        },
+    )
+    export = counsellor.get(f"/beratung/faelle/{case_id}/export.csv").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(export.lstrip("\ufeff")), delimiter=";"))
+    cells = [cell for row in rows for cell in row]
+    assert '\'=HYPERLINK("http://evil.example","x")' in cells
+    assert "'+49 541 1" in cells
+    assert not any(cell.startswith(("=", "+", "@")) for cell in cells)

@@ -30,8 +30,8 @@ def _referral(actor: int, follow_up_on: date = date(2026, 3, 16)) -> tuple[int, 
     return case_id, referral.id
 
 
-def test_jobs_are_registered_for_the_scheduler():
-    import netzwerk.jobs  # noqa: F401  (the scheduler imports this)
+def test_jobs_are_registered_for_the_scheduler(app):
+    """counselling.init_app registers them (create_app, as the scheduler's)."""
 
     assert JOBS["counselling.follow_up_reminders"].func is jobs.remind_due_follow_ups
     assert JOBS["counselling.retention"].func is jobs.purge_expired_personal_details

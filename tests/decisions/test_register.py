@@ -197,16 +197,9 @@ def test_action_items_and_overdue_reminder(app_ctx, demo):
     note = db.session.scalar(select(Notification).where(Notification.kind == "action_item_overdue"))
     assert note is not None and note.person_id == person
     assert "Konzept erstellen" in note.message and note.url == f"/beschluesse/{decision.id}"
-    decisions.update_action_item(
-        item.id,
-        title="Konzept erstellen",
-        responsible_person_id=person,
-        responsible_organisation_id=None,
-        due_date=date(2026, 1, 10),
-        status="done",
-        notes="fertig",
-    )
+    decisions.step_to_flag(user("office"), item.id, "done", comment="fertig")
     assert decisions.open_action_items(b.id) == []
+    assert decisions.remind_overdue(date(2026, 2, 1)) == 0  # done: never overdue again
 
 
 @pytest.mark.calendar

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
+from netzwerk.admin import ADMIN_SECTIONS
 from netzwerk.governance.models import Organisation
-from netzwerk.governance.views import ADMIN_SECTIONS
 
 
 def admin_rules(app):  # type: ignore[no-untyped-def]

@@ -63,12 +63,9 @@ def paper_for_decision(short_name: str = "VK", title: str = "Sprachförderung") 
     paper = papers.create_paper(
         author, body_id=body(short_name).id, kind="resolution", title=title, text="Der Text."
     )
-    office = user(OFFICE)
-    workflow.fire(author, paper, "einreichen")
-    workflow.fire(office, db.session.get(Paper, paper.id), "direkt_pruefen", comment="passt")
-    workflow.fire(office, db.session.get(Paper, paper.id), "zur_entscheidung_vorlegen")
+    ms.fire_to_flag([author, user(OFFICE)], paper, "open_for_voting", comment="passt")
     paper = db.session.get(Paper, paper.id)
-    assert paper is not None and paper.state == "zur_entscheidung"
+    assert paper is not None and ms.is_ready(paper)
     return paper
 
 
@@ -93,6 +90,18 @@ def person_of(membership: Membership) -> Person:
 
 def invite_and_open(meeting_obj: Meeting) -> Meeting:
     ms.send_invitations(user(OFFICE), meeting_obj, reason="kurzfristig")
-    meeting_obj = fresh(meeting_obj.id)
-    workflow.fire(user(OFFICE), meeting_obj, "eroeffnen")
+    return reach(fresh(meeting_obj.id), "in_session")
+
+
+def step_to(meeting_obj: Meeting, flag: str) -> str:
+    """The name of the step from the meeting's state into a state with
+    ``flag`` (tests name steps only through their flags)."""
+    steps = workflow.transitions_to_flag(meeting_obj, flag)
+    assert steps, f"no step into {flag!r} from the meeting's state"
+    return steps[0].name
+
+
+def reach(meeting_obj: Meeting, flag: str, email: str = OFFICE, **kwargs: Any) -> Meeting:
+    """Take the meeting (as ``email``) into a state with ``flag``."""
+    ms.fire_to_flag(user(email), meeting_obj, flag, **kwargs)
     return fresh(meeting_obj.id)

@@ -15,9 +15,8 @@ from netzwerk.extensions import db
 from netzwerk.mail.models import OutboxMail
 from netzwerk.meetings import meeting_services as ms
 from netzwerk.timeutil import to_local
-from netzwerk.workflow import services as workflow
 
-from .helpers import OFFICE, fresh, meeting, user
+from .helpers import OFFICE, fresh, meeting, reach, step_to, user
 
 ROUND_2 = ":invitation:2"
 
@@ -116,7 +115,7 @@ def test_before_the_invitations_and_after_the_opening_no_update_goes_out(app_ctx
     assert _mails(planned) == []
 
     opened = _invited(days=0.2)
-    workflow.fire(user(OFFICE), fresh(opened), "eroeffnen")
+    reach(fresh(opened), "in_session")
     first = len(_mails(opened))
     update = _save(opened, title="Sondersitzung", send_update=True)
     assert update.invitations is None and len(_mails(opened)) == first
@@ -322,9 +321,10 @@ def test_cancelling_an_invited_meeting_tells_every_invitee_and_cancels_the_entry
     meeting_id = _invited()
     first = len(_mails(meeting_id))
 
-    told = ms.fire_status(user(OFFICE), fresh(meeting_id), "absagen", "Haushaltssperre", None)
+    step = step_to(fresh(meeting_id), "cancelled")
+    told = ms.fire_status(user(OFFICE), fresh(meeting_id), step, "Haushaltssperre", None)
 
-    assert fresh(meeting_id).state == "abgesagt"
+    assert ms.has_flag(fresh(meeting_id), "cancelled")
     mails = _cancellations(meeting_id)
     assert len(mails) == first == told
     assert {m.recipient for m in mails} == {m.recipient for m in _mails(meeting_id)}
@@ -347,8 +347,9 @@ def test_cancelling_an_invited_meeting_tells_every_invitee_and_cancels_the_entry
 
 def test_cancelling_a_meeting_nobody_was_invited_to_sends_nothing(app_ctx, demo):
     planned = meeting("VK", days=30).id
-    told = ms.fire_status(user(OFFICE), fresh(planned), "absagen", "Doppelt geplant", None)
-    assert fresh(planned).state == "abgesagt" and told is None
+    step = step_to(fresh(planned), "cancelled")
+    told = ms.fire_status(user(OFFICE), fresh(planned), step, "Doppelt geplant", None)
+    assert ms.has_flag(fresh(planned), "cancelled") and told is None
     assert _cancellations(planned) == []
 
 
@@ -357,19 +358,20 @@ def test_a_cancellation_without_reason_is_refused_and_sends_nothing(app, client_
     meeting_id, _first, _data = _invited_and_form(app)
     with app.app_context():
         version = fresh(meeting_id).version
+        step = step_to(fresh(meeting_id), "cancelled")
         db.session.remove()
-    url = f"/sitzungen/{meeting_id}/status/absagen"
+    url = f"/sitzungen/{meeting_id}/status/{step}"
     response = office.post(url, data={"comment": "", "version": str(version)})
     assert response.status_code == 302
     with app.app_context():
-        assert fresh(meeting_id).state == "eingeladen"
+        assert ms.is_awaiting(fresh(meeting_id))
         assert _cancellations(meeting_id) == []
         db.session.remove()
     response = office.post(url, data={"comment": "Raum fällt aus", "version": str(version)})
     page = office.get(response.headers["Location"]).get_data(as_text=True)
     assert "Eingeladene werden mit dem Grund benachrichtigt" in page
     with app.app_context():
-        assert fresh(meeting_id).state == "abgesagt"
+        assert ms.has_flag(fresh(meeting_id), "cancelled")
         assert all("Grund: Raum fällt aus" in m.body for m in _cancellations(meeting_id))
         assert _cancellations(meeting_id)
 
@@ -382,10 +384,11 @@ def test_a_status_change_with_a_bent_version_changes_nothing(app, client_as, ver
     office = client_as("office")
     with app.app_context():
         meeting_id = meeting("VK", days=30).id
+        step = step_to(fresh(meeting_id), "cancelled")
         db.session.remove()
-    url = f"/sitzungen/{meeting_id}/status/absagen"
+    url = f"/sitzungen/{meeting_id}/status/{step}"
     response = office.post(url, data={"comment": "Doppelt geplant", "version": version})
     assert response.status_code == 302
     with app.app_context():
-        assert fresh(meeting_id).state == "geplant"
+        assert ms.is_planned(fresh(meeting_id))
         db.session.remove()

@@ -19,7 +19,17 @@ from netzwerk.meetings import meeting_services as ms
 from netzwerk.meetings.models import AgendaItem, Consultation, Meeting
 from netzwerk.timeutil import LOCAL_TZ, local_today, utcnow
 
-from .helpers import OFFICE, berlin, body, fresh, in_days, meeting, paper_for_decision, user
+from .helpers import (
+    OFFICE,
+    berlin,
+    body,
+    fresh,
+    in_days,
+    meeting,
+    paper_for_decision,
+    step_to,
+    user,
+)
 
 
 @pytest.mark.calendar
@@ -36,7 +46,7 @@ def test_meetings_are_numbered_per_body_and_year(app_ctx, demo):
     assert fresh(second.id).number == f"VK 2/{year}"
     assert fresh(next_year.id).number == f"VK 1/{year + 1}"
     assert fresh(other.id).number == f"BK 1/{year}"
-    assert fresh(first.id).state == "geplant"
+    assert ms.is_planned(fresh(first.id))
 
 
 @pytest.mark.calendar
@@ -59,9 +69,9 @@ def test_duplicate_number_is_refused_by_the_database(app_ctx, demo):
         year=first.year,
         seq=first.seq,
         starts_at=first.starts_at,
-        workflow_name="sitzung",
+        workflow_name=first.workflow_name,
         workflow_hash=first.workflow_hash,
-        state="geplant",
+        state=first.state,
     )
     db.session.add(duplicate)
     with pytest.raises(IntegrityError):
@@ -190,7 +200,7 @@ def test_notice_period_warns_and_requires_a_reason(client_as, app):
     assert response.status_code == 422
     assert 'id="invite-reason-error"' in response.get_data(as_text=True)
     with app.app_context():
-        assert fresh(meeting_id).state == "geplant"
+        assert ms.is_planned(fresh(meeting_id))
         assert _mails(meeting_id) == []
     response = office.post(
         f"/sitzungen/{meeting_id}/einladung", data={"invite-reason": "Dringende Haushaltsfrage"}
@@ -198,7 +208,7 @@ def test_notice_period_warns_and_requires_a_reason(client_as, app):
     assert response.status_code == 302
     with app.app_context():
         m = fresh(meeting_id)
-        assert m.state == "eingeladen" and m.agenda_frozen
+        assert ms.is_awaiting(m) and m.agenda_frozen
         assert m.short_notice_reason == "Dringende Haushaltsfrage"
 
 
@@ -339,24 +349,28 @@ def test_meeting_page_marks_late_and_changed_items(client_as, app):
 
 def test_cancel_requires_a_reason(app_ctx, demo):
     m = meeting("VK")
+    step = step_to(m, "cancelled")
     with pytest.raises(ms.MeetingError):
-        ms.fire_status(user(OFFICE), m, "absagen", "", None)
-    ms.fire_status(user(OFFICE), fresh(m.id), "absagen", "Krankheit", None)
-    assert fresh(m.id).state == "abgesagt"
+        ms.fire_status(user(OFFICE), m, step, "", None)
+    assert ms.is_planned(fresh(m.id))
+    ms.fire_status(user(OFFICE), fresh(m.id), step, "Krankheit", None)
+    assert ms.has_flag(fresh(m.id), "cancelled")
 
 
-def test_meeting_workflow_file_is_valid(app_ctx):
+def test_meeting_workflows_set_every_meeting_flag(app_ctx):
+    """Both shipped meeting workflows load, start planned and carry the
+    flags the code asks (invited, in_session, closed, cancelled)."""
+    from netzwerk.meetings.models import MEETING_FLAGS
+    from netzwerk.workflow import services as workflow
     from netzwerk.workflow.catalog import get_catalog
 
-    definition = get_catalog().get("sitzung")
-    assert definition.applies_to == "meeting"
-    assert set(definition.states) == {
-        "geplant",
-        "eingeladen",
-        "eroeffnet",
-        "geschlossen",
-        "abgesagt",
-    }
+    definitions = get_catalog().for_object_type("meeting")
+    assert len(definitions) >= 2
+    assert workflow.workflow_for(None, "meeting") in definitions
+    for definition in definitions:
+        flags = set().union(*(s.flags for s in definition.states.values()))
+        assert flags >= MEETING_FLAGS, definition.name
+        assert not definition.states[definition.initial].flags & MEETING_FLAGS
 
 
 def test_number_format_in_list(client_as, app):

@@ -21,7 +21,6 @@ from netzwerk.meetings.models import Meeting
 from netzwerk.minutes import services
 from netzwerk.minutes.demo import draft_minutes, hold_demo_meeting
 from netzwerk.minutes.models import Minutes
-from netzwerk.workflow import services as workflow
 
 OFFICE = "buero@osnabrueck.example"
 CHAIR = "ob@osnabrueck.example"
@@ -78,7 +77,7 @@ def open_approving_meeting(minutes: Minutes) -> Meeting:
     )
     services.schedule_approval(office, fresh_minutes(minutes.id), nxt.id)
     ms.send_invitations(office, fresh_meeting(nxt.id), reason="kurzfristig")
-    workflow.fire(office, fresh_meeting(nxt.id), "eroeffnen")
+    ms.fire_to_flag(office, fresh_meeting(nxt.id), "in_session")
     nxt = fresh_meeting(nxt.id)
     seats = [line.membership for line in ms.roster(nxt) if line.membership.voting_right]
     ms.set_attendance(office, nxt, {m.id: "present" for m in seats[:5]})
@@ -88,7 +87,7 @@ def open_approving_meeting(minutes: Minutes) -> Meeting:
 def approve(minutes: Minutes, actor_email: str = OFFICE) -> Minutes:
     office = user(OFFICE)
     minutes = fresh_minutes(minutes.id)
-    if minutes.state == "entwurf":
+    if services.is_editable(minutes):  # the draft
         services.fire_transition(office, minutes, "in_umlauf_geben", None, minutes.version)
         minutes = fresh_minutes(minutes.id)
     if services.approval_meeting(minutes) is None:

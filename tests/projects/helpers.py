@@ -14,6 +14,7 @@ from netzwerk.extensions import db
 from netzwerk.governance.models import ActionField, Membership, Organisation
 from netzwerk.projects import approval, services
 from netzwerk.projects.models import Project
+from netzwerk.workflow import services as wf
 
 user = demo_user
 
@@ -63,17 +64,25 @@ def decide_by_circular_resolution(clock: Any, paper_id: int, value: str = "yes")
     The poll is closed by the voting job at its deadline: ``clock`` (the
     test's ``clock`` fixture) is moved on to just after it.
     """
-    from netzwerk.meetings.models import Paper
     from netzwerk.voting import jobs as voting_jobs
+
+    poll_id, closes = open_circular_resolution(paper_id, value)
+    clock.move_to(closes + timedelta(minutes=1))
+    assert voting_jobs.run_circular_resolutions()["closed"] == 1
+    return poll_id
+
+
+def open_circular_resolution(paper_id: int, value: str = "yes") -> tuple[int, Any]:
+    """The office puts the paper before the VK (by flag) and every member votes;
+    returns the open poll's id and its deadline."""
+    from netzwerk.meetings.models import Paper
+    from netzwerk.projects.demo import advance, flag
     from netzwerk.voting import services as voting
-    from netzwerk.workflow import services as wf
 
     office = user("office")
     paper = db.session.get(Paper, paper_id)
     assert paper is not None
-    wf.fire(office, paper, "direkt_pruefen", comment="Vollständig, ohne Vorberatung.")
-    paper = db.session.get(Paper, paper_id)
-    wf.fire(office, paper, "zur_entscheidung_vorlegen")
+    assert advance(office, paper, flag("open_for_voting"))
     closes = utcnow() + timedelta(days=3)
     poll = voting.start_circular_resolution(
         body_id=body("VK").id,
@@ -86,10 +95,19 @@ def decide_by_circular_resolution(clock: Any, paper_id: int, value: str = "yes")
     )
     for person_id in vk_voters():
         voting.cast_ballot(poll.id, person_id, value)
-    clock.move_to(closes + timedelta(minutes=1))
-    assert voting_jobs.run_circular_resolutions()["closed"] == 1
-    return poll.id
+    return poll.id, closes
+
+
+def submission(project: Project) -> str:
+    """The step that sends the proposal, found by the graph: out of the
+    initial (draft) state into one that is neither a draft nor final."""
+    definition = wf.definition_of(project)
+    for transition in definition.transitions_from(definition.initial):
+        target = definition.states[transition.to]
+        if not target.final and "editable_by_author" not in target.flags:
+            return transition.name
+    raise AssertionError("the project workflow has no submission")
 
 
 def submit(project: Project, by: User | None = None) -> Project:
-    return approval.fire_project_transition(by or user("lead"), project, "beantragen")
+    return approval.fire_project_transition(by or user("lead"), project, submission(project))

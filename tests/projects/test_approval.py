@@ -7,7 +7,7 @@ import pytest
 from netzwerk.decisions.models import Decision
 from netzwerk.extensions import db
 from netzwerk.meetings.models import Paper
-from netzwerk.projects import approval, jobs
+from netzwerk.projects import approval
 from netzwerk.projects.models import Project
 from netzwerk.workflow import services as wf
 from projects.helpers import decide_by_circular_resolution, make_project, submit, user
@@ -62,19 +62,19 @@ def test_adopted_decision_approves_the_reviewed_project(app_ctx, clock):
     # The guard of the project answers from the paper's decision.
     assert approval.project_poll_result("project", _reload(project.id)) is True
 
-    assert jobs.follow_decisions() == 1
+    # Closing the vote approved the project: no job had to run.
     project = _reload(project.id)
     assert project.state == "genehmigt"
     assert approval.decision_for_project(project).number == decision.number
-    # Idempotent: a second run moves nothing.
-    assert jobs.follow_decisions() == 0
+    # Following again moves nothing.
+    assert approval.follow_decision(project) is None
     assert _reload(project.id).state == "genehmigt"
 
 
 def test_decision_before_review_approves_when_the_office_reviews(app_ctx, clock):
     project = submit(make_project())
     decide_by_circular_resolution(clock, _reload(project.id).paper_id)
-    assert jobs.follow_decisions() == 0  # not reviewed yet: no poll-guarded step
+    # Not reviewed yet: no poll-guarded step, the project waits.
     assert _reload(project.id).state == "eingereicht"
     approval.fire_project_transition(user("office"), _reload(project.id), "pruefen")
     assert _reload(project.id).state == "genehmigt"
@@ -84,7 +84,6 @@ def test_rejected_decision_rejects_the_project(app_ctx, clock):
     project = submit(make_project())
     approval.fire_project_transition(user("office"), _reload(project.id), "pruefen")
     decide_by_circular_resolution(clock, _reload(project.id).paper_id, value="no")
-    jobs.follow_decisions()
     assert _reload(project.id).state == "abgelehnt"
 
 
@@ -114,7 +113,7 @@ def test_configured_deciding_body_gets_the_paper(app_ctx):
 def test_only_lead_may_submit(app_ctx):
     project = make_project()
     with pytest.raises(wf.WorkflowError):
-        approval.fire_project_transition(user("member"), project, "beantragen")
+        submit(project, by=user("member"))
     assert _reload(project.id).state == "idee"
 
 

@@ -114,8 +114,10 @@ def run_threads(
 def make_decidable_paper(
     author: str = "member", body_short: str = "VK", public: bool = True
 ) -> Any:
-    """A paper of the demo network waiting for the VK's decision (state zur_entscheidung)."""
+    """A paper of the demo network waiting for a vote (a state flagged
+    ``open_for_voting``), reached by its workflow's graph, not by names."""
     from netzwerk.meetings.services import create_paper
+    from netzwerk.projects.demo import advance, flag
     from netzwerk.workflow import services as wf
 
     paper = create_paper(
@@ -126,9 +128,39 @@ def make_decidable_paper(
         text="Die Vorstandskonferenz möge beschließen, drei Lernorte einzurichten.",
         public=public,
     )
-    wf.fire(user(author), paper, "einreichen")
-    wf.fire(user("office"), paper, "direkt_pruefen", comment="Eilt")
-    wf.fire(user("office"), paper, "zur_entscheidung_vorlegen")
-    db.session.refresh(paper)
-    assert paper.state == "zur_entscheidung", paper.state
+    paper_id = paper.id
+    wanted = flag("open_for_voting")
+    advance(
+        user(author), paper, lambda state: wanted(state) or "editable_by_author" not in state.flags
+    )
+    db.session.expire_all()
+    advance(user("office"), db.session.get(type(paper), paper_id), wanted)
+    db.session.expire_all()
+    paper = db.session.get(type(paper), paper_id)
+    assert wf.has_flag(paper, "open_for_voting"), paper.state
     return paper
+
+
+def meeting_in_session(short_name: str = "VK") -> Any:
+    """A meeting of the body, invited and opened (a state flagged
+    ``in_session``) by the office, every voting member present."""
+    from meetings.helpers import in_days
+
+    from netzwerk.meetings import meeting_services as ms
+    from netzwerk.projects.demo import advance, flag
+
+    staff = user("office")
+    place = ms.locations()[0] if ms.locations() else None
+    if place is None:
+        place = ms.create_location(staff, name="Rathaus", address="Markt 1", room="Saal")
+    meeting = ms.create_meeting(
+        staff, body_id=body(short_name).id, starts_at=in_days(20), location_id=place.id
+    )
+    ms.send_invitations(staff, meeting, reason="kurzfristig")
+    assert advance(staff, ms.get_meeting(meeting.id), flag("in_session"))
+    db.session.expire_all()
+    meeting = ms.get_meeting(meeting.id)
+    voters = [line.membership.id for line in ms.roster(meeting) if line.membership.voting_right]
+    ms.set_attendance(staff, meeting, dict.fromkeys(voters, "present"))
+    db.session.expire_all()
+    return ms.get_meeting(meeting.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import timedelta
 
@@ -17,6 +18,7 @@ from netzwerk.notifications.models import Notification
 from netzwerk.timeutil import format_local, local_today, to_local
 from netzwerk.voting import jobs, services
 from netzwerk.voting.models import Poll
+from netzwerk.workflow import services as wf_services
 
 from .helpers import body, make_decidable_paper, seat_persons, start_poll, user
 
@@ -86,11 +88,12 @@ def test_the_job_closes_at_the_deadline_given_in_berlin_time(app_ctx, demo, cloc
         services.cast_ballot(poll.id, people[0], "yes")
 
 
-def test_reminder_is_shown_to_the_member(client_as, app):
+def test_reminder_is_shown_to_the_member(client_as, app, clock):
     with app.app_context():
         vk = body("VK")
         poll = start_poll(vk.id, hours=20, title="Lernorte")
-        services.send_due_reminders()
+        clock.shift(timedelta(minutes=2))  # the umlaufverfahren timers look after PT1M
+        assert jobs.run_circular_resolutions()["reminded"] > 0
         poll_id = poll.id
     html = client_as("member").get("/benachrichtigungen").get_data(as_text=True)
     assert "Erinnerung" in html and "Lernorte" in html
@@ -125,7 +128,7 @@ def test_scheduler_closes_circular_resolution_at_deadline(app, app_ctx, demo, cl
     try:
 
         def run_job_now() -> None:
-            scheduler.modify_job("voting.circular_resolutions", next_run_time=utcnow())
+            scheduler.modify_job("workflow.timers", next_run_time=utcnow())
 
         run_job_now()
         time.sleep(1.5)
@@ -151,10 +154,21 @@ def test_scheduler_closes_circular_resolution_at_deadline(app, app_ctx, demo, cl
     assert decision is not None and decision.number.startswith(f"VK/{decision.year}/")
     from netzwerk.meetings.models import Paper
 
-    assert db.session.get(Paper, paper_id).state == "beschlossen"
+    assert _decided_by(db.session.get(Paper, paper_id)) == "poll_passed"
 
 
-def test_rejected_paper_moves_to_abgelehnt(app_ctx, demo):
+def _decided_by(paper) -> str | None:  # type: ignore[no-untyped-def]
+    """The guard of the step that decided the paper (it is then final)."""
+    from netzwerk.audit.services import history
+    from netzwerk.workflow import services as wf
+
+    assert wf.is_final(paper)
+    last = [e for e in history("paper", paper.id) if e.action == "workflow.transition"][-1]
+    step = json.loads(last.data)["transition"]
+    return wf.definition_of(paper).transitions[step].when
+
+
+def test_rejected_paper_moves_to_its_rejected_state(app_ctx, demo):
     paper = make_decidable_paper()
     vk = body("VK")
     poll = services.start_circular_resolution(
@@ -169,11 +183,12 @@ def test_rejected_paper_moves_to_abgelehnt(app_ctx, demo):
         services.cast_ballot(poll.id, person, "no")
     services.close_poll(poll.id, user("office"))
     db.session.refresh(paper)
-    assert paper.state == "abgelehnt"
+    assert _decided_by(paper) == "poll_failed"
 
 
-def test_not_quorate_poll_leaves_paper_and_register_alone(app_ctx, demo, clock):
+def test_not_quorate_poll_sends_the_paper_back_and_writes_no_decision(app_ctx, demo, clock):
     paper = make_decidable_paper()
+    state_before = paper.state
     vk = body("VK")
     poll = services.start_circular_resolution(
         body_id=vk.id,
@@ -188,7 +203,13 @@ def test_not_quorate_poll_leaves_paper_and_register_alone(app_ctx, demo, clock):
     closed = services.close_due_polls()
     assert closed == [poll.id]
     db.session.refresh(paper)
-    assert paper.state == "zur_entscheidung"
+    # The paper has a next step: back into review (beschlussvorlage.yaml).
+    assert paper.state != state_before
+    assert not wf_services.has_flag(paper, "open_for_voting")
+    assert not wf_services.is_final(paper)
+    # The office can put it to the vote again.
+    wf_services.fire_to_flag(user("office"), paper, "open_for_voting", comment="erneut")
+    assert paper.state == state_before
     assert db.session.scalar(select(db.func.count()).select_from(Decision)) == 0
 
 

@@ -1,12 +1,12 @@
-"""Who may close a vote: whoever may open a poll of the body (staff, and for
-a vote in a meeting also the body's office role), under can_close's timing."""
+"""Who may close a vote: the roles the poll's workflow names in ``by:`` of
+its closing transition (workflows/abstimmung.yaml, umlaufverfahren.yaml:
+the body's chair and office, staff), when its guard holds (can_close)."""
 
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
-from meetings.helpers import in_days
 from sqlalchemy import select
 
 from netzwerk.audit.models import AuditEvent
@@ -17,14 +17,14 @@ from netzwerk.meetings import meeting_services as ms
 from netzwerk.voting import services
 from netzwerk.voting.meeting import open_meeting_poll
 from netzwerk.voting.models import Poll
-from netzwerk.workflow import services as workflow
 
-from .helpers import body, start_poll, user
+from .helpers import body, meeting_in_session, start_poll, user
 
 # The demo's project lead: a member of BK, no staff; in these tests also the
 # office of the VK (a membership with the role "office", no vote).
 VK_OFFICE = "lead"
-CLOSE_BUTTON = "Abstimmung jetzt schließen"
+# Every step of the poll's workflow is a form posting to .../schritt/<transition>.
+CLOSE_BUTTON = "/schritt/"
 
 
 def _make_vk_office() -> None:
@@ -41,22 +41,9 @@ def _make_vk_office() -> None:
 
 
 def _meeting_poll(short_name: str, opener: str = "office") -> int:
-    """An open vote on a free item of an opened meeting of the body, everyone present."""
-    staff = user("office")
-    place = ms.locations()[0] if ms.locations() else None
-    if place is None:
-        place = ms.create_location(staff, name="Rathaus", address="Markt 1", room="Saal")
-    starts = in_days(20)
-    meeting = ms.create_meeting(
-        staff, body_id=body(short_name).id, starts_at=starts, location_id=place.id
-    )
-    ms.send_invitations(staff, meeting, reason="kurzfristig")
-    workflow.fire(staff, ms.get_meeting(meeting.id), "eroeffnen")
-    meeting = ms.get_meeting(meeting.id)
-    assert meeting is not None
-    voters = [line.membership.id for line in ms.roster(meeting) if line.membership.voting_right]
-    ms.set_attendance(staff, meeting, dict.fromkeys(voters, "present"))
-    item = ms.add_free_item(staff, ms.get_meeting(meeting.id), title="Lernorte")
+    """An open vote on a free item of a meeting in session, everyone present."""
+    meeting = meeting_in_session(short_name)
+    item = ms.add_free_item(user("office"), meeting, title="Lernorte")
     poll = open_meeting_poll(user(opener), ms.get_meeting(meeting.id), item.id, title="Lernorte")
     poll_id = poll.id
     db.session.remove()
@@ -134,26 +121,39 @@ def test_staff_still_close_a_meeting_poll(app, client_as):
     assert _state(app, poll_id) == ("closed", staff_id)
 
 
-def test_body_office_cannot_close_a_circular_resolution(app, client_as, vk_office):
-    """Circular resolutions are started by staff only, so only staff close them."""
+def test_a_circular_resolution_is_closed_early_only_when_everyone_has_voted(
+    app, client_as, vk_office
+):
+    """umlaufverfahren.yaml: the body's office (and chair, staff) may close
+    early, guarded by poll_closable; a plain member never."""
     with app.app_context():
         poll = start_poll(body("VK").id)
         poll_id = poll.id
-        for person_id in db.session.scalars(
-            select(Membership.person_id).where(
-                Membership.body_id == body("VK").id, Membership.voting_right
+        voters = list(
+            db.session.scalars(
+                select(Membership.person_id).where(
+                    Membership.body_id == body("VK").id, Membership.voting_right
+                )
             )
-        ):
+        )
+        for person_id in voters[:-1]:
             services.cast_ballot(poll_id, person_id, "yes")
         db.session.remove()
     office = client_as(VK_OFFICE)
     assert CLOSE_BUTTON not in office.get(f"/abstimmungen/{poll_id}").get_data(as_text=True)
-    assert office.post(f"/abstimmungen/{poll_id}/schliessen").status_code == 403
+    office.post(f"/abstimmungen/{poll_id}/schliessen")  # refused: not everyone has voted
     assert _state(app, poll_id) == ("open", None)
-    # Everyone has voted: staff may close it early.
-    assert CLOSE_BUTTON in client_as("office").get(f"/abstimmungen/{poll_id}").get_data(
-        as_text=True
-    )
+    with app.app_context():
+        services.cast_ballot(poll_id, voters[-1], "no")
+        db.session.remove()
+    member = client_as("member")
+    assert CLOSE_BUTTON not in member.get(f"/abstimmungen/{poll_id}").get_data(as_text=True)
+    assert member.post(f"/abstimmungen/{poll_id}/schliessen").status_code == 403
+    # Everyone has voted: the body's office may close it early.
+    assert CLOSE_BUTTON in office.get(f"/abstimmungen/{poll_id}").get_data(as_text=True)
+    assert office.post(f"/abstimmungen/{poll_id}/schliessen").status_code == 302
+    with app.app_context():
+        assert _state(app, poll_id) == ("closed", user(VK_OFFICE).id)
 
 
 def test_close_poll_service_refuses_an_actor_who_may_not_open(app_ctx, demo):
@@ -173,6 +173,8 @@ def test_may_close_follows_may_open(app_ctx, demo):
     vk, bk = body("VK").id, body("BK").id
     office, member, staff = user(VK_OFFICE), user("member"), user("office")
     assert services.may_open(office, vk, "meeting") and not services.may_open(office, bk, "meeting")
-    assert not services.may_open(office, vk, "circular")
+    assert services.may_open(office, vk, "circular")  # umlaufverfahren.yaml: by office
+    assert not services.may_open(office, bk, "circular")
+    assert not services.may_open(member, vk, "circular")
     assert not services.may_open(member, vk, "meeting")
     assert services.may_open(staff, vk, "meeting") and services.may_open(staff, vk, "circular")

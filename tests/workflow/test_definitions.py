@@ -9,10 +9,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from netzwerk.workflow import builtin  # noqa: F401  (registers guards and effects)
 from netzwerk.workflow.catalog import default_directory, load_directory, load_files
 from netzwerk.workflow.definition import parse_definition
 from netzwerk.workflow.durations import DurationError, parse_duration
+
+
+@pytest.fixture(autouse=True)
+def registered(app):
+    """Object types, guards and effects are registered by create_app (the
+    packages' init_app), never by importing a module."""
+    return app
+
 
 VALID = """\
 workflow: probe

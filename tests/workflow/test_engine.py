@@ -204,12 +204,38 @@ def test_history_lists_events_with_titles_and_names(wf):
 
 
 def test_body_choice_decides_the_workflow_of_new_papers(wf):
+    from netzwerk.workflow.catalog import get_catalog
+    from netzwerk.workflow.definition import parse_definition
+
+    catalog = get_catalog()
+    source = (
+        catalog.get("beschlussvorlage")
+        .source.replace("workflow: beschlussvorlage", "workflow: beschluss_kurz")
+        .replace("default_for: [paper:resolution, paper:motion]\n", "")
+    )
+    second, problems = parse_definition(source, "beschluss_kurz.yaml")
+    assert problems == [] and second is not None
+    catalog.current[second.name] = second
+    catalog._by_hash[(second.name, second.hash)] = second
+    try:
+        vk = body("VK")
+        services.set_body_workflows(vk.id, {"paper:resolution": "beschluss_kurz"})
+        assert make_paper().workflow_name == "beschluss_kurz"
+        assert make_paper(body_short="BK").workflow_name == "beschlussvorlage"
+        services.set_body_workflows(vk.id, {"paper:resolution": None})
+        assert make_paper().workflow_name == "beschlussvorlage"
+    finally:
+        del catalog.current[second.name]
+
+
+def test_a_workflow_made_for_another_slot_is_refused_with_a_clear_message(wf):
     vk = body("VK")
-    services.set_body_workflows(vk.id, {"paper:resolution": "informationsvorlage"})
-    assert make_paper().workflow_name == "informationsvorlage"
-    services.set_body_workflows(vk.id, {"paper:resolution": None})
-    assert make_paper().workflow_name == "beschlussvorlage"
+    with pytest.raises(services.WorkflowError) as refused:
+        services.set_body_workflows(vk.id, {"paper:resolution": "informationsvorlage"})
+    assert "Informationsvorlage" in str(refused.value)
+    assert "Beschlussvorlage" in str(refused.value)
     with pytest.raises(services.WorkflowError):
         services.set_body_workflows(vk.id, {"paper:resolution": "projektantrag"})
     with pytest.raises(services.WorkflowError):
         services.set_body_workflows(vk.id, {"nonsense": "projektantrag"})
+    assert services.body_choices([vk]) == {}

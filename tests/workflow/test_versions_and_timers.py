@@ -244,8 +244,7 @@ def test_timer_transition_waits_for_its_guard_and_fires_once(demo, restart, work
         db.session.remove()
 
 
-def test_timer_job_is_registered_for_the_scheduler():
-    from netzwerk import jobs  # noqa: F401
+def test_timer_job_is_registered_for_the_scheduler(app):
     from netzwerk.scheduler import JOBS
 
     assert "workflow.timers" in JOBS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 from sqlalchemy import select
@@ -78,31 +79,41 @@ def test_diagram_escapes_titles(app):
     ET.fromstring(svg)
 
 
-def test_admin_chooses_a_workflow_per_body(client_as, app):
-    admin = client_as("admin")
-    html = admin.get("/verwaltung/workflows/").get_data(as_text=True)
+def _slot_field(form_html: str, label: str) -> str:
+    """The name of the select whose label is ``label``."""
+    match = re.search(rf'<label for="(slot_\d+)"[^>]*>{re.escape(label)}</label>', form_html)
+    assert match, label
+    return match.group(1)
+
+
+def test_the_office_chooses_a_workflow_per_body_among_those_made_for_the_slot(client_as, app):
+    office = client_as("office")
+    html = office.get("/verwaltung/workflows/").get_data(as_text=True)
     assert "Vorstandskonferenz" in html and "Beschlussvorlage mit Vorberatung" in html
     with app.app_context():
         vk_id = db.session.scalar(select(Body.id).where(Body.short_name == "VK"))
-    form = admin.get(f"/verwaltung/workflows/{vk_id}").get_data(as_text=True)
-    assert 'name="slot_0"' in form
-    response = admin.post(
-        f"/verwaltung/workflows/{vk_id}",
-        data={"slot_0": "informationsvorlage", "slot_1": "", "slot_2": ""},
+    form = office.get(f"/verwaltung/workflows/{vk_id}").get_data(as_text=True)
+    field = _slot_field(form, "Beschlussvorlage")
+    select_html = form.split(f'name="{field}"', 1)[1].split("</select>", 1)[0]
+    assert 'value="beschlussvorlage"' in select_html
+    assert 'value="informationsvorlage"' not in select_html  # made for another slot
+
+    response = office.post(f"/verwaltung/workflows/{vk_id}", data={field: "informationsvorlage"})
+    assert response.status_code in (200, 422)
+    assert "Keine gültige Auswahl" in response.get_data(as_text=True) or (
+        "Not a valid choice" in response.get_data(as_text=True)
     )
+    with app.app_context():
+        assert db.session.scalars(select(BodyWorkflow)).all() == []
+
+    response = office.post(f"/verwaltung/workflows/{vk_id}", data={field: "beschlussvorlage"})
     assert response.status_code == 302
     with app.app_context():
         rows = db.session.scalars(select(BodyWorkflow)).all()
         assert [(r.body_id, r.applies_to, r.workflow_name) for r in rows] == [
-            (vk_id, "paper:resolution", "informationsvorlage")
+            (vk_id, "paper:resolution", "beschlussvorlage")
         ]
-    # A workflow of another kind is refused next to the field.
-    response = admin.post(f"/verwaltung/workflows/{vk_id}", data={"slot_0": "projektantrag"})
-    assert response.status_code == 200
-    assert "Not a valid choice" in response.get_data(as_text=True) or "Keine gültige" in (
-        response.get_data(as_text=True)
-    )
-    assert client_as("office").get("/verwaltung/workflows/").status_code == 403
+    assert client_as("member").get("/verwaltung/workflows/").status_code == 403
 
 
 def test_admin_sections_link_the_workflow_pages(client_as):

@@ -1,5 +1,8 @@
 """Workflow pages: the list (staff), a definition with its diagram, and the
-administrators' choice of workflow per body."""
+Bildungsbüro's choice of workflow per body.
+
+They sit in the governance package, above the engine: the engine
+(``netzwerk/workflow``) knows no bodies and no pages."""
 
 from __future__ import annotations
 
@@ -10,39 +13,24 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from ..auth.access import admin_required, staff_required
+from ..auth.access import staff_required
 from ..extensions import db
-from ..governance.models import Body
-from ..governance.services import list_bodies
-from ..governance.views import register_admin_section
-from . import registry, services
-from .catalog import UnknownWorkflow, get_catalog
-from .definition import WorkflowDefinition
-from .diagram import render_svg
-from .forms import body_workflow_form
-from .models import WorkflowDefinitionVersion
+from ..workflow import registry, services
+from ..workflow.catalog import UnknownWorkflow, get_catalog
+from ..workflow.definition import WorkflowDefinition
+from ..workflow.diagram import render_svg
+from ..workflow.forms import body_workflow_form
+from ..workflow.models import WorkflowDefinitionVersion
+from .models import Body
+from .services import list_bodies
 
 bp = Blueprint("workflow", __name__)
 
-SLOT_LABELS = {
-    "paper:resolution": _l("Resolution paper"),
-    "paper:information": _l("Information paper"),
-    "paper:motion": _l("Motion"),
-    "agenda_item": _l("Agenda item"),
-    "project": _l("Project proposal"),
-    "minutes": _l("Minutes"),
-    "circular_resolution": _l("Circular resolution"),
-}
-OBJECT_TYPE_LABELS = {
-    "paper": _l("Papers"),
-    "agenda_item": _l("Agenda items"),
-    "project": _l("Projects"),
-    "minutes": _l("Minutes"),
-    "circular_resolution": _l("Circular resolutions"),
-}
-
-register_admin_section("workflow.index", _l("Workflows"))
-register_admin_section("workflow.body_choices", _l("Workflows per body"))
+# The administration sections of these pages (registered by governance.init_app).
+ADMIN_PAGES = [
+    ("workflow.index", _l("Workflows")),
+    ("workflow.body_choices", _l("Workflows per body")),
+]
 
 
 def _definition(name: str) -> WorkflowDefinition:
@@ -66,8 +54,8 @@ def index() -> str:
     return render_template(
         "workflow/index.html",
         definitions=catalog.sorted(),
-        object_type_labels=OBJECT_TYPE_LABELS,
-        slot_labels=SLOT_LABELS,
+        object_type_labels={t: s.label or t for t, s in registry.SUBJECTS.items()},
+        slot_labels=registry.slots(),
     )
 
 
@@ -87,8 +75,8 @@ def detail(name: str) -> str:
         is_current=current is not None and current.hash == definition.hash,
         svg=render_svg(definition, id_prefix=f"wf-{definition.name}"),
         versions=versions,
-        object_type_labels=OBJECT_TYPE_LABELS,
-        slot_labels=SLOT_LABELS,
+        object_type_labels={t: s.label or t for t, s in registry.SUBJECTS.items()},
+        slot_labels=registry.slots(),
         system_role=registry.SYSTEM_ROLE,
     )
 
@@ -104,17 +92,19 @@ def diagram(name: str) -> Response:
 def _slots_with_options() -> list[tuple[str, str, list[tuple[str, str]]]]:
     catalog = get_catalog()
     result = []
-    for slot in registry.SLOTS:
+    for slot, label in registry.slots().items():
         options = [
-            (d.name, d.title) for d in catalog.for_object_type(registry.slot_object_type(slot))
+            (d.name, d.title)
+            for d in catalog.for_object_type(registry.slot_object_type(slot))
+            if slot in d.slots
         ]
         if options:
-            result.append((slot, str(SLOT_LABELS.get(slot, slot)), options))
+            result.append((slot, str(label), options))
     return result
 
 
 @bp.route("/verwaltung/workflows/")
-@admin_required
+@staff_required
 def body_choices() -> str:
     bodies = list_bodies()
     catalog = get_catalog()
@@ -131,7 +121,7 @@ def body_choices() -> str:
 
 
 @bp.route("/verwaltung/workflows/<int:body_id>", methods=["GET", "POST"])
-@admin_required
+@staff_required
 def body_choice_edit(body_id: int) -> str | WerkzeugResponse:
     body = db.session.get(Body, body_id)
     if body is None:
