@@ -6,8 +6,6 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
-# pytest in one worker per core (pytest-xdist); PYTEST_ARGS= runs it in one process.
-PYTEST_ARGS ?= -n auto
 CATALOGUES := $(shell find netzwerk -path '*/translations/*/LC_MESSAGES/messages.po')
 
 .PHONY: run test test-dates test-machine-clock lint typecheck pytest bench translations install install-test clean
