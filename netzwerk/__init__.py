@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -116,12 +116,40 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+def _request_is_unit_of_work(app: Flask) -> None:
+    """Every request is one unit of work (``database.unit_of_work``): what
+    its services write commits once, after the view, before the response
+    leaves; an answer of 500 or more, or an exception, commits nothing.
+    Registered before any other hook, so the unit is open for every
+    ``before_request`` and its commit is the last ``after_request``."""
+
+    @app.before_request
+    def _open_unit() -> None:
+        g._unit_token = dbmod.begin_unit()
+
+    @app.after_request
+    def _commit_unit(response: Response) -> Response:
+        if "_unit_token" in g:
+            if response.status_code >= 500:
+                db.session.rollback()
+            else:
+                dbmod.commit_unit()
+        return response
+
+    @app.teardown_request
+    def _close_unit(exc: BaseException | None) -> None:
+        token = g.pop("_unit_token", None)
+        if token is not None:
+            dbmod.end_unit(token, failed=exc is not None)
+
+
 def _init_extensions(app: Flask) -> None:
     from .auth.security import HardenedSessionInterface
 
     db.init_app(app)
     with app.app_context():
         dbmod.install_engine_hooks(db.engine, app.config["NETZWERK_DB_PING_AFTER_IDLE"])
+    _request_is_unit_of_work(app)
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

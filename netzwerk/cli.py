@@ -46,9 +46,18 @@ def create_user_command(
     email: str, first_name: str, last_name: str, admin: bool, office: bool, password: str
 ) -> None:
     """Create a person with a login."""
+    from .auth.passwords import strength_problem
     from .auth.services import AccountError
     from .governance.services import GovernanceError, create_person_with_login
 
+    # The same rules as every password form (length first, then strength).
+    problem = (
+        None
+        if len(password) < 12
+        else strength_problem(password, names=(first_name, last_name), email=email)
+    )
+    if problem:
+        raise click.ClickException(str(problem))
     try:
         user = create_person_with_login(
             first_name=first_name,
@@ -76,11 +85,11 @@ def scheduler_command() -> None:
 @click.argument("job_id")
 def run_job_command(job_id: str) -> None:
     """Run one registered scheduler job now."""
-    from .scheduler import JOBS
+    from .scheduler import JOBS, call_job
 
     if job_id not in JOBS:
         raise click.ClickException(f"unknown job {job_id!r}; known: {', '.join(sorted(JOBS))}")
-    result = JOBS[job_id].func()
+    result = call_job(JOBS[job_id])
     click.echo(f"{job_id}: {result}")
 
 
@@ -90,11 +99,35 @@ def register_cli(app: Flask) -> None:
 
     netzwerk_cli.add_command(workflows_cli)
     netzwerk_cli.add_command(minutes_cli)
+    netzwerk_cli.add_command(audit_cli)
+    _each_command_one_unit(netzwerk_cli)
     app.cli.add_command(netzwerk_cli)
 
 
+# Commands that are not one unit of work: the scheduler runs for ever (each
+# job is a unit), run-job runs the job as the scheduler would.
+_NOT_ONE_UNIT = {"scheduler", "run-job"}
+
+
+def _each_command_one_unit(group: click.Group) -> None:
+    """A command is one unit of work (``database.unit_of_work``): what it
+    writes commits when it returns, and nothing when it fails."""
+    from .database import unit_of_work
+
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            _each_command_one_unit(command)
+        elif (
+            command.callback is not None
+            and name not in _NOT_ONE_UNIT
+            and not getattr(command.callback, "netzwerk_unit", False)
+        ):
+            wrapped = unit_of_work()(command.callback)
+            wrapped.netzwerk_unit = True  # type: ignore[attr-defined]
+            command.callback = wrapped
+
+
 audit_cli = AppGroup("audit", help="The audit trail.")
-netzwerk_cli.add_command(audit_cli)
 
 
 @audit_cli.command("verify")

@@ -38,6 +38,7 @@ __all__ = [
     "utcnow",
     "write_transaction",
     "write_connection",
+    "unit_of_work",
     "autocommit_connection",
     "end_read_transaction",
     "is_sqlite",
@@ -64,6 +65,11 @@ _transaction_depth: contextvars.ContextVar[int] = contextvars.ContextVar(
 )
 _beside_session: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "netzwerk_beside_session", default=False
+)
+# Set inside unit_of_work(): the boundary of a request, job or command, which
+# commits; write_transaction() blocks inside it only mark savepoints.
+_unit_of_work: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "netzwerk_unit_of_work", default=False
 )
 
 
@@ -119,22 +125,77 @@ def reset_write_intent(token: contextvars.Token[bool]) -> None:
 
 
 @contextmanager
+def unit_of_work() -> Iterator[None]:
+    """The boundary of a request, a scheduler job or a command: the one
+    transaction of its writes.
+
+    Everything written inside commits together when the block ends, or is
+    rolled back when it raises.  Services never commit: they write inside
+    :func:`write_transaction` blocks, which within a unit of work are
+    savepoints of its transaction (an error caught by the caller undoes only
+    that block).  A unit inside a unit joins the outer one.  Also usable as a
+    decorator (a command's callback).
+    """
+    if _unit_of_work.get():
+        yield
+        return
+    token = _unit_of_work.set(True)
+    try:
+        yield
+        commit_unit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        _unit_of_work.reset(token)
+
+
+def begin_unit() -> contextvars.Token[bool]:
+    """Open a unit of work whose end is not one block (a request: its
+    ``after_request`` calls :func:`commit_unit`, its teardown
+    :func:`end_unit`)."""
+    return _unit_of_work.set(True)
+
+
+def commit_unit() -> None:
+    """Commit the unit's transaction, if it wrote anything."""
+    session = db.session()
+    if session.in_transaction():
+        session.commit()
+
+
+def end_unit(token: contextvars.Token[bool], failed: bool) -> None:
+    """Close a unit opened by :func:`begin_unit`; roll back what a failed
+    one left uncommitted."""
+    try:
+        if failed:
+            db.session.rollback()
+    finally:
+        _unit_of_work.reset(token)
+
+
+def in_unit_of_work() -> bool:
+    return _unit_of_work.get()
+
+
+@contextmanager
 def write_transaction() -> Iterator[None]:
-    """One unit of work: the writes inside commit together or not at all.
+    """A block of writes that belong together: they count together or not
+    at all.
 
-    The outermost ``write_transaction()`` of a request, a scheduler job or a
-    command is the transaction: it commits when its block ends and rolls
-    back on an exception.  A ``write_transaction()`` inside another one
-    nests: it runs in a savepoint of the outer transaction and commits
-    nothing itself, so services combine (submitting a project creates its
-    paper in the same transaction) and an error caught inside undoes only
-    the nested part.
+    Inside a :func:`unit_of_work` (every request, scheduler job and command
+    runs in one) the block is a savepoint of the unit's transaction: an
+    exception leaving it undoes the block, and what it wrote commits when
+    the unit ends.  Blocks nest the same way.  Outside any unit (a test
+    calling a service, a script) the outermost block is the transaction and
+    commits when it ends.
 
-    On SQLite the transaction starts with BEGIN IMMEDIATE, so that it holds
-    the write lock from its first read; a read transaction still open on the
-    session (for example from loading the current user) is ended first.  On
-    PostgreSQL the writes simply continue the request's transaction (its
-    reads take no locks that a write would have to upgrade).
+    On SQLite the unit's transaction starts with BEGIN IMMEDIATE at its first
+    write block, so that it holds the write lock from its first read on; a
+    read transaction still open on the session (for example from loading the
+    current user) is ended first.  On PostgreSQL the writes simply continue
+    the transaction (its reads take no locks that a write would have to
+    upgrade).
     """
     depth = _transaction_depth.get()
     if depth:
@@ -149,6 +210,12 @@ def write_transaction() -> Iterator[None]:
     depth_token = _transaction_depth.set(1)
     try:
         end_read_transaction()
+        if _unit_of_work.get():
+            # The unit commits; this block is its savepoint.
+            db.session.connection()  # BEGIN (IMMEDIATE) under the write intent
+            with db.session.begin_nested():
+                yield
+            return
         try:
             yield
             db.session.commit()

@@ -50,7 +50,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
-from .database import write_transaction
+from .database import unit_of_work, write_transaction
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,10 @@ class JobSpec:
     func: Callable[[], Any]
     trigger: str | None
     trigger_args: dict[str, Any]
+    # The job opens a unit of work per item itself (sending mail: a mail
+    # that went out stays marked sent when a later one fails); otherwise the
+    # whole run is one unit of work.
+    own_units: bool = False
 
     @property
     def fingerprint(self) -> str:
@@ -106,9 +110,13 @@ JOBS: dict[str, JobSpec] = {}
 
 
 def register_job(
-    job_id: str, trigger: str | None = "interval", **trigger_args: Any
+    job_id: str, trigger: str | None = "interval", *, own_units: bool = False, **trigger_args: Any
 ) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
     """Decorator: run ``func`` (no arguments, in an app context) on a trigger.
+
+    A run is one unit of work (``database.unit_of_work``): it commits when
+    the job returns and rolls back when it raises.  ``own_units=True`` for a
+    job that opens a unit per item itself.
 
     ``trigger=None``: no periodic run; the job runs only when :func:`run_at`
     asks for it.  ``job_id`` may not contain ``ONE_SHOT_SEPARATOR``.
@@ -117,7 +125,7 @@ def register_job(
         raise ValueError(f"a job id may not contain {ONE_SHOT_SEPARATOR!r}: {job_id!r}")
 
     def decorator(func: Callable[[], Any]) -> Callable[[], Any]:
-        JOBS[job_id] = JobSpec(job_id, func, trigger, trigger_args)
+        JOBS[job_id] = JobSpec(job_id, func, trigger, trigger_args, own_units)
         return func
 
     return decorator
@@ -282,6 +290,15 @@ def acquire_leadership(
 # -- running jobs --------------------------------------------------------------
 
 
+def call_job(spec: JobSpec) -> Any:
+    """Run a job's function in the current app context as its unit of work
+    (or its own units); return what it returns."""
+    if spec.own_units:
+        return spec.func()
+    with unit_of_work():
+        return spec.func()
+
+
 def run_job(app: Flask, job_id: str, leadership: Leadership | None = None) -> bool:
     """Run registered job ``job_id`` in an app context; False when it may not run.
 
@@ -297,7 +314,7 @@ def run_job(app: Flask, job_id: str, leadership: Leadership | None = None) -> bo
     with app.app_context():
         started = time.perf_counter()
         try:
-            spec.func()
+            call_job(spec)
         except Exception:
             db.session.rollback()
             log.exception("job %s failed", job_id)

@@ -60,7 +60,7 @@ def test_create_user_command(app):
             "Neu",
             "--office",
         ],
-        input="ein langes passwort\nein langes passwort\n",
+        input="Kanufahrt über den Dümmer bei Nebel\nKanufahrt über den Dümmer bei Nebel\n",
     )
     assert result.exit_code == 0, result.output
     with app.app_context():
@@ -82,6 +82,27 @@ def test_create_user_command(app):
     )
     assert short.exit_code != 0
     assert "12" in short.output
+    # The password rules of the forms hold here too: no common or personal password.
+    for weak in ("passwort12345", "Nora Neu ist neu hier"):
+        refused = runner.invoke(
+            args=[
+                "netzwerk",
+                "create-user",
+                "--email",
+                "nora.neu@osnabrueck.example",
+                "--first-name",
+                "Nora",
+                "--last-name",
+                "Neu",
+            ],
+            input=f"{weak}\n{weak}\n",
+        )
+        assert refused.exit_code != 0, weak
+    with app.app_context():
+        assert (
+            db.session.scalar(select(User).where(User.email == "nora.neu@osnabrueck.example"))
+            is None
+        )
 
 
 def test_demo_logins_only_in_demo_mode(app):

@@ -10,4 +10,4 @@ def send_outbox() -> int:
 
 def register_jobs() -> None:
     """From mail.init_app (never on import)."""
-    register_job("mail.send_pending", "interval", minutes=1)(send_outbox)
+    register_job("mail.send_pending", "interval", minutes=1, own_units=True)(send_outbox)

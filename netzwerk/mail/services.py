@@ -15,7 +15,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
-from ..database import utcnow, write_transaction
+from ..database import unit_of_work, utcnow, write_transaction
 from ..extensions import db
 from .models import OutboxAttachment, OutboxMail
 
@@ -124,14 +124,18 @@ def _transport() -> smtplib.SMTP | MailDirectory:
 
 def send_pending(limit: int = 200) -> int:
     """Send queued mails; return how many went out.  Failures stay queued
-    until MAX_ATTEMPTS, then are marked failed (and stay visible)."""
-    ids: Sequence[int] = db.session.scalars(
-        select(OutboxMail.id)
-        .where(OutboxMail.status == "queued")
-        .order_by(OutboxMail.id)
-        .limit(limit)
-    ).all()
-    db.session.commit()
+    until MAX_ATTEMPTS, then are marked failed (and stay visible).
+
+    Each mail is a unit of work of its own (the job is registered with
+    ``own_units``): a mail that went out stays marked sent when a later one
+    fails or the process dies."""
+    with unit_of_work():
+        ids: Sequence[int] = db.session.scalars(
+            select(OutboxMail.id)
+            .where(OutboxMail.status == "queued")
+            .order_by(OutboxMail.id)
+            .limit(limit)
+        ).all()
     if not ids:
         return 0
     sender = current_app.config["MAIL_SENDER"]
@@ -140,13 +144,13 @@ def send_pending(limit: int = 200) -> int:
         smtp = _transport()
     except (OSError, smtplib.SMTPException) as exc:
         log.warning("SMTP server not reachable: %s", exc)
-        with write_transaction():
+        with unit_of_work(), write_transaction():
             for mail in db.session.scalars(select(OutboxMail).where(OutboxMail.id.in_(ids))):
                 _note_failure(mail, f"SMTP connection failed: {exc}")
         return 0
     try:
         for mail_id in ids:
-            with write_transaction():
+            with unit_of_work(), write_transaction():
                 pending = db.session.get(OutboxMail, mail_id, with_for_update=True)
                 if pending is None or pending.status != "queued":
                     continue

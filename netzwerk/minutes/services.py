@@ -194,7 +194,6 @@ def start_minutes(
                 data={"meeting_id": meeting_id, "minute_taker": taker},
             )
     except IntegrityError:
-        db.session.rollback()
         raise MinutesError(_("The minutes of this meeting exist already.")) from None
     return minutes
 
@@ -410,7 +409,7 @@ def _cached(key: str, meeting_id: int, fingerprint: str, make: Any) -> tuple[byt
                 row.fingerprint, row.sha256, row.data = fingerprint, digest, data
                 row.rendered_at = utcnow()
     except IntegrityError:  # another request stored the same render first
-        db.session.rollback()
+        pass  # the block undid its part
     return data, digest
 
 
@@ -612,7 +611,6 @@ def start_correction(user: User, minutes: Minutes, reason: str) -> Minutes:
                 data={"corrects": minutes.id, "version": correction.version_no},
             )
     except IntegrityError:
-        db.session.rollback()
         raise MinutesError(_("Someone else has started a correction already.")) from None
     return correction
 

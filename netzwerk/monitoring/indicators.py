@@ -294,7 +294,6 @@ def define_indicator(
                 data={"code": code},
             )
     except IntegrityError:
-        db.session.rollback()
         raise IndicatorError(_("This code is already used."), "code") from None
     return indicator
 

@@ -461,7 +461,6 @@ def add_partner(
                 data={"organisation_id": org.id, "role": role},
             )
     except IntegrityError:
-        db.session.rollback()
         raise ProjectError(
             _("This organisation is already a partner of the project."), "organisation_id"
         ) from None

@@ -979,7 +979,6 @@ def close_due_polls(now: datetime | None = None) -> list[int]:
 
     now = now or utcnow()
     before = set(db.session.scalars(select(Poll.id).where(Poll.state == PollState.OPEN.value)))
-    db.session.commit()
     run_timers(now)
     if not before:
         return []

@@ -74,7 +74,6 @@ def run_timers(now: datetime | None = None) -> int:
                 continue
             for timer in definition.timers:
                 fired += _run_timer(subject, definition, timer, now)
-    db.session.commit()
     return fired
 
 
@@ -146,8 +145,7 @@ def _fire_one(
             "timer %s on %s %s not applied: %s", timer.key, subject.object_type, object_id, exc
         )
         return False
-    except IntegrityError:  # fired by a concurrent run
-        db.session.rollback()
+    except IntegrityError:  # fired by a concurrent run (the block undid its part)
         return False
     return True
 

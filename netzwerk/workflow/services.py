@@ -277,10 +277,14 @@ def workflow_for(body_id: int | None, slot: str) -> WorkflowDefinition:
     return definition
 
 
-def start(obj: Any, definition: WorkflowDefinition, actor: User | None) -> None:
+def start(
+    obj: Any, definition: WorkflowDefinition, actor: User | None, *, at: datetime | None = None
+) -> None:
     """Put a new object (flushed, with an id) at the start of a workflow.
 
     Runs inside the caller's write transaction; writes the audit event.
+    ``at`` dates the start and its event other than now (public feedback:
+    midnight of its day, so no stored time points to the sender's request).
     """
     subject = registry.subject_for(obj)
     if definition.applies_to != subject.object_type:
@@ -290,7 +294,7 @@ def start(obj: Any, definition: WorkflowDefinition, actor: User | None) -> None:
     obj.workflow_hash = definition.hash
     obj.state = definition.initial
     obj.version = 0
-    obj.state_entered_at = utcnow()
+    obj.state_entered_at = at or utcnow()
     db.session.flush()
     record(
         START_ACTION,
@@ -299,6 +303,7 @@ def start(obj: Any, definition: WorkflowDefinition, actor: User | None) -> None:
         actor_id=actor.id if actor else None,
         to_state=definition.initial,
         data={"workflow": definition.name, "hash": definition.hash},
+        at=at,
     )
     signals.workflow_started.send(subject.object_type, obj=obj, definition=definition)
 
@@ -488,7 +493,6 @@ def set_body_workflows(
     try:
         _store_body_workflows(body_id, choices, actor)
     except IntegrityError:
-        db.session.rollback()
         raise WorkflowError(
             _("Someone else has changed these choices in the meantime. Please try again.")
         ) from None
