@@ -90,6 +90,7 @@ def record(
     comment: str | None = None,
     data: dict[str, Any] | None = None,
     conn: Connection | None = None,
+    at: datetime | None = None,
 ) -> None:
     """Append one event to the chain, in the caller's transaction.
 
@@ -105,6 +106,8 @@ def record(
             session.flush()  # the caller's pending changes are written first
         conn = session.connection()
     values = _event_values(action, object_type, object_id, actor_id, from_state, to_state, comment)
+    if at is not None:  # dated other than now (public feedback: its day only)
+        values["created_at"] = at
     values["data"] = _canonical(data) if data is not None else None
     pre, mid, post = hash_text_parts(values)
     params = {**values, "hash_pre": pre, "hash_mid": mid, "hash_post": post}
