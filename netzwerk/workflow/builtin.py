@@ -10,6 +10,8 @@ it; each registers them from its ``init_app``.
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 from . import registry
 from .registry import TransitionContext
 
@@ -68,11 +70,11 @@ def register() -> None:
     """Register the built-in guards and effects (from ``workflow.init_app``)."""
     registry.register_guards(
         {
-            "has_text": has_text,
-            "has_attachment": has_attachment,
-            "poll_passed": poll_passed,
-            "poll_failed": poll_failed,
-            "quorum_present": quorum_present,
+            "has_text": (has_text, _l("The text is still empty.")),
+            "has_attachment": (has_attachment, _l("No document is attached yet.")),
+            "poll_passed": (poll_passed, _l("There is no adopted vote on it yet.")),
+            "poll_failed": (poll_failed, _l("There is no rejecting vote on it.")),
+            "quorum_present": (quorum_present, _l("The body is not quorate at the moment.")),
         }
     )
     registry.register_effects(

@@ -37,6 +37,9 @@ class WorkflowCatalog:
             (d.name, d.hash): d for d in definitions
         }
         self._flag_states: dict[tuple[str, str], set[str]] = {}
+        self._flag_split: dict[
+            tuple[str, str], tuple[set[str], dict[str, set[tuple[str, str]]]]
+        ] = {}
 
     def get(self, name: str) -> WorkflowDefinition:
         try:
@@ -80,6 +83,30 @@ class WorkflowCatalog:
             self._flag_states[key] = found
         return found
 
+    def flag_split(
+        self, object_type: str, flag: str
+    ) -> tuple[set[str], dict[str, set[tuple[str, str]]]]:
+        """For a query on ``flag``: the state names that carry it in every
+        definition for the type that has them (a name test suffices), and
+        for each name that carries it in some definitions only, the
+        definitions (name, hash) in which it does."""
+        key = (object_type, f"split:{flag}")
+        cached = self._flag_split.get(key)
+        if cached is not None:
+            return cached
+        with_flag: dict[str, set[tuple[str, str]]] = {}
+        without: set[str] = set()
+        for definition in self._definitions_for(object_type):
+            for state in definition.states.values():
+                if flag in state.flags:
+                    with_flag.setdefault(state.name, set()).add((definition.name, definition.hash))
+                else:
+                    without.add(state.name)
+        plain = {name for name in with_flag if name not in without}
+        mixed = {name: pins for name, pins in with_flag.items() if name in without}
+        self._flag_split[key] = (plain, mixed)
+        return plain, mixed
+
     def _definitions_for(self, object_type: str) -> list[WorkflowDefinition]:
         rows = db.session.execute(
             select(WorkflowDefinitionVersion.name, WorkflowDefinitionVersion.hash).where(
@@ -97,6 +124,7 @@ class WorkflowCatalog:
     def forget_versions(self) -> None:
         """Drop what was read from the database (a new version was stored)."""
         self._flag_states.clear()
+        self._flag_split.clear()
 
     def default_for(self, slot: str) -> WorkflowDefinition | None:
         for d in self.current.values():

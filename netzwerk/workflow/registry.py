@@ -90,6 +90,13 @@ def subject_for(obj: Any) -> Subject:
     raise LookupError(f"{type(obj).__name__} is not a registered workflow object")
 
 
+def subject_for_model(model: type) -> Subject:
+    for subject in SUBJECTS.values():
+        if subject.model is model:
+            return subject
+    raise LookupError(f"{model.__name__} is not a registered workflow model")
+
+
 def object_types() -> tuple[str, ...]:
     return tuple(SUBJECTS)
 
@@ -162,11 +169,18 @@ Guard = Callable[[TransitionContext], bool]
 Effect = Callable[[TransitionContext], None]
 
 GUARDS: dict[str, Guard] = {}
+# Why a step is not possible while its guard refuses, for the person who
+# sees the step on the page (a lazy translation of the registering package).
+GUARD_REASONS: dict[str, Any] = {}
 EFFECTS: dict[str, Effect] = {}
 
 
-def register_guard(name: str, func: Guard) -> Guard:
+def register_guard(name: str, func: Guard, reason: Any = None) -> Guard:
+    """Register a guard by name, with the sentence that explains a refusal
+    ("Die Sitzung ist noch nicht geschlossen.")."""
     GUARDS[name] = func
+    if reason is not None:
+        GUARD_REASONS[name] = reason
     return func
 
 
@@ -175,9 +189,13 @@ def register_effect(name: str, func: Effect) -> Effect:
     return func
 
 
-def register_guards(guards: Mapping[str, Guard]) -> None:
-    for name, func in guards.items():
-        register_guard(name, func)
+def register_guards(guards: Mapping[str, Guard | tuple[Guard, Any]]) -> None:
+    """Register guards by name: a function, or (function, reason)."""
+    for name, entry in guards.items():
+        if isinstance(entry, tuple):
+            register_guard(name, entry[0], entry[1])
+        else:
+            register_guard(name, entry)
 
 
 def register_effects(effects: Mapping[str, Effect]) -> None:

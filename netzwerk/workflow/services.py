@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import and_, false, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import signals
@@ -96,6 +96,39 @@ def states_with_flag(object_type: str, flag: str) -> list[str]:
     return sorted(get_catalog().states_with_flag(object_type, flag))
 
 
+def flag_condition(model: Any, flag: str) -> Any:
+    """SQL: the object's state carries ``flag`` in the definition it is
+    pinned to, for queries: ``select(Meeting).where(flag_condition(Meeting,
+    "invited"))``, negated with ``~``.
+
+    A state name that means the same in every definition for the type is
+    tested by name alone; one that carries the flag in some definitions and
+    not in others (a renamed or reused state) is tested together with the
+    definitions in which it does, so no object is counted by another
+    definition's meaning of its state's name.
+    """
+    object_type = registry.subject_for_model(model).object_type
+    plain, mixed = get_catalog().flag_split(object_type, flag)
+    parts: list[Any] = []
+    if plain:
+        parts.append(model.state.in_(sorted(plain)))
+    for name, pins in sorted(mixed.items()):
+        parts.append(
+            and_(
+                model.state == name,
+                or_(
+                    *(
+                        and_(model.workflow_name == pin_name, model.workflow_hash == pin_hash)
+                        for pin_name, pin_hash in sorted(pins)
+                    )
+                ),
+            )
+        )
+    if not parts:
+        return false()
+    return or_(*parts) if len(parts) > 1 else parts[0]
+
+
 def transitions_to_flag(obj: Any, flag: str) -> list[Transition]:
     """The transitions from the object's state into a state with ``flag``."""
     definition = definition_of(obj)
@@ -143,6 +176,12 @@ def _guard_holds(ctx: registry.TransitionContext) -> bool:
     return bool(registry.GUARDS[ctx.transition.when](ctx))
 
 
+def guard_reason(guard: str | None) -> str:
+    """Why a step whose guard refuses is not possible now."""
+    reason = registry.GUARD_REASONS.get(guard or "")
+    return str(reason) if reason is not None else _("The conditions for this step are not met.")
+
+
 def role_allows(transition: Transition, roles: set[str]) -> bool:
     if transition.timer_only:
         return False
@@ -153,10 +192,19 @@ def role_allows(transition: Transition, roles: set[str]) -> bool:
 class AvailableTransition:
     transition: Transition
     to_title: str
+    # Set when the user's role allows the step but its guard refuses now:
+    # the sentence saying why (the page shows it instead of a button).
+    refused: str | None = None
 
 
 def available_transitions(user: User | None, obj: Any) -> list[AvailableTransition]:
     """The transitions this user may fire now (role and guard hold)."""
+    return [t for t in possible_transitions(user, obj) if t.refused is None]
+
+
+def possible_transitions(user: User | None, obj: Any) -> list[AvailableTransition]:
+    """The transitions from the object's state this user's role allows, each
+    with the reason its guard refuses it now (``refused``), if it does."""
     if user is None:
         return []
     subject = registry.subject_for(obj)
@@ -168,8 +216,10 @@ def available_transitions(user: User | None, obj: Any) -> list[AvailableTransiti
         if not role_allows(transition, roles):
             continue
         ctx = _context(obj, subject, definition, transition, user, obj.state, None, now)
-        if _guard_holds(ctx):
-            result.append(AvailableTransition(transition, definition.state_title(transition.to)))
+        refused = None if _guard_holds(ctx) else guard_reason(transition.when)
+        result.append(
+            AvailableTransition(transition, definition.state_title(transition.to), refused)
+        )
     return result
 
 
@@ -363,7 +413,7 @@ def fire(
             obj, subject, definition, transition, user, from_state, comment, now, by_timer
         )
         if not _guard_holds(ctx):
-            raise TransitionNotAllowed(_("The conditions for this step are not met."))
+            raise TransitionNotAllowed(guard_reason(transition.when))
         result = db.session.execute(
             update(model)
             .where(model.id == object_id, model.version == version, model.state == from_state)

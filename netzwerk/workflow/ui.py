@@ -33,6 +33,8 @@ class WorkflowPanel:
     history: list[services.HistoryEntry]
     is_current_version: bool
     flags: frozenset[str] = field(default_factory=frozenset)
+    # Steps the user's role allows whose condition does not hold now, with why.
+    refused: list[services.AvailableTransition] = field(default_factory=list)
 
 
 def panel(
@@ -46,7 +48,11 @@ def panel(
 
     definition = services.definition_of(obj)
     buttons = []
-    for available in services.available_transitions(user, obj):
+    refused = []
+    for available in services.possible_transitions(user, obj):
+        if available.refused is not None:
+            refused.append(available)
+            continue
         name = available.transition.name
         if failed is not None and failed[0] == name:
             form = failed[1]
@@ -66,6 +72,7 @@ def panel(
         history=services.history(obj),
         is_current_version=current is not None and current.hash == definition.hash,
         flags=state.flags,
+        refused=refused,
     )
 
 

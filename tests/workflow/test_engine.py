@@ -93,7 +93,12 @@ def test_transition_from_wrong_state_is_refused(wf):
 def test_guard_has_text_blocks_empty_paper(wf):
     paper = make_paper(text="")
     assert "einreichen" not in names(services.available_transitions(user("member"), paper))
-    with pytest.raises(services.TransitionNotAllowed):
+    # The step is listed as refused, with the guard's reason.
+    refused = {
+        t.transition.name: t.refused for t in services.possible_transitions(user("member"), paper)
+    }
+    assert refused["einreichen"] == "Der Text ist noch leer."
+    with pytest.raises(services.TransitionNotAllowed, match="Der Text ist noch leer."):
         services.fire(user("member"), paper, "einreichen")
     assert paper.state == "entwurf"
 

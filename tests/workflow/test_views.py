@@ -146,3 +146,20 @@ def test_notifications_page_lists_and_marks_read(client_as, app):
         office_rows = [r for r in rows if r.read_at is not None]
         assert office_rows and all(r.read_at for r in office_rows)
     assert "Lesepaten" not in member.get("/benachrichtigungen").get_data(as_text=True)
+
+
+def test_a_step_whose_condition_fails_says_why_instead_of_a_button(client_as, app):
+    member = client_as("member")
+    with app.app_context():
+        vk_id = db.session.scalar(select(Body.id).where(Body.short_name == "VK"))
+    member.post(
+        "/vorlagen/neu",
+        data={"title": "Noch ohne Text", "kind": "resolution", "body_id": vk_id, "text": ""},
+    )
+    with app.app_context():
+        from netzwerk.meetings.models import Paper
+
+        paper_id = db.session.scalar(select(Paper.id).where(Paper.title == "Noch ohne Text"))
+    html = member.get(f"/vorlagen/{paper_id}").get_data(as_text=True)
+    assert "Noch nicht möglich" in html and "Der Text ist noch leer." in html
+    assert 'value="einreichen"' not in html
