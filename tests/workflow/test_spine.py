@@ -196,3 +196,39 @@ def test_flags_are_asked_of_the_pinned_definition(wf):
         for s in editable
         if s in services.definition_of(paper).states
     )
+
+
+def test_the_vice_chair_runs_meetings_and_votes_and_admins_act_on_action_items(wf):
+    """Who may act is the definition's ``by:``: the deputy chair leads a
+    meeting and its votes when the chair cannot, and an administrator may
+    take every step of an action item the Bildungsbüro may."""
+    from netzwerk.governance.models import Body, Membership, MembershipRole
+    from netzwerk.workflow.catalog import get_catalog
+
+    vk = db.session.scalar(select(Body).where(Body.short_name == "VK"))
+    deputy = db.session.scalar(
+        select(Membership.person_id).where(
+            Membership.body_id == vk.id, Membership.role == MembershipRole.VICE_CHAIR
+        )
+    )
+    roles = registry.body_roles(deputy, vk.id)
+    assert "vice_chair" in roles and "chair" not in roles
+    catalog = get_catalog()
+    for name in ("sitzung", "sitzung_mit_freigabe"):
+        definition = catalog.get(name)
+        into_session_or_closed = [
+            t
+            for t in definition.transitions.values()
+            if definition.states[t.to].flags & {"in_session", "closed"}
+            and not definition.states[t.to].flags & {"cancelled"}
+        ]
+        assert into_session_or_closed
+        assert all(services.role_allows(t, roles) for t in into_session_or_closed), name
+    vote = catalog.get("abstimmung")
+    assert all(
+        services.role_allows(t, roles) for t in vote.transitions.values() if not t.timer_only
+    )
+    items = catalog.get("massnahme")
+    for transition in items.transitions.values():
+        if "office" in transition.by:
+            assert services.role_allows(transition, {"admin"}), transition.name
