@@ -13,8 +13,10 @@ from .meetings.views import bp as meetings_bp
 from .minutes.views import bp as minutes_bp
 from .monitoring.views import bp as monitoring_bp
 from .notifications.views import bp as notifications_bp
+from .papers.views import bp as papers_bp
 from .projects.views import bp as projects_bp
-from .voting.meeting import bp as voting_meeting_bp
+from .search.views import bp as search_bp
+from .voting.meeting_views import bp as voting_meeting_bp
 from .voting.views import bp as voting_bp
 
 BLUEPRINTS = [
@@ -24,6 +26,7 @@ BLUEPRINTS = [
     mail_bp,
     counselling_bp,
     workflow_bp,
+    papers_bp,
     meetings_bp,
     voting_bp,
     voting_meeting_bp,
@@ -34,4 +37,5 @@ BLUEPRINTS = [
     api_bp,
     minutes_bp,
     notifications_bp,
+    search_bp,
 ]

@@ -16,7 +16,8 @@ from .meetings import models as meetings_models  # noqa: F401
 from .minutes import models as minutes_models  # noqa: F401
 from .monitoring import models as monitoring_models  # noqa: F401
 from .notifications import models as notifications_models  # noqa: F401
+from .papers import models as papers_models  # noqa: F401
 from .projects import models as projects_models  # noqa: F401
-from .voting import meeting as voting_meeting  # noqa: F401
+from .search import models as search_models  # noqa: F401
 from .voting import models as voting_models  # noqa: F401
 from .workflow import models as workflow_models  # noqa: F401

@@ -94,7 +94,7 @@ _NAV_PREFIXES: tuple[tuple[str, str | None], ...] = (
     ("governance.my_bodies", "/meine-gremien"),
     ("meetings.my_meetings", None),
     ("governance.bodies", "/gremien/"),
-    ("meetings.papers", None),
+    ("papers.papers", None),
     ("voting.open_polls", None),
     ("decisions.register", None),
     ("projects.index", None),

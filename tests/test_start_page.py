@@ -21,7 +21,7 @@ def _vk_poll_and_meeting(app):
     from netzwerk.database import utcnow
     from netzwerk.extensions import db
     from netzwerk.governance.models import Body
-    from netzwerk.meetings import meeting_services
+    from netzwerk.meetings import planning
     from netzwerk.voting import services as voting
     from netzwerk.workflow import services as workflow
 
@@ -37,7 +37,7 @@ def _vk_poll_and_meeting(app):
             closes_at=utcnow() + timedelta(days=3),
             actor=office,
         )
-        meeting = meeting_services.create_meeting(
+        meeting = planning.create_meeting(
             office,
             body_id=vk.id,
             starts_at=utcnow() + timedelta(days=10),

@@ -50,10 +50,10 @@ NOT_WALKED: dict[str, str] = {
     "feedback.detail": NO_FEEDBACK,
     "feedback.pass_to_body": NO_FEEDBACK + " (linked from a feedback's page)",
     "main.health": "the health check for monitoring, linked from no page",
-    "meetings.attachment": "no demo paper has an attachment; tests/meetings/test_attachments.py",
+    "papers.attachment": "no demo paper has an attachment; tests/papers/test_attachments.py",
     "meetings.invitation": CLOSED + "; tests/meetings/test_meetings.py",
     "meetings.meeting_edit": CLOSED + "; tests/meetings/test_meeting_edits.py",
-    "meetings.paper_edit": "the demo has no draft (its author edits it); tests/meetings/",
+    "papers.paper_edit": "the demo has no draft (its author edits it); tests/papers/",
     "meetings.public_meeting": NO_PUBLIC_MEETING,
     "minutes.public_invitation_pdf": NO_PUBLIC_MEETING,
     "minutes.public_index": "linked from public meetings and minutes only; " + NO_PUBLIC_MINUTES,
@@ -61,6 +61,11 @@ NOT_WALKED: dict[str, str] = {
     "minutes.public_pdf": NO_PUBLIC_MINUTES,
     "voting.poll_status": "JSON the open poll's script polls; tests/voting/test_views.py",
     "voting.static": "the script of an open poll's page; the demo's polls are closed",
+    "search.search": "the header's search form (GET) on every page; tests/search/test_search.py "
+    "(bad input), tests/browser/test_search_journey.py (axe)",
+    "search.static": "the search page's script; tests/browser/test_search_journey.py",
+    "minutes.documents.status": "JSON a rendering job's progress bar polls; "
+    "tests/minutes/test_documents.py",
     "voting_meeting.open_poll": "an agenda item's vote, linked while a meeting is open; " + CLOSED,
 }
 

@@ -10,8 +10,8 @@ def init_app(app: Any) -> None:
     which roles a person holds in a body."""
     from ..admin import register_admin_section
     from ..workflow import registry
-    from . import services, views, workflow_views
+    from . import memberships, views, workflow_views
 
     for endpoint, label in [*views.ADMIN_PAGES, *workflow_views.ADMIN_PAGES]:
         register_admin_section(endpoint, label)
-    registry.set_body_roles(services.body_roles_of)
+    registry.set_body_roles(memberships.body_roles_of)

@@ -21,8 +21,8 @@ from ..workflow.definition import WorkflowDefinition
 from ..workflow.diagram import render_svg
 from ..workflow.forms import body_workflow_form
 from ..workflow.models import WorkflowDefinitionVersion
+from .bodies import list_bodies
 from .models import Body
-from .services import list_bodies
 
 bp = Blueprint("workflow", __name__)
 

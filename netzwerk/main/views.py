@@ -6,8 +6,8 @@ from sqlalchemy import select, text
 
 from ..auth.access import public
 from ..extensions import db
-from ..governance import services as governance
-from ..meetings import meeting_services
+from ..governance.memberships import current_memberships_of
+from ..meetings import access
 from ..notifications import services as notifications_service
 from ..voting import services as voting
 
@@ -25,9 +25,9 @@ def index() -> str:
     notifications = notifications_service.unread_for(person_id, DASHBOARD_NOTIFICATIONS)
     return render_template(
         "main/index.html",
-        memberships=governance.current_memberships_of(person_id),
+        memberships=current_memberships_of(person_id),
         open_polls=[e for e in voting.open_polls_for(person_id) if e.pending_seats],
-        upcoming=meeting_services.upcoming_meetings(current_user, DASHBOARD_MEETINGS),
+        upcoming=access.upcoming_meetings(current_user, DASHBOARD_MEETINGS),
         notifications=notifications,
     )
 

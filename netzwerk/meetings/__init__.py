@@ -1,4 +1,11 @@
-"""Papers (Vorlagen) now; meetings, agendas and consultations follow."""
+"""Meetings: planning, the agenda, invitations, attendance and quorum, places.
+
+The services are split by area: ``access`` (the state's flags, who may see
+and manage, the lists), ``planning`` (create and edit), ``agenda``,
+``invitations`` (notice, invitation rounds, cancellation, the status steps),
+``attendance`` (roster, guests, seats, quorum) and ``places``.  Papers are
+their own package (:mod:`netzwerk.papers`, one layer down).
+"""
 
 from __future__ import annotations
 
@@ -6,19 +13,27 @@ from typing import Any
 
 
 def init_app(app: Any) -> None:
-    """Register papers and meetings with the workflow engine: the subjects,
-    the providers, and the guards and effects the meeting workflows name
-    (``notice_period_kept``; ``freeze_agenda``, ``send_invitations``,
-    ``send_cancellation``).  Templates ask a meeting's flags through
-    ``meeting_flags(meeting)``, never its state's name."""
+    """Register meetings with the workflow engine: the subject, the providers
+    (``quorum_present``, ``schedule_on_agenda``), and the guard and effects
+    the meeting workflows name (``notice_period_kept``; ``freeze_agenda``,
+    ``send_invitations``, ``send_cancellation``).  Templates ask a meeting's
+    flags through ``meeting_flags(meeting)``, never its state's name."""
     from ..admin import register_admin_section
-    from . import files, meeting_services, meeting_views, models
+    from ..workflow import registry
+    from . import access, agenda, attendance, invitations, models, views
 
-    models.register_paper_subject()
     models.register_meeting_subject()
-    files.register_workflow_providers()
-    meeting_services.register_workflow_providers()
-    app.add_template_global(meeting_services.meeting_flags, "meeting_flags")
-    app.add_template_global(meeting_services.state_title, "meeting_state_title")
-    for endpoint, label in meeting_views.ADMIN_PAGES:
+    registry.add_provider(registry.quorum_providers, attendance.quorum_provider)
+    registry.add_provider(registry.agenda_schedulers, agenda.agenda_scheduler)
+    registry.register_guards({"notice_period_kept": invitations.notice_period_kept})
+    registry.register_effects(
+        {
+            "freeze_agenda": agenda.freeze_agenda,
+            "send_invitations": invitations.send_invitations_effect,
+            "send_cancellation": invitations.send_cancellation,
+        }
+    )
+    app.add_template_global(access.meeting_flags, "meeting_flags")
+    app.add_template_global(access.state_title, "meeting_state_title")
+    for endpoint, label in views.ADMIN_PAGES:
         register_admin_section(endpoint, label)

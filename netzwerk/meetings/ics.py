@@ -11,7 +11,7 @@ from ..timeutil import LOCAL_TZ
 from ..workflow import services as workflow
 
 if TYPE_CHECKING:
-    from .meeting_services import AgendaLine
+    from .agenda import AgendaLine
     from .models import Meeting
 
 DEFAULT_DURATION = timedelta(hours=2)

@@ -1,316 +1,630 @@
-"""Paper pages: list, create, detail with the workflow panel, edit, attachments,
-consultations.  The meeting pages are in :mod:`.meeting_views` (same blueprint)."""
+"""Meeting pages: list, create, edit, the meeting with its agenda, invitations,
+attendance, "My meetings", public meetings and the places."""
 
 from __future__ import annotations
 
-from flask import (
-    abort,
-    flash,
-    redirect,
-    render_template,
-    request,
-    send_file,
-    url_for,
-)
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from ..extensions import db
-from ..forms import page_number
-from ..workflow import ui
-from ..workflow.forms import TransitionForm
-from ..workflow.services import CommentRequired, WorkflowError
-from . import files, services
-from .blueprint import bp
+from ..auth.access import public, staff_required
+from ..forms import optional_id, show_error
+from ..papers.files import attachment_counts
+from . import access, agenda, hooks, invitations, places, planning
+from . import attendance as meeting_attendance
 from .forms import (
-    AttachmentForm,
     ButtonForm,
-    ConsultationForm,
-    ConsultationResultForm,
-    PaperEditForm,
-    PaperForm,
+    FreeItemForm,
+    GuestForm,
+    InvitationForm,
+    LocationEditForm,
+    LocationForm,
+    MeetingForm,
+    PaperItemForm,
+    ResendForm,
+    StatusForm,
 )
-from .models import Paper, PaperAttachment
+from .models import AttendanceStatus, Meeting
+
+bp = Blueprint("meetings", __name__)
+
+# The administration sections of this package (registered by its init_app).
+ADMIN_PAGES = [
+    ("meetings.locations", _l("Meeting places")),
+]
 
 
-def _load(paper_id: int) -> Paper:
-    paper = services.get_paper(paper_id)
-    if paper is None:
+def _load(meeting_id: int) -> Meeting:
+    meeting = access.get_meeting(meeting_id)
+    if meeting is None:
         abort(404)
-    if not services.may_view(current_user, paper):
+    if not access.may_view(current_user, meeting):
         abort(403)
-    return paper
+    return meeting
 
 
-@bp.route("/vorlagen/")
+def _load_managed(meeting_id: int) -> Meeting:
+    meeting = _load(meeting_id)
+    if not access.may_manage(current_user, meeting.body_id):
+        abort(403)
+    return meeting
+
+
+def _load_attendance(meeting_id: int) -> Meeting:
+    """Who manages the meeting, and its chair while it is in session."""
+    meeting = _load(meeting_id)
+    if not access.may_record_attendance(current_user, meeting):
+        abort(403)
+    return meeting
+
+
+# --- list, create, edit ---------------------------------------------------------------
+
+
+@bp.route("/sitzungen/")
 @login_required
-def papers() -> str:
-    page = request.args.get("page", 1, type=page_number) or 1
-    pagination = db.paginate(
-        services.visible_papers_query(current_user), page=max(page, 1), per_page=50, error_out=False
-    )
-    may_create = bool(services.creatable_bodies(current_user))
+def meetings() -> str:
     return render_template(
-        "meetings/papers.html",
-        pagination=pagination,
-        may_create=may_create,
-        state_titles=services.state_titles(pagination.items),
+        "meetings/meetings.html",
+        meetings=access.visible_meetings(current_user),
+        may_create=bool(access.manageable_bodies(current_user)),
     )
 
 
-@bp.route("/vorlagen/neu", methods=["GET", "POST"])
-@login_required
-def paper_new() -> str | Response:
-    bodies = services.creatable_bodies(current_user)
-    if not bodies:
-        abort(403)
-    form = PaperForm()
-    form.kind.choices = services.paper_kind_choices()
+def _meeting_form(meeting: Meeting | None = None) -> MeetingForm:
+    if meeting is not None and request.method == "GET":
+        from ..timeutil import to_local
+
+        form = MeetingForm(obj=meeting)
+        start = to_local(meeting.starts_at)
+        form.date.data = start.date()
+        form.start_time.data = start.time().replace(second=0, microsecond=0)
+        if meeting.ends_at:
+            form.end_time.data = to_local(meeting.ends_at).time().replace(second=0, microsecond=0)
+    else:
+        form = MeetingForm()
+    bodies = access.manageable_bodies(current_user)
     form.body_id.choices = [(b.id, b.name) for b in bodies]
-    if request.method == "GET" and form.kind.data is None:
-        form.kind.data = "resolution"
+    if meeting is not None:
+        form.body_id.choices = [(meeting.body_id, meeting.body.name)]
+        form.body_id.data = meeting.body_id
+    online_only: list[tuple[Any, str]] = [(None, _("– no place (online only) –"))]
+    form.location_id.choices = online_only + [(p.id, p.label) for p in places.locations()]
+    if meeting is None or not access.is_awaiting(meeting):
+        del form.send_update  # nothing sent yet, or the meeting has begun
+    return form
+
+
+@bp.route("/sitzungen/neu", methods=["GET", "POST"])
+@login_required
+def meeting_new() -> Any:
+    if not access.manageable_bodies(current_user):
+        abort(403)
+    form = _meeting_form()
+    if request.method == "GET":
+        body_id = request.args.get("body", type=optional_id)
+        if body_id in {c[0] for c in form.body_id.choices}:  # type: ignore[union-attr]
+            form.body_id.data = body_id
     if form.validate_on_submit():
+        starts_at, ends_at = form.times()
         try:
-            paper = services.create_paper(
+            meeting = planning.create_meeting(
                 current_user,
                 body_id=form.body_id.data,
-                kind=form.kind.data,
-                title=form.title.data,
-                text=form.text.data or "",
+                starts_at=starts_at,
+                ends_at=ends_at,
+                location_id=form.location_id.data,
+                online_link=form.online_link.data,
                 public=form.public.data,
+                title=form.title.data,
             )
-        except (services.PaperError, WorkflowError) as exc:
-            field = getattr(exc, "field", None)
-            if field and field in form:
-                form[field].errors = [*form[field].errors, str(exc)]
-            else:
-                flash(str(exc), "error")
+        except access.MeetingError as exc:
+            show_error(form, exc)
         else:
-            flash(_("The paper was created as a draft."), "success")
-            return redirect(url_for("meetings.paper", paper_id=paper.id))
-    return render_template("meetings/paper_form.html", form=form, paper=None)
+            flash(_("The meeting %(number)s was planned.", number=meeting.number), "success")
+            return redirect(url_for("meetings.meeting", meeting_id=meeting.id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("meetings/meeting_form.html", form=form, meeting=None), status
 
 
-def _render_detail(
-    paper: Paper,
-    failed: tuple[str, TransitionForm] | None = None,
+@bp.route("/sitzungen/<int:meeting_id>/bearbeiten", methods=["GET", "POST"])
+@login_required
+def meeting_edit(meeting_id: int) -> Any:
+    meeting = _load_managed(meeting_id)
+    form = _meeting_form(meeting)
+    if form.validate_on_submit():
+        starts_at, ends_at = form.times()
+        send_update = "send_update" in form and bool(form.send_update.data)
+        try:
+            update = planning.update_meeting(
+                current_user,
+                meeting,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                location_id=form.location_id.data,
+                online_link=form.online_link.data,
+                public=form.public.data,
+                title=form.title.data,
+                send_update=send_update,
+            )
+        except access.MeetingError as exc:
+            show_error(form, exc)
+        else:
+            if update.invitations is not None:
+                flash(
+                    _(
+                        "The meeting was saved; %(count)d updated invitations are in the outbox.",
+                        count=update.invitations,
+                    ),
+                    "success",
+                )
+            elif send_update and update.changed:
+                flash(
+                    _(
+                        "The meeting was saved. Nothing the invitation shows has changed, "
+                        "so no updated invitation was sent."
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("The meeting was saved."), "success")
+            return redirect(url_for("meetings.meeting", meeting_id=meeting_id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("meetings/meeting_form.html", form=form, meeting=meeting), status
+
+
+# --- the meeting page ----------------------------------------------------------------
+
+
+def _agenda_forms(
+    meeting: Meeting, lines: list[agenda.AgendaLine]
+) -> tuple[PaperItemForm, FreeItemForm]:
+    parents: list[tuple[Any, str]] = [(None, _("– main item –"))] + [
+        (line.item.id, f"{line.number}. {line.item.title}")
+        for line in lines
+        if not line.item.withdrawn
+    ]
+    paper_form = PaperItemForm(prefix="paper", formdata=None)
+    paper_form.paper_id.choices = [
+        (p.id, f"{p.number} – {p.title}" if p.number else p.title)
+        for p in agenda.ready_papers(meeting)
+    ]
+    paper_form.parent_id.choices = parents
+    free_form = FreeItemForm(prefix="free", formdata=None)
+    free_form.parent_id.choices = parents
+    return paper_form, free_form
+
+
+def _render_meeting(
+    meeting: Meeting,
+    *,
+    paper_form: PaperItemForm | None = None,
+    free_form: FreeItemForm | None = None,
     status: int = 200,
-    attachment_form: AttachmentForm | None = None,
-    consultation_form: ConsultationForm | None = None,
 ) -> tuple[str, int]:
-    panel = ui.panel(
-        current_user,
-        paper,
-        lambda name: url_for("meetings.paper_transition", paper_id=paper.id, transition=name),
-        failed=failed,
-    )
+    lines = agenda.agenda(meeting)
+    manage = access.may_manage(current_user, meeting.body_id)
+    flags = access.meeting_flags(meeting)
+    default_paper, default_free = _agenda_forms(meeting, lines) if manage else (None, None)
+    flat = agenda.flatten(lines)
     return (
         render_template(
-            "meetings/paper.html",
-            paper=paper,
-            panel=panel,
-            may_edit=services.may_edit(current_user, paper),
-            attachments=files.attachments_of(paper.id),
-            may_attach=_may_attach(paper),
-            attachment_form=attachment_form or AttachmentForm(),
-            remove_form=ButtonForm(),
-            consultations=services.consultations_of(paper.id),
-            consultation_form=consultation_form or _consultation_form(),
-            result_form=_result_form(),
+            "meetings/meeting.html",
+            meeting=meeting,
+            lines=lines,
+            flat=flat,
+            manage=manage,
+            paper_form=paper_form or default_paper,
+            free_form=free_form or default_free,
+            button_form=ButtonForm(),
+            status_form=StatusForm(formdata=None),
+            status_buttons=invitations.status_buttons(current_user, meeting),
+            state_title=access.state_title(meeting),
+            flags=flags,
+            attendance=access.may_record_attendance(current_user, meeting),
+            quorum=meeting_attendance.quorum(meeting)
+            if "invited" in flags and "cancelled" not in flags
+            else None,
+            roster=meeting_attendance.roster(meeting) if flags & {"in_session", "closed"} else [],
+            guests=meeting_attendance.guests(meeting),
+            polls=hooks.polls_for_items([line.item.id for line in flat]),
+            poll_endpoint=hooks.open_endpoint(),
+            may_open_poll=hooks.may_open_poll(current_user, meeting),
+            notice=invitations.notice_check(meeting),
+            attachment_counts=_attachment_counts(flat),
         ),
         status,
     )
 
 
-def _may_attach(paper: Paper) -> bool:
-    return bool(current_user.is_staff or services.may_edit(current_user, paper))
+def _attachment_counts(flat: list[agenda.AgendaLine]) -> dict[int, int]:
+    return attachment_counts([line.item.paper_id for line in flat if line.item.paper_id])
 
 
-def _consultation_form(formdata: object = None) -> ConsultationForm:
-    from ..governance.services import list_bodies
-
-    form = (
-        ConsultationForm(formdata=formdata)
-        if formdata is not None
-        else ConsultationForm(formdata=None)
-    )
-    form.body_id.choices = [(b.id, b.name) for b in list_bodies()]
-    form.role.choices = services.consultation_role_choices()
-    return form
-
-
-def _result_form() -> ConsultationResultForm:
-    form = ConsultationResultForm(formdata=None)
-    form.result.choices = services.consultation_result_choices()
-    return form
-
-
-@bp.route("/vorlagen/<int:paper_id>")
+@bp.route("/sitzungen/<int:meeting_id>")
 @login_required
-def paper(paper_id: int) -> tuple[str, int]:
-    return _render_detail(_load(paper_id))
+def meeting(meeting_id: int) -> tuple[str, int]:
+    return _render_meeting(_load(meeting_id))
 
 
-@bp.route("/vorlagen/<int:paper_id>/schritt/<transition>", methods=["POST"])
+@bp.route("/sitzungen/<int:meeting_id>/tagesordnung/vorlage", methods=["POST"])
 @login_required
-def paper_transition(paper_id: int, transition: str) -> Response | tuple[str, int]:
-    paper = _load(paper_id)
-    form = ui.transition_form(transition)
-    if not form.validate_on_submit():
-        return _render_detail(paper, failed=(transition, form))
-    try:
-        ui.fire_from_form(current_user, paper, transition, form)
-    except CommentRequired as exc:
-        form.comment.errors = [str(exc)]
-        return _render_detail(paper, failed=(transition, form))
-    except WorkflowError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("meetings.paper", paper_id=paper_id))
-    paper = _load(paper_id)
-    flash(
-        _("Done: the paper is now in the state “%(state)s”.", state=ui.state_title(paper)),
-        "success",
-    )
-    return redirect(url_for("meetings.paper", paper_id=paper_id))
-
-
-@bp.route("/vorlagen/<int:paper_id>/bearbeiten", methods=["GET", "POST"])
-@login_required
-def paper_edit(paper_id: int) -> str | Response:
-    paper = _load(paper_id)
-    if not services.may_edit(current_user, paper):
-        abort(403)
-    form = PaperEditForm(obj=paper)
+def agenda_add_paper(meeting_id: int) -> Any:
+    meeting = _load_managed(meeting_id)
+    lines = agenda.agenda(meeting)
+    form = PaperItemForm(prefix="paper")
+    default_paper, _free = _agenda_forms(meeting, lines)
+    form.paper_id.choices = default_paper.paper_id.choices
+    form.parent_id.choices = default_paper.parent_id.choices
     if form.validate_on_submit():
         try:
-            services.update_paper(
+            agenda.add_paper_item(
                 current_user,
-                paper,
-                title=form.title.data,
-                text=form.text.data or "",
+                meeting,
+                form.paper_id.data,
                 public=form.public.data,
+                parent_id=form.parent_id.data,
             )
-        except services.PaperError as exc:
-            if exc.field and exc.field in form:
-                form[exc.field].errors = [*form[exc.field].errors, str(exc)]
-            else:
-                flash(str(exc), "error")
+        except access.MeetingError as exc:
+            show_error(form, exc)
         else:
-            flash(_("The paper was saved."), "success")
-            return redirect(url_for("meetings.paper", paper_id=paper.id))
-    return render_template("meetings/paper_form.html", form=form, paper=paper)
+            flash(_("The paper was put on the agenda."), "success")
+            return redirect(url_for("meetings.meeting", meeting_id=meeting_id) + "#agenda")
+    return _render_meeting(meeting, paper_form=form, status=422)
 
 
-# --- attachments --------------------------------------------------------------------
-
-
-@bp.route("/vorlagen/<int:paper_id>/anlagen", methods=["POST"])
+@bp.route("/sitzungen/<int:meeting_id>/tagesordnung/frei", methods=["POST"])
 @login_required
-def attachment_add(paper_id: int) -> Response | tuple[str, int]:
-    paper = _load(paper_id)
-    if not _may_attach(paper):
-        abort(403)
-    form = AttachmentForm()
-    if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            files.add_attachment(current_user, paper, upload.filename or "", upload.read())
-        except files.AttachmentError as exc:
-            form.file.errors = [*form.file.errors, str(exc)]
-        else:
-            flash(_("The file was attached."), "success")
-            return redirect(url_for("meetings.paper", paper_id=paper_id))
-    return _render_detail(paper, status=422, attachment_form=form)
-
-
-def _load_attachment(paper_id: int, attachment_id: int) -> tuple[Paper, PaperAttachment]:
-    paper = _load(paper_id)
-    attachment = db.session.get(PaperAttachment, attachment_id)
-    if attachment is None or attachment.paper_id != paper.id:
-        abort(404)
-    return paper, attachment
-
-
-@bp.route("/vorlagen/<int:paper_id>/anlagen/<int:attachment_id>")
-@login_required
-def attachment(paper_id: int, attachment_id: int) -> Response:
-    _paper, item = _load_attachment(paper_id, attachment_id)
-    path = files.stored_path(item.sha256)
-    if not path.exists():
-        abort(404)
-    response = send_file(
-        path,
-        mimetype=item.content_type,
-        as_attachment=True,
-        download_name=item.filename,
-        max_age=0,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
-
-
-@bp.route("/vorlagen/<int:paper_id>/anlagen/<int:attachment_id>/entfernen", methods=["POST"])
-@login_required
-def attachment_remove(paper_id: int, attachment_id: int) -> Response:
-    paper, item = _load_attachment(paper_id, attachment_id)
-    if not _may_attach(paper):
-        abort(403)
-    if ButtonForm().validate_on_submit():
-        files.remove_attachment(current_user, item)
-        flash(_("The file was removed."), "success")
-    return redirect(url_for("meetings.paper", paper_id=paper_id))
-
-
-# --- consultations ------------------------------------------------------------------
-
-
-@bp.route("/vorlagen/<int:paper_id>/beratungen", methods=["POST"])
-@login_required
-def consultation_add(paper_id: int) -> Response | tuple[str, int]:
-    paper = _load(paper_id)
-    if not current_user.is_staff:
-        abort(403)
-    form = _consultation_form(request.form)
+def agenda_add_free(meeting_id: int) -> Any:
+    meeting = _load_managed(meeting_id)
+    lines = agenda.agenda(meeting)
+    form = FreeItemForm(prefix="free")
+    _paper, default_free = _agenda_forms(meeting, lines)
+    form.parent_id.choices = default_free.parent_id.choices
     if form.validate_on_submit():
         try:
-            services.add_consultation(
-                current_user, paper, body_id=form.body_id.data, role=form.role.data
+            agenda.add_free_item(
+                current_user,
+                meeting,
+                title=form.title.data or "",
+                text=form.text.data,
+                public=form.public.data,
+                parent_id=form.parent_id.data,
             )
-        except services.PaperError as exc:
-            target = form[exc.field] if exc.field and exc.field in form else None
-            if target is not None:
-                target.errors = [*target.errors, str(exc)]
-            else:
-                flash(str(exc), "error")
+        except access.MeetingError as exc:
+            show_error(form, exc)
         else:
-            flash(_("The consultation was added."), "success")
-            return redirect(url_for("meetings.paper", paper_id=paper_id))
-    return _render_detail(paper, status=422, consultation_form=form)
+            flash(_("The item was added to the agenda."), "success")
+            return redirect(url_for("meetings.meeting", meeting_id=meeting_id) + "#agenda")
+    return _render_meeting(meeting, free_form=form, status=422)
 
 
-@bp.route("/vorlagen/<int:paper_id>/beratungen/<int:consultation_id>", methods=["POST"])
+@bp.route(
+    "/sitzungen/<int:meeting_id>/tagesordnung/<int:item_id>/<any(hoch, runter, entfernen):action>",
+    methods=["POST"],
+)
 @login_required
-def consultation_result(paper_id: int, consultation_id: int) -> Response:
-    paper = _load(paper_id)
-    if not current_user.is_staff:
-        abort(403)
-    form = ConsultationResultForm()
-    form.result.choices = services.consultation_result_choices()
-    if not form.validate_on_submit():
-        flash(_("Please choose a result."), "error")
-        return redirect(url_for("meetings.paper", paper_id=paper_id))
-    if consultation_id not in {c.id for c in services.consultations_of(paper.id)}:
-        abort(404)
+def agenda_item_action(meeting_id: int, item_id: int, action: str) -> Response:
+    meeting = _load_managed(meeting_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
     try:
-        services.set_consultation_result(consultation_id, form.result.data, actor=current_user)
-    except services.PaperError as exc:
+        if action == "entfernen":
+            agenda.remove_item(current_user, meeting, item_id)
+            flash(_("The item was removed from the agenda."), "success")
+        else:
+            agenda.move_item(current_user, meeting, item_id, 1 if action == "runter" else -1)
+    except access.MeetingError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("meetings.meeting", meeting_id=meeting_id) + f"#item-{item_id}")
+
+
+def _version(value: str | None) -> int | None:
+    """The version the page showed (0 for a new meeting; None when the form
+    carries none); -1 (nobody's version, refused as stale) for anything that
+    is not a plain number."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    if text.isascii() and text.isdigit() and len(text) <= 9:
+        return int(text)
+    return -1
+
+
+@bp.route("/sitzungen/<int:meeting_id>/status/<transition>", methods=["POST"])
+@login_required
+def meeting_status(meeting_id: int, transition: str) -> Response:
+    """Fire the named step; the engine checks the roles the definition names."""
+    meeting = _load(meeting_id)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        version = _version(form.version.data)
+        told = invitations.fire_status(
+            current_user, meeting, transition, form.comment.data, version
+        )
+    except access.MeetingError as exc:
         flash(str(exc), "error")
     else:
-        flash(_("The result was recorded."), "success")
-    return redirect(url_for("meetings.paper", paper_id=paper_id))
+        meeting = _load(meeting_id)
+        flash(
+            _("Done: the meeting is now “%(state)s”.", state=access.state_title(meeting)),
+            "success",
+        )
+        if told is not None and access.has_flag(meeting, "cancelled"):
+            flash(
+                _(
+                    "%(count)d invitees are told, with the reason; the mails are in the outbox.",
+                    count=told,
+                ),
+                "info",
+            )
+        elif told is not None:
+            flash(_("%(count)d invitations are in the outbox.", count=told), "info")
+    return redirect(url_for("meetings.meeting", meeting_id=meeting_id))
 
 
-from . import meeting_views  # noqa: E402,F401  (routes on the same blueprint)
+# --- invitations ------------------------------------------------------------------------
+
+
+@bp.route("/sitzungen/<int:meeting_id>/einladung", methods=["GET", "POST"])
+@login_required
+def invitation(meeting_id: int) -> Any:
+    meeting = _load_managed(meeting_id)
+    form = InvitationForm(prefix="invite")
+    resend = ResendForm(prefix="again")
+    if request.method == "POST":
+        again = "again-submit" in request.form
+        active = resend if again else form
+        if active.validate_on_submit():
+            try:
+                count = invitations.send_invitations(
+                    current_user, meeting, reason=active.reason.data, again=again
+                )
+            except access.MeetingError as exc:
+                show_error(active, exc)
+            else:
+                flash(
+                    _("%(count)d invitations are in the outbox.", count=count),
+                    "success",
+                )
+                return redirect(url_for("meetings.meeting", meeting_id=meeting_id))
+    status = 422 if request.method == "POST" else 200
+    return (
+        render_template(
+            "meetings/invitation.html",
+            meeting=meeting,
+            form=form,
+            resend=resend,
+            notice=invitations.notice_check(meeting),
+            flags=access.meeting_flags(meeting),
+            steps=invitations.invitation_steps(current_user, meeting),
+            invitees=invitations.invitees(meeting),
+            lines=agenda.agenda(meeting),
+        ),
+        status,
+    )
+
+
+@bp.route("/sitzungen/<int:meeting_id>/sitzung.ics")
+@login_required
+def meeting_ics(meeting_id: int) -> Response:
+    from ..database import utcnow
+    from .ics import meeting_ics as build
+
+    meeting = _load(meeting_id)
+    body = build(
+        meeting,
+        agenda.agenda(meeting),
+        sequence=max(meeting.invitation_rounds - 1, 0),
+        now=utcnow(),
+    )
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": f'attachment; filename="sitzung-{meeting.id}.ics"'},
+    )
+
+
+# --- attendance ----------------------------------------------------------------------------
+
+
+def _attendance_statuses(
+    roster: list[meeting_attendance.RosterLine],
+) -> tuple[dict[int, str], list[str]]:
+    statuses: dict[int, str] = {}
+    errors = []
+    allowed = {s.value for s in AttendanceStatus}
+    for line in roster:
+        value = request.form.get(f"status-{line.membership.id}", "")
+        if value == "":
+            continue
+        if value not in allowed:
+            errors.append(str(line.membership.id))
+            continue
+        statuses[line.membership.id] = value
+    return statuses, errors
+
+
+@bp.route("/sitzungen/<int:meeting_id>/anwesenheit", methods=["GET", "POST"])
+@login_required
+def attendance(meeting_id: int) -> Any:
+    meeting = _load_attendance(meeting_id)
+    roster = meeting_attendance.roster(meeting)
+    form = ButtonForm()
+    guest_form = GuestForm(prefix="guest")
+    errors: list[str] = []
+    if request.method == "POST" and "guest-submit" in request.form:
+        if guest_form.validate_on_submit():
+            try:
+                meeting_attendance.add_guest(
+                    current_user, meeting, guest_form.name.data or "", guest_form.organisation.data
+                )
+            except access.MeetingError as exc:
+                show_error(guest_form, exc)
+            else:
+                flash(_("The guest was added."), "success")
+                return redirect(url_for("meetings.attendance", meeting_id=meeting_id))
+    elif request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        statuses, errors = _attendance_statuses(roster)
+        if not errors:
+            try:
+                meeting_attendance.set_attendance(current_user, meeting, statuses)
+            except access.MeetingError as exc:
+                flash(str(exc), "error")
+            else:
+                flash(_("The attendance was saved."), "success")
+                return redirect(url_for("meetings.attendance", meeting_id=meeting_id))
+    status = 422 if request.method == "POST" else 200
+    return (
+        render_template(
+            "meetings/attendance.html",
+            meeting=meeting,
+            roster=roster,
+            form=form,
+            guest_form=guest_form,
+            guests=meeting_attendance.guests(meeting),
+            errors=set(errors),
+            statuses=list(AttendanceStatus),
+            quorum=meeting_attendance.quorum(meeting),
+            posted=request.form if request.method == "POST" else {},
+        ),
+        status,
+    )
+
+
+@bp.route(
+    "/sitzungen/<int:meeting_id>/anwesenheit/<int:membership_id>/<any(kommt, geht):action>",
+    methods=["POST"],
+)
+@login_required
+def arrival(meeting_id: int, membership_id: int, action: str) -> Response:
+    meeting = _load_attendance(meeting_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        meeting_attendance.arrive_or_leave(current_user, meeting, membership_id, action == "kommt")
+    except access.MeetingError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("meetings.attendance", meeting_id=meeting_id))
+
+
+# --- members and the public ---------------------------------------------------------------
+
+
+@bp.route("/sitzungen/meine")
+@login_required
+def my_meetings() -> str:
+    mine = agenda.my_meetings(current_user)
+    return render_template("meetings/my_meetings.html", mine=mine)
+
+
+@bp.route("/sitzungen/oeffentlich/")
+@public
+def public_meetings() -> str:
+    return render_template(
+        "meetings/public_meetings.html",
+        meetings=access.public_meetings(),
+    )
+
+
+@bp.route("/sitzungen/oeffentlich/<int:meeting_id>")
+@public
+def public_meeting(meeting_id: int) -> str:
+    meeting = access.get_meeting(meeting_id)
+    if meeting is None or not access.may_view_public(meeting):
+        abort(404)
+    return render_template(
+        "meetings/public_meeting.html",
+        meeting=meeting,
+        lines=agenda.agenda(meeting, public_only=True),
+        state_title=access.state_title(meeting),
+    )
+
+
+# --- places ---------------------------------------------------------------------------------
+
+
+def _location_fields(form: LocationForm) -> dict[str, str]:
+    return {
+        "name": form.name.data or "",
+        "address": form.address.data or "",
+        "room": form.room.data or "",
+    }
+
+
+@bp.route("/verwaltung/orte/", methods=["GET", "POST"])
+@staff_required
+def locations() -> Any:
+    form = LocationForm()
+    if form.validate_on_submit():
+        try:
+            places.create_location(
+                current_user,
+                **_location_fields(form),
+            )
+        except access.MeetingError as exc:
+            show_error(form, exc)
+        else:
+            flash(_("The place was added."), "success")
+            return redirect(url_for("meetings.locations"))
+    status = 422 if request.method == "POST" else 200
+    return (
+        render_template("meetings/locations.html", form=form, locations=places.locations(True)),
+        status,
+    )
+
+
+@bp.route("/verwaltung/orte/<int:location_id>/bearbeiten", methods=["GET", "POST"])
+@staff_required
+def location_edit(location_id: int) -> Any:
+    location = places.get_location(location_id)
+    if location is None:
+        abort(404)
+    form = LocationEditForm(obj=location) if request.method == "GET" else LocationEditForm()
+    if not places.invited_meetings_at(location.id):
+        del form.send_updates
+    if form.validate_on_submit():
+        fields = _location_fields(form)
+        try:
+            update = places.update_location(
+                current_user,
+                location.id,
+                name=fields["name"],
+                address=fields["address"],
+                room=fields["room"],
+                send_updates="send_updates" in form and bool(form.send_updates.data),
+            )
+        except access.MeetingError as exc:
+            show_error(form, exc)
+        else:
+            if update.meetings:
+                flash(
+                    _(
+                        "The place was saved; updated invitations for %(meetings)d meetings "
+                        "(%(count)d mails) are in the outbox.",
+                        meetings=update.meetings,
+                        count=update.invitations,
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("The place was saved."), "success")
+            return redirect(url_for("meetings.locations"))
+    status = 422 if request.method == "POST" else 200
+    return (
+        render_template(
+            "meetings/location_form.html",
+            form=form,
+            location=location,
+            meetings=places.upcoming_meetings_at(location.id),
+        ),
+        status,
+    )

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from ..auth.models import User
 from ..extensions import db
+from ..governance.memberships import current_filter
 from ..governance.models import Membership, MembershipRole
-from ..governance.services import current_filter
 from ..workflow import registry
 from ..workflow.registry import TransitionContext
 from .services import notify as notify_people

@@ -5,7 +5,7 @@ so nothing is ever half done:
 
 * The project workflow names the effect ``create_project_paper`` on the step
   that sends the proposal (e.g. "Beantragen").  It creates a resolution
-  paper for the deciding body through ``meetings.services.add_paper`` (a
+  paper for the deciding body through ``papers.services.add_paper`` (a
   resubmission refreshes the paper while it is not final) and takes the
   paper author's first step (e.g. "Einreichen"), so the Bildungsbüro finds
   it among the submitted papers.  A crash anywhere in the step undoes the
@@ -36,8 +36,8 @@ from ..auth.models import User
 from ..database import write_transaction
 from ..decisions.models import Decision, DecisionOutcome
 from ..extensions import db
-from ..meetings.models import Paper, PaperKind
-from ..meetings.services import add_paper
+from ..papers.models import Paper, PaperKind
+from ..papers.services import add_paper
 from ..workflow import registry as wf_registry
 from ..workflow import services as workflow
 from .models import Project

@@ -23,7 +23,7 @@ from ..auth.models import User
 from ..database import utcnow
 from ..extensions import db
 from ..governance.models import ActionField, Body, Membership, Organisation
-from ..meetings.models import Paper
+from ..papers.models import Paper
 from ..timeutil import local_today
 from ..voting import services as voting
 from ..workflow import services as workflow

@@ -17,10 +17,11 @@ from typing import Any
 
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import and_, false, or_, select, true
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
+from .. import visibility
 from ..audit.services import record
 from ..auth.models import User
 from ..database import utcnow, write_transaction
@@ -96,32 +97,21 @@ def is_draft(project: Project) -> bool:
     return bool(state and "editable_by_author" in state.flags)
 
 
+# Who may see a project is the visibility policy's rule (netzwerk/visibility.py).
+
+
 def is_publicly_visible(project: Project) -> bool:
-    state = workflow.definition_of(project).states.get(project.state)
-    return bool(project.public and state and "public" in state.flags)
+    return visibility.may_see_project(visibility.ANONYMOUS, project)
 
 
 def may_view(user: Any, project: Project) -> bool:
     """Anonymous: public and approved. Signed in: all but others' drafts."""
-    if not _is_authenticated(user):
-        return is_publicly_visible(project)
-    if user.is_staff or is_lead(user, project):
-        return True
-    return not is_draft(project)
+    return visibility.may_see_project(user, project)
 
 
 def visible_condition(user: Any) -> Any:
     """The SQL form of :func:`may_view` for lists."""
-    sets = state_sets()
-    if not _is_authenticated(user):
-        return and_(Project.public, Project.state.in_(sets.public)) if sets.public else false()
-    if user.is_staff:
-        return true()
-    return or_(
-        Project.state.not_in(sets.draft) if sets.draft else true(),
-        Project.lead_person_id == user.person_id,
-        Project.created_by_person_id == user.person_id,
-    )
+    return visibility.project_filter(user)
 
 
 def may_manage(user: Any, project: Project) -> bool:

@@ -10,6 +10,8 @@
   link for the decision's meeting and agenda item.
 
 The meetings package cannot import voting; this module fills its hooks.
+Its model (:class:`~.models.MeetingPoll`) is in ``models``, the form in
+``forms``, the page that opens a vote in ``meeting_views``.
 """
 
 from __future__ import annotations
@@ -17,49 +19,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
-from sqlalchemy import ForeignKey, Integer, select
-from sqlalchemy.orm import Mapped, mapped_column
-from wtforms import SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from sqlalchemy import select
 
 from .. import signals
 from ..auth.models import User
 from ..database import utcnow, write_transaction
-from ..extensions import Model, db
-from ..forms import Form
+from ..extensions import db
 from ..governance.models import MajorityRule
-from ..meetings import hooks
-from ..meetings import meeting_services as ms
-from ..meetings.models import AgendaItem, ConsultationResult, Meeting
-from ..meetings.services import consultation_for, store_consultation_result
+from ..meetings import access, attendance, hooks
+from ..meetings.models import AgendaItem, Meeting
+from ..papers.models import ConsultationResult
+from ..papers.services import consultation_for, store_consultation_result
 from ..workflow import registry as wf_registry
 from ..workflow import services as wf
 from ..workflow.registry import TransitionContext
 from . import engine, services
-from .models import MeetingVote, Poll, PollKind, PollMode, PollOptions, PollProcess
+from .models import MeetingPoll, MeetingVote, Poll, PollKind, PollMode, PollOptions, PollProcess
 from .providers import Seat, SubjectInfo, register_eligibility_provider, register_subject_resolver
 from .rules import PollResult
-
-
-class MeetingPoll(Model):
-    """Which meeting and agenda item a poll belongs to."""
-
-    __tablename__ = "meeting_poll"
-
-    poll_id: Mapped[int] = mapped_column(
-        ForeignKey("poll.id", ondelete="CASCADE"), primary_key=True
-    )
-    meeting_id: Mapped[int] = mapped_column(
-        ForeignKey("meeting.id", ondelete="RESTRICT"), index=True
-    )
-    agenda_item_id: Mapped[int] = mapped_column(
-        ForeignKey("agenda_item.id", ondelete="RESTRICT"), index=True
-    )
-    seats_at_opening: Mapped[int | None] = mapped_column(Integer)
 
 
 def meeting_link(poll_id: int) -> tuple[int, int] | None:
@@ -74,7 +53,7 @@ def meeting_link(poll_id: int) -> tuple[int, int] | None:
 
 def _meeting_of(poll: Poll) -> Meeting:
     link = meeting_link(poll.id)
-    meeting = ms.get_meeting(link[0]) if link else None
+    meeting = access.get_meeting(link[0]) if link else None
     if meeting is None:
         raise LookupError(f"poll {poll.id} belongs to no meeting")
     return meeting
@@ -84,18 +63,18 @@ class MeetingEligibility:
     """In a meeting: present members with a voting right, or their present deputies."""
 
     def voting_members(self, poll: Poll) -> int:
-        return len(ms.seats(_meeting_of(poll)))
+        return len(attendance.seats(_meeting_of(poll)))
 
     def eligible_seats(self, poll: Poll) -> list[Seat]:
         return [
             Seat(s.membership_id, s.voter_person_id)
-            for s in ms.seats(_meeting_of(poll))
+            for s in attendance.seats(_meeting_of(poll))
             if s.voter_person_id is not None
         ]
 
     def present(self, poll: Poll, participants: int) -> int:
         """Seats represented now (the live quorum at opening and at closing)."""
-        return ms.quorum(_meeting_of(poll)).present
+        return attendance.quorum(_meeting_of(poll)).present
 
 
 # --- opening a poll on an agenda item ------------------------------------------------
@@ -252,90 +231,6 @@ def register_meeting_polls() -> None:
     register_subject_resolver("agenda_item", _resolve_agenda_item)
     signals.poll_closed.connect(_on_poll_closed)
     hooks.register_item_poll_lookup(item_polls, "voting_meeting.open_poll", may_open_vote)
-
-
-# --- the page that opens a poll ------------------------------------------------------------
-
-bp = Blueprint("voting_meeting", __name__)
-
-
-class MeetingPollForm(Form):
-    title = StringField(
-        _l("Title"), validators=[DataRequired(_l("Please give a title.")), Length(max=300)]
-    )
-    question = TextAreaField(
-        _l("Proposed resolution"),
-        description=_l("The text the members vote on."),
-        validators=[Optional(), Length(max=20000)],
-    )
-    kind = SelectField(
-        _l("Kind of vote"),
-        choices=[(k.value, k.label) for k in PollKind],
-        default=PollKind.OPEN.value,
-    )
-    options = SelectField(
-        _l("Options"),
-        choices=[(o.value, o.label) for o in PollOptions],
-        default=PollOptions.YES_NO_ABSTAIN.value,
-    )
-    majority_rule = SelectField(
-        _l("Majority"),
-        choices=[("", _l("As set for the body"))] + [(r.value, r.label) for r in MajorityRule],
-        default="",
-        validators=[Optional()],
-    )
-    submit = SubmitField(_l("Open the vote"))
-
-
-@bp.route("/sitzungen/<int:meeting_id>/top/<int:item_id>/abstimmung", methods=["GET", "POST"])
-@login_required
-def open_poll(meeting_id: int, item_id: int) -> Any:
-    meeting = ms.get_meeting(meeting_id)
-    if meeting is None:
-        abort(404)
-    if not services.may_open(current_user, meeting.body_id, PollMode.MEETING.value):
-        abort(403)
-    item = db.session.get(AgendaItem, item_id)
-    if item is None or item.meeting_id != meeting.id:
-        abort(404)
-    form = MeetingPollForm()
-    if request.method == "GET":
-        form.title.data = item.title
-    if form.validate_on_submit():
-        try:
-            poll = open_meeting_poll(
-                current_user,
-                meeting,
-                item.id,
-                title=form.title.data or "",
-                question=form.question.data,
-                kind=form.kind.data or PollKind.OPEN.value,
-                options=form.options.data or PollOptions.YES_NO_ABSTAIN.value,
-                majority_rule=form.majority_rule.data or None,
-            )
-        except services.VotingError as exc:
-            target = getattr(form, exc.field, None) if exc.field else None
-            if target is not None:
-                target.errors = [*target.errors, str(exc)]
-            else:
-                flash(str(exc), "error")
-        else:
-            flash(_("The vote is open."), "success")
-            return redirect(url_for("voting.poll", poll_id=poll.id))
-    quorum = ms.quorum(meeting)
-    status = 422 if request.method == "POST" else 200
-    return (
-        render_template(
-            "voting/meeting_poll.html",
-            form=form,
-            meeting=meeting,
-            item=item,
-            quorum=quorum,
-            # The button only while a vote can be opened (the meeting is in session).
-            in_session=wf.has_flag(meeting, "in_session"),
-        ),
-        status,
-    )
 
 
 def open_meeting_polls(meeting_id: int) -> list[Poll]:

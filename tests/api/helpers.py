@@ -16,10 +16,12 @@ from sqlalchemy import select, update
 from netzwerk.database import utcnow
 from netzwerk.extensions import db
 from netzwerk.governance.models import Body, Membership, Person
-from netzwerk.meetings import files
-from netzwerk.meetings import meeting_services as ms
-from netzwerk.meetings import services as papers
-from netzwerk.meetings.models import Meeting, Paper
+from netzwerk.meetings import access, agenda, invitations, planning
+from netzwerk.meetings import places as meeting_places
+from netzwerk.meetings.models import Meeting
+from netzwerk.papers import files
+from netzwerk.papers import services as papers
+from netzwerk.papers.models import Paper
 from netzwerk.timeutil import LOCAL_TZ, local_today
 from netzwerk.voting import services as voting
 from netzwerk.workflow import services as workflow
@@ -39,16 +41,16 @@ def in_days(days: int) -> datetime:
 
 
 def location_id() -> int:
-    places = ms.locations()
+    places = meeting_places.locations()
     if places:
         return places[0].id
-    return ms.create_location(
+    return meeting_places.create_location(
         user("office"), name="Rathaus", address="Markt 1, 49074 Osnabrück", room="Friedenssaal"
     ).id
 
 
 def new_meeting(short_name: str, *, public: bool, days: float = 30, title: str = "") -> Meeting:
-    return ms.create_meeting(
+    return planning.create_meeting(
         user("office"),
         body_id=body(short_name).id,
         starts_at=in_days(days),
@@ -59,10 +61,10 @@ def new_meeting(short_name: str, *, public: bool, days: float = 30, title: str =
 
 
 def invite(meeting: Meeting) -> Meeting:
-    ms.send_invitations(user("office"), meeting, reason="Testlauf")
+    invitations.send_invitations(user("office"), meeting, reason="Testlauf")
     db.session.expire_all()
-    found = ms.get_meeting(meeting.id)
-    assert found is not None and ms.is_awaiting(found)
+    found = access.get_meeting(meeting.id)
+    assert found is not None and access.is_awaiting(found)
     return found
 
 
@@ -138,27 +140,27 @@ def build_scenario() -> Scenario:
 
     meeting = new_meeting("BK", public=True, title="Frühjahrssitzung")
     s.public_meeting = meeting.id
-    first = ms.add_free_item(office, meeting, title="Begrüßung", text="Eröffnung")
-    sub = ms.add_free_item(office, meeting, title="Protokollkontrolle", parent_id=first.id)
-    paper_item = ms.add_paper_item(office, meeting, public_paper.id)
-    ms.add_free_item(office, meeting, title=f"{SECRET}-TOP Personalie", public=False)
-    ms.add_paper_item(office, meeting, hidden_paper.id, public=False)
-    gone = ms.add_free_item(office, meeting, title="Wird zurückgezogen")
+    first = agenda.add_free_item(office, meeting, title="Begrüßung", text="Eröffnung")
+    sub = agenda.add_free_item(office, meeting, title="Protokollkontrolle", parent_id=first.id)
+    paper_item = agenda.add_paper_item(office, meeting, public_paper.id)
+    agenda.add_free_item(office, meeting, title=f"{SECRET}-TOP Personalie", public=False)
+    agenda.add_paper_item(office, meeting, hidden_paper.id, public=False)
+    gone = agenda.add_free_item(office, meeting, title="Wird zurückgezogen")
     meeting = invite(meeting)
-    ms.remove_item(office, meeting, gone.id)
+    agenda.remove_item(office, meeting, gone.id)
     s.public_items = [first.id, sub.id, paper_item.id]
     s.withdrawn_item = gone.id
 
     cancelled = invite(new_meeting("BK", public=True, days=40, title="Sommersitzung"))
-    ms.fire_to_flag(office, cancelled, "cancelled", comment="Terminkollision")
+    invitations.fire_to_flag(office, cancelled, "cancelled", comment="Terminkollision")
     s.cancelled_meeting = cancelled.id
 
     hidden = new_meeting("BK", public=False, days=50, title=f"{SECRET}-SITZUNG nichtöffentlich")
-    ms.add_free_item(office, hidden, title=f"{SECRET}-TOP der nichtöffentlichen Sitzung")
+    agenda.add_free_item(office, hidden, title=f"{SECRET}-TOP der nichtöffentlichen Sitzung")
     s.hidden_meeting = invite(hidden).id
 
     vk = new_meeting("VK", public=True, days=20, title=f"{SECRET}-VK Vorstandskonferenz")
-    ms.add_free_item(office, vk, title=f"{SECRET}-TOP der Vorstandskonferenz")
+    agenda.add_free_item(office, vk, title=f"{SECRET}-TOP der Vorstandskonferenz")
     s.vk_meeting = invite(vk).id
 
     planned = new_meeting("BK", public=True, days=60, title=f"{SECRET}-GEPLANT noch offen")

@@ -45,7 +45,7 @@ def vote_yes(browser, base_url: str, login_browser, email: str, poll_id: int) ->
 def paper_before_the_vk(title: str) -> int:
     """A resolution paper of the VK submitted, checked and put before the VK."""
     from netzwerk.governance.models import Body
-    from netzwerk.meetings import services as papers
+    from netzwerk.papers import services as papers
     from netzwerk.workflow import services as workflow
 
     member = db.session.scalar(select(User).where(User.email == "mitglied@osnabrueck.example"))
@@ -65,13 +65,13 @@ def decide_in_a_vk_meeting(page, base_url: str, app, paper_id: int) -> int:
     import re
     from datetime import timedelta
 
-    from netzwerk.meetings import meeting_services as ms
+    from netzwerk.meetings import access, attendance, places
     from netzwerk.timeutil import local_today
     from netzwerk.voting import services as voting
 
     with app.app_context():
         office = db.session.scalar(select(User).where(User.email == "buero@osnabrueck.example"))
-        ms.create_location(office, name="Rathaus", address="Markt 1", room="Friedenssaal")
+        places.create_location(office, name="Rathaus", address="Markt 1", room="Friedenssaal")
         db.session.remove()
     page.goto(base_url + "/sitzungen/neu")
     page.select_option("#body_id", label="Vorstandskonferenz")
@@ -92,7 +92,7 @@ def decide_in_a_vk_meeting(page, base_url: str, app, paper_id: int) -> int:
         page.click("form[action$='/status/eroeffnen'] [type=submit]")
     page.goto(base_url + f"/sitzungen/{meeting_id}/anwesenheit")
     with app.app_context():
-        roster = ms.roster(ms.get_meeting(meeting_id))
+        roster = attendance.roster(access.get_meeting(meeting_id))
         present = [line.membership for line in roster if line.membership.voting_right][:5]
         present_ids = [m.id for m in present]
         present_persons = [m.person_id for m in present]

@@ -16,10 +16,9 @@ from sqlalchemy import select
 from netzwerk.auth.models import User
 from netzwerk.extensions import db
 from netzwerk.governance.models import Body
-from netzwerk.meetings import meeting_services as ms
+from netzwerk.meetings import access, agenda, attendance, invitations, places, planning
 from netzwerk.timeutil import utcnow
-from netzwerk.voting.meeting import MeetingPoll
-from netzwerk.voting.models import Poll
+from netzwerk.voting.models import MeetingPoll, Poll
 from netzwerk.workflow import services as workflow
 
 from ._journey_helpers import paper_before_the_vk
@@ -32,7 +31,7 @@ def _press(page, label: str) -> None:
 
 def _meeting_flags(app, meeting_id: int) -> set[str]:
     with app.app_context():
-        flags = set(ms.meeting_flags(ms.get_meeting(meeting_id)))
+        flags = set(access.meeting_flags(access.get_meeting(meeting_id)))
         db.session.remove()
     return flags
 
@@ -45,12 +44,14 @@ def test_the_chair_opens_the_meeting_runs_a_vote_and_closes_it(
         office = db.session.scalar(select(User).where(User.email == "buero@osnabrueck.example"))
         vk = db.session.scalar(select(Body).where(Body.short_name == "VK"))
         paper_id = paper_before_the_vk("Sprachförderung in Kitas")
-        place = ms.create_location(office, name="Rathaus", address="Markt 1", room="Friedenssaal")
-        meeting = ms.create_meeting(
+        place = places.create_location(
+            office, name="Rathaus", address="Markt 1", room="Friedenssaal"
+        )
+        meeting = planning.create_meeting(
             office, body_id=vk.id, starts_at=utcnow() + timedelta(days=21), location_id=place.id
         )
-        ms.add_paper_item(office, meeting, paper_id)
-        ms.fire_to_flag(office, ms.get_meeting(meeting.id), "invited")
+        agenda.add_paper_item(office, meeting, paper_id)
+        invitations.fire_to_flag(office, access.get_meeting(meeting.id), "invited")
         meeting_id = meeting.id
         db.session.remove()
     url = f"{base}/sitzungen/{meeting_id}"
@@ -68,9 +69,13 @@ def test_the_chair_opens_the_meeting_runs_a_vote_and_closes_it(
     # Attendance while in session: the chair marks every voting member present.
     with app.app_context():
         chair = db.session.scalar(select(User).where(User.email == "ob@osnabrueck.example"))
-        current = ms.get_meeting(meeting_id)
-        seats = [line.membership.id for line in ms.roster(current) if line.membership.voting_right]
-        ms.set_attendance(chair, current, dict.fromkeys(seats, "present"))
+        current = access.get_meeting(meeting_id)
+        seats = [
+            line.membership.id
+            for line in attendance.roster(current)
+            if line.membership.voting_right
+        ]
+        attendance.set_attendance(chair, current, dict.fromkeys(seats, "present"))
         db.session.remove()
 
     # He opens a vote on the agenda item from the meeting page.
@@ -106,5 +111,5 @@ def test_the_chair_opens_the_meeting_runs_a_vote_and_closes_it(
     _press(page, "Sitzung schließen")
     assert "closed" in _meeting_flags(app, meeting_id)
     with app.app_context():
-        assert workflow.is_final(ms.get_meeting(meeting_id))
+        assert workflow.is_final(access.get_meeting(meeting_id))
         db.session.remove()

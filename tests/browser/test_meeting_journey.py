@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from netzwerk.extensions import db
 from netzwerk.mail.services import send_pending
-from netzwerk.meetings import meeting_services as ms
-from netzwerk.meetings.models import Meeting, Paper
+from netzwerk.meetings import access, attendance, places
+from netzwerk.meetings.models import Meeting
+from netzwerk.papers.models import Paper
 from netzwerk.timeutil import local_today, to_local
 from netzwerk.voting.models import Poll
 from netzwerk.workflow import services as workflow
@@ -31,7 +32,7 @@ def _prepare(app) -> int:
     with app.app_context():
         paper_id = paper_before_the_vk("Sprachförderung in Kitas ausbauen")
         office = db.session.scalar(select(User).where(User.email == "buero@osnabrueck.example"))
-        ms.create_location(office, name="Rathaus", address="Markt 1", room="Friedenssaal")
+        places.create_location(office, name="Rathaus", address="Markt 1", room="Friedenssaal")
         add_login("Meyerhoff", EXTRA_VOTER)
         db.session.remove()
     return paper_id
@@ -129,7 +130,7 @@ def _journey(page, browser, base, login_browser, axe, app, handler, paper_id):
     page.goto(base + f"/sitzungen/{meeting_id}/anwesenheit")
     axe(page)
     with app.app_context():
-        roster = ms.roster(ms.get_meeting(meeting_id))
+        roster = attendance.roster(access.get_meeting(meeting_id))
         voters = [line.membership for line in roster if line.membership.voting_right]
         voters_first = sorted(
             voters, key=lambda m: m.person.last_name not in {"Feldkamp", "Ahlers", "Meyerhoff"}

@@ -11,7 +11,7 @@ from netzwerk.database import write_transaction
 from netzwerk.decisions.models import Decision
 from netzwerk.extensions import db
 from netzwerk.governance.models import Body
-from netzwerk.meetings.models import Paper
+from netzwerk.papers.models import Paper
 from netzwerk.timeutil import LOCAL_TZ, local_today, utcnow
 from netzwerk.voting.models import Poll
 from netzwerk.voting.services import close_due_polls

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from netzwerk.governance.action_fields import slugify
 from netzwerk.governance.models import ActionField
-from netzwerk.governance.services import slugify
 
 from .conftest import field_error
 

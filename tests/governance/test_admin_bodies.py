@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from netzwerk.extensions import db
-from netzwerk.governance import services
+from netzwerk.governance.bodies import update_body
+from netzwerk.governance.common import GovernanceError
+from netzwerk.governance.memberships import add_membership, end_membership
 from netzwerk.governance.models import Body, Membership
 
 from .conftest import field_error
@@ -108,8 +110,8 @@ def test_cycle_in_parent_bodies_is_refused(client_as, lookup, app):
     # Through the service: the rule itself.
     with app.test_request_context():
         for parent in (ag, bk):
-            with pytest.raises(services.GovernanceError) as err:
-                services.update_body(
+            with pytest.raises(GovernanceError) as err:
+                update_body(
                     bk,
                     body_data(name="Bildungskonferenz", short_name="BK")
                     | {"parent_id": parent, "notice_days": 14, "public": True},
@@ -191,11 +193,11 @@ def test_a_later_membership_after_the_end_is_fine(lookup, app):
         current = db.session.scalar(
             select(Membership).where(Membership.body_id == vk, Membership.person_id == person)
         )
-        services.end_membership(current.id, date(2026, 6, 30))
-        with pytest.raises(services.GovernanceError) as err:
-            services.add_membership(vk, seat(date(2026, 6, 30)))
+        end_membership(current.id, date(2026, 6, 30))
+        with pytest.raises(GovernanceError) as err:
+            add_membership(vk, seat(date(2026, 6, 30)))
         assert err.value.field == "start_date"
-        later = services.add_membership(vk, seat(date(2026, 7, 1)))
+        later = add_membership(vk, seat(date(2026, 7, 1)))
         assert later.id is not None
         db.session.remove()
 
@@ -211,8 +213,8 @@ def test_voting_right_for_a_guest_is_refused(client_as, lookup, app):
     assert "Stimmrecht" in (field_error(html, "voting_right") or "")
     assert lookup.count(Membership) == before
     with app.test_request_context():
-        with pytest.raises(services.GovernanceError) as err:
-            services.add_membership(
+        with pytest.raises(GovernanceError) as err:
+            add_membership(
                 ag,
                 {
                     "person_id": person,
@@ -239,8 +241,8 @@ def test_deputy_of_a_member_of_another_body_is_refused(client_as, lookup, app):
     assert response.status_code == 422
     assert field_error(response.get_data(as_text=True), "deputy_of_id")
     with app.test_request_context():
-        with pytest.raises(services.GovernanceError) as err:
-            services.add_membership(
+        with pytest.raises(GovernanceError) as err:
+            add_membership(
                 ag,
                 {
                     "person_id": person,

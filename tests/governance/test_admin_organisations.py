@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from netzwerk.extensions import db
-from netzwerk.governance import services
 from netzwerk.governance.models import Organisation
+from netzwerk.governance.organisations import create_organisation
 
 from .conftest import field_error
 
@@ -43,7 +43,7 @@ def test_list_filters_by_kind_and_search_with_german_labels(client_as):
 def test_list_is_paginated(client_as, app):
     with app.app_context():
         for n in range(30):
-            services.create_organisation({"name": f"Testverein {n:02d}", "kind": "other"})
+            create_organisation({"name": f"Testverein {n:02d}", "kind": "other"})
         db.session.remove()
     client = client_as("office")
     first = client.get(URL, query_string={"q": "Testverein"}).get_data(as_text=True)

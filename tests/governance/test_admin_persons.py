@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from netzwerk.auth.logins import create_login, set_login_roles
 from netzwerk.auth.models import User
 from netzwerk.demo import DEMO_PASSWORD
 from netzwerk.extensions import db
-from netzwerk.governance import services
+from netzwerk.governance.common import GovernanceError
 from netzwerk.governance.models import Person
 
 from .conftest import field_error
@@ -136,11 +137,11 @@ def test_office_cannot_grant_administrator(client_as, lookup, app):
     with app.test_request_context():
         office = db.session.get(User, lookup.user("buero@osnabrueck.example"))
         target = lookup.user("mitglied@osnabrueck.example")
-        with pytest.raises(services.GovernanceError) as err:
-            services.set_login_roles(target, is_admin=True, is_office=True, actor=office)
+        with pytest.raises(GovernanceError) as err:
+            set_login_roles(target, is_admin=True, is_office=True, actor=office)
         assert err.value.field == "is_admin"
-        with pytest.raises(services.GovernanceError):
-            services.create_login(
+        with pytest.raises(GovernanceError):
+            create_login(
                 lookup.person("Bäumer"),
                 email="b@example.org",
                 password=NEW_PASSWORD,

@@ -14,19 +14,21 @@ from datetime import date
 from sqlalchemy import func, select
 
 from netzwerk.extensions import db
-from netzwerk.governance import services
+from netzwerk.governance.common import GovernanceError
+from netzwerk.governance.memberships import add_membership
 from netzwerk.governance.models import Membership, Organisation
+from netzwerk.governance.organisations import create_organisation
 
 from .conftest import Lookup
 
 THREADS = 4
 
 
-def _race(app, action: Callable[[], object]) -> tuple[int, list[services.GovernanceError]]:  # type: ignore[no-untyped-def]
+def _race(app, action: Callable[[], object]) -> tuple[int, list[GovernanceError]]:  # type: ignore[no-untyped-def]
     barrier = threading.Barrier(THREADS)
     lock = threading.Lock()
     done: list[object] = []
-    refused: list[services.GovernanceError] = []
+    refused: list[GovernanceError] = []
     crashed: list[BaseException] = []
 
     def worker() -> None:
@@ -34,7 +36,7 @@ def _race(app, action: Callable[[], object]) -> tuple[int, list[services.Governa
             try:
                 barrier.wait(timeout=30)
                 result = action()
-            except services.GovernanceError as exc:
+            except GovernanceError as exc:
                 with lock:
                     refused.append(exc)
             except BaseException as exc:  # noqa: BLE001 - reported below
@@ -57,7 +59,7 @@ def _race(app, action: Callable[[], object]) -> tuple[int, list[services.Governa
 
 def test_same_organisation_name_at_once_is_created_once(app, demo):
     applied, refused = _race(
-        app, lambda: services.create_organisation({"name": "Zeitgleich e. V.", "kind": "other"})
+        app, lambda: create_organisation({"name": "Zeitgleich e. V.", "kind": "other"})
     )
     assert applied == 1
     assert len(refused) == THREADS - 1
@@ -76,7 +78,7 @@ def test_overlapping_memberships_at_once_are_added_once(app, demo):
     person_id = lookup.person("Gerdes")
 
     def add() -> object:
-        return services.add_membership(
+        return add_membership(
             body_id,
             {
                 "person_id": person_id,

@@ -12,7 +12,8 @@ from datetime import datetime, time, timedelta
 import pytest
 
 from netzwerk.extensions import db
-from netzwerk.governance import services
+from netzwerk.governance.member_lists import member_counts
+from netzwerk.governance.memberships import add_membership, current_members, current_memberships_of
 from netzwerk.governance.models import Membership
 from netzwerk.timeutil import LOCAL_TZ, local_today
 
@@ -26,8 +27,8 @@ def test_memberships_turn_over_at_midnight_in_berlin(app, client_as, lookup: Loo
     leaving, joining = lookup.person("Meyerhoff"), lookup.person("Lüdeke")
     today = local_today()
     with app.test_request_context():
-        before = services.member_counts([bk])[bk]
-        ends_today = services.add_membership(
+        before = member_counts([bk])[bk]
+        ends_today = add_membership(
             bk,
             {
                 "person_id": leaving,
@@ -36,7 +37,7 @@ def test_memberships_turn_over_at_midnight_in_berlin(app, client_as, lookup: Loo
                 "end_date": today,
             },
         ).id
-        starts_tomorrow = services.add_membership(
+        starts_tomorrow = add_membership(
             bk,
             {"person_id": joining, "role": "member", "start_date": today + timedelta(days=1)},
         ).id
@@ -44,10 +45,10 @@ def test_memberships_turn_over_at_midnight_in_berlin(app, client_as, lookup: Loo
 
     def current() -> tuple[set[int], int, dict[int, bool], str]:
         with app.app_context():
-            members = {m.person_id for m in services.current_members(bk)}
-            count = services.member_counts([bk])[bk]
+            members = {m.person_id for m in current_members(bk)}
+            count = member_counts([bk])[bk]
             seats = {
-                person: any(m.body_id == bk for m in services.current_memberships_of(person))
+                person: any(m.body_id == bk for m in current_memberships_of(person))
                 for person in (leaving, joining)
             }
             flags = {

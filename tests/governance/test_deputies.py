@@ -15,7 +15,8 @@ from sqlalchemy import select
 from netzwerk.audit.models import AuditEvent
 from netzwerk.audit.services import history, verify_chain
 from netzwerk.extensions import db
-from netzwerk.governance import services
+from netzwerk.governance.common import GovernanceError
+from netzwerk.governance.memberships import add_membership, end_membership, update_membership
 from netzwerk.governance.models import Membership
 from netzwerk.timeutil import local_today
 
@@ -73,7 +74,7 @@ def test_ending_a_membership_ends_its_deputy_on_the_same_day(app, lookup, seats)
     main, deputy = seats
     office = lookup.user("buero@osnabrueck.example")
     with app.test_request_context():
-        change = services.end_membership(main, date(2026, 6, 30), actor_id=office)
+        change = end_membership(main, date(2026, 6, 30), actor_id=office)
         assert [m.id for m in change.deputies_ended] == [deputy]
         db.session.remove()
     assert lookup.get(Membership, main)["end_date"] == date(2026, 6, 30)
@@ -90,8 +91,8 @@ def test_ending_a_membership_ends_its_deputy_on_the_same_day(app, lookup, seats)
 def test_a_deputy_ending_earlier_keeps_its_date(app, lookup, seats):
     main, deputy = seats
     with app.test_request_context():
-        services.end_membership(deputy, date(2026, 3, 31))
-        change = services.end_membership(main, date(2026, 6, 30))
+        end_membership(deputy, date(2026, 3, 31))
+        change = end_membership(main, date(2026, 6, 30))
         assert change.deputies_ended == []
         db.session.remove()
     assert lookup.get(Membership, deputy)["end_date"] == date(2026, 3, 31)
@@ -101,9 +102,9 @@ def test_a_deputy_ending_earlier_keeps_its_date(app, lookup, seats):
 def test_a_later_end_date_does_not_revive_the_deputy(app, lookup, seats):
     main, deputy = seats
     with app.test_request_context():
-        services.end_membership(main, date(2026, 6, 30))
+        end_membership(main, date(2026, 6, 30))
         row = lookup.get(Membership, main)
-        change = services.update_membership(main, edit_data(row, end_date=date(2026, 12, 31)))
+        change = update_membership(main, edit_data(row, end_date=date(2026, 12, 31)))
         assert change.deputies_ended == []
         db.session.remove()
     assert lookup.get(Membership, main)["end_date"] == date(2026, 12, 31)
@@ -115,12 +116,12 @@ def test_editing_in_an_end_date_ends_the_deputies_too(app, lookup, seats):
     office = lookup.user("buero@osnabrueck.example")
     row = lookup.get(Membership, main)
     with app.test_request_context():
-        change = services.update_membership(
+        change = update_membership(
             main, edit_data(row, end_date=date(2026, 9, 30)), actor_id=office
         )
         assert [m.id for m in change.deputies_ended] == [deputy]
         # Moving the end earlier again moves the deputy's end with it.
-        change = services.update_membership(
+        change = update_membership(
             main, edit_data(row, end_date=date(2026, 8, 31)), actor_id=office
         )
         assert [m.id for m in change.deputies_ended] == [deputy]
@@ -136,12 +137,12 @@ def test_a_deputy_starting_after_the_end_stops_the_change(app, lookup, seats):
     main, deputy = seats
     with app.test_request_context():
         row = lookup.get(Membership, deputy)
-        services.update_membership(deputy, edit_data(row, start_date=date(2026, 8, 1)))
+        update_membership(deputy, edit_data(row, start_date=date(2026, 8, 1)))
         db.session.remove()
     events = len(audit_of(app, main))
     with app.test_request_context():
-        with pytest.raises(services.GovernanceError) as err:
-            services.end_membership(main, date(2026, 6, 30))
+        with pytest.raises(GovernanceError) as err:
+            end_membership(main, date(2026, 6, 30))
         assert err.value.field == "end_date"
         assert "Ahmad Haddad" in str(err.value)
         db.session.remove()
@@ -157,7 +158,7 @@ def test_a_new_deputy_cannot_outlast_the_seat_it_stands_in_for(app, lookup, seat
     person = lookup.person("Wessels")
     leaves = local_today() + timedelta(days=60)  # still a current member, leaving soon
     with app.test_request_context():
-        services.end_membership(main, leaves)
+        end_membership(main, leaves)
         data = {
             "person_id": person,
             "role": "member",
@@ -166,12 +167,12 @@ def test_a_new_deputy_cannot_outlast_the_seat_it_stands_in_for(app, lookup, seat
         }
         before = lookup.count(Membership)
         for end in (None, leaves + timedelta(days=1)):
-            with pytest.raises(services.GovernanceError) as err:
-                services.add_membership(lookup.body("BK"), data | {"end_date": end})
+            with pytest.raises(GovernanceError) as err:
+                add_membership(lookup.body("BK"), data | {"end_date": end})
             assert err.value.field == "end_date"
         db.session.remove()
         assert lookup.count(Membership) == before
-        added = services.add_membership(lookup.body("BK"), data | {"end_date": leaves})
+        added = add_membership(lookup.body("BK"), data | {"end_date": leaves})
         assert added.end_date == leaves
         db.session.remove()
 
@@ -242,7 +243,7 @@ def test_office_sees_the_refusal_next_to_the_end_date(app, client_as, lookup, se
     main, deputy = seats
     with app.test_request_context():
         row = lookup.get(Membership, deputy)
-        services.update_membership(deputy, edit_data(row, start_date=date(2026, 8, 1)))
+        update_membership(deputy, edit_data(row, start_date=date(2026, 8, 1)))
         db.session.remove()
     client = client_as("office")
     response = client.post(

@@ -7,8 +7,11 @@ from datetime import date
 from sqlalchemy import select
 
 from netzwerk.extensions import db
-from netzwerk.governance import services
+from netzwerk.governance.bodies import create_body
+from netzwerk.governance.memberships import add_membership
 from netzwerk.governance.models import Body, Membership, Person
+from netzwerk.governance.organisations import create_organisation
+from netzwerk.governance.persons import create_person
 
 
 def _queries(client, count_queries, url: str) -> int:  # type: ignore[no-untyped-def]
@@ -21,9 +24,9 @@ def _queries(client, count_queries, url: str) -> int:  # type: ignore[no-untyped
 def _add_organisations(app, start: int, n: int) -> None:  # type: ignore[no-untyped-def]
     with app.app_context():
         for i in range(start, start + n):
-            org = services.create_organisation({"name": f"Testverein {i:03d}", "kind": "other"})
+            org = create_organisation({"name": f"Testverein {i:03d}", "kind": "other"})
             for k in range(2):
-                services.create_person(
+                create_person(
                     {"first_name": f"P{k}", "last_name": f"Verein{i}", "organisation_id": org.id}
                 )
         db.session.remove()
@@ -48,7 +51,7 @@ def test_person_and_body_lists_stay_flat(client_as, app, count_queries):
     _add_organisations(app, 0, 20)
     with app.app_context():
         for i in range(10):
-            services.create_body(
+            create_body(
                 {
                     "name": f"AG Test {i}",
                     "short_name": f"T{i}",
@@ -74,7 +77,7 @@ def test_my_bodies_stays_flat(client_as, app, count_queries, lookup):
         ).all()
         others = db.session.scalars(select(Person.id).where(Person.id != person)).all()
         for body_id in bodies:
-            services.add_membership(
+            add_membership(
                 body_id,
                 {"person_id": person, "role": "member", "start_date": date(2026, 1, 1)},
             )
@@ -84,7 +87,7 @@ def test_my_bodies_stays_flat(client_as, app, count_queries, lookup):
                 )
             )
             for other in [p for p in others if p not in taken][:6]:
-                services.add_membership(
+                add_membership(
                     body_id,
                     {"person_id": other, "role": "guest", "start_date": date(2026, 1, 1)},
                 )

@@ -8,10 +8,12 @@ from typing import Any
 from conftest import demo_body, demo_user
 
 from netzwerk.extensions import db
+from netzwerk.governance.memberships import current_members
 from netzwerk.governance.models import Membership, Person
-from netzwerk.meetings import meeting_services as ms
-from netzwerk.meetings import services as papers
-from netzwerk.meetings.models import Meeting, Paper
+from netzwerk.meetings import access, agenda, invitations, places, planning
+from netzwerk.meetings.models import Meeting
+from netzwerk.papers import services as papers
+from netzwerk.papers.models import Paper
 from netzwerk.timeutil import LOCAL_TZ, local_today, utcnow
 from netzwerk.workflow import services as workflow
 
@@ -43,9 +45,9 @@ def in_days(days: int, hour: int = 16) -> datetime:
 
 
 def meeting(short_name: str = "VK", days: int = 20, **kwargs: object) -> Meeting:
-    location = ms.locations()[0] if ms.locations() else None
+    location = places.locations()[0] if places.locations() else None
     if location is None:
-        location = ms.create_location(
+        location = places.create_location(
             user(OFFICE), name="Rathaus", address="Markt 1", room="Friedenssaal"
         )
     values: dict[str, object] = {
@@ -54,7 +56,7 @@ def meeting(short_name: str = "VK", days: int = 20, **kwargs: object) -> Meeting
         "location_id": location.id,
     }
     values.update(kwargs)
-    return ms.create_meeting(user(OFFICE), **values)  # type: ignore[arg-type]
+    return planning.create_meeting(user(OFFICE), **values)  # type: ignore[arg-type]
 
 
 def paper_for_decision(short_name: str = "VK", title: str = "Sprachförderung") -> Paper:
@@ -63,21 +65,21 @@ def paper_for_decision(short_name: str = "VK", title: str = "Sprachförderung") 
     paper = papers.create_paper(
         author, body_id=body(short_name).id, kind="resolution", title=title, text="Der Text."
     )
-    ms.fire_to_flag([author, user(OFFICE)], paper, "open_for_voting", comment="passt")
+    invitations.fire_to_flag([author, user(OFFICE)], paper, "open_for_voting", comment="passt")
     paper = db.session.get(Paper, paper.id)
-    assert paper is not None and ms.is_ready(paper)
+    assert paper is not None and agenda.is_ready(paper)
     return paper
 
 
 def fresh(meeting_id: int) -> Meeting:
     db.session.expire_all()
-    found = ms.get_meeting(meeting_id)
+    found = access.get_meeting(meeting_id)
     assert found is not None
     return found
 
 
 def memberships(short_name: str) -> list[Membership]:
-    return list(ms.current_members(body(short_name).id))
+    return list(current_members(body(short_name).id))
 
 
 def voting_seats(short_name: str) -> list[Membership]:
@@ -89,7 +91,7 @@ def person_of(membership: Membership) -> Person:
 
 
 def invite_and_open(meeting_obj: Meeting) -> Meeting:
-    ms.send_invitations(user(OFFICE), meeting_obj, reason="kurzfristig")
+    invitations.send_invitations(user(OFFICE), meeting_obj, reason="kurzfristig")
     return reach(fresh(meeting_obj.id), "in_session")
 
 
@@ -103,5 +105,5 @@ def step_to(meeting_obj: Meeting, flag: str) -> str:
 
 def reach(meeting_obj: Meeting, flag: str, email: str = OFFICE, **kwargs: Any) -> Meeting:
     """Take the meeting (as ``email``) into a state with ``flag``."""
-    ms.fire_to_flag(user(email), meeting_obj, flag, **kwargs)
+    invitations.fire_to_flag(user(email), meeting_obj, flag, **kwargs)
     return fresh(meeting_obj.id)

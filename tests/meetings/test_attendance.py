@@ -11,8 +11,8 @@ from netzwerk.database import write_transaction
 from netzwerk.decisions.models import Decision
 from netzwerk.extensions import db
 from netzwerk.governance.models import Body, Membership, Person, QuorumRule
-from netzwerk.meetings import meeting_services as ms
-from netzwerk.meetings.models import Consultation, Paper
+from netzwerk.meetings import agenda, attendance
+from netzwerk.papers.models import Consultation, Paper
 from netzwerk.voting import services as voting
 from netzwerk.voting.meeting import open_meeting_poll
 
@@ -80,17 +80,17 @@ def _body_with_members(rule: QuorumRule, members: int) -> Body:
 def test_quorum_is_computed_live(app_ctx, demo, rule, members, present, quorate):
     new = _body_with_members(rule, members)
     m = invite_and_open(meeting(new.short_name))
-    seats = ms.roster(m)
+    seats = attendance.roster(m)
     voters = [line.membership.id for line in seats if line.membership.voting_right]
     statuses = {mid: ("present" if i < present else "excused") for i, mid in enumerate(voters)}
-    ms.set_attendance(user(OFFICE), m, statuses)
-    status = ms.quorum(fresh(m.id))
+    attendance.set_attendance(user(OFFICE), m, statuses)
+    status = attendance.quorum(fresh(m.id))
     assert (status.voting_members, status.present) == (members, present)
     assert status.quorate is quorate
     # Live: one present member leaves, the count follows at once.
     if present:
-        ms.arrive_or_leave(user(OFFICE), fresh(m.id), voters[0], arrive=False)
-        assert ms.quorum(fresh(m.id)).present == present - 1
+        attendance.arrive_or_leave(user(OFFICE), fresh(m.id), voters[0], arrive=False)
+        assert attendance.quorum(fresh(m.id)).present == present - 1
 
 
 def _bk_seats() -> tuple[Membership, Membership]:
@@ -108,28 +108,28 @@ def _bk_seats() -> tuple[Membership, Membership]:
 def test_deputy_votes_when_member_is_absent(app_ctx, demo):
     m = invite_and_open(meeting("BK", days=30))
     seat, deputy = _bk_seats()
-    ms.set_attendance(user(OFFICE), m, {seat.id: "excused", deputy.id: "present"})
-    (row,) = [s for s in ms.seats(fresh(m.id)) if s.membership_id == seat.id]
+    attendance.set_attendance(user(OFFICE), m, {seat.id: "excused", deputy.id: "present"})
+    (row,) = [s for s in attendance.seats(fresh(m.id)) if s.membership_id == seat.id]
     assert row.voter_person_id == deputy.person_id and row.by_deputy
-    assert ms.quorum(fresh(m.id)).present == 1
+    assert attendance.quorum(fresh(m.id)).present == 1
 
 
 def test_deputy_does_not_vote_when_member_is_present(app_ctx, demo):
     m = invite_and_open(meeting("BK", days=30))
     seat, deputy = _bk_seats()
-    ms.set_attendance(user(OFFICE), m, {seat.id: "present", deputy.id: "present"})
-    seats = ms.seats(fresh(m.id))
+    attendance.set_attendance(user(OFFICE), m, {seat.id: "present", deputy.id: "present"})
+    seats = attendance.seats(fresh(m.id))
     (row,) = [s for s in seats if s.membership_id == seat.id]
     assert row.voter_person_id == seat.person_id and not row.by_deputy
     assert deputy.person_id not in {s.voter_person_id for s in seats}
-    assert ms.quorum(fresh(m.id)).present == 1
+    assert attendance.quorum(fresh(m.id)).present == 1
 
 
 def test_deputy_gets_the_ballot_in_a_meeting_poll(app_ctx, demo):
     m = invite_and_open(meeting("BK", days=30))
     seat, deputy = _bk_seats()
-    ms.set_attendance(user(OFFICE), m, {seat.id: "absent", deputy.id: "present"})
-    item = ms.add_free_item(user(OFFICE), fresh(m.id), title="Resolution")
+    attendance.set_attendance(user(OFFICE), m, {seat.id: "absent", deputy.id: "present"})
+    item = agenda.add_free_item(user(OFFICE), fresh(m.id), title="Resolution")
     poll = open_meeting_poll(user(OFFICE), fresh(m.id), item.id, title="Resolution")
     seats = voting.seats_of(poll.id, deputy.person_id)
     assert [s.membership_id for s in seats] == [seat.id]
@@ -139,11 +139,11 @@ def test_deputy_gets_the_ballot_in_a_meeting_poll(app_ctx, demo):
 def test_meeting_poll_decides_moves_paper_and_fills_consultation(app_ctx, demo):
     m = meeting("VK", days=20)
     paper = paper_for_decision()
-    item = ms.add_paper_item(user(OFFICE), m, paper.id)
+    item = agenda.add_paper_item(user(OFFICE), m, paper.id)
     m = invite_and_open(fresh(m.id))
-    vk = [line.membership for line in ms.roster(m) if line.membership.voting_right]
+    vk = [line.membership for line in attendance.roster(m) if line.membership.voting_right]
     present = vk[:5]  # 5 of 8: quorate (more than half)
-    ms.set_attendance(
+    attendance.set_attendance(
         user(OFFICE), m, {mm.id: "present" for mm in present} | {mm.id: "excused" for mm in vk[5:]}
     )
     poll = open_meeting_poll(
@@ -169,10 +169,10 @@ def test_meeting_poll_decides_moves_paper_and_fills_consultation(app_ctx, demo):
 def test_no_quorum_no_decision(app_ctx, demo):
     m = meeting("VK", days=20)
     paper = paper_for_decision()
-    item = ms.add_paper_item(user(OFFICE), m, paper.id)
+    item = agenda.add_paper_item(user(OFFICE), m, paper.id)
     m = invite_and_open(fresh(m.id))
-    vk = [line.membership for line in ms.roster(m) if line.membership.voting_right]
-    ms.set_attendance(user(OFFICE), m, {mm.id: "present" for mm in vk[:4]})
+    vk = [line.membership for line in attendance.roster(m) if line.membership.voting_right]
+    attendance.set_attendance(user(OFFICE), m, {mm.id: "present" for mm in vk[:4]})
     poll = open_meeting_poll(user(OFFICE), fresh(m.id), item.id, title="X")
     for mm in vk[:4]:
         voting.cast_ballot(poll.id, mm.person_id, "yes")
@@ -187,18 +187,18 @@ def test_quorum_present_guard_provider(app_ctx, demo):
 
     m = meeting("VK", days=20)
     paper = paper_for_decision()
-    ms.add_paper_item(user(OFFICE), m, paper.id)
-    assert ms.quorum_provider("paper", paper) is None  # no open meeting yet
+    agenda.add_paper_item(user(OFFICE), m, paper.id)
+    assert attendance.quorum_provider("paper", paper) is None  # no open meeting yet
     m = invite_and_open(fresh(m.id))
-    assert ms.quorum_provider("paper", paper) is False
-    vk = [line.membership for line in ms.roster(m) if line.membership.voting_right]
-    ms.set_attendance(user(OFFICE), m, {mm.id: "present" for mm in vk[:5]})
+    assert attendance.quorum_provider("paper", paper) is False
+    vk = [line.membership for line in attendance.roster(m) if line.membership.voting_right]
+    attendance.set_attendance(user(OFFICE), m, {mm.id: "present" for mm in vk[:5]})
     assert registry.first_answer(registry.quorum_providers, "paper", paper) is True
 
 
 def test_polls_only_in_an_opened_meeting(app_ctx, demo):
     m = meeting("VK", days=20)
-    item = ms.add_free_item(user(OFFICE), m, title="X")
+    item = agenda.add_free_item(user(OFFICE), m, title="X")
     with pytest.raises(voting.VotingError):
         open_meeting_poll(user(OFFICE), fresh(m.id), item.id, title="X")
 
@@ -207,7 +207,9 @@ def test_attendance_form_and_arrivals(client_as, app):
     office = client_as("office")
     with app.app_context():
         m = invite_and_open(meeting("VK", days=20))
-        first = [line.membership.id for line in ms.roster(m) if line.membership.voting_right][0]
+        first = [
+            line.membership.id for line in attendance.roster(m) if line.membership.voting_right
+        ][0]
         meeting_id = m.id
     response = office.post(
         f"/sitzungen/{meeting_id}/anwesenheit", data={f"status-{first}": "present"}
@@ -217,11 +219,11 @@ def test_attendance_form_and_arrivals(client_as, app):
     assert 'data-quorate="no"' in html
     office.post(f"/sitzungen/{meeting_id}/anwesenheit/{first}/geht")
     with app.app_context():
-        row = [r for r in ms.roster(fresh(meeting_id)) if r.membership.id == first][0]
+        row = [r for r in attendance.roster(fresh(meeting_id)) if r.membership.id == first][0]
         assert row.attendance.left_at is not None and not row.attendance.present_now
     office.post(f"/sitzungen/{meeting_id}/anwesenheit/{first}/kommt")
     with app.app_context():
-        row = [r for r in ms.roster(fresh(meeting_id)) if r.membership.id == first][0]
+        row = [r for r in attendance.roster(fresh(meeting_id)) if r.membership.id == first][0]
         assert row.attendance.present_now
     response = office.post(
         f"/sitzungen/{meeting_id}/anwesenheit",
@@ -229,7 +231,7 @@ def test_attendance_form_and_arrivals(client_as, app):
     )
     assert response.status_code == 302
     with app.app_context():
-        assert [g.name for g in ms.guests(fresh(meeting_id))] == ["Gast Eins"]
+        assert [g.name for g in attendance.guests(fresh(meeting_id))] == ["Gast Eins"]
 
 
 def test_member_cannot_record_attendance(client_as, app):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from netzwerk.audit.models import AuditEvent
 from netzwerk.extensions import db
-from netzwerk.meetings import meeting_services as ms
+from netzwerk.meetings import access, places
 from netzwerk.meetings.models import Location
 
 from .helpers import MEMBER, OFFICE, meeting, user
@@ -19,7 +19,7 @@ TAKEN = "Einen Ort mit diesem Namen gibt es schon."
 
 def _place(app, name: str = "Rathaus", **fields: str) -> int:  # type: ignore[no-untyped-def]
     with app.app_context():
-        place = ms.create_location(
+        place = places.create_location(
             user(OFFICE),
             name=name,
             address=fields.get("address", "Markt 1"),
@@ -107,12 +107,12 @@ def test_bad_input_is_shown_next_to_the_field_and_nothing_changes(
 
 
 def test_same_rules_for_adding_a_place(app_ctx, demo):
-    ms.create_location(user(OFFICE), name="Rathaus", address="", room="")
-    with pytest.raises(ms.MeetingError) as caught:
-        ms.create_location(user(OFFICE), name=" RATHAUS ", address="", room="")
+    places.create_location(user(OFFICE), name="Rathaus", address="", room="")
+    with pytest.raises(access.MeetingError) as caught:
+        places.create_location(user(OFFICE), name=" RATHAUS ", address="", room="")
     assert caught.value.field == "name"
-    with pytest.raises(ms.MeetingError) as caught:
-        ms.create_location(user(OFFICE), name="Saal\x00", address="", room="")
+    with pytest.raises(access.MeetingError) as caught:
+        places.create_location(user(OFFICE), name="Saal\x00", address="", room="")
     assert caught.value.field == "name"
 
 
@@ -125,8 +125,8 @@ def test_only_staff_edit_places(app, client_as, client):
     anonymous = client.get(f"/verwaltung/orte/{place_id}/bearbeiten")
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
     assert _row(app, place_id) == ("Rathaus", "Friedenssaal", "Markt 1")
-    with app.app_context(), pytest.raises(ms.MeetingError):
-        ms.update_location(user(MEMBER), place_id, name="Gekapert", address="", room="")
+    with app.app_context(), pytest.raises(access.MeetingError):
+        places.update_location(user(MEMBER), place_id, name="Gekapert", address="", room="")
     assert _row(app, place_id)[0] == "Rathaus"
 
 

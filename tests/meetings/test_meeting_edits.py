@@ -13,7 +13,7 @@ from sqlalchemy import select
 from netzwerk.audit.models import AuditEvent
 from netzwerk.extensions import db
 from netzwerk.mail.models import OutboxMail
-from netzwerk.meetings import meeting_services as ms
+from netzwerk.meetings import access, invitations, places, planning
 from netzwerk.timeutil import to_local
 
 from .helpers import OFFICE, fresh, meeting, reach, step_to, user
@@ -40,7 +40,7 @@ def _event(mail: OutboxMail) -> icalendar.Event:
     return next(iter(icalendar.Calendar.from_ical(attachment.content).walk("VEVENT")))
 
 
-def _save(meeting_id: int, **changes: object) -> ms.MeetingUpdate:
+def _save(meeting_id: int, **changes: object) -> planning.MeetingUpdate:
     current = fresh(meeting_id)
     values: dict[str, object] = {
         "starts_at": current.starts_at,
@@ -51,12 +51,12 @@ def _save(meeting_id: int, **changes: object) -> ms.MeetingUpdate:
         "title": current.title,
     }
     values.update(changes)
-    return ms.update_meeting(user(OFFICE), current, **values)  # type: ignore[arg-type]
+    return planning.update_meeting(user(OFFICE), current, **values)  # type: ignore[arg-type]
 
 
 def _invited(days: float = 20) -> int:
     m = meeting("VK", days=days)
-    assert ms.send_invitations(user(OFFICE), m, reason="kurzfristig") > 0
+    assert invitations.send_invitations(user(OFFICE), m, reason="kurzfristig") > 0
     return m.id
 
 
@@ -74,7 +74,9 @@ def test_a_changed_time_sends_the_updated_invitation_to_every_invitee(app_ctx, d
     assert update.invitations == first
     mails = _round_two(meeting_id)
     assert len(mails) == first
-    assert {m.recipient for m in mails} == {p.email for p in ms.invitees(fresh(meeting_id))}
+    assert {m.recipient for m in mails} == {
+        p.email for p in invitations.invitees(fresh(meeting_id))
+    }
     assert mails[0].subject.startswith("Geänderte Einladung:")
     assert "Geändert seit der letzten Einladung: Zeit." in mails[0].body
     event = _event(mails[0])
@@ -123,7 +125,7 @@ def test_before_the_invitations_and_after_the_opening_no_update_goes_out(app_ctx
 
 def test_several_changes_are_named_in_the_mail(app_ctx, demo):
     meeting_id = _invited()
-    other = ms.create_location(user(OFFICE), name="VHS", address="Bergstraße 8", room="Saal 2")
+    other = places.create_location(user(OFFICE), name="VHS", address="Bergstraße 8", room="Saal 2")
     _save(
         meeting_id,
         location_id=other.id,
@@ -143,7 +145,7 @@ def test_a_changed_place_updates_the_invited_meetings_there(app_ctx, demo):
     planned = meeting("VK", days=40).id  # same place, not invited yet
     first = len(_mails(invited))
 
-    update = ms.update_location(
+    update = places.update_location(
         user(OFFICE),
         place_id,
         name="Rathaus",
@@ -166,9 +168,9 @@ def test_a_place_saved_unchanged_or_without_the_choice_sends_nothing(app_ctx, de
     assert place is not None
     first = len(_mails(invited))
     fields = {"name": place.name, "address": place.address or "", "room": place.room or ""}
-    update = ms.update_location(user(OFFICE), place.id, **fields, send_updates=True)
+    update = places.update_location(user(OFFICE), place.id, **fields, send_updates=True)
     assert not update.changed and update.meetings == 0
-    update = ms.update_location(user(OFFICE), place.id, **{**fields, "room": "Saal 3"})
+    update = places.update_location(user(OFFICE), place.id, **{**fields, "room": "Saal 3"})
     assert update.changed and update.meetings == 0
     assert len(_mails(invited)) == first
 
@@ -322,9 +324,9 @@ def test_cancelling_an_invited_meeting_tells_every_invitee_and_cancels_the_entry
     first = len(_mails(meeting_id))
 
     step = step_to(fresh(meeting_id), "cancelled")
-    told = ms.fire_status(user(OFFICE), fresh(meeting_id), step, "Haushaltssperre", None)
+    told = invitations.fire_status(user(OFFICE), fresh(meeting_id), step, "Haushaltssperre", None)
 
-    assert ms.has_flag(fresh(meeting_id), "cancelled")
+    assert access.has_flag(fresh(meeting_id), "cancelled")
     mails = _cancellations(meeting_id)
     assert len(mails) == first == told
     assert {m.recipient for m in mails} == {m.recipient for m in _mails(meeting_id)}
@@ -348,8 +350,8 @@ def test_cancelling_an_invited_meeting_tells_every_invitee_and_cancels_the_entry
 def test_cancelling_a_meeting_nobody_was_invited_to_sends_nothing(app_ctx, demo):
     planned = meeting("VK", days=30).id
     step = step_to(fresh(planned), "cancelled")
-    told = ms.fire_status(user(OFFICE), fresh(planned), step, "Doppelt geplant", None)
-    assert ms.has_flag(fresh(planned), "cancelled") and told is None
+    told = invitations.fire_status(user(OFFICE), fresh(planned), step, "Doppelt geplant", None)
+    assert access.has_flag(fresh(planned), "cancelled") and told is None
     assert _cancellations(planned) == []
 
 
@@ -364,14 +366,14 @@ def test_a_cancellation_without_reason_is_refused_and_sends_nothing(app, client_
     response = office.post(url, data={"comment": "", "version": str(version)})
     assert response.status_code == 302
     with app.app_context():
-        assert ms.is_awaiting(fresh(meeting_id))
+        assert access.is_awaiting(fresh(meeting_id))
         assert _cancellations(meeting_id) == []
         db.session.remove()
     response = office.post(url, data={"comment": "Raum fällt aus", "version": str(version)})
     page = office.get(response.headers["Location"]).get_data(as_text=True)
     assert "Eingeladene werden mit dem Grund benachrichtigt" in page
     with app.app_context():
-        assert ms.has_flag(fresh(meeting_id), "cancelled")
+        assert access.has_flag(fresh(meeting_id), "cancelled")
         assert all("Grund: Raum fällt aus" in m.body for m in _cancellations(meeting_id))
         assert _cancellations(meeting_id)
 
@@ -390,5 +392,5 @@ def test_a_status_change_with_a_bent_version_changes_nothing(app, client_as, ver
     response = office.post(url, data={"comment": "Doppelt geplant", "version": version})
     assert response.status_code == 302
     with app.app_context():
-        assert ms.is_planned(fresh(meeting_id))
+        assert access.is_planned(fresh(meeting_id))
         db.session.remove()

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 
 from netzwerk.extensions import db
 from netzwerk.mail.models import OutboxMail
-from netzwerk.meetings import meeting_services as ms
+from netzwerk.meetings import access, agenda, invitations
 from netzwerk.meetings.models import AgendaItem, Meeting
 from netzwerk.minutes import services as minutes_services
 from netzwerk.workflow import services as workflow
@@ -71,7 +71,7 @@ def test_the_chair_opens_and_closes_the_meeting_a_member_cannot(app, client_as):
     chair, member = client_as("chair"), client_as("member")
     with app.app_context():
         meeting_id = meeting("VK", days=0.2).id
-        ms.send_invitations(user(OFFICE), fresh(meeting_id), reason="kurzfristig")
+        invitations.send_invitations(user(OFFICE), fresh(meeting_id), reason="kurzfristig")
         open_steps = [
             a.transition.name
             for a in workflow.available_transitions(user("chair"), fresh(meeting_id))
@@ -91,13 +91,13 @@ def test_the_chair_opens_and_closes_the_meeting_a_member_cannot(app, client_as):
     )
     _post_step(member, meeting_id, open_steps[0])
     with app.app_context():
-        assert ms.is_awaiting(fresh(meeting_id))  # the member was refused
+        assert access.is_awaiting(fresh(meeting_id))  # the member was refused
         db.session.remove()
 
     response = _post_step(chair, meeting_id, open_steps[0])
     assert response.status_code == 302
     with app.app_context():
-        assert ms.has_flag(fresh(meeting_id), "in_session")
+        assert access.has_flag(fresh(meeting_id), "in_session")
         db.session.remove()
 
     # In session, the chair records the attendance too; the member may not.
@@ -110,12 +110,12 @@ def test_the_chair_opens_and_closes_the_meeting_a_member_cannot(app, client_as):
     assert "Sitzung schließen" in page
     _post_step(member, meeting_id, close_step)
     with app.app_context():
-        assert ms.has_flag(fresh(meeting_id), "in_session")
+        assert access.has_flag(fresh(meeting_id), "in_session")
         db.session.remove()
     assert _post_step(chair, meeting_id, close_step).status_code == 302
     with app.app_context():
         closed = fresh(meeting_id)
-        assert ms.has_flag(closed, "closed") and not ms.has_flag(closed, "in_session")
+        assert access.has_flag(closed, "closed") and not access.has_flag(closed, "in_session")
         db.session.remove()
     page = chair.get(f"/sitzungen/{meeting_id}").get_data(as_text=True)
     assert _steps(page, meeting_id) == []
@@ -138,7 +138,7 @@ def test_the_office_sends_the_invitations_with_the_button_and_a_reason(app, clie
     page = office.get(response.headers["Location"]).get_data(as_text=True)
     with app.app_context():
         invited = fresh(meeting_id)
-        assert ms.is_awaiting(invited) and invited.agenda_frozen
+        assert access.is_awaiting(invited) and invited.agenda_frozen
         count = _mails(meeting_id)
         assert count > 0
         db.session.remove()
@@ -151,12 +151,12 @@ def test_the_office_sends_the_invitations_with_the_button_and_a_reason(app, clie
     assert invite not in _steps(page, short_id)  # the guard holds only with a reason
     _post_step(office, short_id, invite)
     with app.app_context():
-        assert ms.is_planned(fresh(short_id)) and _mails(short_id) == 0
+        assert access.is_planned(fresh(short_id)) and _mails(short_id) == 0
         db.session.remove()
     _post_step(office, short_id, invite, comment="Dringende Haushaltsfrage")
     with app.app_context():
         invited = fresh(short_id)
-        assert ms.is_awaiting(invited) and _mails(short_id) > 0
+        assert access.is_awaiting(invited) and _mails(short_id) > 0
         assert invited.short_notice_reason == "Dringende Haushaltsfrage"
         db.session.remove()
 
@@ -187,15 +187,15 @@ def test_a_body_chooses_the_meeting_workflow_with_agenda_release(app, client_as)
         released = meeting("VK", days=20)
         other = meeting("BK", days=20)
         assert released.workflow_name == FREIGABE and other.workflow_name == default
-        assert ms.is_planned(released) and ms.is_planned(other)
-        ms.add_free_item(user(OFFICE), released, title="Haushalt")
+        assert access.is_planned(released) and access.is_planned(other)
+        agenda.add_free_item(user(OFFICE), released, title="Haushalt")
         # Other bodies keep the default: the invitations go out at once.
-        assert ms.send_invitations(user(OFFICE), other) > 0
-        assert ms.is_awaiting(fresh(other.id))
+        assert invitations.send_invitations(user(OFFICE), other) > 0
+        assert access.is_awaiting(fresh(other.id))
         # This body's meeting needs the release of the agenda first.
-        with pytest.raises(ms.MeetingError):
-            ms.send_invitations(user(OFFICE), fresh(released.id))
-        assert ms.is_planned(fresh(released.id)) and _mails(released.id) == 0
+        with pytest.raises(access.MeetingError):
+            invitations.send_invitations(user(OFFICE), fresh(released.id))
+        assert access.is_planned(fresh(released.id)) and _mails(released.id) == 0
         meeting_id = released.id
         db.session.remove()
 
@@ -211,9 +211,9 @@ def test_a_body_chooses_the_meeting_workflow_with_agenda_release(app, client_as)
     assert _post_step(chair, meeting_id, release).status_code == 302
     with app.app_context():
         current = fresh(meeting_id)
-        assert ms.is_planned(current) and current.agenda_frozen  # released, not yet invited
-        assert ms.state_title(current) == "Tagesordnung freigegeben"
-        late = ms.add_free_item(user(OFFICE), current, title="Nachtrag")
+        assert access.is_planned(current) and current.agenda_frozen  # released, not yet invited
+        assert access.state_title(current) == "Tagesordnung freigegeben"
+        late = agenda.add_free_item(user(OFFICE), current, title="Nachtrag")
         assert late.late  # the released agenda is frozen: changes are marked
         db.session.remove()
 
@@ -221,7 +221,7 @@ def test_a_body_chooses_the_meeting_workflow_with_agenda_release(app, client_as)
     assert response.status_code == 302
     with app.app_context():
         invited = fresh(meeting_id)
-        assert ms.is_awaiting(invited) and _mails(meeting_id) > 0
+        assert access.is_awaiting(invited) and _mails(meeting_id) > 0
         assert invited.workflow_name == FREIGABE
         db.session.remove()
 
@@ -271,8 +271,8 @@ def test_a_meeting_runs_end_to_end_with_every_name_renamed(renamed_app):
         assert all(name.endswith("_x") for name in definition.transitions)
 
         planned = meeting("VK", days=20)
-        assert planned.state.endswith("_x") and ms.is_planned(planned)
-        ms.add_free_item(user(OFFICE), planned, title="Bericht")
+        assert planned.state.endswith("_x") and access.is_planned(planned)
+        agenda.add_free_item(user(OFFICE), planned, title="Bericht")
         meeting_id = planned.id
         db.session.remove()
 
@@ -281,16 +281,16 @@ def test_a_meeting_runs_end_to_end_with_every_name_renamed(renamed_app):
     assert response.status_code == 302
     with renamed_app.app_context():
         invited = fresh(meeting_id)
-        assert ms.is_awaiting(invited) and invited.agenda_frozen and _mails(meeting_id) > 0
+        assert access.is_awaiting(invited) and invited.agenda_frozen and _mails(meeting_id) > 0
         # The agenda after the invitation: nothing is put on it automatically
         # any more (the scheduler takes planned meetings only), an item added
         # by hand is marked late.
         paper = paper_for_decision("VK", title="Nachgereichte Vorlage")
-        assert not ms.agenda_scheduler("paper", paper)
+        assert not agenda.agenda_scheduler("paper", paper)
         db.session.commit()
         assert not db.session.scalar(select(AgendaItem.id).where(AgendaItem.paper_id == paper.id))
-        assert ms.add_free_item(user(OFFICE), fresh(meeting_id), title="Nachtrag").late
-        assert meeting_id in {m.id for m in ms.upcoming_meetings(user("chair"), 10)}
+        assert agenda.add_free_item(user(OFFICE), fresh(meeting_id), title="Nachtrag").late
+        assert meeting_id in {m.id for m in access.upcoming_meetings(user("chair"), 10)}
         db.session.remove()
 
     # The chair opens and closes from the page.
@@ -300,13 +300,13 @@ def test_a_meeting_runs_end_to_end_with_every_name_renamed(renamed_app):
         assert step.endswith("_x")
         assert _post_step(chair_client, meeting_id, step).status_code == 302
         with renamed_app.app_context():
-            assert ms.has_flag(fresh(meeting_id), flag)
+            assert access.has_flag(fresh(meeting_id), flag)
             db.session.remove()
 
     with renamed_app.app_context():
         closed = fresh(meeting_id)
-        with pytest.raises(ms.MeetingError):  # a closed meeting's agenda is final
-            ms.add_free_item(user(OFFICE), closed, title="Zu spät")
+        with pytest.raises(access.MeetingError):  # a closed meeting's agenda is final
+            agenda.add_free_item(user(OFFICE), closed, title="Zu spät")
         minutes = minutes_services.start_minutes(user(OFFICE), closed, user(OFFICE).person_id)
         assert minutes_services.is_editable(minutes)
         # meeting_closed holds: the minutes may leave the draft.
@@ -330,11 +330,11 @@ def test_minutes_leave_the_draft_only_after_the_meeting_closed(app_ctx, demo):
 
 def test_cancelled_meetings_are_cancelled_in_the_calendar(app_ctx, demo):
     planned = meeting("VK", days=20)
-    ms.send_invitations(user(OFFICE), planned)
+    invitations.send_invitations(user(OFFICE), planned)
     cancelled = reach(fresh(planned.id), "cancelled", comment="Raum fehlt")
     from netzwerk.meetings.ics import meeting_ics
     from netzwerk.timeutil import utcnow
 
-    text = meeting_ics(cancelled, ms.agenda(cancelled), now=utcnow()).decode()
+    text = meeting_ics(cancelled, agenda.agenda(cancelled), now=utcnow()).decode()
     assert "STATUS:CANCELLED" in text
     assert db.session.get(Meeting, planned.id) is not None

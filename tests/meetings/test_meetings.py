@@ -15,8 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from netzwerk.audit.models import AuditEvent
 from netzwerk.extensions import db
 from netzwerk.mail.models import OutboxMail
-from netzwerk.meetings import meeting_services as ms
-from netzwerk.meetings.models import AgendaItem, Consultation, Meeting
+from netzwerk.meetings import access, agenda, invitations, places
+from netzwerk.meetings.models import AgendaItem, Meeting
+from netzwerk.papers.models import Consultation
 from netzwerk.timeutil import LOCAL_TZ, local_today, utcnow
 
 from .helpers import (
@@ -46,7 +47,7 @@ def test_meetings_are_numbered_per_body_and_year(app_ctx, demo):
     assert fresh(second.id).number == f"VK 2/{year}"
     assert fresh(next_year.id).number == f"VK 1/{year + 1}"
     assert fresh(other.id).number == f"BK 1/{year}"
-    assert ms.is_planned(fresh(first.id))
+    assert access.is_planned(fresh(first.id))
 
 
 @pytest.mark.calendar
@@ -86,7 +87,9 @@ def test_the_form_takes_berlin_time_and_numbers_in_the_berlin_year(client_as, ap
     office = client_as("office")
     year = local_today().year + 1
     with app.app_context():
-        place = ms.create_location(user(OFFICE), name="Rathaus", address="Markt 1", room="Saal").id
+        place = places.create_location(
+            user(OFFICE), name="Rathaus", address="Markt 1", room="Saal"
+        ).id
         vk = body("VK").id
     response = office.post(
         "/sitzungen/neu",
@@ -112,7 +115,9 @@ def test_office_creates_meeting_through_the_form(client_as, app):
     office = client_as("office")
     with app.app_context():
         vk = body("VK").id
-        place = ms.create_location(user(OFFICE), name="Rathaus", address="Markt 1", room="Saal").id
+        place = places.create_location(
+            user(OFFICE), name="Rathaus", address="Markt 1", room="Saal"
+        ).id
     response = office.post(
         "/sitzungen/neu",
         data={
@@ -142,12 +147,12 @@ def test_member_cannot_plan_meetings(client_as):
 def test_agenda_numbering_with_sub_items_and_parts(app_ctx, demo):
     m = meeting("VK")
     office = user(OFFICE)
-    a = ms.add_free_item(office, m, title="Begrüßung")
-    secret = ms.add_free_item(office, m, title="Personalie", public=False)
-    b = ms.add_free_item(office, m, title="Berichte")
-    ms.add_free_item(office, m, title="Bericht Schule", parent_id=b.id)
-    ms.add_free_item(office, m, title="Bericht Jugend", parent_id=b.id)
-    lines = ms.flatten(ms.agenda(fresh(m.id)))
+    a = agenda.add_free_item(office, m, title="Begrüßung")
+    secret = agenda.add_free_item(office, m, title="Personalie", public=False)
+    b = agenda.add_free_item(office, m, title="Berichte")
+    agenda.add_free_item(office, m, title="Bericht Schule", parent_id=b.id)
+    agenda.add_free_item(office, m, title="Bericht Jugend", parent_id=b.id)
+    lines = agenda.flatten(agenda.agenda(fresh(m.id)))
     assert [(line.number, line.item.title) for line in lines] == [
         ("1", "Begrüßung"),
         ("2", "Berichte"),
@@ -155,27 +160,27 @@ def test_agenda_numbering_with_sub_items_and_parts(app_ctx, demo):
         ("2.2", "Bericht Jugend"),
         ("3", "Personalie"),
     ]
-    ms.move_item(office, m, b.id, -1)
-    lines = ms.flatten(ms.agenda(fresh(m.id)))
+    agenda.move_item(office, m, b.id, -1)
+    lines = agenda.flatten(agenda.agenda(fresh(m.id)))
     assert [line.item.title for line in lines][:2] == ["Berichte", "Bericht Schule"]
     # Moving beyond the edge changes nothing; the non-public part stays last.
-    ms.move_item(office, m, secret.id, -1)
-    assert ms.flatten(ms.agenda(fresh(m.id)))[-1].item.id == secret.id
+    agenda.move_item(office, m, secret.id, -1)
+    assert agenda.flatten(agenda.agenda(fresh(m.id)))[-1].item.id == secret.id
     assert a.id in {line.item.id for line in lines}
 
 
 def test_paper_goes_on_agenda_with_consultation(app_ctx, demo):
     m = meeting("VK")
     paper = paper_for_decision()
-    assert paper.id in {p.id for p in ms.ready_papers(m)}
-    item = ms.add_paper_item(user(OFFICE), m, paper.id)
+    assert paper.id in {p.id for p in agenda.ready_papers(m)}
+    item = agenda.add_paper_item(user(OFFICE), m, paper.id)
     assert item.paper_id == paper.id
     consultation = db.session.scalar(select(Consultation).where(Consultation.paper_id == paper.id))
     assert consultation.role == "deciding" and consultation.meeting_id == m.id
-    assert paper.id not in {p.id for p in ms.ready_papers(fresh(m.id))}
+    assert paper.id not in {p.id for p in agenda.ready_papers(fresh(m.id))}
     # The same paper twice is refused.
-    with pytest.raises(ms.MeetingError):
-        ms.add_paper_item(user(OFFICE), fresh(m.id), paper.id)
+    with pytest.raises(access.MeetingError):
+        agenda.add_paper_item(user(OFFICE), fresh(m.id), paper.id)
 
 
 def _mails(meeting_id: int) -> list[OutboxMail]:
@@ -200,7 +205,7 @@ def test_notice_period_warns_and_requires_a_reason(client_as, app):
     assert response.status_code == 422
     assert 'id="invite-reason-error"' in response.get_data(as_text=True)
     with app.app_context():
-        assert ms.is_planned(fresh(meeting_id))
+        assert access.is_planned(fresh(meeting_id))
         assert _mails(meeting_id) == []
     response = office.post(
         f"/sitzungen/{meeting_id}/einladung", data={"invite-reason": "Dringende Haushaltsfrage"}
@@ -208,15 +213,15 @@ def test_notice_period_warns_and_requires_a_reason(client_as, app):
     assert response.status_code == 302
     with app.app_context():
         m = fresh(meeting_id)
-        assert ms.is_awaiting(m) and m.agenda_frozen
+        assert access.is_awaiting(m) and m.agenda_frozen
         assert m.short_notice_reason == "Dringende Haushaltsfrage"
 
 
 @pytest.mark.calendar
 def test_no_reason_needed_when_notice_is_kept(app_ctx, demo):
     m = meeting("VK", days=20)
-    assert not ms.notice_check(m).short
-    assert ms.send_invitations(user(OFFICE), m) > 0
+    assert not invitations.notice_check(m).short
+    assert invitations.send_invitations(user(OFFICE), m) > 0
 
 
 @pytest.mark.calendar
@@ -231,21 +236,21 @@ def test_notice_period_counts_calendar_days_in_berlin(app_ctx, demo):
     kept = meeting("VK", starts_at=berlin(today + timedelta(days=7), 0, 30))
     short = meeting("VK", starts_at=berlin(today + timedelta(days=6), 23, 30))
     assert kept.starts_at - utcnow() < timedelta(days=7)  # under 7 × 24 hours ahead
-    assert ms.notice_check(kept) == ms.NoticeCheck(notice_days=7, days_left=7)
-    assert ms.notice_check(short) == ms.NoticeCheck(notice_days=7, days_left=6)
-    assert not ms.notice_check(kept).short and ms.notice_check(short).short
-    assert ms.send_invitations(user(OFFICE), kept) > 0  # no reason needed
-    with pytest.raises(ms.MeetingError):
-        ms.send_invitations(user(OFFICE), short)  # a reason is
-    assert ms.send_invitations(user(OFFICE), fresh(short.id), reason="Eilt") > 0
+    assert invitations.notice_check(kept) == invitations.NoticeCheck(notice_days=7, days_left=7)
+    assert invitations.notice_check(short) == invitations.NoticeCheck(notice_days=7, days_left=6)
+    assert not invitations.notice_check(kept).short and invitations.notice_check(short).short
+    assert invitations.send_invitations(user(OFFICE), kept) > 0  # no reason needed
+    with pytest.raises(access.MeetingError):
+        invitations.send_invitations(user(OFFICE), short)  # a reason is
+    assert invitations.send_invitations(user(OFFICE), fresh(short.id), reason="Eilt") > 0
 
 
 @pytest.mark.calendar
 def test_invitation_mails_with_ics_one_per_member_and_resend_explicit(app_ctx, demo):
     m = meeting("VK", days=20)  # 16:00 in Osnabrück, summer or winter time
-    ms.add_free_item(user(OFFICE), m, title="Haushalt 2027")
-    count = ms.send_invitations(user(OFFICE), m)
-    members = {p.email for p in ms.invitees(fresh(m.id))}
+    agenda.add_free_item(user(OFFICE), m, title="Haushalt 2027")
+    count = invitations.send_invitations(user(OFFICE), m)
+    members = {p.email for p in invitations.invitees(fresh(m.id))}
     mails = _mails(m.id)
     assert count == len(mails) == len(members) > 5
     assert {mail.recipient for mail in mails} == members
@@ -261,10 +266,10 @@ def test_invitation_mails_with_ics_one_per_member_and_resend_explicit(app_ctx, d
     assert event["DTSTART"].params.get("TZID") == "Europe/Berlin"
     assert event.decoded("DTSTART").hour == 16  # the wall-clock time, in its own offset
     # A second plain send is refused; "send again" is explicit.
-    with pytest.raises(ms.MeetingError):
-        ms.send_invitations(user(OFFICE), fresh(m.id))
+    with pytest.raises(access.MeetingError):
+        invitations.send_invitations(user(OFFICE), fresh(m.id))
     assert len(_mails(m.id)) == count
-    again = ms.send_invitations(user(OFFICE), fresh(m.id), again=True)
+    again = invitations.send_invitations(user(OFFICE), fresh(m.id), again=True)
     assert again == count
     reasons = {mail.reason for mail in _mails(m.id)}
     assert reasons == {f"meeting:{m.id}:invitation", f"meeting:{m.id}:invitation:2"}
@@ -277,7 +282,7 @@ def test_invitations_reach_a_real_smtp_server(app_ctx, demo, smtp_server):
     from netzwerk.mail.services import send_pending
 
     m = meeting("VK", days=20)
-    count = ms.send_invitations(user(OFFICE), m)
+    count = invitations.send_invitations(user(OFFICE), m)
     assert send_pending() == count
     assert len(smtp_server.messages) == count
     message = smtp_server.messages[0]
@@ -291,16 +296,16 @@ def test_invitations_reach_a_real_smtp_server(app_ctx, demo, smtp_server):
 def test_agenda_frozen_after_invitations_and_changes_marked(app_ctx, demo):
     office = user(OFFICE)
     m = meeting("VK", days=20)
-    first = ms.add_free_item(office, m, title="Eins")
-    second = ms.add_free_item(office, m, title="Zwei")
+    first = agenda.add_free_item(office, m, title="Eins")
+    second = agenda.add_free_item(office, m, title="Zwei")
     assert not first.late
-    ms.send_invitations(office, m)
+    invitations.send_invitations(office, m)
     m = fresh(m.id)
     assert m.agenda_frozen
-    late = ms.add_free_item(office, m, title="Nachtrag")
+    late = agenda.add_free_item(office, m, title="Nachtrag")
     assert late.late
-    ms.move_item(office, m, second.id, -1)
-    ms.remove_item(office, m, first.id)
+    agenda.move_item(office, m, second.id, -1)
+    agenda.remove_item(office, m, first.id)
     items = {i.title: i for i in db.session.scalars(select(AgendaItem))}
     assert items["Zwei"].changed and items["Eins"].changed
     assert items["Eins"].withdrawn  # kept, struck out, not deleted
@@ -319,7 +324,7 @@ def test_agenda_frozen_after_invitations_and_changes_marked(app_ctx, demo):
         "agenda.item_moved",
         "agenda.item_removed",
     }
-    lines = ms.flatten(ms.agenda(fresh(m.id)))
+    lines = agenda.flatten(agenda.agenda(fresh(m.id)))
     assert [(line.number, line.item.title) for line in lines] == [
         ("1", "Zwei"),
         ("–", "Eins"),
@@ -331,9 +336,9 @@ def test_meeting_page_marks_late_and_changed_items(client_as, app):
     office = client_as("office")
     with app.app_context():
         m = meeting("VK", days=20)
-        ms.add_free_item(user(OFFICE), m, title="Eins")
-        ms.send_invitations(user(OFFICE), m)
-        ms.add_free_item(user(OFFICE), fresh(m.id), title="Nachtrag")
+        agenda.add_free_item(user(OFFICE), m, title="Eins")
+        invitations.send_invitations(user(OFFICE), m)
+        agenda.add_free_item(user(OFFICE), fresh(m.id), title="Nachtrag")
         meeting_id = m.id
     html = office.get(f"/sitzungen/{meeting_id}").get_data(as_text=True)
     assert "nachträglich aufgenommen" in html
@@ -343,18 +348,18 @@ def test_meeting_page_marks_late_and_changed_items(client_as, app):
     response = office.post(f"/sitzungen/{meeting_id}/tagesordnung/{late_id}/hoch")
     assert response.status_code == 302
     with app.app_context():
-        lines = ms.flatten(ms.agenda(fresh(meeting_id)))
+        lines = agenda.flatten(agenda.agenda(fresh(meeting_id)))
         assert lines[0].item.title == "Nachtrag" and lines[0].item.changed
 
 
 def test_cancel_requires_a_reason(app_ctx, demo):
     m = meeting("VK")
     step = step_to(m, "cancelled")
-    with pytest.raises(ms.MeetingError):
-        ms.fire_status(user(OFFICE), m, step, "", None)
-    assert ms.is_planned(fresh(m.id))
-    ms.fire_status(user(OFFICE), fresh(m.id), step, "Krankheit", None)
-    assert ms.has_flag(fresh(m.id), "cancelled")
+    with pytest.raises(access.MeetingError):
+        invitations.fire_status(user(OFFICE), m, step, "", None)
+    assert access.is_planned(fresh(m.id))
+    invitations.fire_status(user(OFFICE), fresh(m.id), step, "Krankheit", None)
+    assert access.has_flag(fresh(m.id), "cancelled")
 
 
 def test_meeting_workflows_set_every_meeting_flag(app_ctx):
@@ -382,17 +387,17 @@ def test_number_format_in_list(client_as, app):
 
 
 def test_schedule_on_agenda_scheduler_puts_paper_on_next_meeting(app_ctx, demo):
-    from netzwerk.meetings.models import Paper
+    from netzwerk.papers.models import Paper
     from netzwerk.workflow import registry
 
     m = meeting("VK", days=10)
     meeting("VK", days=40)
     paper = paper_for_decision()
-    assert ms.agenda_scheduler("paper", db.session.get(Paper, paper.id))
+    assert agenda.agenda_scheduler("paper", db.session.get(Paper, paper.id))
     db.session.commit()
     items = list(db.session.scalars(select(AgendaItem).where(AgendaItem.paper_id == paper.id)))
     assert [i.meeting_id for i in items] == [m.id]
-    assert ms.agenda_scheduler in registry.agenda_schedulers
+    assert agenda.agenda_scheduler in registry.agenda_schedulers
 
 
 @pytest.mark.calendar

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from netzwerk.extensions import db
-from netzwerk.meetings import meeting_services as ms
+from netzwerk.meetings import agenda, attendance, invitations
 from netzwerk.meetings.models import AgendaItem, Attendance, Meeting
 
 from .helpers import OFFICE, body, fresh, invite_and_open, meeting, user
@@ -16,11 +16,11 @@ from .helpers import OFFICE, body, fresh, invite_and_open, meeting, user
 def test_public_meeting_shows_only_public_items_to_anonymous(client_as, app):
     with app.app_context():
         public = meeting("BK", days=30, public=True)
-        ms.add_free_item(user(OFFICE), public, title="Offener Punkt")
-        ms.add_free_item(user(OFFICE), public, title="Geheimer Punkt", public=False)
-        ms.send_invitations(user(OFFICE), fresh(public.id))
+        agenda.add_free_item(user(OFFICE), public, title="Offener Punkt")
+        agenda.add_free_item(user(OFFICE), public, title="Geheimer Punkt", public=False)
+        invitations.send_invitations(user(OFFICE), fresh(public.id))
         closed = meeting("VK", days=30, public=False)
-        ms.send_invitations(user(OFFICE), fresh(closed.id), reason="x")
+        invitations.send_invitations(user(OFFICE), fresh(closed.id), reason="x")
         public_id, closed_id = public.id, closed.id
     anonymous = app.test_client()
     listing = anonymous.get("/sitzungen/oeffentlich/").get_data(as_text=True)
@@ -36,10 +36,10 @@ def test_public_meeting_shows_only_public_items_to_anonymous(client_as, app):
 def test_my_meetings_lists_upcoming_with_agenda(client_as, app):
     with app.app_context():
         m = meeting("VK", days=10)
-        ms.add_free_item(user(OFFICE), m, title="Haushaltsberatung")
-        ms.send_invitations(user(OFFICE), fresh(m.id))
+        agenda.add_free_item(user(OFFICE), m, title="Haushaltsberatung")
+        invitations.send_invitations(user(OFFICE), fresh(m.id))
         bk = meeting("BK", days=10)
-        ms.send_invitations(user(OFFICE), fresh(bk.id), reason="x")
+        invitations.send_invitations(user(OFFICE), fresh(bk.id), reason="x")
         number, bk_number = fresh(m.id).display_title, fresh(bk.id).display_title
         vk_id = m.id
     html = client_as("member").get("/sitzungen/meine").get_data(as_text=True)
@@ -93,7 +93,7 @@ def test_bad_agenda_and_attendance_input_never_500(client_as, app):
     with app.app_context():
         m = invite_and_open(meeting("VK", days=20))
         meeting_id = m.id
-        seat = ms.roster(m)[0].membership.id
+        seat = attendance.roster(m)[0].membership.id
 
     @settings(
         max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -150,17 +150,17 @@ def test_meeting_page_query_count_is_flat(client_as, app, count_queries):
     with app.app_context():
         m = invite_and_open(meeting("VK", days=20))
         meeting_id = m.id
-        ms.add_free_item(user(OFFICE), m, title="Eins")
+        agenda.add_free_item(user(OFFICE), m, title="Eins")
     with count_queries() as few:
         office.get(f"/sitzungen/{meeting_id}")
     with count_queries() as few_member:
         member.get(f"/sitzungen/{meeting_id}")
     with app.app_context():
         for i in range(25):
-            parent = ms.add_free_item(
+            parent = agenda.add_free_item(
                 user(OFFICE), fresh(meeting_id), title=f"Punkt {i}", public=bool(i % 3)
             )
-            ms.add_free_item(
+            agenda.add_free_item(
                 user(OFFICE), fresh(meeting_id), title=f"Unterpunkt {i}", parent_id=parent.id
             )
     with count_queries() as many:

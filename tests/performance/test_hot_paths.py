@@ -13,7 +13,7 @@ from sqlalchemy import event, select
 from netzwerk.audit.services import verify_chain
 from netzwerk.database import is_sqlite, read_before_write, write_transaction
 from netzwerk.extensions import db
-from netzwerk.governance import services as gov
+from netzwerk.governance import member_lists as gov
 from netzwerk.governance.models import Body, Membership, Person
 from netzwerk.voting.models import Ballot
 

@@ -75,7 +75,7 @@ def decide_by_circular_resolution(clock: Any, paper_id: int, value: str = "yes")
 def open_circular_resolution(paper_id: int, value: str = "yes") -> tuple[int, Any]:
     """The office puts the paper before the VK (by flag) and every member votes;
     returns the open poll's id and its deadline."""
-    from netzwerk.meetings.models import Paper
+    from netzwerk.papers.models import Paper
     from netzwerk.projects.demo import advance, flag
     from netzwerk.voting import services as voting
 

@@ -6,7 +6,7 @@ import pytest
 
 from netzwerk.decisions.models import Decision
 from netzwerk.extensions import db
-from netzwerk.meetings.models import Paper
+from netzwerk.papers.models import Paper
 from netzwerk.projects import approval
 from netzwerk.projects.models import Project
 from netzwerk.workflow import services as wf

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from test_mutated_workflows import SUFFIX, mutated_copy
 
 from netzwerk.extensions import db
-from netzwerk.meetings.models import Paper
+from netzwerk.papers.models import Paper
 from netzwerk.projects import approval
 from netzwerk.projects.models import Project
 from netzwerk.voting import services as voting

@@ -24,8 +24,8 @@ from netzwerk.audit.services import verify_chain
 from netzwerk.database import write_transaction
 from netzwerk.decisions.models import Decision
 from netzwerk.extensions import db
-from netzwerk.meetings.models import Paper
 from netzwerk.notifications.models import Notification
+from netzwerk.papers.models import Paper
 from netzwerk.projects import approval
 from netzwerk.projects.demo import advance, flag
 from netzwerk.projects.models import Project

@@ -15,7 +15,7 @@ body = demo_body
 def make_paper(
     author: str = "member", body_short: str = "VK", kind: str = "resolution", text: str = "Text"
 ) -> Any:
-    from netzwerk.meetings.services import create_paper
+    from netzwerk.papers.services import create_paper
 
     return create_paper(
         user(author),

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from netzwerk.audit.models import AuditEvent
 from netzwerk.audit.services import verify_chain
 from netzwerk.extensions import db
-from netzwerk.meetings.models import Paper
+from netzwerk.papers.models import Paper
 from netzwerk.workflow import services
 
 from .helpers import make_paper, user

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from netzwerk.audit.models import AuditEvent
 from netzwerk.audit.services import verify_chain
 from netzwerk.extensions import db
-from netzwerk.meetings.models import Paper
 from netzwerk.notifications.models import Notification
+from netzwerk.papers.models import Paper
 from netzwerk.workflow import services
 from netzwerk.workflow.models import WorkflowDefinitionVersion
 

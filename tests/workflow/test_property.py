@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from netzwerk.audit.models import AuditEvent
 from netzwerk.audit.services import verify_chain
 from netzwerk.extensions import db
-from netzwerk.meetings.models import Paper
+from netzwerk.papers.models import Paper
 from netzwerk.workflow import services
 from netzwerk.workflow.catalog import get_catalog
 

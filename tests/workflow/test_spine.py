@@ -18,7 +18,7 @@ from netzwerk import signals
 from netzwerk.audit.models import AuditEvent
 from netzwerk.database import in_write_transaction, write_transaction
 from netzwerk.extensions import db
-from netzwerk.meetings.models import Paper
+from netzwerk.papers.models import Paper
 from netzwerk.workflow import registry, services
 from netzwerk.workflow.definition import parse_definition
 
@@ -198,37 +198,13 @@ def test_flags_are_asked_of_the_pinned_definition(wf):
     )
 
 
-def test_the_vice_chair_runs_meetings_and_votes_and_admins_act_on_action_items(wf):
-    """Who may act is the definition's ``by:``: the deputy chair leads a
-    meeting and its votes when the chair cannot, and an administrator may
-    take every step of an action item the Bildungsbüro may."""
-    from netzwerk.governance.models import Body, Membership, MembershipRole
+def test_admins_act_on_action_items_as_the_office_does(wf):
+    """Who may act is the definition's ``by:``: an administrator may take
+    every step of an action item the Bildungsbüro may."""
     from netzwerk.workflow.catalog import get_catalog
 
-    vk = db.session.scalar(select(Body).where(Body.short_name == "VK"))
-    deputy = db.session.scalar(
-        select(Membership.person_id).where(
-            Membership.body_id == vk.id, Membership.role == MembershipRole.VICE_CHAIR
-        )
-    )
-    roles = registry.body_roles(deputy, vk.id)
-    assert "vice_chair" in roles and "chair" not in roles
-    catalog = get_catalog()
-    for name in ("sitzung", "sitzung_mit_freigabe"):
-        definition = catalog.get(name)
-        into_session_or_closed = [
-            t
-            for t in definition.transitions.values()
-            if definition.states[t.to].flags & {"in_session", "closed"}
-            and not definition.states[t.to].flags & {"cancelled"}
-        ]
-        assert into_session_or_closed
-        assert all(services.role_allows(t, roles) for t in into_session_or_closed), name
-    vote = catalog.get("abstimmung")
-    assert all(
-        services.role_allows(t, roles) for t in vote.transitions.values() if not t.timer_only
-    )
-    items = catalog.get("massnahme")
-    for transition in items.transitions.values():
-        if "office" in transition.by:
-            assert services.role_allows(transition, {"admin"}), transition.name
+    items = get_catalog().get("massnahme")
+    office_steps = [t for t in items.transitions.values() if "office" in t.by]
+    assert office_steps
+    for transition in office_steps:
+        assert services.role_allows(transition, {"admin"}), transition.name

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from netzwerk.audit.models import AuditEvent
 from netzwerk.extensions import db
-from netzwerk.meetings.models import Paper
 from netzwerk.notifications.models import Notification
+from netzwerk.papers.models import Paper
 from netzwerk.workflow import services
 from netzwerk.workflow.catalog import default_directory, get_catalog
 from netzwerk.workflow.definition import DefinitionError

@@ -132,7 +132,7 @@ def test_notifications_page_lists_and_marks_read(client_as, app):
         data={"title": "Lesepaten", "kind": "resolution", "body_id": vk_id, "text": "Text"},
     )
     with app.app_context():
-        from netzwerk.meetings.models import Paper
+        from netzwerk.papers.models import Paper
 
         paper_id = db.session.scalar(select(Paper.id))
     member.post(f"/vorlagen/{paper_id}/schritt/einreichen", data={"t-einreichen-version": "0"})
@@ -157,7 +157,7 @@ def test_a_step_whose_condition_fails_says_why_instead_of_a_button(client_as, ap
         data={"title": "Noch ohne Text", "kind": "resolution", "body_id": vk_id, "text": ""},
     )
     with app.app_context():
-        from netzwerk.meetings.models import Paper
+        from netzwerk.papers.models import Paper
 
         paper_id = db.session.scalar(select(Paper.id).where(Paper.title == "Noch ohne Text"))
     html = member.get(f"/vorlagen/{paper_id}").get_data(as_text=True)

@@ -8,12 +8,11 @@ import os
 import zipfile
 from pathlib import Path
 
+from meetings.helpers import paper_for_decision
 from sqlalchemy import select
 
 from netzwerk.extensions import db
-from netzwerk.meetings.models import PaperAttachment
-
-from .helpers import paper_for_decision
+from netzwerk.papers.models import PaperAttachment
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -109,7 +108,7 @@ def test_member_of_another_body_gets_403(client_as, app):
 
 
 def test_has_attachment_provider(app_ctx, demo):
-    from netzwerk.meetings.files import has_attachment_provider
+    from netzwerk.papers.files import has_attachment_provider
 
     paper = paper_for_decision()
     assert has_attachment_provider("paper", paper) is False

@@ -7,17 +7,18 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, or_, select, text
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from .. import visibility
 from ..audit.services import record
 from ..auth.models import User
 from ..database import utcnow, write_transaction
 from ..extensions import db
+from ..governance.memberships import current_filter
 from ..governance.models import Body, Membership
-from ..governance.services import current_filter
-from ..rules import RuleError
+from ..rules import RuleError, without_bidi_controls
 from ..timeutil import local_today
 from ..workflow import services as workflow
 from .models import Consultation, ConsultationResult, ConsultationRole, Paper, PaperKind
@@ -48,25 +49,17 @@ def creatable_bodies(user: User) -> Sequence[Body]:
 
 
 def visible_papers_query(user: User) -> Select[tuple[Paper]]:
-    stmt = select(Paper).options(joinedload(Paper.body), joinedload(Paper.author))
-    if not user.is_staff:
-        stmt = stmt.where(
-            or_(
-                Paper.author_person_id == user.person_id,
-                Paper.body_id.in_(_my_body_ids(user)),
-                Paper.public,
-            )
-        )
+    """The papers the user may see (the visibility policy's rule)."""
+    stmt = (
+        select(Paper)
+        .options(joinedload(Paper.body), joinedload(Paper.author))
+        .where(visibility.paper_filter(user))
+    )
     return stmt.order_by(Paper.created_at.desc(), Paper.id.desc())
 
 
 def may_view(user: User, paper: Paper) -> bool:
-    return (
-        user.is_staff
-        or paper.public
-        or paper.author_person_id == user.person_id
-        or paper.body_id in _my_body_ids(user)
-    )
+    return visibility.may_see_paper(user, paper)
 
 
 def may_edit(user: User, paper: Paper) -> bool:
@@ -78,7 +71,7 @@ def may_edit(user: User, paper: Paper) -> bool:
 
 
 def _clean(title: str, body_text: str) -> tuple[str, str]:
-    title = (title or "").strip()
+    title = without_bidi_controls(title or "").strip()
     if not title:
         raise PaperError(_("Please enter a title."), "title")
     if len(title) > 300:

@@ -8,14 +8,13 @@ from datetime import date
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from meetings.helpers import berlin, move_on_to, paper_for_decision
 from sqlalchemy import select
 
 from netzwerk.extensions import db
 from netzwerk.governance.models import Body
-from netzwerk.meetings.models import Paper
+from netzwerk.papers.models import Paper
 from netzwerk.timeutil import local_today, utcnow
-
-from .helpers import berlin, move_on_to, paper_for_decision
 
 
 def _body_id(app, short_name: str) -> int:

@@ -2,8 +2,11 @@
 
 The browser's content type and the file name are never trusted: the type is
 taken from the content (magic bytes, the inside of ZIP containers, plain text
-without markup) and must fit the file name's extension.  Files live outside
-the web root in ``app.config["NETZWERK_UPLOAD_DIR"]`` named by their SHA-256.
+without markup) and must fit the file name's extension; the name loses
+control and bidi characters (no "Bericht\u202efdp.exe" that shows as
+"Berichtexe.pdf").  Files live outside the web root in the application's
+storage (``netzwerk.storage``: the folder ``NETZWERK_UPLOAD_DIR``, or the
+object store every host reads) named by their SHA-256.
 """
 
 from __future__ import annotations
@@ -12,12 +15,10 @@ import hashlib
 import io
 import os
 import re
-import tempfile
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 
-from flask import current_app
+from flask import Response, current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +27,8 @@ from ..audit.services import record
 from ..auth.models import User
 from ..database import write_transaction
 from ..extensions import db
+from ..rules import without_bidi_controls
+from ..storage import delete_after_commit, uploads
 from .models import Paper, PaperAttachment
 
 HASH_RE = re.compile(r"[0-9a-f]{64}")
@@ -123,36 +126,39 @@ def sniff(content: bytes, filename: str) -> FileType:
 
 
 def clean_filename(filename: str) -> str:
-    name = os.path.basename((filename or "").replace("\\", "/")).strip()
+    """The name without folders, control characters, bidi controls and marks,
+    and characters no file system takes; "datei" when nothing is left."""
+    name = os.path.basename((filename or "").replace("\\", "/"))
+    name = without_bidi_controls(name, marks=True).strip()
     name = re.sub(r"[\x00-\x1f\x7f\"<>:|?*]", "", name)
     return name[:200] or "datei"
 
 
-def upload_dir() -> Path:
-    path = Path(current_app.config["NETZWERK_UPLOAD_DIR"])
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def stored_path(sha256: str) -> Path:
+def _key(sha256: str) -> str:
     if not HASH_RE.fullmatch(sha256):
         raise ValueError("not a SHA-256")
-    return upload_dir() / sha256
+    return sha256
 
 
 def _store(content: bytes, sha256: str) -> None:
-    target = stored_path(sha256)
-    if target.exists():
-        return
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    store = uploads()
+    if not store.exists(_key(sha256)):
+        store.put(sha256, content)
+
+
+def is_stored(attachment: PaperAttachment) -> bool:
+    return uploads().exists(_key(attachment.sha256))
+
+
+def send_attachment(attachment: PaperAttachment, *, as_attachment: bool = True) -> Response:
+    """The file as a download streamed from the storage, under its cleaned
+    name and checked type; NotFound (404) when the stored file is missing."""
+    return uploads().send(
+        _key(attachment.sha256),
+        mimetype=attachment.content_type,
+        download_name=clean_filename(attachment.filename),
+        as_attachment=as_attachment,
+    )
 
 
 def add_attachment(user: User, paper: Paper, filename: str, content: bytes) -> PaperAttachment:
@@ -233,10 +239,8 @@ def remove_attachment(user: User, attachment: PaperAttachment) -> None:
             actor_id=user.id,
             data={"attachment_id": attachment_id, "sha256": sha256},
         )
-    if still_used is None:
-        path = stored_path(sha256)
-        if path.exists():
-            path.unlink()
+    if still_used is None:  # once the removal has committed
+        delete_after_commit(uploads(), _key(sha256))
 
 
 def has_attachment_provider(object_type: str, obj: object) -> bool | None:
