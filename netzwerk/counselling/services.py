@@ -18,6 +18,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
+from .. import visibility
 from ..audit.services import record
 from ..auth.models import User
 from ..csvutil import write_rows
@@ -25,7 +26,7 @@ from ..database import utcnow, write_transaction
 from ..extensions import db
 from ..governance.models import ActionField, Organisation, Person
 from ..notifications.services import notify
-from ..rules import RuleError
+from ..rules import RuleError, without_bidi_controls
 from ..timeutil import LOCAL_TZ
 from .models import (
     ContactTopic,
@@ -162,8 +163,8 @@ def search_offers(
         .options(*_offer_options())
         .order_by(Offer.title, Offer.id)
     )
-    if not include_inactive:
-        stmt = stmt.where(Offer.active, Organisation.active)
+    if not include_inactive:  # what anybody sees (the visibility policy's rule)
+        stmt = stmt.where(visibility.offer_filter(visibility.ANONYMOUS))
     if text and text.strip():
         pattern = _like(text.strip().lower())
         stmt = stmt.where(
@@ -193,7 +194,7 @@ def get_offer(offer_id: int, public_only: bool = False) -> Offer | None:
     offer = db.session.scalar(select(Offer).where(Offer.id == offer_id).options(*_offer_options()))
     if offer is None:
         return None
-    if public_only and not (offer.active and offer.organisation.active):
+    if public_only and not visibility.may_see_offer(visibility.ANONYMOUS, offer):
         return None
     return offer
 
@@ -235,7 +236,7 @@ def _clean(value: str | None) -> str | None:
 
 def save_offer(offer_id: int | None, data: OfferData, actor_id: int | None) -> Offer:
     """Create (offer_id None) or update an offer."""
-    title = (data.title or "").strip()
+    title = without_bidi_controls(data.title or "").strip()
     if not title:
         raise CounsellingError(_("Please enter a title."), "title")
     with write_transaction():

@@ -17,20 +17,19 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select, true
+from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import signals
+from .. import signals, visibility
 from ..auth.models import User
 from ..csvutil import csv_safe, write_csv
 from ..database import utcnow, write_transaction
 from ..extensions import db
-from ..governance.models import Body, Membership, Organisation, Person
-from ..governance.services import current_filter
+from ..governance.models import Body, Organisation, Person
 from ..notifications.services import notify
-from ..rules import RuleError
+from ..rules import RuleError, without_bidi_controls
 from ..timeutil import format_date, local_today, to_local
 from ..voting.meeting import meeting_link
 from ..voting.models import Poll
@@ -145,48 +144,26 @@ def on_poll_closed(poll: Poll, **extra: Any) -> None:
 # --- visibility -------------------------------------------------------------------
 
 
-def _member_body_ids(user: Any) -> Any:
-    return select(Membership.body_id).where(
-        Membership.person_id == user.person_id, current_filter()
-    )
+# Who may see decisions and action items is the visibility policy's rule
+# (netzwerk/visibility.py), the same for pages, exports, OParl and search.
 
 
 def visible_condition(user: Any) -> Any:
-    public = and_(Decision.subject_public, Body.public)
-    if user is None or not getattr(user, "is_authenticated", False):
-        return public
-    if user.is_staff:
-        return true()
-    return or_(public, Decision.body_id.in_(_member_body_ids(user)))
+    return visibility.decision_filter(user)
 
 
 def may_view_decision(user: Any, decision: Decision) -> bool:
-    if decision.is_public:
-        return True
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    if user.is_staff:
-        return True
-    return decision.body_id in set(db.session.scalars(_member_body_ids(user)))
+    return visibility.may_see_decision(user, decision)
 
 
 def may_view_body_items(user: Any, body: Body) -> bool:
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    if user.is_staff:
-        return True
-    return body.id in set(db.session.scalars(_member_body_ids(user)))
+    return visibility.may_see_body_in_full(user, body)
 
 
 def may_view_action_item(user: Any, item: ActionItem) -> bool:
     """Members of the body and staff see its items; the responsible person
     sees the item they answer for (and acts on it as ``responsible``)."""
-    if may_view_body_items(user, item.decision.body):
-        return True
-    person_id = (
-        getattr(user, "person_id", None) if getattr(user, "is_authenticated", False) else None
-    )
-    return person_id is not None and person_id == item.responsible_person_id
+    return visibility.may_see_action_item(user, item)
 
 
 @dataclass(frozen=True)
@@ -295,7 +272,7 @@ def _check_item_values(
     responsible_person_id: int | None,
     responsible_organisation_id: int | None,
 ) -> str:
-    title = (title or "").strip()
+    title = without_bidi_controls(title or "").strip()
     if not title:
         raise DecisionError(_("Please give a title."), "title")
     if len(title) > 300:
@@ -443,7 +420,7 @@ def step_to_flag(user: User, item_id: int, flag: str, *, comment: str | None = N
 
 
 def _pending() -> Any:
-    return ActionItem.state.in_(workflow.states_with_flag("action_item", PENDING))
+    return workflow.flag_condition(ActionItem, PENDING)
 
 
 def open_action_items(body_id: int | None = None) -> Sequence[ActionItem]:

@@ -10,13 +10,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select
 
 from ..database import unit_of_work, utcnow, write_transaction
 from ..extensions import db
+from ..storage import mail_folder
 from .models import OutboxAttachment, OutboxMail
 
 log = logging.getLogger(__name__)
@@ -96,19 +96,19 @@ def _smtp_connection() -> smtplib.SMTP:
 class MailDirectory:
     """Delivers into a folder, one ``.eml`` file per mail, instead of SMTP
     (``NETZWERK_MAIL_DIR``; the demo's default when no mail server is
-    configured, so its invitations can be opened with any mail program)."""
+    configured, so its invitations can be opened with any mail program).
+    The folder lies in the application's storage (``netzwerk.storage``): a
+    folder of this host, or with the object store a key prefix every host
+    sees."""
 
     def __init__(self, directory: str) -> None:
-        self.path = Path(directory)
-        self.path.mkdir(parents=True, exist_ok=True)
+        self.storage = mail_folder(directory)
 
     def send_message(self, message: EmailMessage) -> None:
         stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
         name = f"{stamp}-{secrets.token_hex(4)}.eml"
-        # Written under a temporary name, then renamed: a reader never sees half a mail.
-        partial = self.path / (name + ".part")
-        partial.write_bytes(message.as_bytes())
-        partial.replace(self.path / name)
+        # Stored whole (a temporary name, then renamed): a reader never sees half a mail.
+        self.storage.put(name, message.as_bytes())
 
     def quit(self) -> None:
         return None
