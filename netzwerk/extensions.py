@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -13,6 +12,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from .clientkey import client_key
 from .i18n import NetzwerkBabel
 
 NAMING_CONVENTION = {
@@ -44,4 +44,6 @@ migrate = Migrate(compare_type=True, render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = NetzwerkBabel()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Limits count per client under a keyed hash of its address that changes
+# daily (clientkey.py): the limiter's storage never holds an IP address.
+limiter = Limiter(key_func=client_key, default_limits=[])

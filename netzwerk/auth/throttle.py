@@ -2,7 +2,9 @@
 
 The count is kept per *submitted address*, whether an account has it or not,
 in the rate limiter's storage (Redis when ``NETZWERK_REDIS_URL`` is set, so
-all workers count in one place).  An address with
+all workers count in one place), under the address's keyed hash of the day
+(``netzwerk.clientkey``, the same function that keys the per-client limits
+by the client's address).  An address with
 ``NETZWERK_ACCOUNT_LOGIN_LIMIT`` failures (default: 10 in 15 minutes) waits
 until the oldest of them leaves the window, known or unknown alike: the
 answer says nothing about whether the account exists.  A wrong second-factor
@@ -12,13 +14,14 @@ code counts as a failure of its account as well.  ``RATELIMIT_ENABLED=False``
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from flask import current_app
 from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+
+from ..clientkey import keyed_hash
 
 DEFAULT_LIMIT = "10 per 15 minutes"
 # Reset links asked for on the login page, per address (no mail flood).
@@ -48,10 +51,11 @@ def _strategy(kind: Kind) -> tuple[MovingWindowRateLimiter, RateLimitItem] | Non
 
 
 def _identifier(kind: Kind, email: str) -> str:
-    """The key of an address (its hash: the storage never holds addresses)."""
+    """The key of an address: its keyed hash for today (``clientkey``), so
+    the storage never holds addresses, nor a plain hash that a list of
+    addresses would reverse; the count starts again at midnight."""
     prefix = str(current_app.config.get("RATELIMIT_KEY_PREFIX") or "")
-    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
-    return f"{prefix}{kind[0]}/{digest}"
+    return f"{prefix}{kind[0]}/{keyed_hash(email.strip().lower())}"
 
 
 def is_blocked(email: str, kind: Kind = LOGIN) -> bool:

@@ -9,6 +9,8 @@ timestamps the receipt page and the data export show.
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 from ..workflow import registry
 from ..workflow.registry import TransitionContext
 
@@ -46,7 +48,11 @@ def clear_duplicate(ctx: TransitionContext) -> None:
 
 def register() -> None:
     registry.register_guards(
-        {"has_answer": has_answer, "has_original": has_original, "has_referral": has_referral}
+        {
+            "has_answer": (has_answer, _l("There is no answer to publish yet.")),
+            "has_original": (has_original, _l("The earlier feedback it repeats is not chosen.")),
+            "has_referral": (has_referral, _l("It has not been passed to a body yet.")),
+        }
     )
     registry.register_effects(
         {

@@ -132,17 +132,21 @@ class FeedbackForm(Form):
 
 
 class CodeForm(Form):
-    """The receipt code on the public status page (GET: changes nothing)."""
+    """The receipt code, posted (with CSRF) to the status page and to the data
+    export: a code never travels in a URL, where logs, the browser's history
+    and the Referer header would keep it."""
 
-    class Meta:
-        csrf = False
+    # A wrong code of any kind gets the one message of the public catalogues
+    # (normalise_code drops control characters with every other non-letter).
+    removes_control_characters = True
 
     code = StringField(
         _l("Your receipt code"),
         description=_l("12 characters, for example ACDE-FHJK-MNPQ"),
-        validators=[InputRequired(message=_l("Please enter your receipt code.")), Length(max=40)],
+        validators=[
+            InputRequired(message=_l("Please enter your receipt code.")),
+            Length(
+                max=40, message=_l("We found no feedback with this code. Please check the code.")
+            ),
+        ],
     )
-
-
-class ExportForm(Form):
-    code = StringField(_l("Your receipt code"), validators=[InputRequired(), Length(max=40)])

@@ -1,11 +1,16 @@
 """Feedback, its configurable choices, contact details, tags and referrals.
 
-By design no table here has a column for an IP address or a user agent.
+By design no table here has a column for an IP address or a user agent, and
+no time about a submission is finer than its day: ``created_at`` (and the
+start of its workflow, its first ``updated_at``, a contact's ``consent_at``)
+is midnight in Berlin of the day it arrived, so the time of a request in
+some log cannot be matched to a feedback.  Within a day feedback is ordered
+by id.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -20,11 +25,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
 from ..extensions import Model
+from ..timeutil import LOCAL_TZ, local_today
 from ..workflow.models import WorkflowMixin
 
 if TYPE_CHECKING:
     from ..governance.models import Body
-    from ..meetings.models import AgendaItem, Paper
+    from ..meetings.models import AgendaItem
+    from ..papers.models import Paper
 
 CHOICE_KINDS = ("category", "target_group", "district")
 CHANNELS = ("online", "counselling", "event", "paper", "phone")
@@ -39,6 +46,12 @@ PASSED = "passed"
 DUPLICATE = "duplicate"
 ANSWERED = "answered"
 FEEDBACK_FLAGS = frozenset({NEW, IN_TRIAGE, PASSED, DUPLICATE, ANSWERED})
+
+
+def day_start(day: date | None = None) -> datetime:
+    """Midnight in Berlin of a day (today by default), in UTC: the only time
+    stored about a submission."""
+    return datetime.combine(day or local_today(), time(0), LOCAL_TZ).astimezone(UTC)
 
 
 def _start_definition() -> Any:
@@ -121,7 +134,8 @@ class Feedback(WorkflowMixin, Model):
     workflow_hash: Mapped[str] = mapped_column(String(64), default=_default_workflow_hash)
     state: Mapped[str] = mapped_column(String(60), index=True, default=_default_state)
     receipt_code: Mapped[str] = mapped_column(String(12), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # The day it arrived (day_start): never the time of the request.
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=day_start, index=True)
     channel: Mapped[str] = mapped_column(String(20), default="online")
     language: Mapped[str] = mapped_column(String(10), default="de")
     category_id: Mapped[int] = mapped_column(
@@ -149,7 +163,8 @@ class Feedback(WorkflowMixin, Model):
     duplicate_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("feedback.id", ondelete="SET NULL"), index=True
     )
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Staff changes set the time; a new feedback is dated by its day only.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=day_start, onupdate=utcnow)
 
     category: Mapped[FeedbackChoice] = relationship(foreign_keys=[category_id])
     district: Mapped[FeedbackChoice | None] = relationship(foreign_keys=[district_id])
@@ -205,7 +220,7 @@ class FeedbackContact(Model):
     name: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str] = mapped_column(String(254), default="")
     phone: Mapped[str] = mapped_column(String(50), default="")
-    consent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    consent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=day_start, index=True)
 
     feedback: Mapped[Feedback] = relationship(back_populates="contact")
 

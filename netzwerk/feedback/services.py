@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -24,7 +24,7 @@ from ..extensions import db
 from ..forms import MAX_ID, optional_id
 from ..governance.models import Body
 from ..meetings.models import AgendaItem
-from ..timeutil import LOCAL_TZ, format_date
+from ..timeutil import format_date, local_today, to_local
 from ..workflow import services as workflow
 from ..workflow.catalog import get_catalog
 from .languages import LANGUAGES
@@ -43,6 +43,7 @@ from .models import (
     FeedbackReferral,
     FeedbackTag,
     FeedbackTagLink,
+    day_start,
 )
 from .validation import FeedbackError, FeedbackInput, check_choice, validate_input
 from .vocab import SEED_CHOICES
@@ -94,7 +95,7 @@ def ensure_default_choices() -> None:
                     ]
                     db.session.add(choice)
     except IntegrityError:  # seeded concurrently by another request
-        db.session.rollback()
+        pass  # the block undid its part
 
 
 def choices(kind: str, *, active_only: bool = True) -> Sequence[FeedbackChoice]:
@@ -169,7 +170,6 @@ def save_choice(
                 data={"kind": kind, "code": code, "active": active},
             )
     except IntegrityError:
-        db.session.rollback()
         raise FeedbackError(_("This code is already used in this list."), "code") from None
     return choice
 
@@ -261,19 +261,20 @@ def submit_feedback(
 ) -> Feedback:
     """Store one feedback and return it with its receipt code.
 
-    ``received_on`` is the day staff received a feedback they enter later:
-    it is dated noon of that day in Berlin, but never later than now (one
-    received this morning is dated now).  Nothing about the sender's
-    connection (address, browser) is passed in or stored.
+    A feedback is dated by its day only (``models.day_start``): its
+    ``created_at``, the start of its workflow (and that audit event), its
+    first ``updated_at`` and a contact's ``consent_at`` are midnight in
+    Berlin, so no stored time can be matched to a request in some log.
+    ``received_on`` is the day staff received a feedback they enter later
+    (today by default).  Nothing about the sender's connection (address,
+    browser) is passed in or stored.
     """
     if channel not in CHANNELS:
         raise FeedbackError(_("Please choose one of the options."), "channel")
     if language not in LANGUAGES:
         raise FeedbackError(_("Please choose one of the options."), "language")
     data = validate_input(data)
-    created_at = None
-    if received_on is not None:
-        created_at = min(datetime.combine(received_on, time(12), LOCAL_TZ), utcnow())
+    created_at = day_start(min(received_on or local_today(), local_today()))
     definition = triage_workflow()
     for _attempt in range(5):
         try:
@@ -294,19 +295,23 @@ def submit_feedback(
                     migration=data.migration or None,
                     languages_spoken=",".join(sorted(set(data.languages_spoken))),
                     entered_by_id=entered_by.id if entered_by else None,
+                    # Written once as the workflow start leaves them (no
+                    # UPDATE with a time of day follows, nor a dead row of one).
+                    created_at=created_at,
+                    updated_at=created_at,
+                    state_entered_at=created_at,
+                    version=0,
                 )
-                if created_at is not None:
-                    feedback.created_at = created_at
                 if data.contact_consent:
                     feedback.contact = FeedbackContact(
                         name=data.contact_name,
                         email=data.contact_email,
                         phone=data.contact_phone,
-                        consent_at=utcnow(),
+                        consent_at=day_start(),
                     )
                 db.session.add(feedback)
                 db.session.flush()
-                workflow.start(feedback, definition, entered_by)
+                workflow.start(feedback, definition, entered_by, at=created_at)
                 if entered_by is not None:
                     record(
                         "feedback.entered",
@@ -317,7 +322,7 @@ def submit_feedback(
                     )
             return feedback
         except IntegrityError:  # receipt code collision: draw again
-            db.session.rollback()
+            pass  # the block undid its part
     raise FeedbackError(_("Your feedback could not be stored. Please try again."))
 
 
@@ -379,7 +384,7 @@ def export_data(feedback: Feedback) -> dict[str, Any]:
     contact = feedback.contact
     return {
         "receipt_code": format_code(feedback.receipt_code),
-        "created_at": feedback.created_at.isoformat(),
+        "created_at": to_local(feedback.created_at).date().isoformat(),  # the day only
         "channel": feedback.channel,
         "language": feedback.language,
         "category": feedback.category.label("de"),
@@ -395,7 +400,7 @@ def export_data(feedback: Feedback) -> dict[str, Any]:
                 "name": contact.name,
                 "email": contact.email,
                 "phone": contact.phone,
-                "consent_at": contact.consent_at.isoformat(),
+                "consent_at": to_local(contact.consent_at).date().isoformat(),
             }
             if contact
             else None
@@ -676,7 +681,7 @@ def referral_bodies() -> Sequence[Body]:
 
 def referral_meetings() -> list[tuple[Any, str]]:
     """Upcoming meetings whose agenda can still take feedback, with a label."""
-    from ..meetings.meeting_services import open_meetings_for_choice
+    from ..meetings.agenda import open_meetings_for_choice
     from ..timeutil import format_local
 
     return [
@@ -726,9 +731,11 @@ def pass_to_body(
     paper carries the feedback texts as they are now (redact first) and
     never any contact details.
     """
-    from ..meetings.meeting_services import MeetingError, put_paper_on_agenda_in_transaction
-    from ..meetings.models import Meeting, PaperKind
-    from ..meetings.services import add_paper
+    from ..meetings.access import MeetingError
+    from ..meetings.agenda import put_paper_on_agenda_in_transaction
+    from ..meetings.models import Meeting
+    from ..papers.models import PaperKind
+    from ..papers.services import add_paper
 
     ids = sorted({int(i) for i in feedback_ids if 0 < int(i) <= MAX_ID})
     if not ids:
@@ -748,7 +755,7 @@ def pass_to_body(
                 select(Feedback)
                 .options(joinedload(Feedback.category), joinedload(Feedback.district))
                 .where(Feedback.id.in_(ids))
-                .order_by(Feedback.created_at)
+                .order_by(Feedback.created_at, Feedback.id)
             ).unique()
         )
         if len(feedbacks) != len(ids):
@@ -805,7 +812,7 @@ def feedback_for_paper(paper_id: int) -> list[Feedback]:
             .join(FeedbackReferral, FeedbackReferral.feedback_id == Feedback.id)
             .options(joinedload(Feedback.category).selectinload(FeedbackChoice.labels))
             .where(FeedbackReferral.paper_id == paper_id)
-            .order_by(Feedback.created_at)
+            .order_by(Feedback.created_at, Feedback.id)
         ).unique()
     )
 
@@ -836,8 +843,14 @@ def retention_days() -> int:
 
 
 def purge_contacts(now: datetime | None = None) -> int:
-    """Delete contact details older than the retention period; returns how many."""
-    cutoff = (now or utcnow()) - timedelta(days=retention_days())
+    """Delete contact details older than the retention period; returns how many.
+
+    Consent is dated by its day (``day_start``): details given on day D are
+    kept through day D + N (Berlin) and deleted by the first run after it,
+    so never less than N days.
+    """
+    today = to_local(now).date() if now is not None else local_today()
+    cutoff = day_start(today - timedelta(days=retention_days()))
     with write_transaction():
         ids = list(
             db.session.scalars(

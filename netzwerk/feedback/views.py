@@ -30,7 +30,7 @@ from ..timeutil import LOCAL_TZ
 from ..workflow import ui
 from ..workflow.services import WorkflowConflict, WorkflowError
 from . import services
-from .forms import CodeForm, ExportForm, FeedbackForm
+from .forms import CodeForm, FeedbackForm
 from .languages import LANGUAGES, activate, negotiate
 from .models import ANSWERED, CHOICE_KINDS, DUPLICATE
 from .staff_forms import (
@@ -99,32 +99,64 @@ def form(lang: str) -> Any:
         except (services.FeedbackError, WorkflowError) as exc:
             show_error(form, exc)
         else:
-            return render_template(
-                "feedback/thanks.html", lang=lang, code=services.format_code(feedback.receipt_code)
+            code = services.format_code(feedback.receipt_code)
+            page = render_template(
+                "feedback/thanks.html",
+                lang=lang,
+                code=code,
+                status_form=CodeForm(formdata=None, code=code),
             )
+            return page, 200, {"Cache-Control": "no-store"}
     status = 400 if form.is_submitted() else 200
     return render_template("feedback/form.html", form=form, lang=lang), status
 
 
-@bp.route("/rueckmeldung/<lang>/status")
+def _look_up(form: CodeForm) -> Any:
+    """The feedback of a posted receipt code; None, with the reason next to
+    the field, for a missing or wrong one."""
+    if not form.validate_on_submit():
+        return None
+    feedback = services.find_by_code(form.code.data)
+    if feedback is None:
+        form.code.errors = [
+            *form.code.errors,
+            _("We found no feedback with this code. Please check the code."),
+        ]
+    return feedback
+
+
+def _status_page(lang: str, form: CodeForm, feedback: Any) -> Any:
+    status = 200
+    if form.is_submitted() and feedback is None:
+        # 404: a well-formed code that matches nothing; 400: no usable code.
+        status = 404 if services.normalise_code(form.code.data) else 400
+    response = current_app.make_response(
+        (
+            render_template(
+                "feedback/status.html",
+                form=form,
+                lang=lang,
+                feedback=feedback,
+                steps=services.status_steps(feedback) if feedback else [],
+            ),
+            status,
+        )
+    )
+    if form.is_submitted():
+        response.headers["Cache-Control"] = "no-store"  # the code and what became of it
+    return response
+
+
+@bp.route("/rueckmeldung/<lang>/status", methods=["GET", "POST"])
 @public
+@limiter.limit(_rate_limit, methods=["POST"])
 def status(lang: str) -> Any:
-    form = CodeForm(request.args)
-    feedback = None
-    searched = "code" in request.args
-    if searched and form.validate():
-        feedback = services.find_by_code(form.code.data)
-    steps = services.status_steps(feedback) if feedback else []
-    export_form = ExportForm(code=form.code.data) if feedback else None
-    return render_template(
-        "feedback/status.html",
-        form=form,
-        lang=lang,
-        feedback=feedback,
-        searched=searched,
-        steps=steps,
-        export_form=export_form,
-    ), (404 if searched and feedback is None else 200)
+    """What became of a feedback: the receipt code is posted, never put in a
+    URL; a GET shows the empty form, whatever its query string says."""
+    if request.method == "GET":
+        return _status_page(lang, CodeForm(formdata=None), None)
+    form = CodeForm()
+    return _status_page(lang, form, _look_up(form))
 
 
 @bp.route("/rueckmeldung/<lang>/auskunft", methods=["POST"])
@@ -132,10 +164,10 @@ def status(lang: str) -> Any:
 @limiter.limit(_rate_limit)
 def export(lang: str) -> Any:
     """The data subject's copy of everything stored about their feedback (JSON)."""
-    form = ExportForm()
-    feedback = services.find_by_code(form.code.data) if form.validate_on_submit() else None
+    form = CodeForm()
+    feedback = _look_up(form)
     if feedback is None:
-        return redirect(url_for("feedback.status", lang=lang, code=form.code.data or ""))
+        return _status_page(lang, form, None)
     body = json.dumps(services.export_data(feedback), ensure_ascii=False, indent=2)
     return Response(
         body,

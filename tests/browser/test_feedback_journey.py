@@ -7,7 +7,9 @@ import re
 import pytest
 
 
-def test_arabic_form_is_right_to_left_submits_and_shows_receipt_code(page, live_server_empty):
+def test_arabic_form_is_right_to_left_submits_and_shows_receipt_code(
+    page, live_server_empty, assert_no_axe_violations
+):
     page.goto(live_server_empty + "/rueckmeldung/ar/")
     html = page.locator("html")
     assert html.get_attribute("lang") == "ar"
@@ -26,9 +28,22 @@ def test_arabic_form_is_right_to_left_submits_and_shows_receipt_code(page, live_
     code = page.locator("#receipt-code").inner_text()
     assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", code)
     assert page.locator("html").get_attribute("dir") == "rtl"
-    # The code leads to the status page in Arabic.
-    page.get_by_role("link", name="اطّلع على ما حدث لملاحظاتي").click()
+    # A button posts the code to the status page in Arabic; no link or URL carries it.
+    assert code not in " ".join(
+        page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
+    )
+    page.get_by_role("button", name="اطّلع على ما حدث لملاحظاتي").click()
+    page.wait_for_selector("#status-heading")
     assert "وردت بتاريخ" in page.locator("main").inner_text()
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    assert code not in page.url and code.replace("-", "") not in page.url
+    assert_no_axe_violations(page)
+    # Asked for by hand with a wrong code: the error stands next to the field.
+    page.get_by_label("رمز الإيصال الخاص بك").fill("AAAA-AAAA-AAAA")
+    page.get_by_role("button", name="عرض الحالة").click()
+    page.wait_for_selector("#code-error")
+    assert page.locator("#code").get_attribute("aria-invalid") == "true"
+    assert_no_axe_violations(page)
 
 
 @pytest.mark.parametrize("lang", ["de", "ar", "tr"])

@@ -57,6 +57,11 @@ def receipt_code(html: str) -> str:
     return found.group(1)
 
 
+def status_page(client: Any, lang: str, code: str) -> Any:
+    """The receipt page of a code: posted (with CSRF), never in a URL."""
+    return client.post(f"/rueckmeldung/{lang}/status", data={"code": code})
+
+
 def submit(**overrides: Any) -> Any:
     """Store one feedback through the service (inside an app context)."""
     data = services.FeedbackInput(

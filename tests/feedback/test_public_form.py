@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from netzwerk.extensions import db
 from netzwerk.feedback import services
 from netzwerk.feedback.models import Feedback, FeedbackContact
+from netzwerk.timeutil import local_today
 
-from .conftest import form_data, receipt_code
+from .conftest import form_data, receipt_code, status_page
 
 LANGS = {
     "de": ("de", "ltr", "Ihre Rückmeldung zur Bildung in Osnabrück"),
@@ -123,11 +124,12 @@ def test_honeypot_stores_nothing(app, client, seeded):
 
 def test_status_page_and_export_by_receipt_code(app, client, seeded):
     code = receipt_code(client.post("/rueckmeldung/en/", data=form_data(app)).get_data(True))
-    page = client.get(f"/rueckmeldung/ar/status?code={code.lower().replace('-', ' ')}")
+    page = status_page(client, "ar", code.lower().replace("-", " "))
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert 'dir="rtl"' in html and "وردت بتاريخ" in html  # "Received on ..."
-    assert client.get("/rueckmeldung/en/status?code=AAAA-AAAA-AAAA").status_code == 404
+    assert page.headers["Cache-Control"] == "no-store"
+    assert status_page(client, "en", "AAAA-AAAA-AAAA").status_code == 404
 
     export = client.post("/rueckmeldung/en/auskunft", data={"code": code})
     assert export.status_code == 200
@@ -136,6 +138,68 @@ def test_status_page_and_export_by_receipt_code(app, client, seeded):
     assert data["receipt_code"] == code
     assert data["text"] == "Es gibt zu wenige Sprachkurse am Abend."
     assert data["category"] == "Sprachkurse"
+    assert data["created_at"] == local_today().isoformat()  # the day, no time
+
+
+def test_the_receipt_code_never_travels_in_a_url(app, client, seeded):
+    thanks = client.post("/rueckmeldung/tr/", data=form_data(app)).get_data(as_text=True)
+    code = receipt_code(thanks)
+    # The thanks page offers a button that posts the code, with CSRF; no link has it.
+    assert code not in " ".join(re.findall(r'href="([^"]*)"', thanks))
+    button = re.search(
+        r'<form method="post" action="/rueckmeldung/tr/status">(.*?)</form>', thanks, re.S
+    )
+    assert button and 'name="csrf_token"' in button.group(1)
+    hidden = re.search(r'<input[^>]*name="code"[^>]*>', button.group(1))
+    assert hidden and 'type="hidden"' in hidden.group(0) and f'value="{code}"' in hidden.group(0)
+    assert "Geri bildirimime ne olduğunu gör" in button.group(1)
+    # A GET with ?code= reveals nothing: the empty form, as without it.
+    for query in (code, code.replace("-", "")):
+        got = client.get(f"/rueckmeldung/tr/status?code={query}")
+        html = got.get_data(as_text=True)
+        assert got.status_code == 200
+        assert code not in html and 'id="status-heading"' not in html
+        assert '<form method="post" action="/rueckmeldung/tr/status"' in html
+    # Found by POST: no link on the page carries the code either.
+    html = status_page(client, "tr", code).get_data(as_text=True)
+    assert 'id="status-heading"' in html
+    assert code not in " ".join(re.findall(r'(?:href|action)="([^"]*)"', html))
+    # Without the CSRF token the post is refused.
+    bare = client.post("/rueckmeldung/tr/status", data={"code": code}, csrf=False)
+    assert bare.status_code == 400 and code not in bare.get_data(as_text=True)
+
+
+WRONG_CODE = {
+    "de": "Wir haben keine Rückmeldung mit diesem Code gefunden.",
+    "ls": "Wir finden keine Rückmeldung mit diesem Code.",
+    "en": "We found no feedback with this code. Please check the code.",
+    "tr": "Bu koda sahip bir geri bildirim bulamadık.",
+    "ar": "لم نجد ملاحظات بهذا الرمز.",
+    "ru": "Мы не нашли отзыв с этим кодом.",
+    "uk": "Ми не знайшли відгук із цим кодом.",
+}
+
+
+@pytest.mark.parametrize("key", list(LANGS))
+def test_a_wrong_code_is_an_error_next_to_the_field_in_each_language(client, seeded, key):
+    lang, direction, _heading = LANGS[key]
+    for code, status in (("AAAA-AAAA-AAAA", 404), ("zu kurz", 400), ("²" * 12, 404)):
+        response = status_page(client, key, code)
+        html = response.get_data(as_text=True)
+        assert response.status_code == status, code
+        assert f'<html lang="{lang}" dir="{direction}">' in html
+        error = re.search(r'<p class="error" id="code-error">([^<]*)</p>', html)
+        assert error and WRONG_CODE[key] in error.group(1), (key, code)
+        assert 'aria-invalid="true"' in html and 'id="status-heading"' not in html
+    empty = status_page(client, key, "")
+    assert empty.status_code == 400 and 'id="code-error"' in empty.get_data(as_text=True)
+
+
+def test_export_with_a_wrong_code_shows_the_form_with_the_error(client, seeded):
+    response = client.post("/rueckmeldung/uk/auskunft", data={"code": "AAAA-AAAA-AAAA"})
+    assert response.status_code == 404 and "Location" not in response.headers
+    html = response.get_data(as_text=True)
+    assert 'id="code-error"' in html and WRONG_CODE["uk"] in html
 
 
 def test_privacy_notice_in_each_language(client):

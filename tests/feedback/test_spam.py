@@ -64,5 +64,11 @@ field_values = st.one_of(
 def test_arbitrary_input_never_500s(client, seeded, data, lang):
     response = client.post(f"/rueckmeldung/{lang}/", data=data)
     assert response.status_code in (200, 400)
-    status = client.get(f"/rueckmeldung/{lang}/status", query_string={"code": data.get("text", "")})
-    assert status.status_code in (200, 404)
+    code = data.get("text", "")
+    status = client.post(f"/rueckmeldung/{lang}/status", data={"code": code})
+    assert status.status_code in (200, 400, 404)
+    export = client.post(f"/rueckmeldung/{lang}/auskunft", data={"code": code})
+    assert export.status_code in (200, 400, 404)
+    assert (
+        client.get(f"/rueckmeldung/{lang}/status", query_string={"code": code}).status_code == 200
+    )

@@ -13,10 +13,10 @@ from netzwerk.extensions import db
 from netzwerk.feedback import jobs, services
 from netzwerk.feedback.models import Feedback, FeedbackContact, FeedbackReferral
 from netzwerk.governance.models import Body
-from netzwerk.meetings.models import Paper
+from netzwerk.papers.models import Paper
 from netzwerk.timeutil import LOCAL_TZ, local_today, to_local
 
-from .conftest import choice_id, form_data, receipt_code, submit, user
+from .conftest import choice_id, form_data, receipt_code, status_page, submit, user
 
 
 def test_staff_pages_need_staff(client, client_as, seeded):
@@ -35,7 +35,7 @@ def test_staff_entry_records_channel_and_actor(app, client_as, seeded):
         assert feedback is not None
         assert (feedback.channel, feedback.language) == ("event", "ar")
         assert feedback.entered_by_id == user().id
-        assert feedback.created_at.date().isoformat() == "2026-01-15"
+        assert to_local(feedback.created_at).date().isoformat() == "2026-01-15"
 
 
 def test_triage_list_filters(app, client_as, seeded):
@@ -133,7 +133,7 @@ def test_answer_appears_on_the_receipt_page(app, client, client_as, seeded):
         f"/verwaltung/rueckmeldungen/{fb_id}/antwort",
         data={"answer": "Ab Herbst gibt es zwei neue Abendkurse."},
     )
-    html = client.get(f"/rueckmeldung/ar/status?code={code}").get_data(as_text=True)
+    html = status_page(client, "ar", code).get_data(as_text=True)
     assert "Ab Herbst gibt es zwei neue Abendkurse." in html
     assert "رد مكتب التعليم" in html
 
@@ -182,7 +182,7 @@ def test_pass_to_bildungskonferenz_creates_paper_and_shows_on_receipt_page(
         paper_id = paper.id
     # The paper shows up for the body.
     assert "Bedarf an Sprachkursen am Abend" in office.get(f"/vorlagen/{paper_id}").get_data(True)
-    status = client.get(f"/rueckmeldung/tr/status?code={first}").get_data(as_text=True)
+    status = status_page(client, "tr", first).get_data(as_text=True)
     assert "şu kurula iletildi: Bildungskonferenz" in status
 
 
@@ -210,9 +210,9 @@ def test_paper_dates_each_feedback_by_its_day_in_berlin(app, client, client_as, 
 
 
 @pytest.mark.calendar
-def test_feedback_received_today_is_never_dated_later_than_now(app, client_as, seeded, clock):
-    """Staff entry dates a feedback received on a past day at noon of that
-    day in Berlin; one received today is dated at most now."""
+def test_staff_entry_dates_feedback_by_the_day_received(app, client_as, seeded, clock):
+    """Staff entry dates a feedback by the day it was received: midnight of
+    that day in Berlin, never a time of day (nor a day after today)."""
     office = client_as("office")
     today = local_today()
     for received in (today, today - timedelta(days=1)):
@@ -221,12 +221,11 @@ def test_feedback_received_today_is_never_dated_later_than_now(app, client_as, s
     tomorrow = form_data(app, channel="event", received_on=(today + timedelta(days=1)).isoformat())
     assert office.post("/verwaltung/rueckmeldungen/neu", data=tomorrow).status_code == 400
     with app.app_context():
-        stored = db.session.scalars(select(Feedback.created_at).order_by(Feedback.id)).all()
-        now = utcnow()
-    assert [to_local(t).date() for t in stored] == [today, today - timedelta(days=1)]
-    assert all(t <= now for t in stored)
-    noon = datetime.combine(today - timedelta(days=1), time(12), LOCAL_TZ)
-    assert stored[1] == noon
+        stored = db.session.scalars(select(Feedback).order_by(Feedback.id)).all()
+        assert [to_local(f.created_at).date() for f in stored] == [today, today - timedelta(days=1)]
+        for feedback in stored:
+            midnight = datetime.combine(to_local(feedback.created_at).date(), time(0), LOCAL_TZ)
+            assert feedback.created_at == midnight == feedback.state_entered_at
 
 
 def test_pass_without_body_is_a_form_error(app, client_as, seeded):
@@ -244,15 +243,19 @@ def test_pass_without_body_is_a_form_error(app, client_as, seeded):
 
 @pytest.mark.calendar
 def test_retention_job_deletes_old_contact_details_only(app_ctx, seeded, clock):
-    """Contact details are kept for the retention period after the consent,
-    not a minute less, and deleted by the next run after it."""
+    """Contact details are kept for the retention period after the day of
+    the consent (consent is dated by its day), not a minute less, and
+    deleted by the next run after it."""
     days = timedelta(days=services.retention_days())
     old = submit(contact_consent=True, contact_email="alt@example.org")
+    consented = to_local(old.contact.consent_at).date()
+    assert consented == local_today()
     clock.shift(timedelta(days=30))
     new = submit(contact_consent=True, contact_email="neu@example.org")
-    clock.shift(days - timedelta(days=30, minutes=1))
+    last_minute = datetime.combine(consented + days, time(23, 59), LOCAL_TZ)
+    clock.move_to(last_minute)
     assert jobs.purge_expired_contacts() == 0
-    clock.shift(timedelta(minutes=2))
+    clock.move_to(last_minute + timedelta(minutes=2))
     assert jobs.purge_expired_contacts() == 1
     db.session.expire_all()
     assert db.session.get(FeedbackContact, old.id) is None
@@ -286,12 +289,12 @@ def test_lists_are_configurable_with_labels_per_language(app, client, client_as,
 
 def _meeting(app, short_name: str, days: int = 14) -> int:
     from netzwerk.auth.models import User
-    from netzwerk.meetings import meeting_services
+    from netzwerk.meetings import planning
 
     with app.app_context():
         office = db.session.scalar(select(User).where(User.email == "buero@osnabrueck.example"))
         body = db.session.scalar(select(Body).where(Body.short_name == short_name))
-        meeting = meeting_services.create_meeting(
+        meeting = planning.create_meeting(
             office,
             body_id=body.id,
             starts_at=utcnow() + timedelta(days=days),
@@ -330,7 +333,7 @@ def test_passed_feedback_shows_up_on_the_bildungskonferenz_agenda(app, client, c
         assert referral.agenda_item_id == item.id and referral.paper_id == item.paper_id
     # The meeting's page lists the item, and the receipt page says so.
     assert "Sprachkurse am Abend" in office.get(f"/sitzungen/{meeting_id}").get_data(True)
-    status = client.get(f"/rueckmeldung/de/status?code={code}").get_data(as_text=True)
+    status = status_page(client, "de", code).get_data(as_text=True)
     assert "Auf der Tagesordnung der Sitzung von Bildungskonferenz am" in status
 
 

@@ -23,12 +23,13 @@ from netzwerk.feedback.models import Feedback
 from netzwerk.governance.models import Body
 from netzwerk.workflow import services as workflow
 
-from .conftest import choice_id, form_data, receipt_code, submit, user
+from .conftest import choice_id, form_data, receipt_code, status_page, submit, user
 
 CONFLICT = "Jemand anderes hat diesen Vorgang zwischenzeitlich geändert."
 NOT_POSSIBLE = "Dieser Schritt ist im aktuellen Status nicht möglich."
 SIMILAR = "Eine ähnliche Rückmeldung gab es schon."
-NOT_MET = "Die Voraussetzungen für diesen Schritt sind nicht erfüllt."
+# The guard says why (workflow registry: has_answer).
+NO_ANSWER = "Es gibt noch keine Antwort, die veröffentlicht werden könnte."
 
 
 def _load(feedback_id: int) -> Feedback:
@@ -132,7 +133,7 @@ def test_steps_that_need_data_or_start_elsewhere_are_refused(app, client_as, see
         assert response.status_code == 302
         return office.get(f"/verwaltung/rueckmeldungen/{fb_id}").get_data(as_text=True)
 
-    assert NOT_MET in step(answered.name)  # no answer written: nothing to publish
+    assert NO_ANSWER in step(answered.name)  # no answer written: nothing to publish
     for transition in elsewhere:
         assert NOT_POSSIBLE in step(transition.name)
     with app.app_context():
@@ -163,7 +164,7 @@ def test_duplicate_and_back_by_the_panel(app, client, client_as, seeded):
             if "duplicate" not in workflow.definition_of(feedback).states[t.to].flags
             and t.when is None
         ]
-    status = client.get(f"/rueckmeldung/de/status?code={code}").get_data(as_text=True)
+    status = status_page(client, "de", code).get_data(as_text=True)
     assert SIMILAR in status
     assert {t.name for t in back} <= _buttons(office, fb_id) and back
     name = back[0].name
@@ -174,7 +175,7 @@ def test_duplicate_and_back_by_the_panel(app, client, client_as, seeded):
         feedback = _load(fb_id)
         assert not feedback.is_duplicate and feedback.duplicate_of_id is None
         assert feedback.version == 2
-    assert SIMILAR not in client.get(f"/rueckmeldung/de/status?code={code}").get_data(True)
+    assert SIMILAR not in status_page(client, "de", code).get_data(True)
 
 
 def test_answer_is_a_step_and_then_only_corrected(app, client, client_as, seeded, clock):
@@ -194,7 +195,7 @@ def test_answer_is_a_step_and_then_only_corrected(app, client, client_as, seeded
         assert feedback.considered_at == feedback.answered_at
         assert workflow.available_transitions(user(), feedback) == []
     assert _buttons(office, fb_id) == set()
-    status = client.get(f"/rueckmeldung/de/status?code={code}").get_data(as_text=True)
+    status = status_page(client, "de", code).get_data(as_text=True)
     assert "Es gibt ab Herbst Abendkurse." in status
     response = office.post(
         f"/verwaltung/rueckmeldungen/{fb_id}/antwort",
@@ -284,7 +285,7 @@ def test_renamed_states_and_transitions_keep_the_triage_working(
         with renamed.app_context():
             feedback = _load(fb_id)
             assert feedback.is_answered and feedback.answered_at <= utcnow()
-        status = client.get(f"/rueckmeldung/de/status?code={code}").get_data(as_text=True)
+        status = status_page(client, "de", code).get_data(as_text=True)
         assert "Danke für den Hinweis." in status
     finally:
         with renamed.app_context():
