@@ -30,10 +30,11 @@ class User(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Second factor (TOTP, RFC 6238): the base32 secret, set when enrolment
-    # starts; the factor counts only from ``totp_enabled_at`` on.  The time
-    # step of the last accepted code refuses a code used twice.
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # Second factor (TOTP, RFC 6238): the base32 secret, encrypted with a key
+    # derived from the secret key (see .sealed and twofactor.secret_of), set
+    # when enrolment starts; the factor counts only from ``totp_enabled_at``
+    # on.  The time step of the last accepted code refuses a code used twice.
+    totp_secret_sealed: Mapped[str | None] = mapped_column(String(255))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
@@ -68,7 +69,7 @@ class User(Model):
 
     @property
     def has_second_factor(self) -> bool:
-        return self.totp_enabled_at is not None and bool(self.totp_secret)
+        return self.totp_enabled_at is not None and bool(self.totp_secret_sealed)
 
     @property
     def is_staff(self) -> bool:

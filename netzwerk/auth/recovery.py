@@ -221,7 +221,7 @@ def complete_reset(token: str, new_password: str) -> User:
         revoke_all_sessions(user)
         second_factor = bool(found.resets_second_factor)
         if second_factor:
-            user.totp_secret = None
+            user.totp_secret_sealed = None
             user.totp_enabled_at = None
             user.totp_last_step = None
             db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))

@@ -5,7 +5,8 @@ Required for administrators, the Bildungsbüro and counselling staff when
 ``NETZWERK_REQUIRE_2FA`` is on (the default; the test app and the demo turn
 it off), optional for everyone else.  The QR code of the enrolment page is
 drawn here as inline SVG: the secret never leaves the server for a
-third-party service.  Recovery codes are stored as hashes and work once.
+third-party service.  The secret is stored encrypted (:mod:`.sealed`, bound
+to its account); recovery codes are stored as hashes and work once.
 A lost factor is reset only through an administrator's reset link
 (:mod:`.recovery`).
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from datetime import timedelta
 
@@ -26,7 +28,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..audit.services import record
 from ..database import utcnow, write_transaction
 from ..extensions import db
+from . import sealed
 from .models import RecoveryCode, User
+
+log = logging.getLogger(__name__)
 
 RECOVERY_CODE_COUNT = 10
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i
@@ -57,13 +62,44 @@ def _issuer() -> str:
     return str(current_app.config.get("NETZWERK_TOTP_ISSUER") or "Netzwerk")
 
 
+def _context(user: User) -> str:
+    return f"user:{user.id}:totp"
+
+
+def secret_of(user: User) -> str | None:
+    """The account's TOTP secret, opened; None when it has none or it does
+    not open (the secret key changed without keeping the old one among
+    ``SECRET_KEY_FALLBACKS``: then only a recovery code or an
+    administrator's reset link helps).  A secret sealed with an old key is
+    sealed again with the current one."""
+    stored = user.totp_secret_sealed
+    if not stored:
+        return None
+    try:
+        secret, stale = sealed.unseal(stored, _context(user))
+    except sealed.SealError:
+        log.error("the TOTP secret of user %s does not open with the secret key", user.id)
+        return None
+    if stale:
+        with write_transaction():
+            user.totp_secret_sealed = sealed.seal(secret, _context(user))
+    return secret
+
+
+def _store_secret(user: User, secret: str | None) -> None:
+    """Inside the caller's transaction."""
+    user.totp_secret_sealed = sealed.seal(secret, _context(user)) if secret else None
+
+
 def pending_secret(user: User) -> str:
     """The secret being enrolled (a new one unless one is pending)."""
-    if user.totp_secret and user.totp_enabled_at is None:
-        return user.totp_secret
+    if user.totp_secret_sealed and user.totp_enabled_at is None:
+        pending = secret_of(user)
+        if pending:
+            return pending
     secret = pyotp.random_base32()
     with write_transaction():
-        user.totp_secret = secret
+        _store_secret(user, secret)
         user.totp_enabled_at = None
         user.totp_last_step = None
     return secret
@@ -146,8 +182,10 @@ def _replace_recovery_codes(user: User) -> list[str]:
 def confirm_enrolment(user: User, code: str) -> list[str] | None:
     """Turn the pending secret on when ``code`` is one of its codes; returns
     the new recovery codes (shown once), or None for a wrong code."""
-    secret = user.totp_secret
-    if not secret or user.totp_enabled_at is not None:
+    if user.totp_enabled_at is not None:
+        return None
+    secret = secret_of(user)
+    if not secret:
         return None
     if not _verify_totp(user, secret, code):
         return None
@@ -199,8 +237,8 @@ def check_second_factor(user: User, code: str) -> bool:
     """A current code of the authenticator app, or an unused recovery code."""
     if not user.has_second_factor or not code or len(code) > 40:
         return False
-    assert user.totp_secret is not None
-    if _verify_totp(user, user.totp_secret, code):
+    secret = secret_of(user)
+    if secret and _verify_totp(user, secret, code):
         return True
     return _use_recovery_code(user, code)
 
@@ -208,7 +246,7 @@ def check_second_factor(user: User, code: str) -> bool:
 def remove(user: User) -> None:
     """The owner turns the (optional) second factor off."""
     with write_transaction():
-        user.totp_secret = None
+        _store_secret(user, None)
         user.totp_enabled_at = None
         user.totp_last_step = None
         db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from urllib.parse import urlsplit
 
 from flask import (
@@ -18,10 +19,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from ..database import utcnow
+from ..audit.services import record
+from ..database import utcnow, write_transaction
 from ..extensions import db, limiter
 from ..forms import show_error
-from . import recovery, services, throttle, twofactor
+from . import oidc, recovery, services, throttle, twofactor
 from .access import public
 from .forms import (
     ForgotPasswordForm,
@@ -37,6 +39,11 @@ from .forms import (
 from .models import User
 
 bp = Blueprint("auth", __name__)
+# The login through the city's identity provider: registered by
+# auth.init_app only when a provider is configured.
+oidc_bp = Blueprint("oidc", __name__)
+
+log = logging.getLogger(__name__)
 
 
 def _safe_next(target: str | None) -> str:
@@ -79,18 +86,45 @@ def _throttled(form: LoginForm | LoginCodeForm, field: object) -> tuple[str, int
             minutes=throttle.window_minutes(),
         )
     )
-    template = "auth/login.html" if isinstance(form, LoginForm) else "auth/login_code.html"
-    return render_template(template, form=form), 429
+    if isinstance(form, LoginForm):
+        return _login_page(form, 429)
+    return render_template("auth/login_code.html", form=form), 429
 
 
-def _complete_login(user: User, next_url: str) -> Response:
+def _login_page(form: LoginForm, status: int = 200) -> tuple[str, int]:
+    """The login page; with the identity provider's button when configured."""
+    oidc_url = oidc_label = None
+    if oidc.configured():
+        oidc_url = url_for("oidc.start", next=request.args.get("next") or None)
+        oidc_label = oidc.button_label()
+    return (
+        render_template("auth/login.html", form=form, oidc_url=oidc_url, oidc_label=oidc_label),
+        status,
+    )
+
+
+def _audit_login(action: str, user: User | None, **data: object) -> None:
+    with write_transaction():
+        record(
+            action, "user", user.id if user else None, actor_id=user.id if user else None, data=data
+        )
+
+
+def _complete_login(
+    user: User, next_url: str, method: str = "password", second_factor: str | None = None
+) -> Response:
+    """Start the login session and record it (``method``: "password" or
+    "oidc"; ``second_factor``: "local" after a code of the account's own
+    authenticator app or a recovery code, "idp" when the identity provider
+    stated that it asked for one, None without)."""
     # A fresh session: nothing from before the login survives.
     session.clear()
     services.start_session(user)
     login_user(user, remember=False)
     session[services.SESSION_USER_ID_KEY] = user.id
     session.permanent = True
-    if not user.has_second_factor and twofactor.required_for(user):
+    _audit_login("user.login", user, method=method, second_factor=second_factor)
+    if second_factor is None and not user.has_second_factor and twofactor.required_for(user):
         session[ENROL_KEY] = True
         flash(
             _(
@@ -120,20 +154,37 @@ def login() -> str | Response | tuple[str, int]:
         if user is None:
             throttle.note_failure(email)
             form.password.errors.append(_("E-mail address or password is not correct."))
+        elif not oidc.local_password_allowed(user):
+            # Counted like a failure: the form is no oracle for staff passwords.
+            throttle.note_failure(email)
+            _audit_login("user.login_refused", user, method="password", reason="local_login_off")
+            form.password.errors.append(
+                _(
+                    "Your account manages other people's data and logs in only through "
+                    'the city login. Please use the button "%(label)s".',
+                    label=oidc.button_label(),
+                )
+            )
         else:
             next_url = _safe_next(request.args.get("next"))
             if user.has_second_factor:
-                session.clear()
-                session[PENDING_KEY] = {
-                    "uid": user.id,
-                    "at": utcnow().timestamp(),
-                    "next": next_url,
-                    "pw": _password_mark(user),
-                }
+                _await_code(user, next_url, "password")
                 return redirect(url_for("auth.login_code"))
             throttle.clear(email)
             return _complete_login(user, next_url)
-    return render_template("auth/login.html", form=form)
+    return _login_page(form)
+
+
+def _await_code(user: User, next_url: str, method: str) -> None:
+    """The first factor was right: the login waits for the code."""
+    session.clear()
+    session[PENDING_KEY] = {
+        "uid": user.id,
+        "at": utcnow().timestamp(),
+        "next": next_url,
+        "pw": _password_mark(user),
+        "method": method,
+    }
 
 
 def _password_mark(user: User) -> str:
@@ -141,7 +192,7 @@ def _password_mark(user: User) -> str:
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
-def _pending_user() -> tuple[User, str] | None:
+def _pending_user() -> tuple[User, str, str] | None:
     pending = session.get(PENDING_KEY)
     if not isinstance(pending, dict):
         return None
@@ -149,6 +200,7 @@ def _pending_user() -> tuple[User, str] | None:
         uid, at, next_url = int(pending["uid"]), float(pending["at"]), str(pending["next"])
     except (KeyError, TypeError, ValueError):
         return None
+    method = "oidc" if pending.get("method") == "oidc" else "password"
     if not 0 <= utcnow().timestamp() - at <= PENDING_SECONDS:
         return None
     user = db.session.get(User, uid)
@@ -156,7 +208,7 @@ def _pending_user() -> tuple[User, str] | None:
         return None
     if pending.get("pw") != _password_mark(user):
         return None
-    return user, _safe_next(next_url)
+    return user, _safe_next(next_url), method
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
@@ -170,14 +222,14 @@ def login_code() -> str | Response | tuple[str, int]:
         # No password was given (or too long ago): back to the start.
         session.pop(PENDING_KEY, None)
         return render_template("auth/login_expired.html")
-    user, next_url = found
+    user, next_url, method = found
     form = LoginCodeForm()
     if form.validate_on_submit():
         if throttle.is_blocked(user.email):
             return _throttled(form, form.code)
         if twofactor.check_second_factor(user, form.code.data or ""):
             throttle.clear(user.email)
-            return _complete_login(user, next_url)
+            return _complete_login(user, next_url, method, second_factor="local")
         throttle.note_failure(user.email)
         form.code.errors.append(_("This code is not correct (or was used already)."))
     return render_template("auth/login_code.html", form=form)
@@ -347,3 +399,100 @@ def two_factor() -> str | Response:
         required=required,
         remaining=twofactor.remaining_recovery_codes(user),
     )
+
+
+# --- login through the city's identity provider (OpenID Connect) -------------
+
+
+def _oidc_message(error: oidc.OidcError) -> str:
+    """What the login page says when the provider's login did not lead in."""
+    if error.reason == "email_unverified":
+        return _(
+            "The city login has not confirmed your e-mail address, so it cannot be matched "
+            "to a Netzwerk account. Please confirm the address with the city's IT, or log in "
+            "with your Netzwerk password."
+        )
+    if error.reason in ("unknown_email", "no_email"):
+        return _(
+            "No Netzwerk account has the e-mail address of your city login. Accounts are not "
+            "created automatically: please ask the Bildungsbüro for one."
+        )
+    if error.reason == "inactive":
+        return _("Your Netzwerk account is deactivated. Please ask the Bildungsbüro.")
+    if error.reason == "denied":
+        return _("The login through the city login was cancelled.")
+    if error.reason == "state":
+        return _(
+            "This login through the city login has expired or was started in another "
+            "browser window. Please start it again."
+        )
+    return _(
+        "The login through the city login could not be completed. Please try again; "
+        "if it keeps failing, tell the Bildungsbüro."
+    )
+
+
+# Refusals that concern an account (or the proof of one) go to the audit
+# trail; the others (an old tab, a cancelled login) only to the log.
+_AUDITED_REFUSALS = frozenset(
+    {"email_unverified", "unknown_email", "no_email", "inactive", "id_token"}
+)
+
+
+def _oidc_refused(error: oidc.OidcError) -> Response:
+    log.warning(
+        "login through the identity provider refused (%s) for %s: %s",
+        error.reason,
+        error.email or "-",
+        error.detail or "-",
+    )
+    if error.reason in _AUDITED_REFUSALS:
+        # No address in the append-only trail: the log, which rotates, has it.
+        with write_transaction():
+            record(
+                "user.login_refused",
+                "user",
+                error.user.id if error.user else None,
+                data={"method": "oidc", "reason": error.reason},
+            )
+    flash(_oidc_message(error), "error")
+    return redirect(url_for("auth.login"))
+
+
+def _callback_url() -> str:
+    return url_for("oidc.callback", _external=True)
+
+
+@oidc_bp.route("/login/oidc")
+@limiter.limit(_login_limit)
+@public
+def start() -> Response:
+    """Send the browser to the identity provider."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    try:
+        target = oidc.begin(_callback_url(), _safe_next(request.args.get("next")))
+    except oidc.OidcError as exc:
+        return _oidc_refused(exc)
+    return redirect(target)
+
+
+@oidc_bp.route("/login/oidc/callback")
+@limiter.limit(_login_limit)
+@public
+def callback() -> Response:
+    """The provider sends the browser back here with a code (or an error)."""
+    try:
+        found = oidc.finish(request.args, _callback_url())
+        user = oidc.match_account(found)
+    except oidc.OidcError as exc:
+        return _oidc_refused(exc)
+    config = oidc.settings()
+    assert config is not None  # finish() refused otherwise
+    next_url = _safe_next(found.next_url)
+    if found.second_factor_asserted(config):
+        return _complete_login(user, next_url, "oidc", second_factor="idp")
+    if user.has_second_factor:
+        _await_code(user, next_url, "oidc")
+        return redirect(url_for("auth.login_code"))
+    return _complete_login(user, next_url, "oidc")

@@ -1,9 +1,11 @@
 """Helpers of the account-security tests: mails in the outbox, reset links
-in them, audit events, the demo accounts' ids."""
+in them, audit events, the demo accounts' ids; the OpenID Connect provider
+started for the tests (oidc_provider.py)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,6 +17,8 @@ from netzwerk.auth.models import User
 from netzwerk.extensions import db
 from netzwerk.governance.models import Person
 from netzwerk.mail.models import OutboxMail
+
+from .oidc_provider import TestProvider, serve_provider
 
 LINK = re.compile(r"https?://[^/\s]+(/passwort-zuruecksetzen/[A-Za-z0-9_\-]+)")
 PERSONS = "/verwaltung/personen/"
@@ -105,3 +109,50 @@ class Accounts:
 @pytest.fixture
 def accounts(app: Flask, demo: None) -> Accounts:
     return Accounts(app)
+
+
+@pytest.fixture(scope="session")
+def _oidc_provider_server() -> Iterator[TestProvider]:
+    yield from serve_provider()
+
+
+@pytest.fixture
+def oidc_provider(_oidc_provider_server: TestProvider) -> Iterator[TestProvider]:
+    """The test's OpenID Connect provider (reset for each test)."""
+    _oidc_provider_server.reset()
+    yield _oidc_provider_server
+    _oidc_provider_server.reset()
+
+
+@pytest.fixture(scope="module")
+def _oidc_app(database_url: str, _oidc_provider_server: TestProvider) -> Iterator[Flask]:
+    """One app per module that logs in through the test's provider (an app
+    is slow to make; the settings a test changes are read per request)."""
+    from conftest import make_test_app
+
+    from netzwerk.extensions import limiter
+
+    saved = (limiter.enabled, getattr(limiter, "_storage", None), limiter.initialized)
+    made = make_test_app(database_url, **_oidc_provider_server.app_config())
+    try:
+        yield made
+    finally:
+        limiter.enabled, limiter._storage, limiter.initialized = saved
+        with made.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def oidc_app(
+    _oidc_app: Flask, demo: None, oidc_provider: TestProvider, monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    """``oidc_app(**config)``: the app that logs in through the test's
+    provider, with these settings for this test."""
+
+    def factory(**overrides: Any) -> Flask:
+        for key, value in overrides.items():
+            monkeypatch.setitem(_oidc_app.config, key, value)
+        return _oidc_app
+
+    return factory

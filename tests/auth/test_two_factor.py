@@ -24,8 +24,11 @@ CODE_STEP = timedelta(seconds=30)
 
 
 def _secret(app, email: str) -> str:  # type: ignore[no-untyped-def]
+    """The account's TOTP secret (stored encrypted: tests/auth/test_totp_at_rest.py)."""
+    from netzwerk.auth.twofactor import secret_of
+
     with app.app_context():
-        secret = db.session.scalar(select(User.totp_secret).where(User.email == email))
+        secret = secret_of(db.session.scalar(select(User).where(User.email == email)))
         db.session.remove()
     assert secret
     return str(secret)
@@ -207,7 +210,7 @@ def test_only_an_administrators_reset_link_removes_a_second_factor(app, client_a
     assert _path(login(app.test_client(), MEMBER, new)) == "/"
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == MEMBER))
-        assert user.totp_secret is None and user.totp_enabled_at is None
+        assert user.totp_secret_sealed is None and user.totp_enabled_at is None
         assert db.session.scalars(select(RecoveryCode)).all() == []
 
 
