@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.voting_bench                 # SQLite only
     NETZWERK_BENCH_PG_URL=postgresql+psycopg://postgres@127.0.0.1:5432/scratch \\
         .venv/bin/python -m bench.voting_bench             # SQLite, then PostgreSQL
+    .venv/bin/python -m bench.voting_bench --kind secret   # only secret polls
 
 For each database:
 
@@ -10,7 +11,8 @@ For each database:
    which must be a scratch database: its tables are dropped and re-created),
    a body with ``--members`` members with a voting right, one login session
    per member (as a login in the browser leaves it), and one open circular
-   resolution per round;
+   resolution per round and kind (``--kind``: named "open" polls, "secret"
+   polls, or both, the default);
 2. two gunicorn servers with 2 sync workers each, started and waited for
    until every worker has loaded its application: the **baseline**, a bare
    Flask app whose one POST route inserts (poll, voter) into a table with a
@@ -22,12 +24,17 @@ For each database:
    (default 16); reported per round: seconds, ballots/second, p50/p95
    latency, the ratio to the baseline rate of the same round, and a check
    that exactly one ballot per member is stored (none lost, none
-   duplicated).
+   duplicated; for a secret poll: one participation per member and as many
+   sealed ballots);
+4. a secret round's poll is then closed as the system does at the deadline
+   (open the sealed ballots, shuffle, publish them, count: see
+   ``netzwerk/voting/sealing.py``), timed, and its count checked.
 
-Goals: all ballots in under 10 s and p95 under 250 ms in every round, at
-least half the bare rate (median of the rounds' ratios: the machine is
-shared, a single pair of measurements drifts).  Exit status 0 when every
-goal is met.  Loopback only, bounded.
+Goals, for each kind of poll: all ballots in under 10 s and p95 under
+250 ms in every round, at least half the bare rate (median of the rounds'
+ratios: the machine is shared, a single pair of measurements drifts); a
+secret poll's close in under 10 s.  Exit status 0 when every goal is met.
+Loopback only, bounded.
 """
 
 from __future__ import annotations
@@ -52,6 +59,8 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 GOAL_SECONDS = 10.0
 GOAL_P95_MS = 250.0
 GOAL_RATIO = 0.5
+GOAL_CLOSE_SECONDS = 10.0
+KINDS = ("open", "secret")
 USER_AGENT = "netzwerk-voting-bench/1"
 
 
@@ -103,7 +112,7 @@ def baseline_app() -> Any:
 
 @dataclass
 class Seed:
-    poll_ids: list[int]  # one open poll per round
+    polls: list[tuple[str, int]]  # (kind, poll id): one open poll per round and kind
     voters: list[tuple[str, str]]  # (session cookie, csrf form token)
 
 
@@ -121,8 +130,8 @@ def _env(database_url: str, instance: Path, secret: str) -> dict[str, str]:
     return env
 
 
-def seed(database_url: str, members: int, secret: str, instance: Path, polls: int = 1) -> Seed:
-    """Fresh schema, a body of ``members`` voters with sessions, ``polls`` open polls."""
+def seed(database_url: str, members: int, secret: str, instance: Path, kinds: list[str]) -> Seed:
+    """Fresh schema, a body of ``members`` voters with sessions, one open poll per kind given."""
     os.environ["NETZWERK_INSTANCE_PATH"] = str(instance)
     os.environ["NETZWERK_SECRET_KEY"] = secret
     from datetime import date, timedelta
@@ -188,16 +197,20 @@ def seed(database_url: str, members: int, secret: str, instance: Path, polls: in
             )
             body_id = body.id
             user_ids = [u.id for u in users]
-        poll_ids = [
-            services.start_circular_resolution(
-                body_id=body_id,
-                subject_type="free",
-                subject_id=None,
-                title=f"Benchmark {number}",
-                question="Zustimmung?",
-                closes_at=utcnow() + timedelta(hours=2),
-            ).id
-            for number in range(1, polls + 1)
+        polls = [
+            (
+                kind,
+                services.start_circular_resolution(
+                    body_id=body_id,
+                    subject_type="free",
+                    subject_id=None,
+                    title=f"Benchmark {number} ({kind})",
+                    question="Zustimmung?",
+                    closes_at=utcnow() + timedelta(hours=2),
+                    kind=kind,
+                ).id,
+            )
+            for number, kind in enumerate(kinds, start=1)
         ]
         if db.engine.dialect.name == "postgresql":
             # Statistics for the planner, as autovacuum gathers them soon
@@ -228,27 +241,57 @@ def seed(database_url: str, members: int, secret: str, instance: Path, polls: in
             voters.append((cookie, csrf_serializer.dumps(raw)))
         db.session.remove()
         db.engine.dispose()
-    return Seed(poll_ids, voters)
+    return Seed(polls, voters)
 
 
-def count_ballots(database_url: str, poll_id: int) -> tuple[int, int, int, int]:
-    """(netzwerk ballots, distinct seats, bare rows, distinct bare voters) of a poll."""
+def count_ballots(database_url: str, poll_id: int, kind: str) -> tuple[int, int, int, int]:
+    """(netzwerk ballots, distinct seats, bare rows, distinct bare voters) of a poll.
+
+    A secret poll's ballots are its sealed ballots, counted only when there
+    are exactly as many as participations (-1 otherwise)."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(database_url)
+    table = "ballot" if kind == "open" else "poll_participation"
     with engine.connect() as conn:
-        n = conn.execute(text("SELECT COUNT(*) FROM ballot WHERE poll_id = :p"), {"p": poll_id})
-        d = conn.execute(
-            text("SELECT COUNT(DISTINCT voter_membership_id) FROM ballot WHERE poll_id = :p"),
+        n, d = conn.execute(
+            text(
+                f"SELECT COUNT(*), COUNT(DISTINCT voter_membership_id) FROM {table} "
+                "WHERE poll_id = :p"
+            ),
             {"p": poll_id},
-        )
+        ).one()
+        if kind == "secret":
+            sealed = conn.execute(
+                text("SELECT COUNT(*) FROM sealed_ballot WHERE poll_id = :p"), {"p": poll_id}
+            ).scalar()
+            n = n if sealed == n else -1
         b = conn.execute(
             text("SELECT COUNT(*), COUNT(DISTINCT voter) FROM bench_ballot WHERE poll_id = :p"),
             {"p": poll_id},
         ).one()
-        result = (int(n.scalar() or 0), int(d.scalar() or 0), int(b[0]), int(b[1]))
+        result = (int(n or 0), int(d or 0), int(b[0]), int(b[1]))
     engine.dispose()
     return result
+
+
+def close_secret_poll(
+    database_url: str, secret: str, poll_id: int
+) -> tuple[float, tuple[int, int, int]]:
+    """Close a secret poll as the system does; (seconds, (yes, no, abstain))."""
+    from netzwerk import create_app
+    from netzwerk.extensions import db
+    from netzwerk.voting import services
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": secret})
+    with app.app_context():
+        started = time.perf_counter()
+        poll = services.close_poll(poll_id, by_scheduler=True)
+        seconds = time.perf_counter() - started
+        counts = (int(poll.yes_count or 0), int(poll.no_count or 0), int(poll.abstain_count or 0))
+        db.session.remove()
+        db.engine.dispose()
+    return seconds, counts
 
 
 # --- servers and load ---------------------------------------------------------------
@@ -373,37 +416,54 @@ def drive(
 
 @dataclass
 class Round:
+    kind: str
     bare: LoadResult
     netz: LoadResult
     stored: tuple[int, int, int, int]
+    close_seconds: float | None = None  # a secret poll's close
+    counted_right: bool = True
 
     @property
     def ratio(self) -> float:
         return self.netz.rate / self.bare.rate if self.bare.rate else 0.0
 
 
-def run_one(label: str, database_url: str, members: int, concurrency: int, rounds: int) -> bool:
-    """Seed, start both servers, then per round: the baseline, then Netzwerk
-    (every member votes once in the round's own poll)."""
+VOTE_VALUES = ("yes", "no", "abstain")
+
+
+def run_one(
+    label: str, database_url: str, members: int, concurrency: int, rounds: int, kinds: list[str]
+) -> bool:
+    """Seed, start both servers, then per round and kind: the baseline, then
+    Netzwerk (every member votes once in the round's own poll); a secret
+    poll is closed and its count checked after its round."""
     secret = secrets.token_urlsafe(32)
     with tempfile.TemporaryDirectory(prefix="netzwerk-voting-bench-") as tmp:
         instance = Path(tmp) / "instance"
         instance.mkdir()
         if database_url == "sqlite":
             database_url = f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
-        print(f"\n== {label}: seeding {members} members, {rounds} polls ...", flush=True)
-        data = seed(database_url, members, secret, instance, polls=rounds)
+        order = [kind for _ in range(rounds) for kind in kinds]
+        print(
+            f"\n== {label}: seeding {members} members, {len(order)} polls "
+            f"({rounds} rounds of {', '.join(kinds)}) ...",
+            flush=True,
+        )
+        data = seed(database_url, members, secret, instance, order)
         env = _env(database_url, instance, secret)
         form_headers = {
             "Content-Type": "application/x-www-form-urlencoded",
             "User-Agent": USER_AGENT,
         }
+        expected = [0, 0, 0]
+        for i in range(members):
+            expected[i % 3] += 1
         bare_server = Server("bench.voting_bench:baseline_app()", env)
         netz_server = Server("wsgi:app", env)
         results: list[Round] = []
         try:
             drive(bare_server.port, [("/vote", b"poll=0&voter=0", form_headers)], 1)  # warm-up
-            for poll_id in data.poll_ids:
+            for kind, poll_id in data.polls:
                 bare_requests = [
                     ("/vote", urlencode({"poll": poll_id, "voter": i}).encode(), form_headers)
                     for i in range(members)
@@ -413,27 +473,39 @@ def run_one(label: str, database_url: str, members: int, concurrency: int, round
                     (
                         f"/abstimmungen/{poll_id}/abstimmen",
                         urlencode(
-                            {f"{prefix}-value": "yes", f"{prefix}-seat": "", "csrf_token": csrf}
+                            {
+                                f"{prefix}-value": VOTE_VALUES[i % 3],
+                                f"{prefix}-seat": "",
+                                # as the vote form of a secret poll sends it
+                                f"{prefix}-secret": "1" if kind == "secret" else "",
+                                "csrf_token": csrf,
+                            }
                         ).encode(),
                         {**form_headers, "Cookie": f"netzwerk_session={cookie}"},
                     )
-                    for cookie, csrf in data.voters
+                    for i, (cookie, csrf) in enumerate(data.voters)
                 ]
                 bare = drive(bare_server.port, bare_requests, concurrency)
                 netz = drive(netz_server.port, vote_requests, concurrency)
-                stored = count_ballots(database_url, poll_id)
-                results.append(Round(bare, netz, stored))
+                stored = count_ballots(database_url, poll_id, kind)
+                result = Round(kind, bare, netz, stored)
+                if kind == "secret":
+                    result.close_seconds, counts = close_secret_poll(database_url, secret, poll_id)
+                    result.counted_right = list(counts) == expected
+                results.append(result)
                 _print_round(len(results), results[-1])
         finally:
             netz_server.stop()
             bare_server.stop()
-    return _verdict(results, members)
+    # Every kind's verdict is printed, the first miss does not hide the rest.
+    verdicts = [_verdict([r for r in results if r.kind == kind], members) for kind in kinds]
+    return all(verdicts)
 
 
 def _print_round(number: int, result: Round) -> None:
     bare, netz = result.bare, result.netz
     ballots, seats, bare_rows, bare_voters = result.stored
-    print(f"   round {number}")
+    print(f"   round {number} ({result.kind} poll)")
     print(
         f"     bare unique insert : {bare.ok} in {bare.seconds:.2f} s = {bare.rate:.0f}/s, "
         f"p50 {bare.p50_ms:.1f} ms, p95 {bare.p95_ms:.1f} ms, errors {bare.errors}"
@@ -447,16 +519,26 @@ def _print_round(number: int, result: Round) -> None:
         f"bare rows {bare_rows} (distinct {bare_voters})",
         flush=True,
     )
+    if result.close_seconds is not None:
+        print(
+            f"     closed (unsealed, shuffled, published, counted) in "
+            f"{result.close_seconds:.2f} s; count {'right' if result.counted_right else 'WRONG'}",
+            flush=True,
+        )
 
 
 def _verdict(results: list[Round], members: int) -> bool:
     """Every round must store each ballot once, without errors; the slowest
-    round must meet the time and p95 goals; the median ratio the rate goal."""
+    round must meet the time and p95 goals; the median ratio the rate goal;
+    a secret poll must close in time with the right count."""
+    if not results:
+        return True
+    kind = results[0].kind
     ratio = statistics.median(r.ratio for r in results)
     slowest = max(r.netz.seconds for r in results)
     worst_p95 = max(r.netz.p95_ms for r in results)
     print(
-        f"   median ratio to bare rate: {ratio:.2f} "
+        f"   {kind} polls: median ratio to bare rate: {ratio:.2f} "
         f"(rounds: {', '.join(f'{r.ratio:.2f}' for r in results)}); "
         f"slowest round {slowest:.2f} s; worst p95 {worst_p95:.1f} ms"
     )
@@ -469,8 +551,14 @@ def _verdict(results: list[Round], members: int) -> bool:
         f"p95 < {GOAL_P95_MS:.0f} ms": worst_p95 < GOAL_P95_MS,
         f">= {GOAL_RATIO:.1f} x bare rate (median)": ratio >= GOAL_RATIO,
     }
+    if kind == "secret":
+        slowest_close = max(r.close_seconds or 0.0 for r in results)
+        checks[f"closed < {GOAL_CLOSE_SECONDS:.0f} s (slowest {slowest_close:.2f} s)"] = (
+            slowest_close < GOAL_CLOSE_SECONDS
+        )
+        checks["the count of every closed poll is right"] = all(r.counted_right for r in results)
     for name, passed in checks.items():
-        print(f"   [{'ok' if passed else 'MISSED'}] {name}")
+        print(f"   [{'ok' if passed else 'MISSED'}] {kind}: {name}")
     return all(checks.values())
 
 
@@ -481,19 +569,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rounds", type=int, default=3, help="polls voted in, each after its own baseline"
     )
+    parser.add_argument(
+        "--kind", choices=[*KINDS, "both"], default="both", help="named or secret polls, or both"
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.members <= 20000 or not 1 <= args.concurrency <= 64:
         parser.error("members 1..20000, concurrency 1..64")
     if not 1 <= args.rounds <= 9:
         parser.error("rounds 1..9")
-    ok = run_one("SQLite", "sqlite", args.members, args.concurrency, args.rounds)
+    kinds = list(KINDS) if args.kind == "both" else [args.kind]
+    ok = run_one("SQLite", "sqlite", args.members, args.concurrency, args.rounds, kinds)
     pg_url = os.environ.get("NETZWERK_BENCH_PG_URL")
     if pg_url:
         host = pg_url.split("@")[-1].split("/")[0].split(":")[0]
         if host not in {"127.0.0.1", "localhost", "::1"}:
             print("NETZWERK_BENCH_PG_URL must point to a loopback server", file=sys.stderr)
             return 2
-        ok = run_one("PostgreSQL", pg_url, args.members, args.concurrency, args.rounds) and ok
+        ok = (
+            run_one("PostgreSQL", pg_url, args.members, args.concurrency, args.rounds, kinds) and ok
+        )
     else:
         print("\n(PostgreSQL skipped: set NETZWERK_BENCH_PG_URL to a scratch database)")
     return 0 if ok else 1

@@ -22,6 +22,9 @@ class VoteForm(Form):
         _l("Your vote"), choices=[], validators=[InputRequired(_l("Please choose one option."))]
     )
     seat = HiddenField()
+    # "1" in a secret poll: which statement the ballot tries first (the
+    # statements check the poll's kind themselves; see cast_session_ballot).
+    secret = HiddenField()
     submit = SubmitField(_l("Cast vote"))
 
     @classmethod
@@ -32,6 +35,7 @@ class VoteForm(Form):
         form.value.label.text = str(_l("Your vote on “%(title)s”", title=poll.title))
         if seat_id is not None and not form.seat.data:
             form.seat.data = str(seat_id)
+        form.secret.data = "1" if poll.is_secret else ""
         return form
 
 
@@ -78,3 +82,33 @@ class CircularResolutionForm(Form):
 
 class CloseForm(Form):
     submit = SubmitField(_l("Close the vote now"))
+
+
+class MeetingPollForm(Form):
+    """Opening a vote on an agenda item of a meeting in session."""
+
+    title = StringField(
+        _l("Title"), validators=[DataRequired(_l("Please give a title.")), Length(max=300)]
+    )
+    question = TextAreaField(
+        _l("Proposed resolution"),
+        description=_l("The text the members vote on."),
+        validators=[Optional(), Length(max=20000)],
+    )
+    kind = SelectField(
+        _l("Kind of vote"),
+        choices=[(k.value, k.label) for k in PollKind],
+        default=PollKind.OPEN.value,
+    )
+    options = SelectField(
+        _l("Options"),
+        choices=[(o.value, o.label) for o in PollOptions],
+        default=PollOptions.YES_NO_ABSTAIN.value,
+    )
+    majority_rule = SelectField(
+        _l("Majority"),
+        choices=[("", _l("As set for the body"))] + [(r.value, r.label) for r in MajorityRule],
+        default="",
+        validators=[Optional()],
+    )
+    submit = SubmitField(_l("Open the vote"))

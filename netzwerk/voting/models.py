@@ -5,13 +5,16 @@ Invariants the database enforces (not only the services):
 * one ballot per eligible seat: ``ballot(poll_id, voter_membership_id)`` is
   unique for open (named) polls; for secret polls
   ``poll_participation(poll_id, voter_membership_id)`` is unique and the
-  value goes into ``secret_ballot``, which holds nothing but a random UUID,
-  the poll and the value (on SQLite a WITHOUT ROWID table, so that not even
-  a hidden row number records the order of the ballots);
+  value goes, while the poll is open, encrypted into ``sealed_ballot``, and
+  at the close, in a random order, into ``secret_ballot``; both hold nothing
+  but a random UUID, the poll and the (sealed) value (on SQLite WITHOUT
+  ROWID tables, so that not even a hidden row number records an order).
+  Why and against whom: :mod:`netzwerk.voting.sealing`;
 * ballots can only be written while the poll is open, and a closed poll's
   row (result, figures, times) can never change: triggers on SQLite and
   PostgreSQL refuse it (see ``POLL_DDL``, which the migration must install
-  too);
+  too); sealed and secret ballots may also be deleted while the poll is
+  open (the close does, to publish them), never afterwards (PostgreSQL);
 * enum values and the result/state pairing are check constraints.
 """
 
@@ -28,6 +31,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -41,6 +45,7 @@ from ..governance.models import Body, MajorityRule, Membership, QuorumRule
 from ..labels import Labelled, labels
 from ..workflow.models import WorkflowMixin
 from .rules import PollResult, Tally
+from .sealing import SEALED_BYTES
 
 
 class PollKind(Labelled):
@@ -288,6 +293,24 @@ class MeetingVote(PollProcess):
     __mapper_args__ = {"polymorphic_identity": PollMode.MEETING.value}  # noqa: RUF012
 
 
+class MeetingPoll(Model):
+    """Which meeting and agenda item a poll in a meeting belongs to (one link
+    per poll); the services of votes in a meeting are in :mod:`.meeting`."""
+
+    __tablename__ = "meeting_poll"
+
+    poll_id: Mapped[int] = mapped_column(
+        ForeignKey("poll.id", ondelete="CASCADE"), primary_key=True
+    )
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meeting.id", ondelete="RESTRICT"), index=True
+    )
+    agenda_item_id: Mapped[int] = mapped_column(
+        ForeignKey("agenda_item.id", ondelete="RESTRICT"), index=True
+    )
+    seats_at_opening: Mapped[int | None] = mapped_column(Integer)
+
+
 class PollEligibility(Model):
     """The seats that may vote in a poll, fixed when it opens.
 
@@ -355,10 +378,14 @@ def _random_uuid() -> str:
 
 
 class SecretBallot(Model):
-    """An anonymous ballot: no voter, no time, no sequential id.
+    """A published anonymous ballot of a closed secret poll: no voter, no
+    time, no sequential id.
 
-    The primary key is a random UUID; on SQLite the table has no hidden rowid
-    either (rows are stored in key order, not insertion order).
+    Written only by the close, all of a poll's at once, in a random order and
+    with fresh random UUIDs (see :mod:`netzwerk.voting.sealing`): neither
+    the rows' transaction, nor their physical place (PostgreSQL's ``ctid``,
+    the cells of SQLite's pages, which keep the order of insertion even in
+    this WITHOUT ROWID table), nor their ids follow the order of the votes.
     """
 
     __tablename__ = "secret_ballot"
@@ -373,44 +400,82 @@ class SecretBallot(Model):
     value: Mapped[str] = mapped_column(String(10))
 
 
+class SealedBallot(Model):
+    """A secret ballot while its poll is open: the value only encrypted.
+
+    ``sealed`` is :func:`netzwerk.voting.sealing.seal`'s output (format
+    version, random nonce, fixed-length ciphertext and tag: the same length
+    for every value).  At the close the sealed ballots of the poll are opened
+    and replaced by :class:`SecretBallot` rows in a random order.
+    """
+
+    __tablename__ = "sealed_ballot"
+    __table_args__ = (
+        CheckConstraint(f"length(sealed) = {SEALED_BYTES}", name="sealed_length"),
+        {"sqlite_with_rowid": False},
+    )
+
+    # The key leads with the poll: the close reads and deletes a poll's
+    # ballots by it, and a ballot writes one b-tree entry, not two.
+    poll_id: Mapped[int] = mapped_column(
+        ForeignKey("poll.id", ondelete="RESTRICT"), primary_key=True
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_random_uuid)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary(SEALED_BYTES))
+
+
 # --- database guards: a closed poll never changes, ballots only while open ---
 
-_SQLITE_DDL = [
-    "CREATE TRIGGER poll_closed_immutable BEFORE UPDATE ON poll "
-    "FOR EACH ROW WHEN OLD.state = 'closed' "
-    "BEGIN SELECT RAISE(ABORT, 'poll is closed; its result cannot change'); END",
-    *(
-        f"CREATE TRIGGER {table}_poll_open BEFORE INSERT ON {table} FOR EACH ROW "
-        f"WHEN (SELECT state FROM poll WHERE id = NEW.poll_id) IS NOT 'open' "
-        f"BEGIN SELECT RAISE(ABORT, 'poll is not open'); END"
-        for table in ("ballot", "poll_participation", "secret_ballot")
+# Named ballots and participations: inserted while the poll is open, never
+# changed.  Sealed and secret ballots: inserted while open, never changed,
+# deleted only while open (the close publishes them; PostgreSQL enforces it,
+# SQLite refuses no DELETE of any ballot, as before).
+_STRICT_TABLES = ("ballot", "poll_participation")
+_SECRET_TABLES = ("secret_ballot", "sealed_ballot")
+
+_SQLITE_DDL: list[tuple[str, str]] = [
+    (
+        "poll",
+        "CREATE TRIGGER poll_closed_immutable BEFORE UPDATE ON poll "
+        "FOR EACH ROW WHEN OLD.state = 'closed' "
+        "BEGIN SELECT RAISE(ABORT, 'poll is closed; its result cannot change'); END",
     ),
     *(
-        f"CREATE TRIGGER {table}_immutable BEFORE UPDATE ON {table} FOR EACH ROW "
-        f"BEGIN SELECT RAISE(ABORT, 'ballots cannot be changed'); END"
-        for table in ("ballot", "poll_participation", "secret_ballot")
+        (
+            table,
+            f"CREATE TRIGGER {table}_poll_open BEFORE INSERT ON {table} FOR EACH ROW "
+            f"WHEN (SELECT state FROM poll WHERE id = NEW.poll_id) IS NOT 'open' "
+            f"BEGIN SELECT RAISE(ABORT, 'poll is not open'); END",
+        )
+        for table in _STRICT_TABLES + _SECRET_TABLES
+    ),
+    *(
+        (
+            table,
+            f"CREATE TRIGGER {table}_immutable BEFORE UPDATE ON {table} FOR EACH ROW "
+            f"BEGIN SELECT RAISE(ABORT, 'ballots cannot be changed'); END",
+        )
+        for table in _STRICT_TABLES + _SECRET_TABLES
     ),
 ]
 
-_PG_DDL = [
-    """
+# The functions' texts as the migrations install them (DDL() below doubles %).
+PG_POLL_CLOSED_IMMUTABLE = """
 CREATE OR REPLACE FUNCTION poll_closed_immutable() RETURNS trigger AS $$
 BEGIN
   IF OLD.state = 'closed' THEN
-    RAISE EXCEPTION 'poll is closed; its result cannot change (%% refused)', TG_OP;
+    RAISE EXCEPTION 'poll is closed; its result cannot change (% refused)', TG_OP;
   END IF;
   IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
   RETURN NEW;
 END;
 $$ LANGUAGE plpgsql
-""",
-    "CREATE TRIGGER poll_closed_immutable BEFORE UPDATE OR DELETE ON poll "
-    "FOR EACH ROW EXECUTE FUNCTION poll_closed_immutable()",
-    """
+"""
+PG_BALLOT_POLL_OPEN = """
 CREATE OR REPLACE FUNCTION ballot_poll_open() RETURNS trigger AS $$
 BEGIN
   IF TG_OP <> 'INSERT' THEN
-    RAISE EXCEPTION 'ballots cannot be changed (%% refused)', TG_OP;
+    RAISE EXCEPTION 'ballots cannot be changed (% refused)', TG_OP;
   END IF;
   IF (SELECT state FROM poll WHERE id = NEW.poll_id) IS DISTINCT FROM 'open' THEN
     RAISE EXCEPTION 'poll is not open';
@@ -418,34 +483,68 @@ BEGIN
   RETURN NEW;
 END;
 $$ LANGUAGE plpgsql
-""",
+"""
+PG_ANONYMOUS_BALLOT_POLL_OPEN = """
+CREATE OR REPLACE FUNCTION secret_ballot_poll_open() RETURNS trigger AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' THEN
+    RAISE EXCEPTION 'ballots cannot be changed (% refused)', TG_OP;
+  END IF;
+  IF TG_OP = 'DELETE' THEN
+    IF (SELECT state FROM poll WHERE id = OLD.poll_id) IS DISTINCT FROM 'open' THEN
+      RAISE EXCEPTION 'poll is not open';
+    END IF;
+    RETURN OLD;
+  END IF;
+  IF (SELECT state FROM poll WHERE id = NEW.poll_id) IS DISTINCT FROM 'open' THEN
+    RAISE EXCEPTION 'poll is not open';
+  END IF;
+  RETURN NEW;
+END;
+$$ LANGUAGE plpgsql
+"""
+
+_PG_DDL: list[tuple[str, str]] = [
+    ("poll", PG_POLL_CLOSED_IMMUTABLE),
+    (
+        "poll",
+        "CREATE TRIGGER poll_closed_immutable BEFORE UPDATE OR DELETE ON poll "
+        "FOR EACH ROW EXECUTE FUNCTION poll_closed_immutable()",
+    ),
+    ("poll", PG_BALLOT_POLL_OPEN),
+    ("poll", PG_ANONYMOUS_BALLOT_POLL_OPEN),
     *(
-        f"CREATE TRIGGER {table}_poll_open BEFORE INSERT OR UPDATE OR DELETE ON {table} "
-        f"FOR EACH ROW EXECUTE FUNCTION ballot_poll_open()"
-        for table in ("ballot", "poll_participation", "secret_ballot")
+        (
+            table,
+            f"CREATE TRIGGER {table}_poll_open BEFORE INSERT OR UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION ballot_poll_open()",
+        )
+        for table in _STRICT_TABLES
+    ),
+    *(
+        (
+            table,
+            f"CREATE TRIGGER {table}_poll_open BEFORE INSERT OR UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION secret_ballot_poll_open()",
+        )
+        for table in _SECRET_TABLES
     ),
 ]
 
-# (table, DDL) pairs; the Alembic migration must run the same statements.
+# (dialect, table, DDL) triples; the Alembic migrations run the same statements.
 POLL_DDL: list[tuple[str, str, str]] = []
 
 
 def _attach(table_name: str, statement: str, dialect: str) -> None:
     table = db.metadata.tables[table_name]
-    event.listen(table, "after_create", DDL(statement).execute_if(dialect=dialect))
+    # DDL() formats with %: a literal % in a function's text is written %%.
+    ddl = DDL(statement.replace("%", "%%")).execute_if(dialect=dialect)
+    event.listen(table, "after_create", ddl)
     POLL_DDL.append((dialect, table_name, statement))
 
 
-# SQLite triggers go on the table they guard (created after poll).
-_attach("poll", _SQLITE_DDL[0], "sqlite")
-for _table, _stmt in zip(
-    ("ballot", "poll_participation", "secret_ballot") * 2, _SQLITE_DDL[1:], strict=True
-):
+# Each trigger goes on the table it guards (created after poll).
+for _table, _stmt in _SQLITE_DDL:
     _attach(_table, _stmt, "sqlite")
-_attach("poll", _PG_DDL[0], "postgresql")
-_attach("poll", _PG_DDL[1], "postgresql")
-_attach("poll", _PG_DDL[2], "postgresql")
-for _table, _stmt in zip(
-    ("ballot", "poll_participation", "secret_ballot"), _PG_DDL[3:], strict=True
-):
+for _table, _stmt in _PG_DDL:
     _attach(_table, _stmt, "postgresql")

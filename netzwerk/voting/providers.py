@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from ..governance.services import voting_members
+from ..governance.memberships import voting_members
 
 if TYPE_CHECKING:
     from .models import Poll

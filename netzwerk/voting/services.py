@@ -10,18 +10,35 @@ messages for the forms.
 On PostgreSQL a ballot takes ``FOR SHARE`` on the poll row and closing takes
 ``FOR UPDATE``: a ballot either commits before the count or sees the poll
 closed.  On SQLite ``BEGIN IMMEDIATE`` serialises both anyway.
+
+A secret poll stores who took part (``poll_participation``) and, while it
+is open, each value only sealed (``sealed_ballot``); its close publishes the
+values in a random order (:func:`_publish_secret_ballots`) and counts them.
+Why, and against whom: :mod:`netzwerk.voting.sealing`.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import String, bindparam, exists, func, insert, or_, select
+from sqlalchemy import (
+    LargeBinary,
+    String,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
@@ -41,6 +58,7 @@ from ..notifications.services import notify
 from ..rules import RuleError
 from ..signals import poll_closed
 from ..timeutil import format_local, local_today, to_local
+from ..workflow.services import WorkflowError
 from .models import (
     Ballot,
     BallotValue,
@@ -51,10 +69,12 @@ from .models import (
     PollOptions,
     PollParticipation,
     PollState,
+    SealedBallot,
     SecretBallot,
 )
 from .providers import Seat, eligibility_provider, resolve_subject
 from .rules import PollResult, Tally, evaluate, quorum_required
+from .sealing import SealError, seal, secure_delete, unseal
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +97,12 @@ class NotEligible(VotingError):
 
 class PollNotOpen(VotingError):
     pass
+
+
+class BallotsUnreadable(VotingError, WorkflowError):
+    """The sealed ballots of a secret poll open under none of the secret keys
+    (see :mod:`.sealing`): the poll stays open, and the workflow's timer
+    (which skips a refused step, a :class:`WorkflowError`) tries again."""
 
 
 # --- reading ------------------------------------------------------------------
@@ -490,10 +516,14 @@ _OFFERED = or_(
 )
 
 
-def _session_ballot_insert(*, one_seat: bool) -> Any:
-    """INSERT ... SELECT of the ballot of a logged-in member in an open named
-    poll: the select checks the login (``live_session_user``) and everything
-    :func:`cast_ballot` checks, so that a valid ballot is one statement."""
+def _session_ballot_insert(*, one_seat: bool, secret: bool = False) -> Any:
+    """INSERT ... SELECT of the ballot of a logged-in member in an open poll:
+    the select checks the login (``live_session_user``) and everything
+    :func:`cast_ballot` checks, so that a valid ballot is one statement.
+
+    Named poll: the ballot itself.  Secret poll: the participation (it
+    returns seat and poll; the sealed value follows in the same transaction,
+    see :func:`_with_sealed_ballot`)."""
     user = live_session_user()
     other = aliased(PollEligibility)
     seat_rule = (
@@ -505,18 +535,22 @@ def _session_ballot_insert(*, one_seat: bool) -> Any:
             other.membership_id != PollEligibility.membership_id,
         )
     )
+    columns: list[Any] = [
+        Poll.id,
+        PollEligibility.membership_id,
+        user.c.person_id,
+        bindparam("cast_at", type_=UTCDateTime),
+    ]
+    names = ["poll_id", "voter_membership_id", "cast_by_person_id", "cast_at"]
+    if not secret:
+        columns.append(bindparam("value", type_=String))
+        names.append("value")
     source = (
-        select(
-            Poll.id,
-            PollEligibility.membership_id,
-            user.c.person_id,
-            bindparam("cast_at", type_=UTCDateTime),
-            bindparam("value", type_=String),
-        )
+        select(*columns)
         .where(
             Poll.id == bindparam("poll_id"),
             Poll.state == PollState.OPEN.value,
-            Poll.kind == PollKind.OPEN.value,
+            Poll.kind == (PollKind.SECRET if secret else PollKind.OPEN).value,
             or_(Poll.closes_at.is_(None), Poll.closes_at > bindparam("now")),
             _OFFERED,
             PollEligibility.poll_id == Poll.id,
@@ -526,13 +560,13 @@ def _session_ballot_insert(*, one_seat: bool) -> Any:
         )
         .with_for_update(read=True, of=Poll)
     )
-    return (
-        insert(Ballot)
-        .from_select(
-            ["poll_id", "voter_membership_id", "cast_by_person_id", "cast_at", "value"], source
+    if secret:
+        return (
+            insert(PollParticipation)
+            .from_select(names, source)
+            .returning(PollParticipation.voter_membership_id, PollParticipation.poll_id)
         )
-        .returning(Ballot.voter_membership_id)
-    )
+    return insert(Ballot).from_select(names, source).returning(Ballot.voter_membership_id)
 
 
 def _with_audit_link(ballot_insert: Any) -> Any:
@@ -543,6 +577,27 @@ def _with_audit_link(ballot_insert: Any) -> Any:
     return select(ballot.c.voter_membership_id).add_cte(link)
 
 
+def _with_sealed_ballot(participation_insert: Any) -> Any:
+    """PostgreSQL: a secret poll's participation, its sealed ballot (only if
+    the participation was inserted) and the audit link as one statement; it
+    returns the seat."""
+    cast_participation = participation_insert.cte("cast_participation")
+    sealed = (
+        insert(SealedBallot)
+        .from_select(
+            ["id", "poll_id", "sealed"],
+            select(
+                bindparam("ballot_id", type_=String),
+                cast_participation.c.poll_id,
+                bindparam("sealed", type_=LargeBinary),
+            ),
+        )
+        .cte("sealed_ballot_insert")
+    )
+    link = chained_link(cast_participation, cast_participation.c.voter_membership_id)
+    return select(cast_participation.c.voter_membership_id).add_cte(sealed).add_cte(link)
+
+
 # The ballot's statements, built once (see cast_ballot, cast_session_ballot).
 _BALLOT_SEATS = _ballot_seats(one_seat=False)
 _BALLOT_SEAT = _ballot_seats(one_seat=True)
@@ -550,8 +605,13 @@ _SESSION_BALLOT = _session_ballot_insert(one_seat=False)
 _SESSION_BALLOT_SEAT = _session_ballot_insert(one_seat=True)
 _SESSION_BALLOT_LINKED = _with_audit_link(_SESSION_BALLOT)
 _SESSION_BALLOT_SEAT_LINKED = _with_audit_link(_SESSION_BALLOT_SEAT)
+_SESSION_SECRET = _session_ballot_insert(one_seat=False, secret=True)
+_SESSION_SECRET_SEAT = _session_ballot_insert(one_seat=True, secret=True)
+_SESSION_SECRET_SEALED = _with_sealed_ballot(_SESSION_SECRET)
+_SESSION_SECRET_SEAT_SEALED = _with_sealed_ballot(_SESSION_SECRET_SEAT)
 _INSERT_BALLOT = insert(Ballot)
 _INSERT_PARTICIPATION = insert(PollParticipation)
+_INSERT_SEALED_BALLOT = insert(SealedBallot)
 _INSERT_SECRET_BALLOT = insert(SecretBallot)
 
 
@@ -608,8 +668,12 @@ def cast_ballot(
                 "cast_at": now,
             }
             if row.kind == PollKind.SECRET.value:
+                # Who voted, and the value sealed (see sealing): the shared
+                # transaction id links the two, but only to ciphertext.
                 conn.execute(_INSERT_PARTICIPATION, cast)
-                conn.execute(_INSERT_SECRET_BALLOT, {"poll_id": poll_id, "value": value})
+                conn.execute(
+                    _INSERT_SEALED_BALLOT, {"poll_id": poll_id, "sealed": seal(poll_id, value)}
+                )
                 data: dict[str, Any] = {"membership_id": seat, "secret": True}
             else:
                 conn.execute(_INSERT_BALLOT, {**cast, "value": value})
@@ -627,6 +691,7 @@ def cast_session_ballot(
     value: str,
     *,
     seat_membership_id: int | None = None,
+    secret_hint: bool = False,
     now: datetime | None = None,
 ) -> int | None:
     """The ballot of a logged-in member straight from the request, without
@@ -637,8 +702,14 @@ def cast_session_ballot(
     inserts the ballot of an open named poll; its audit link follows in the
     same transaction.  On PostgreSQL ballot and link are one statement that
     commits by itself (autocommit): one round trip, and the audit chain's
-    head is held only inside the server.  None when nothing was cast – login
-    not live, poll not open, past its deadline or secret, an option the poll
+    head is held only inside the server.  When that statement inserts
+    nothing, a second one tries the poll as a secret poll: participation,
+    sealed ballot (see :mod:`.sealing`) and audit link, as one statement on
+    PostgreSQL, in one transaction on SQLite; with ``secret_hint`` (the vote
+    form says the poll is secret) in the other order.  Each statement checks
+    the poll's kind itself: a wrong hint costs a statement, nothing else.
+    None when nothing was cast –
+    login not live, poll not open or past its deadline, an option the poll
     lacks, no seat or a seat to choose: the caller then checks the login the
     ordinary way and calls :func:`cast_ballot`, which answers each case.
     Raises :class:`AlreadyVoted` for a second ballot.
@@ -658,30 +729,61 @@ def cast_session_ballot(
     one_seat = seat_membership_id is not None
     if one_seat:
         params["seat"] = seat_membership_id
+    named_data = {"membership_id": None, "value": ballot_value.value}
+    secret_data = {"membership_id": None, "secret": True}
+    kinds = (True, False) if secret_hint else (False, True)
     try:
         if db.engine.dialect.name == "postgresql":
-            params.update(
-                chained_link_params(
-                    "poll.ballot_cast",
-                    "poll",
-                    poll_id,
-                    actor_id=user_id,
-                    data={"membership_id": None, "value": ballot_value.value},
-                    slot_key="membership_id",
-                )
-            )
-            statement = _SESSION_BALLOT_SEAT_LINKED if one_seat else _SESSION_BALLOT_LINKED
             with autocommit_connection() as conn:
-                return conn.execute(statement, params).scalar()  # type: ignore[no-any-return]
+                for secret in kinds:
+                    if secret:
+                        statement = (
+                            _SESSION_SECRET_SEAT_SEALED if one_seat else _SESSION_SECRET_SEALED
+                        )
+                        secret_params = {
+                            **params,
+                            **_link_params(poll_id, user_id, secret_data),
+                            "ballot_id": str(uuid.uuid4()),
+                            "sealed": seal(poll_id, ballot_value.value),
+                        }
+                        seat = conn.execute(statement, secret_params).scalar()
+                    else:
+                        statement = (
+                            _SESSION_BALLOT_SEAT_LINKED if one_seat else _SESSION_BALLOT_LINKED
+                        )
+                        named_params = {**params, **_link_params(poll_id, user_id, named_data)}
+                        seat = conn.execute(statement, named_params).scalar()
+                    if seat is not None:
+                        return seat  # type: ignore[no-any-return]
+            return None
         with write_connection() as conn:
-            statement = _SESSION_BALLOT_SEAT if one_seat else _SESSION_BALLOT
-            seat = conn.execute(statement, params).scalar()
-            if seat is not None:
-                data = {"membership_id": seat, "value": ballot_value.value}
-                record("poll.ballot_cast", "poll", poll_id, actor_id=user_id, data=data, conn=conn)
+            for secret in kinds:
+                if secret:
+                    statement = _SESSION_SECRET_SEAT if one_seat else _SESSION_SECRET
+                    seat = conn.execute(statement, params).scalar()
+                    if seat is not None:
+                        sealed = seal(poll_id, ballot_value.value)
+                        conn.execute(_INSERT_SEALED_BALLOT, {"poll_id": poll_id, "sealed": sealed})
+                    data = {**secret_data, "membership_id": seat}
+                else:
+                    statement = _SESSION_BALLOT_SEAT if one_seat else _SESSION_BALLOT
+                    seat = conn.execute(statement, params).scalar()
+                    data = {**named_data, "membership_id": seat}
+                if seat is not None:
+                    record(
+                        "poll.ballot_cast", "poll", poll_id, actor_id=user_id, data=data, conn=conn
+                    )
+                    break
     except (IntegrityError, DBAPIError) as exc:
         raise _refusal(exc) from None
     return seat
+
+
+def _link_params(poll_id: int, user_id: int, data: dict[str, Any]) -> dict[str, Any]:
+    """The audit link's parameters of a session ballot (the seat left open)."""
+    return chained_link_params(
+        "poll.ballot_cast", "poll", poll_id, actor_id=user_id, data=data, slot_key="membership_id"
+    )
 
 
 def _refusal(exc: IntegrityError | DBAPIError) -> Exception:
@@ -738,6 +840,53 @@ def can_close(poll: Poll, now: datetime | None = None) -> bool:
     if poll.closes_at is not None and now >= poll.closes_at:
         return True
     return progress(poll).complete
+
+
+def _publish_secret_ballots(poll: Poll) -> None:
+    """At the close of a secret poll, in the closing transaction and while
+    the poll is still open: open the sealed ballots, write their values as
+    :class:`SecretBallot` rows in a random order with fresh random ids, and
+    delete the sealed rows (see :mod:`.sealing` for why).
+
+    Plaintext ballots written beside their participations before ballots
+    were sealed (a poll open across the upgrade) are rewritten with them.
+    Raises :class:`BallotsUnreadable` when a ballot cannot be opened: the
+    poll then stays open (nothing is counted without every ballot).
+    """
+    conn = db.session.connection()
+    # Fetched completely first: a refusal below must leave no open cursor
+    # (on SQLite an unfinished statement would hold its read snapshot).
+    sealed = (
+        conn.execute(select(SealedBallot.sealed).where(SealedBallot.poll_id == poll.id))
+        .scalars()
+        .all()
+    )
+    try:
+        values = [unseal(poll.id, s) for s in sealed]
+    except SealError as exc:
+        log.error("poll %s cannot be closed: %s", poll.id, exc)
+        raise BallotsUnreadable(
+            _(
+                "The secret ballots of this vote cannot be opened: the server's secret key "
+                "has changed since the vote was opened. Please tell the administrator."
+            )
+        ) from exc
+    values += (
+        conn.execute(select(SecretBallot.value).where(SecretBallot.poll_id == poll.id))
+        .scalars()
+        .all()
+    )
+    for value in values:
+        BallotValue(value)  # a value the count knows, or a loud failure
+    secrets.SystemRandom().shuffle(values)
+    with secure_delete(conn):
+        conn.execute(delete(SecretBallot).where(SecretBallot.poll_id == poll.id))
+        if values:
+            conn.execute(
+                _INSERT_SECRET_BALLOT,
+                [{"id": str(uuid.uuid4()), "poll_id": poll.id, "value": v} for v in values],
+            )
+        conn.execute(delete(SealedBallot).where(SealedBallot.poll_id == poll.id))
 
 
 def _tally(poll: Poll) -> tuple[Tally, int]:
@@ -822,6 +971,8 @@ def _close(poll: Poll, actor: User | None, now: datetime, *, by_scheduler: bool)
     with db.session.no_autoflush:
         if not poll.is_open:
             raise PollNotOpen(_("This vote is not open."))
+        if poll.is_secret:
+            _publish_secret_ballots(poll)
         tally, participants = _tally(poll)
         provider = eligibility_provider(poll.mode)
         present = provider.present(poll, participants)

@@ -153,7 +153,12 @@ def vote(poll_id: int) -> Any:
         token, user_id = login
         try:
             seat = services.cast_session_ballot(
-                poll_id, token, user_id, value, seat_membership_id=seat_id
+                poll_id,
+                token,
+                user_id,
+                value,
+                seat_membership_id=seat_id,
+                secret_hint=bool(request.form.get(_field(poll_id, seat_id, "secret"))),
             )
         except services.VotingError as exc:
             return _the_ordinary_way(_ballot_refused, poll_id, seat_id, exc)
@@ -182,8 +187,12 @@ def _the_ordinary_way(view: Any, *args: Any) -> Any:
     return answer()
 
 
+def _field(poll_id: int, seat_id: int | None, name: str) -> str:
+    return f"poll{poll_id}" + (f"-seat{seat_id}" if seat_id else "") + f"-{name}"
+
+
 def _value_field(poll_id: int, seat_id: int | None) -> str:
-    return f"poll{poll_id}" + (f"-seat{seat_id}" if seat_id else "") + "-value"
+    return _field(poll_id, seat_id, "value")
 
 
 def _voted(poll_id: int) -> Any:

@@ -116,7 +116,7 @@ def make_decidable_paper(
 ) -> Any:
     """A paper of the demo network waiting for a vote (a state flagged
     ``open_for_voting``), reached by its workflow's graph, not by names."""
-    from netzwerk.meetings.services import create_paper
+    from netzwerk.papers.services import create_paper
     from netzwerk.projects.demo import advance, flag
     from netzwerk.workflow import services as wf
 
@@ -146,21 +146,23 @@ def meeting_in_session(short_name: str = "VK") -> Any:
     ``in_session``) by the office, every voting member present."""
     from meetings.helpers import in_days
 
-    from netzwerk.meetings import meeting_services as ms
+    from netzwerk.meetings import access, attendance, invitations, places, planning
     from netzwerk.projects.demo import advance, flag
 
     staff = user("office")
-    place = ms.locations()[0] if ms.locations() else None
+    place = places.locations()[0] if places.locations() else None
     if place is None:
-        place = ms.create_location(staff, name="Rathaus", address="Markt 1", room="Saal")
-    meeting = ms.create_meeting(
+        place = places.create_location(staff, name="Rathaus", address="Markt 1", room="Saal")
+    meeting = planning.create_meeting(
         staff, body_id=body(short_name).id, starts_at=in_days(20), location_id=place.id
     )
-    ms.send_invitations(staff, meeting, reason="kurzfristig")
-    assert advance(staff, ms.get_meeting(meeting.id), flag("in_session"))
+    invitations.send_invitations(staff, meeting, reason="kurzfristig")
+    assert advance(staff, access.get_meeting(meeting.id), flag("in_session"))
     db.session.expire_all()
-    meeting = ms.get_meeting(meeting.id)
-    voters = [line.membership.id for line in ms.roster(meeting) if line.membership.voting_right]
-    ms.set_attendance(staff, meeting, dict.fromkeys(voters, "present"))
+    meeting = access.get_meeting(meeting.id)
+    voters = [
+        line.membership.id for line in attendance.roster(meeting) if line.membership.voting_right
+    ]
+    attendance.set_attendance(staff, meeting, dict.fromkeys(voters, "present"))
     db.session.expire_all()
-    return ms.get_meeting(meeting.id)
+    return access.get_meeting(meeting.id)

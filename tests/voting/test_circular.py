@@ -152,7 +152,7 @@ def test_scheduler_closes_circular_resolution_at_deadline(app, app_ctx, demo, cl
     assert closed.result == "passed"
     decision = db.session.scalar(select(Decision).where(Decision.poll_id == poll_id))
     assert decision is not None and decision.number.startswith(f"VK/{decision.year}/")
-    from netzwerk.meetings.models import Paper
+    from netzwerk.papers.models import Paper
 
     assert _decided_by(db.session.get(Paper, paper_id)) == "poll_passed"
 

@@ -26,9 +26,9 @@ from netzwerk.audit.models import AuditEvent
 from netzwerk.database import utcnow
 from netzwerk.extensions import db
 from netzwerk.governance.models import Membership
-from netzwerk.meetings import meeting_services as ms
-from netzwerk.meetings.models import Paper
+from netzwerk.meetings import access, agenda, places, planning
 from netzwerk.notifications.models import Notification
+from netzwerk.papers.models import Paper
 from netzwerk.voting import engine, services
 from netzwerk.voting.meeting import open_meeting_poll
 from netzwerk.voting.models import Poll, PollEligibility, PollProcess
@@ -73,7 +73,7 @@ def vk_item(app: Any, demo: Any) -> tuple[int, int]:
     """A free agenda item of a VK meeting in session (everyone present)."""
     with app.app_context():
         meeting = meeting_in_session("VK")
-        item = ms.add_free_item(user("office"), meeting, title="Lernorte")
+        item = agenda.add_free_item(user("office"), meeting, title="Lernorte")
         ids = (meeting.id, item.id)
         db.session.remove()
     return ids
@@ -148,7 +148,7 @@ def test_a_plain_member_may_neither_open_nor_close_and_sees_no_button(app, clien
     assert member.get(url).status_code == 403
     assert member.post(url, data={"title": "X", "kind": "open"}).status_code == 403
     with app.app_context():
-        poll = open_meeting_poll(user("chair"), ms.get_meeting(meeting_id), item_id, title="X")
+        poll = open_meeting_poll(user("chair"), access.get_meeting(meeting_id), item_id, title="X")
         poll_id = poll.id
         process = _process(poll_id)
         closing = [t.name for t in wf.transitions_to_flag(process, "closed")]
@@ -167,14 +167,14 @@ def test_a_vote_opens_only_while_the_meeting_is_in_session(app_ctx, demo):
     from meetings.helpers import in_days
 
     staff = user("office")
-    place = ms.create_location(staff, name="Rathaus", address="Markt 1", room="Saal")
-    planned = ms.create_meeting(
+    place = places.create_location(staff, name="Rathaus", address="Markt 1", room="Saal")
+    planned = planning.create_meeting(
         staff, body_id=body("VK").id, starts_at=in_days(20), location_id=place.id
     )
-    item = ms.add_free_item(staff, planned, title="Lernorte")
-    assert not wf.has_flag(ms.get_meeting(planned.id), "in_session")
+    item = agenda.add_free_item(staff, planned, title="Lernorte")
+    assert not wf.has_flag(access.get_meeting(planned.id), "in_session")
     with pytest.raises(services.VotingError):
-        open_meeting_poll(user("chair"), ms.get_meeting(planned.id), item.id, title="X")
+        open_meeting_poll(user("chair"), access.get_meeting(planned.id), item.id, title="X")
     assert db.session.scalar(select(db.func.count()).select_from(Poll)) == 0
 
 
@@ -389,9 +389,11 @@ def test_a_circular_resolution_runs_end_to_end_on_renamed_workflows(renamed, clo
 def test_a_meeting_vote_runs_end_to_end_on_renamed_workflows(renamed):
     meeting = meeting_in_session("VK")
     assert meeting.state.endswith(SUFFIX)
-    item = ms.add_free_item(user("office"), meeting, title="Lernorte")
+    item = agenda.add_free_item(user("office"), meeting, title="Lernorte")
     assert services.may_open(user("chair"), body("VK").id, "meeting")
-    poll = open_meeting_poll(user("chair"), ms.get_meeting(meeting.id), item.id, title="Lernorte")
+    poll = open_meeting_poll(
+        user("chair"), access.get_meeting(meeting.id), item.id, title="Lernorte"
+    )
     poll_id = poll.id
     process = _process(poll_id)
     assert process.state.endswith(SUFFIX) and engine.is_open(process)
@@ -442,11 +444,11 @@ def test_the_open_vote_page_offers_no_button_before_the_session(app, client_as, 
 
     with app.app_context():
         staff = user("office")
-        place = ms.create_location(staff, name="Rathaus", address="Markt 1", room="Saal")
-        planned = ms.create_meeting(
+        place = places.create_location(staff, name="Rathaus", address="Markt 1", room="Saal")
+        planned = planning.create_meeting(
             staff, body_id=body("VK").id, starts_at=in_days(20), location_id=place.id
         )
-        item = ms.add_free_item(staff, planned, title="Lernorte")
+        item = agenda.add_free_item(staff, planned, title="Lernorte")
         url = f"/sitzungen/{planned.id}/top/{item.id}/abstimmung"
         db.session.remove()
     page = client_as("chair").get(url)
