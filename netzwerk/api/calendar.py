@@ -1,11 +1,13 @@
 """iCalendar feeds: per public body, per public meeting, and a private feed per user.
 
-Public feeds hold the public meetings of public bodies (once invited, never
-planned ones) with their public agenda.  The private feed holds every meeting
-of the bodies the user currently sits in (public or not) with the full
-agenda; it is read with a secret token in the URL because calendar programs
-cannot log in.  Only the token's SHA-256 is stored; a new token replaces the
-old one and revoking deletes it, so an old URL answers 404 at once.
+Who sees what is :mod:`netzwerk.visibility`'s: public feeds hold what anybody
+may see (public meetings of public bodies once out of the planning, with the
+public part of their agenda).  The private feed holds every meeting of the
+bodies the user currently sits in (public or not, not while planned) with
+what the user may see of the agenda (all of it); it is read with a secret
+token in the URL because calendar programs cannot log in.  Only the token's
+SHA-256 is stored; a new token replaces the old one and revoking deletes it,
+so an old URL answers 404 at once.
 """
 
 from __future__ import annotations
@@ -20,15 +22,16 @@ from icalendar import Calendar
 from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload
 
+from .. import visibility
 from ..audit.services import record
 from ..auth.models import User
 from ..database import utcnow, write_transaction
 from ..extensions import db
-from ..governance.models import Body, Membership
-from ..governance.services import current_filter
-from ..meetings import meeting_services as ms
+from ..governance.models import Body
+from ..meetings import agenda
 from ..meetings.ics import meeting_event
 from ..meetings.models import Meeting
+from ..visibility import ANONYMOUS, Viewer
 from .models import CalendarFeedToken
 
 FEED_LIMIT = 500
@@ -88,20 +91,24 @@ def user_for_token(token: str) -> User | None:
 # --- building calendars ------------------------------------------------------------------
 
 
-def _calendar(name: str, meetings: Sequence[Meeting], public_only: bool, now: datetime) -> bytes:
+def _calendar(name: str, meetings: Sequence[Meeting], viewer: Viewer, now: datetime) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", "-//Netzwerk//Sitzungen//DE")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", name)
-    lines = ms.agenda_lines_for([m.id for m in meetings])
+    lines = agenda.agenda_lines_for([m.id for m in meetings])
     for meeting in meetings:
-        meeting_lines = lines.get(meeting.id, [])
-        if public_only:
-            meeting_lines = [line for line in meeting_lines if line.item.public]
-            for line in meeting_lines:
-                line.children = [c for c in line.children if c.item.public]
+        meeting_lines = [
+            line
+            for line in lines.get(meeting.id, [])
+            if visibility.may_see_agenda_item(viewer, line.item)
+        ]
+        for line in meeting_lines:
+            line.children = [
+                c for c in line.children if visibility.may_see_agenda_item(viewer, c.item)
+            ]
         calendar.add_component(
             meeting_event(
                 meeting,
@@ -117,20 +124,19 @@ def _calendar(name: str, meetings: Sequence[Meeting], public_only: bool, now: da
 def _public_meetings_query() -> Any:
     return (
         select(Meeting)
-        .join(Body, Meeting.body_id == Body.id)
         .options(joinedload(Meeting.body), joinedload(Meeting.location))
-        .where(Body.public, Meeting.public, ms.not_planned_condition())
+        .where(visibility.meeting_filter(ANONYMOUS))
     )
 
 
 def public_body(body_id: int) -> Body | None:
     body = db.session.get(Body, body_id)
-    return body if body is not None and body.public else None
+    return body if body is not None and visibility.may_see_body(ANONYMOUS, body) else None
 
 
 def public_feed_bodies() -> Sequence[Body]:
     return db.session.scalars(
-        select(Body).where(Body.public, Body.active).order_by(Body.name)
+        select(Body).where(visibility.body_filter(ANONYMOUS), Body.active).order_by(Body.name)
     ).all()
 
 
@@ -143,28 +149,30 @@ def body_feed(body: Body, now: datetime | None = None) -> bytes:
             .limit(FEED_LIMIT)
         ).unique()
     )
-    return _calendar(body.name, meetings, True, now or utcnow())
+    return _calendar(body.name, meetings, ANONYMOUS, now or utcnow())
 
 
 def public_meeting_feed(meeting_id: int, now: datetime | None = None) -> bytes | None:
     meeting = db.session.scalars(_public_meetings_query().where(Meeting.id == meeting_id)).first()
     if meeting is None:
         return None
-    return _calendar(meeting.display_title, [meeting], True, now or utcnow())
+    return _calendar(meeting.display_title, [meeting], ANONYMOUS, now or utcnow())
 
 
 def user_feed(user: User, name: str, now: datetime | None = None) -> bytes:
     """The meetings of the bodies the user sits in now, public or not (not while planned)."""
-    body_ids = select(Membership.body_id).where(
-        Membership.person_id == user.person_id, current_filter()
-    )
+    viewer = visibility.viewer(user)
     meetings = list(
         db.session.scalars(
             select(Meeting)
             .options(joinedload(Meeting.body), joinedload(Meeting.location))
-            .where(Meeting.body_id.in_(body_ids), ms.not_planned_condition())
+            .where(
+                Meeting.body_id.in_(sorted(viewer.body_ids)),
+                visibility.meeting_filter(viewer),
+                visibility.meeting_not_planned(),
+            )
             .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
             .limit(FEED_LIMIT)
         ).unique()
     )
-    return _calendar(name, meetings, False, now or utcnow())
+    return _calendar(name, meetings, viewer, now or utcnow())

@@ -2,15 +2,18 @@
 
 The decisions register and the projects have their own exports
 (``decisions.export_csv``, ``projects.export_csv``); all of them write
-through ``netzwerk.csvutil``.  The access rules are those of the pages:
+through ``netzwerk.csvutil``.  Who sees which rows is
+:mod:`netzwerk.visibility`'s, the same rules as the pages:
 
-* action items: the Bildungsbüro and administrators see all; everyone else
-  sees the items of decisions of the bodies they hold a current seat in
-  (as on the decision pages); anonymous visitors none;
-* poll results: closed polls only; anonymous visitors see those of public
-  bodies on a public subject (as the decisions register does); members
-  additionally those of their bodies; staff all.  Secret polls are counts
-  anyway, named ballots never leave the poll page.
+* action items (:func:`~netzwerk.visibility.action_item_filter`): the
+  Bildungsbüro and administrators see all; everyone else the items of
+  decisions of the bodies they hold a current seat in and the items they are
+  responsible for; anonymous visitors none;
+* poll results (:func:`~netzwerk.visibility.poll_result_filter`): closed
+  polls only; anonymous visitors see those of public bodies on a public
+  subject (as the decisions register does); members additionally those of
+  their bodies; staff all.  Secret polls are counts anyway, named ballots
+  never leave the poll page.
 """
 
 from __future__ import annotations
@@ -19,30 +22,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, true
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from .. import visibility
 from ..csvutil import write_csv
 from ..decisions.models import ActionItem, Decision
 from ..extensions import db
-from ..governance.models import Body, Membership
-from ..governance.services import current_filter
-from ..meetings.models import AgendaItem, Meeting, Paper
 from ..timeutil import to_local
-from ..voting.models import Poll, PollState
-from ..voting.providers import resolve_subject
+from ..voting.models import Poll
 
 EXPORT_LIMIT = 100000
-
-
-def _authenticated(user: Any) -> bool:
-    return bool(user is not None and getattr(user, "is_authenticated", False))
-
-
-def _seat_body_ids(user: Any) -> Any:
-    return select(Membership.body_id).where(
-        Membership.person_id == user.person_id, current_filter()
-    )
 
 
 # --- action items -----------------------------------------------------------------------
@@ -61,7 +51,8 @@ ACTION_ITEM_COLUMNS = [
 
 
 def visible_action_items(user: Any) -> Sequence[ActionItem]:
-    if not _authenticated(user):
+    viewer = visibility.viewer(user)
+    if not viewer.signed_in:
         return []
     stmt = (
         select(ActionItem)
@@ -71,10 +62,9 @@ def visible_action_items(user: Any) -> Sequence[ActionItem]:
             joinedload(ActionItem.responsible_person),
             joinedload(ActionItem.responsible_organisation),
         )
+        .where(visibility.action_item_filter(viewer))
         .order_by(Decision.decided_at, Decision.id, ActionItem.id)
     )
-    if not user.is_staff:
-        stmt = stmt.where(Decision.body_id.in_(_seat_body_ids(user)))
     return db.session.scalars(stmt.limit(EXPORT_LIMIT)).unique().all()
 
 
@@ -119,64 +109,14 @@ POLL_COLUMNS = [
 ]
 
 
-def _public_subjects(polls: Sequence[Poll]) -> set[tuple[str, int]]:
-    """The (subject type, id) pairs of these polls that are public, in few queries."""
-    public: set[tuple[str, int]] = set()
-    paper_ids = {p.subject_id for p in polls if p.subject_type == "paper" and p.subject_id}
-    if paper_ids:
-        public |= {
-            ("paper", pid)
-            for pid in db.session.scalars(
-                select(Paper.id).where(Paper.id.in_(paper_ids), Paper.public)
-            )
-        }
-    item_ids = {p.subject_id for p in polls if p.subject_type == "agenda_item" and p.subject_id}
-    if item_ids:
-        public |= {
-            ("agenda_item", iid)
-            for iid in db.session.scalars(
-                select(AgendaItem.id)
-                .join(Meeting, AgendaItem.meeting_id == Meeting.id)
-                .where(AgendaItem.id.in_(item_ids), AgendaItem.public, Meeting.public)
-            )
-        }
-    for poll in polls:  # other kinds of subject: ask their resolver
-        if poll.subject_type in ("paper", "agenda_item") or poll.subject_id is None:
-            continue
-        info = resolve_subject(poll.subject_type, poll.subject_id)
-        if info is not None and info.public:
-            public.add((poll.subject_type, poll.subject_id))
-    return public
-
-
 def visible_poll_results(user: Any) -> list[Poll]:
     stmt = (
         select(Poll)
-        .join(Body, Poll.body_id == Body.id)
         .options(joinedload(Poll.body))
-        .where(Poll.state == PollState.CLOSED.value)
+        .where(visibility.poll_result_filter(visibility.viewer(user)))
         .order_by(Poll.closed_at, Poll.id)
     )
-    if not _authenticated(user):
-        condition: Any = Body.public
-        members: Any = None
-    elif user.is_staff:
-        condition, members = true(), None
-    else:
-        members = _seat_body_ids(user)
-        condition = or_(Body.public, Poll.body_id.in_(members))
-    polls = list(db.session.scalars(stmt.where(condition).limit(EXPORT_LIMIT)).unique())
-    if _authenticated(user) and user.is_staff:
-        return polls
-    member_body_ids = set(db.session.scalars(members)) if members is not None else set()
-    candidates = [p for p in polls if p.body_id not in member_body_ids]
-    public = _public_subjects(candidates)
-    return [
-        p
-        for p in polls
-        if p.body_id in member_body_ids
-        or (p.body.public and (p.subject_type, p.subject_id or 0) in public)
-    ]
+    return list(db.session.scalars(stmt.limit(EXPORT_LIMIT)).unique())
 
 
 def poll_results_csv(polls: Sequence[Poll]) -> str:

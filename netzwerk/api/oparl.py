@@ -5,8 +5,10 @@ The whole network is ONE ``Body`` (its name is configuration:
 "Gremium", each partner institution an ``Organization`` of the kind
 "Institution".
 
-What anyone can read here (privacy by design, the same rules as the public
-pages):
+What anyone can read here is what :mod:`netzwerk.visibility` lets anybody
+see (privacy by design, the same rules as the public pages); every list and
+object below selects its rows with the policy's filter for the anonymous
+viewer:
 
 * Organizations: bodies marked public; partner institutions (names, kind,
   website; never their e-mail addresses or phone numbers).
@@ -49,26 +51,21 @@ from typing import Any
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from sqlalchemy import Select, exists, func, select, type_coerce
+from sqlalchemy import Select, func, select, type_coerce
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
+from .. import visibility
 from ..audit.models import AuditEvent
 from ..database import UTCDateTime, is_sqlite, utcnow
 from ..extensions import db
 from ..forms import optional_id
 from ..governance.models import Body, Membership, Organisation, Person
-from ..meetings import meeting_services as ms
-from ..meetings.models import (
-    AgendaItem,
-    Consultation,
-    ConsultationRole,
-    Location,
-    Meeting,
-    Paper,
-    PaperAttachment,
-)
+from ..meetings import access, agenda
+from ..meetings.models import AgendaItem, Location, Meeting
+from ..papers.models import Consultation, ConsultationRole, Paper, PaperAttachment
 from ..timeutil import to_local
+from ..visibility import ANONYMOUS
 from . import providers
 
 OPARL_VERSION = "https://schema.oparl.org/1.1/"
@@ -337,23 +334,15 @@ def meeting_modified() -> ColumnElement[datetime]:
 
 
 def _visible_meetings() -> Select[Any]:
-    return (
-        select(Meeting.id)
-        .join(Body, Meeting.body_id == Body.id)
-        .where(Body.public, Meeting.public, ms.not_planned_condition())
-    )
+    return select(Meeting.id).where(visibility.meeting_filter(ANONYMOUS)).correlate(None)
 
 
 def _visible_paper_ids() -> Select[Any]:
-    return (
-        select(Paper.id)
-        .join(Body, Paper.body_id == Body.id)
-        .where(Body.public, Paper.public, Paper.number.is_not(None))
-    )
+    return select(Paper.id).where(visibility.paper_filter(ANONYMOUS)).correlate(None)
 
 
 def _public_body_ids() -> Select[Any]:
-    return select(Body.id).where(Body.public)
+    return select(Body.id).where(visibility.body_filter(ANONYMOUS)).correlate(None)
 
 
 # --- the objects ---------------------------------------------------------------------
@@ -443,21 +432,15 @@ def _location_json(location: Location, meta: tuple[datetime, datetime] | None) -
 
 
 def _agenda_numbers(
-    lines_by_meeting: dict[int, list[ms.AgendaLine]],
+    lines_by_meeting: dict[int, list[agenda.AgendaLine]],
 ) -> dict[int, tuple[str, int, AgendaItem]]:
     """item id -> (number, order, item) for the public, not withdrawn items."""
     numbers: dict[int, tuple[str, int, AgendaItem]] = {}
     for lines in lines_by_meeting.values():
         order = 0
-        for line in ms.flatten(lines):
+        for line in agenda.flatten(lines):
             item = line.item
-            if not item.public or item.withdrawn:
-                continue
-            parent_public = True
-            if item.parent_id is not None:
-                parent = next((x for x in lines if x.item.id == item.parent_id), None)
-                parent_public = parent is not None and parent.item.public
-            if not parent_public:
+            if item.withdrawn or not visibility.in_public_part(item):
                 continue
             order += 1
             numbers[item.id] = (line.number, order, item)
@@ -473,12 +456,10 @@ def _item_consultations(items: Sequence[AgendaItem]) -> dict[tuple[int, int], Co
     meeting_ids = {m for _p, m in pairs}
     rows = db.session.scalars(
         select(Consultation)
-        .join(Body, Consultation.body_id == Body.id)
         .where(
-            Body.public,
+            visibility.consultation_filter(ANONYMOUS),
             Consultation.paper_id.in_(paper_ids),
             Consultation.meeting_id.in_(meeting_ids),
-            Consultation.paper_id.in_(_visible_paper_ids()),
         )
         .order_by(Consultation.id)
     )
@@ -542,7 +523,7 @@ def _load_meetings(ids: list[int], omit: bool) -> list[dict[str, Any]]:
     files: dict[int, list[tuple[str, Any]]] = {}
     places: dict[int, tuple[datetime, datetime]] = {}
     if not omit:
-        numbers = _agenda_numbers(ms.agenda_lines_for(ids))
+        numbers = _agenda_numbers(agenda.agenda_lines_for(ids))
         consults = _item_consultations([n[2] for n in numbers.values()])
         files = _provider_files_for(ids)
         places = _location_meta(
@@ -558,8 +539,8 @@ def _load_meetings(ids: list[int], omit: bool) -> list[dict[str, Any]]:
             "id": object_url("meeting", meeting.id),
             "type": oparl_type("Meeting"),
             "name": str(meeting.display_title),
-            "meetingState": ms.state_title(meeting),
-            "cancelled": ms.has_flag(meeting, "cancelled"),
+            "meetingState": access.state_title(meeting),
+            "cancelled": access.has_flag(meeting, "cancelled"),
             "start": dt(meeting.starts_at),
             "end": dt(meeting.ends_at) if meeting.ends_at else None,
             "organization": [gremium_url(meeting.body_id)],
@@ -605,18 +586,12 @@ MEETINGS = Kind(
 
 
 def _visible_items() -> Select[Any]:
-    parent = AgendaItem.__table__.alias("parent_item")
-    parent_ok = (
-        select(parent.c.id)
-        .where(parent.c.id == AgendaItem.parent_id, parent.c.public.is_(True))
-        .exists()
-    )
+    # joined with its meeting: an item's "modified" is its meeting's too
     return (
         select(AgendaItem.id)
         .join(Meeting, AgendaItem.meeting_id == Meeting.id)
-        .join(Body, Meeting.body_id == Body.id)
-        .where(Body.public, Meeting.public, ms.not_planned_condition(), AgendaItem.public)
-        .where((AgendaItem.parent_id.is_(None)) | parent_ok)
+        .where(visibility.agenda_item_filter(ANONYMOUS))
+        .correlate(None)
     )
 
 
@@ -634,7 +609,7 @@ def _load_items(ids: list[int], omit: bool) -> list[dict[str, Any]]:
     ).all()
     by_id = {i.id: (i, modified) for i, modified in rows}
     meeting_ids = sorted({i.meeting_id for i, _m in by_id.values()})
-    numbers = _agenda_numbers(ms.agenda_lines_for(meeting_ids))
+    numbers = _agenda_numbers(agenda.agenda_lines_for(meeting_ids))
     consults = _item_consultations([i for i, _m in by_id.values()])
     result = []
     for item_id in ids:
@@ -773,11 +748,7 @@ def _consultation_json(
 
 
 def _visible_consultations() -> Select[Any]:
-    return (
-        select(Consultation.id)
-        .join(Body, Consultation.body_id == Body.id)
-        .where(Body.public, Consultation.paper_id.in_(_visible_paper_ids()))
-    )
+    return select(Consultation.id).where(visibility.consultation_filter(ANONYMOUS)).correlate(None)
 
 
 def _load_consultations(ids: list[int], omit: bool) -> list[dict[str, Any]]:
@@ -867,7 +838,7 @@ PAPERS = Kind(
 
 
 def _visible_attachments() -> Select[Any]:
-    return select(PaperAttachment.id).where(PaperAttachment.paper_id.in_(_visible_paper_ids()))
+    return select(PaperAttachment.id).where(visibility.attachment_filter(ANONYMOUS)).correlate(None)
 
 
 def _load_attachments(ids: list[int], omit: bool) -> list[dict[str, Any]]:
@@ -944,8 +915,7 @@ def files_page(p: ListParams) -> ListPage:
 
 
 def _visible_locations() -> Select[Any]:
-    used = _visible_meetings().where(Meeting.location_id == Location.id).exists()
-    return select(Location.id).where(used)
+    return select(Location.id).where(visibility.location_filter(ANONYMOUS)).correlate(None)
 
 
 def _load_locations(ids: list[int], omit: bool) -> list[dict[str, Any]]:
@@ -1018,7 +988,7 @@ def _load_gremien(ids: list[int], omit: bool) -> list[dict[str, Any]]:
 
 
 GREMIEN = Kind(
-    ids=lambda: select(Body.id).where(Body.public),
+    ids=_public_body_ids,
     created=lambda: Body.created_at,
     modified=gremium_modified,
     id_col=Body.id,
@@ -1114,7 +1084,7 @@ def _membership_json(m: Membership, *, embedded: bool) -> dict[str, Any]:
 
 
 def _visible_memberships() -> Select[Any]:
-    return select(Membership.id).where(Membership.body_id.in_(_public_body_ids()))
+    return select(Membership.id).where(visibility.membership_filter(ANONYMOUS)).correlate(None)
 
 
 def _load_memberships(ids: list[int], omit: bool) -> list[dict[str, Any]]:
@@ -1134,17 +1104,14 @@ MEMBERSHIPS = Kind(
 def person_modified() -> ColumnElement[datetime]:
     seats = (
         select(func.max(Membership.updated_at))
-        .where(Membership.person_id == Person.id, Membership.body_id.in_(_public_body_ids()))
+        .where(Membership.person_id == Person.id, visibility.membership_filter(ANONYMOUS))
         .scalar_subquery()
     )
     return _greatest(Person.updated_at, func.coalesce(seats, Person.updated_at))
 
 
 def _visible_persons() -> Select[Any]:
-    seat = exists().where(
-        Membership.person_id == Person.id, Membership.body_id.in_(_public_body_ids())
-    )
-    return select(Person.id).where(seat)
+    return select(Person.id).where(visibility.person_filter(ANONYMOUS)).correlate(None)
 
 
 def _load_persons(ids: list[int], omit: bool) -> list[dict[str, Any]]:
@@ -1156,7 +1123,7 @@ def _load_persons(ids: list[int], omit: bool) -> list[dict[str, Any]]:
     if not omit:
         for m in db.session.scalars(
             select(Membership)
-            .where(Membership.person_id.in_(ids), Membership.body_id.in_(_public_body_ids()))
+            .where(Membership.person_id.in_(ids), visibility.membership_filter(ANONYMOUS))
             .order_by(Membership.id)
         ):
             seats.setdefault(m.person_id, []).append(m)

@@ -16,11 +16,12 @@ from typing import Any
 from flask import Blueprint, abort, current_app, render_template, request, send_file
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 from ..auth.access import public
 from ..csvutil import BOM
-from ..meetings import files as meeting_files
+from ..papers import files as meeting_files
 from . import calendar as feeds
 from . import exports, oparl
 from . import providers as file_providers
@@ -199,10 +200,10 @@ def _send_file(kind: str, file_id: int, as_attachment: bool) -> Response:
         att = oparl.public_attachment(file_id)
         if att is None:
             return _not_found()
-        path = meeting_files.stored_path(att.sha256)
-        if not path.exists():
+        try:  # streamed from the storage (a folder, or the object store)
+            response = meeting_files.send_attachment(att, as_attachment=as_attachment)
+        except NotFound:
             return _not_found()
-        source, mimetype, name = path, att.content_type, att.filename
     else:
         found = oparl.provider_file(kind, file_id)
         provider = file_providers.file_provider(kind)
@@ -216,9 +217,9 @@ def _send_file(kind: str, file_id: int, as_attachment: bool) -> Response:
         else:
             return _not_found()
         mimetype, name = found.mime_type, found.file_name
-    response = send_file(
-        source, mimetype=mimetype, as_attachment=as_attachment, download_name=name, max_age=0
-    )
+        response = send_file(
+            source, mimetype=mimetype, as_attachment=as_attachment, download_name=name, max_age=0
+        )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

@@ -142,14 +142,14 @@ def _read_as_a_client(wall: datetime, onsets: list[tuple[datetime, timedelta]]) 
 
 
 def _meeting_feed(client, app, starts: list[datetime]) -> tuple[dict[int, datetime], Calendar]:  # type: ignore[no-untyped-def]
-    from netzwerk.meetings import meeting_services as ms
+    from netzwerk.meetings import planning
 
     from .helpers import body, invite, location_id, user
 
     with app.app_context():
         stored = {}
         for start in starts:
-            meeting = ms.create_meeting(
+            meeting = planning.create_meeting(
                 user("office"),
                 body_id=body("BK").id,
                 starts_at=start,

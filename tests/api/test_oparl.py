@@ -395,14 +395,14 @@ def test_omit_internal_leaves_out_embedded_objects(client, scenario: Scenario) -
 
 
 def _more_meetings(app: Any, count: int) -> None:
-    from netzwerk.meetings import meeting_services as ms
+    from netzwerk.meetings import agenda
 
     from .helpers import invite, new_meeting, user
 
     with app.app_context():
         for i in range(count):
             meeting = new_meeting("BK", public=True, days=70 + i)
-            ms.add_free_item(user("office"), meeting, title=f"Punkt {i}")
+            agenda.add_free_item(user("office"), meeting, title=f"Punkt {i}")
             invite(meeting)
         db.session.remove()
 
@@ -506,7 +506,8 @@ def test_edited_location_reports_its_edit_as_modified(
 ) -> None:
     from conftest import demo_user
 
-    from netzwerk.meetings import meeting_services as ms
+    from netzwerk.meetings import places
+    from netzwerk.meetings.models import Location
 
     listing = get_json(client, ROOT + "body/1/location")["data"]
     assert listing, "the scenario has public places"
@@ -516,8 +517,8 @@ def test_edited_location_reports_its_edit_as_modified(
         # The edit happens later than everything the scenario did (OParl
         # times are to the second).
         clock.shift(timedelta(seconds=2))
-        location = db.session.get(ms.Location, location_id)
-        ms.update_location(
+        location = db.session.get(Location, location_id)
+        places.update_location(
             demo_user("office"),
             location_id,
             name=location.name,
@@ -547,7 +548,7 @@ def test_years_and_date_filters_follow_berlin_time(client, app, demo, clock) -> 
     still the old year in UTC) the legislative term of the new local year
     exists, times carry Berlin's offset of that moment, and a filter at that
     moment separates what came before from what came after."""
-    from netzwerk.governance import services as governance
+    from netzwerk.governance import organisations as governance
     from netzwerk.timeutil import LOCAL_TZ, local_today, to_local
 
     with app.app_context():
