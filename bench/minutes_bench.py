@@ -1,36 +1,55 @@
-"""Benchmark: minutes PDFs of about 5, 20 and 80 pages against plain WeasyPrint.
+"""Benchmark: minutes PDFs of about 5, 20 and 80 pages against plain WeasyPrint
+and against the floor (the same text as paragraphs only).
 
 Run by hand (not part of the test suite):
 
-    .venv/bin/python bench/minutes_bench.py
+    .venv/bin/python bench/minutes_bench.py                # 5, 20 and 80 pages, 3 rounds
+    .venv/bin/python bench/minutes_bench.py --sizes 80 --rounds 5
+    .venv/bin/python bench/minutes_bench.py --tracemalloc  # also Python's allocation peak
 
 For each size a demo meeting is held in a fresh SQLite database and its
 summaries are filled until the minutes reach the page count.  Then, each in
-its own subprocess (so that peak memory is not mixed up):
+its own subprocess (so that time and peak memory are not mixed up), in
+rounds (each round measures the three one after the other, so a machine
+that gets busier or quieter tilts all three alike):
 
 * **app**: what the application does to approve minutes – compose the
-  document from the database, fingerprint it, render the template and write
-  a tagged PDF/A-3b with the decisions as JSON attachment, through the
-  shared helper (reused font configuration, static-only URL fetcher);
+  document from the database (approved, so without the draft mark),
+  fingerprint it, render the template and write a tagged PDF/A-3b with the
+  decisions as JSON attachment, through the shared helper (reused font
+  configuration, static-only URL fetcher);
 * **plain**: WeasyPrint rendering the very same HTML, saved as a file, with
-  default options (``HTML(filename).write_pdf()``).
+  default options (``HTML(filename).write_pdf()``);
+* **floor**: WeasyPrint rendering the same text as paragraphs only (every
+  block of the HTML becomes a ``<p>``, no style sheet): what text of this
+  length costs at least.
 
-Reported: seconds per page, the ratio app/plain measured in the same run,
-and peak memory (``ru_maxrss`` of the subprocess, and tracemalloc's peak of
-Python allocations).  Goal: ratio < 1.3, and memory that grows with the
-document in a bounded, steady way (per page, not worse).
+Reported: seconds per page (the median over the rounds; the floor per page
+of its own), the ratios app/plain and app/floor (seconds for the same text),
+and the peak RSS of each subprocess (``ru_maxrss``).  ``--tracemalloc`` adds
+a separate run per size with Python's allocation peak: tracemalloc slows
+Python down several times and costs memory of its own, so it never runs
+while time or RSS are taken (the first version of this bench did, which made
+a minute's page look like 0.3 s and 250 MB).
+
+Goals at 80 pages: at most 0.06 s per page, a peak RSS of at most 200 MB,
+and app/plain at most 1.3.  The last line is ``RESULT: PASS`` or ``RESULT:
+FAIL``; the exit status 0 or 1.
 """
 
 from __future__ import annotations
 
+import argparse
+import html as html_lib
 import json
 import os
+import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +62,11 @@ PARAGRAPH = (
     "Bildungsbüro bereitet bis zur nächsten Sitzung eine Übersicht vor."
 )
 SIZES = [5, 20, 80]
+GOAL_PAGES = 80
+GOAL_SECONDS_PER_PAGE = 0.06
+GOAL_RSS_MB = 200
+GOAL_RATIO = 1.3
+MODES = ("app", "plain", "floor")
 
 
 def _app(db_dir: str):  # type: ignore[no-untyped-def]
@@ -63,7 +87,7 @@ def setup(db_dir: str, items: int, paragraphs: int) -> dict[str, int]:
     app = _app(db_dir)
     from netzwerk.demo import load_demo
     from netzwerk.extensions import db
-    from netzwerk.meetings import meeting_services as ms
+    from netzwerk.meetings import agenda
     from netzwerk.minutes import services
     from netzwerk.minutes.demo import OFFICE_EMAIL, _user, draft_minutes, hold_demo_meeting
 
@@ -81,10 +105,29 @@ def setup(db_dir: str, items: int, paragraphs: int) -> dict[str, int]:
             services.get_minutes(minutes.id),  # type: ignore[arg-type]
             {
                 line.item.id: (text, entries[line.item.id].revision)
-                for line in ms.flatten(ms.agenda(meeting))
+                for line in agenda.flatten(agenda.agenda(meeting))
             },
         )
         return {"meeting_id": meeting.id, "minutes_id": minutes.id}
+
+
+_BLOCK = re.compile(
+    r"<(?:/?(?:p|div|h\d|li|tr|dt|dd|section|header|table|ul|ol|caption|br)\b[^>]*)>", re.I
+)
+
+
+def floor_html(document: str) -> str:
+    """The text of ``document`` as paragraphs only: one ``<p>`` per block, no style."""
+    body = document.split("<body>", 1)[-1]
+    body = re.sub(r"<style>.*?</style>", "", body, flags=re.S)
+    text = html_lib.unescape(re.sub(r"<[^>]+>", " ", _BLOCK.sub("\n", body)))
+    paragraphs = [" ".join(line.split()) for line in text.split("\n") if line.strip()]
+    return (
+        '<!doctype html><html lang="de"><head><meta charset="utf-8"><title>floor</title>'
+        "</head><body>"
+        + "".join(f"<p>{html_lib.escape(p)}</p>" for p in paragraphs)
+        + "</body></html>"
+    )
 
 
 def _pages(data: bytes) -> int:
@@ -98,36 +141,48 @@ def _pages(data: bytes) -> int:
     return 0
 
 
-def measure(db_dir: str, minutes_id: int, mode: str) -> dict[str, float]:
+def measure(db_dir: str, minutes_id: int, mode: str, trace: bool = False) -> dict[str, float]:
     """One render in this (fresh) process; returns time, pages and memory."""
     app = _app(db_dir)
+    from netzwerk.database import utcnow
     from netzwerk.minutes import render, services
 
     with app.app_context():
         minutes = services.get_minutes(minutes_id)
         assert minutes is not None
+        approved_at = utcnow()
         # Warm up what every process has anyway (fonts, templates, catalogues).
-        warm = services.compose(minutes.meeting, minutes)
+        warm = services.compose(minutes.meeting, minutes, approved_at=approved_at)
         html_path = Path(db_dir) / "minutes.html"
-        html_path.write_text(render.minutes_html(warm), encoding="utf-8")
+        floor_path = Path(db_dir) / "floor.html"
+        document = render.minutes_html(warm)
+        html_path.write_text(document, encoding="utf-8")
+        floor_path.write_text(floor_html(document), encoding="utf-8")
         from netzwerk import pdf
 
         pdf.font_config()
+        if trace:
+            import tracemalloc
+
+            tracemalloc.start()
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        tracemalloc.start()
         started = time.perf_counter()
         if mode == "app":
-            snapshot = services.compose(minutes.meeting, minutes)
+            snapshot = services.compose(minutes.meeting, minutes, approved_at=approved_at)
             render.fingerprint(snapshot, archival=True)
             data = render.minutes_pdf(snapshot, archival=True)
         else:
             from weasyprint import HTML
 
-            data = HTML(filename=str(html_path)).write_pdf()
+            data = HTML(filename=str(html_path if mode == "plain" else floor_path)).write_pdf()
         seconds = time.perf_counter() - started
-        _current, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak = 0
+        if trace:
+            import tracemalloc
+
+            _current, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
     return {
         "seconds": seconds,
         "pages": _pages(data),
@@ -162,35 +217,73 @@ def _prepare(target: int) -> tuple[str, dict[str, int], int]:
     return db_dir, ids, pages
 
 
-def main() -> None:
+def _median(runs: list[dict[str, float]], key: str) -> float:
+    return statistics.median(r[key] for r in runs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="target page counts")
+    parser.add_argument("--rounds", type=int, default=3, help="measurements per mode and size")
+    parser.add_argument("--tracemalloc", action="store_true", help="also Python's peak")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     rows = []
-    for target in SIZES:
+    for target in sizes:
         db_dir, ids, _pages_found = _prepare(target)
-        app = _child("measure", db_dir, str(ids["minutes_id"]), "app")
-        plain = _child("measure", db_dir, str(ids["minutes_id"]), "plain")
-        rows.append((target, app, plain))
+        runs: dict[str, list[dict[str, float]]] = {mode: [] for mode in MODES}
+        for _round in range(max(1, args.rounds)):
+            for mode in MODES:
+                runs[mode].append(_child("measure", db_dir, str(ids["minutes_id"]), mode))
+        traced = (
+            _child("measure", db_dir, str(ids["minutes_id"]), "app", "trace")
+            if args.tracemalloc
+            else None
+        )
+        rows.append((target, runs, traced))
     print()
     print(
-        f"{'target':>6} {'pages':>5} {'html kB':>8} {'app s/page':>10} {'plain s/page':>12} "
-        f"{'ratio':>6} {'app peak RSS MB':>15} {'plain peak RSS MB':>17} "
-        f"{'app tracemalloc MB':>18} {'plain tracemalloc MB':>20}"
+        f"{'target':>6} {'pages':>5} {'html kB':>7} {'app s/page':>10} {'plain s/page':>12} "
+        f"{'floor s/page':>12} {'app/plain':>9} {'app/floor':>9} "
+        f"{'app RSS MB':>10} {'plain RSS MB':>12} {'floor RSS MB':>12}"
+        + (f" {'app tracemalloc MB':>18}" if args.tracemalloc else "")
     )
-    for target, app, plain in rows:
-        ratio = app["seconds"] / plain["seconds"]
+    verdict = True
+    for target, runs, traced in rows:
+        app, plain, floor = runs["app"], runs["plain"], runs["floor"]
+        pages = int(app[0]["pages"])
+        app_s, plain_s, floor_s = (_median(r, "seconds") for r in (app, plain, floor))
+        app_rss = max(r["peak_rss_mb"] for r in app)
         print(
-            f"{target:>6} {int(app['pages']):>5} {app['html_bytes'] / 1024:>8.0f} "
-            f"{app['seconds'] / app['pages']:>10.3f} {plain['seconds'] / plain['pages']:>12.3f} "
-            f"{ratio:>6.2f} {app['peak_rss_mb']:>15.0f} {plain['peak_rss_mb']:>17.0f} "
-            f"{app['tracemalloc_peak_mb']:>18.1f} {plain['tracemalloc_peak_mb']:>20.1f}"
+            f"{target:>6} {pages:>5} {app[0]['html_bytes'] / 1024:>7.0f} "
+            f"{app_s / pages:>10.3f} {plain_s / int(plain[0]['pages']):>12.3f} "
+            f"{floor_s / int(floor[0]['pages']):>12.3f} {app_s / plain_s:>9.2f} "
+            f"{app_s / floor_s:>9.2f} {app_rss:>10.0f} "
+            f"{max(r['peak_rss_mb'] for r in plain):>12.0f} "
+            f"{max(r['peak_rss_mb'] for r in floor):>12.0f}"
+            + (f" {traced['tracemalloc_peak_mb']:>18.1f}" if traced else "")
         )
+        if abs(target - GOAL_PAGES) <= GOAL_PAGES // 10:
+            verdict = verdict and (
+                app_s / pages <= GOAL_SECONDS_PER_PAGE
+                and app_rss <= GOAL_RSS_MB
+                and app_s / plain_s <= GOAL_RATIO
+            )
     print()
-    print("ratio = app seconds / plain WeasyPrint seconds on the same HTML (goal < 1.3)")
+    print(
+        "s/page: median over the rounds; app/plain and app/floor: seconds for the same text.\n"
+        f"Goals at {GOAL_PAGES} pages: app ≤ {GOAL_SECONDS_PER_PAGE} s/page, "
+        f"peak RSS ≤ {GOAL_RSS_MB} MB, app/plain ≤ {GOAL_RATIO}."
+    )
+    print(f"RESULT: {'PASS' if verdict else 'FAIL'}")
+    return 0 if verdict else 1
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "setup":
         print(json.dumps(setup(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))))
     elif len(sys.argv) > 1 and sys.argv[1] == "measure":
-        print(json.dumps(measure(sys.argv[2], int(sys.argv[3]), sys.argv[4])))
+        trace = len(sys.argv) > 5 and sys.argv[5] == "trace"
+        print(json.dumps(measure(sys.argv[2], int(sys.argv[3]), sys.argv[4], trace)))
     else:
-        main()
+        sys.exit(main())

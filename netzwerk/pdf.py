@@ -15,7 +15,6 @@ Every PDF (monitoring report, minutes, invitations) is rendered here:
 
 from __future__ import annotations
 
-import io
 import mimetypes
 import threading
 from collections.abc import Sequence
@@ -93,17 +92,150 @@ class PdfAttachment:
     relationship: str = "Data"
 
 
-def _xmp_language(lang: str) -> bytes:
-    """An XMP packet with dc:language (WeasyPrint writes /Lang, not the XMP entry)."""
+def _language_description(lang: str) -> bytes:
+    """An rdf:Description with dc:language (WeasyPrint writes /Lang, not the XMP entry)."""
     from xml.sax.saxutils import escape
 
     return (
-        b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
         b'<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">'
         b"<dc:language><rdf:Bag><rdf:li>"
         + escape(lang).encode()
-        + b"</rdf:li></rdf:Bag></dc:language></rdf:Description></rdf:RDF>"
+        + b"</rdf:li></rdf:Bag></dc:language></rdf:Description>"
     )
+
+
+# Objects per object stream.  pydyf writes all of a document's objects into
+# one stream; readers that find an object by walking the stream's index
+# (pyHanko, pypdf) then take time that grows with the square of the count:
+# seconds for a few pages, minutes for a tagged 80-page document.
+OBJECTS_PER_STREAM = 100
+
+
+def _finisher(lang: str | None) -> Any:
+    """Post-processing of WeasyPrint's PDF before it is written (``finisher=``).
+
+    * dc:language goes into the XMP packet's one ``rdf:RDF`` (passing an
+      extra packet through ``xmp_metadata`` adds a second ``rdf:RDF``, which
+      XMP readers ignore);
+    * each embedded file appears once in the catalogue's ``/AF`` (WeasyPrint
+      70 lists it twice: once from the name tree, once as a file spec);
+    * object streams of at most :data:`OBJECTS_PER_STREAM` objects.
+    """
+
+    def finish(document: Any, pdf: Any) -> None:
+        catalog = pdf.catalog
+        if lang and "Metadata" in catalog:
+            stream = pdf.objects[int(catalog["Metadata"].split()[0])]
+            content = b"".join(
+                part if isinstance(part, bytes) else str(part).encode() for part in stream.stream
+            )
+            end = content.rfind(b"</rdf:RDF>")
+            if end != -1:
+                stream.stream = [content[:end] + _language_description(lang) + content[end:]]
+        if "AF" in catalog:
+            seen: list[Any] = []
+            for reference in catalog["AF"]:
+                if reference not in seen:
+                    seen.append(reference)
+            catalog["AF"][:] = seen
+        pdf.write = _chunked_writer(pdf)
+
+    return finish
+
+
+def _chunked_writer(pdf: Any) -> Any:
+    """pydyf's ``PDF.write`` with object streams of a bounded size."""
+    import pydyf
+
+    original = pdf.write
+
+    def write(output: Any, version: Any = b"1.7", identifier: Any = False, compress: bool = False):  # type: ignore[no-untyped-def]
+        version = pydyf._to_bytes(version or b"1.7")
+        if not (compress and version >= b"1.5"):
+            return original(output, version, identifier, compress)
+        return _write_object_streams(pdf, output, version, identifier, pydyf)
+
+    return write
+
+
+def _write_object_streams(
+    pdf: Any, output: Any, version: bytes, identifier: Any, pydyf: Any
+) -> None:
+    from hashlib import md5
+    from math import ceil, log
+
+    if identifier not in (False, True, None):
+        identifier = pydyf._to_bytes(identifier)
+    if pdf.info:
+        pdf.add_object(pdf.info)
+    pdf.write_line(b"%PDF-" + version, output)
+    pdf.write_line(b"%\xf0\x9f\x96\xa4", output)
+    compressed = []
+    for object_ in pdf.objects:
+        if object_.free == "f":
+            continue
+        if object_.compressible:
+            compressed.append(object_)
+        else:
+            object_.offset = pdf.current_position
+            pdf.write_line(object_.indirect, output)
+    where: dict[int, tuple[int, int]] = {}  # object number: (stream number, index)
+    for start in range(0, len(compressed), OBJECTS_PER_STREAM):
+        chunk = compressed[start : start + OBJECTS_PER_STREAM]
+        header: list[int] = []
+        parts: list[bytes] = []
+        position = 0
+        for object_ in chunk:
+            data = object_.data
+            parts.append(data)
+            header += [object_.number, position]
+            position += len(data) + 1
+        index = " ".join(str(i) for i in header)
+        extra = {"Type": "/ObjStm", "N": len(chunk), "First": len(index) + 1}
+        object_stream = pydyf.Stream([index, *parts], extra, True)
+        pdf.add_object(object_stream)
+        object_stream.offset = pdf.current_position
+        pdf.write_line(object_stream.indirect, output)
+        for i, object_ in enumerate(chunk):
+            where[object_.number] = (object_stream.number, i)
+    xref = []
+    for object_ in pdf.objects:
+        if object_.number in where and object_.free != "f" and object_.compressible:
+            xref.append((2, *where[object_.number]))
+        else:
+            xref.append((bool(object_.number), object_.offset, object_.generation))
+    xref.append((1, pdf.current_position, 0))
+    field2_size = ceil(log(pdf.current_position + 1, 256))
+    max_generation = max(object_.generation for object_ in pdf.objects)
+    field3_size = ceil(log(max(max_generation, OBJECTS_PER_STREAM) + 1, 256))
+    lengths = (1, field2_size, field3_size)
+    xref_stream = b"".join(
+        value.to_bytes(length, "big")
+        for line in xref
+        for length, value in zip(lengths, line, strict=True)
+    )
+    extra = {
+        "Type": "/XRef",
+        "Index": pydyf.Array((0, len(pdf.objects) + 1)),
+        "W": pydyf.Array(lengths),
+        "Size": len(pdf.objects) + 1,
+        "Root": pdf.catalog.reference,
+    }
+    if pdf.info:
+        extra["Info"] = pdf.info.reference
+    if identifier:
+        data = b"".join(obj.data for obj in pdf.objects if obj.free != "f")
+        data_hash = md5(data).hexdigest().encode()  # noqa: S324 - the file identifier, as pydyf
+        if identifier is True:
+            identifier = data_hash
+        extra["ID"] = pydyf.Array((pydyf.String(identifier).data, pydyf.String(data_hash).data))
+    dict_stream = pydyf.Stream([xref_stream], extra, True)
+    pdf.xref_position = dict_stream.offset = pdf.current_position
+    pdf.add_object(dict_stream)
+    pdf.write_line(dict_stream.indirect, output)
+    pdf.write_line(b"startxref", output)
+    pdf.write_line(f"{pdf.xref_position}".encode(), output)
+    pdf.write_line(b"%%EOF", output)
 
 
 def render(
@@ -119,7 +251,8 @@ def render(
     """Render an HTML string to PDF bytes with the static-only fetcher.
 
     ``pdf_variant`` is a WeasyPrint variant such as ``"pdf/a-3b"``;
-    ``lang`` also goes into the XMP metadata (dc:language).  Title, author
+    ``lang`` also goes into the XMP metadata (dc:language); see
+    :func:`_finisher` for what is mended before the file is written.  Title, author
     and the document language come from the HTML (``<title>``,
     ``<meta name=author>``, ``<html lang>``).
     """
@@ -135,8 +268,7 @@ def render(
         options["pdf_variant"] = pdf_variant
     if identifier:
         options["pdf_identifier"] = identifier
-    if lang:
-        options["xmp_metadata"] = [io.BytesIO(_xmp_language(lang))]
+    options["finisher"] = _finisher(lang)
     if attachments:
         options["attachments"] = [
             Attachment(

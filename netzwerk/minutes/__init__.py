@@ -1,4 +1,5 @@
-"""Minutes: drafted from the meeting, approved, archived as PDF/A."""
+"""Minutes: drafted from the meeting, approved, sealed and archived as PDF/A;
+the Sitzungsmappe of a meeting."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ from typing import Any
 
 
 def init_app(app: Any) -> None:
-    """Register minutes with the workflow engine."""
-    from . import models, services
+    """Register minutes with the workflow engine, the render queue with the
+    scheduler, and read the seal's key from the environment."""
+    from . import jobs, models, services, signing
 
     models.register_minutes_subject()
     services.register_workflow_providers()
+    jobs.register_jobs()
+    signing.configure(app)

@@ -18,9 +18,10 @@ from ..decisions import services as decisions
 from ..decisions.models import Decision
 from ..extensions import db
 from ..governance.models import Body, Person
-from ..meetings import meeting_services as ms
-from ..meetings import services as papers
-from ..meetings.models import Meeting, Paper
+from ..meetings import access, agenda, attendance, invitations, places, planning
+from ..meetings.models import Meeting
+from ..papers import services as papers
+from ..papers.models import Paper
 from ..timeutil import LOCAL_TZ, local_today
 from ..voting import services as voting
 from ..voting.meeting import open_meeting_poll
@@ -96,7 +97,7 @@ def _paper(author: User, office: User, body_id: int, title: str, text: str) -> P
     """A resolution paper, taken by its author and the office into the first
     state its workflow opens for voting (ready for the agenda)."""
     paper = papers.create_paper(author, body_id=body_id, kind="resolution", title=title, text=text)
-    ms.fire_to_flag([author, office], paper, "open_for_voting", comment="Formal geprüft.")
+    invitations.fire_to_flag([author, office], paper, "open_for_voting", comment="Formal geprüft.")
     return _reload(paper.id)
 
 
@@ -108,7 +109,7 @@ def _reload(paper_id: int) -> Paper:
 
 def _fresh(meeting_id: int) -> Meeting:
     db.session.expire_all()
-    found = ms.get_meeting(meeting_id)
+    found = access.get_meeting(meeting_id)
     assert found is not None
     return found
 
@@ -120,9 +121,9 @@ def hold_demo_meeting(days_ago: int = 21, items: int = 12) -> Meeting | None:
     author = _user(AUTHOR_EMAIL)
     if vk is None or office is None or author is None:
         return None
-    location = next((p for p in ms.locations() if p.name == "Rathaus Osnabrück"), None)
+    location = next((p for p in places.locations() if p.name == "Rathaus Osnabrück"), None)
     if location is None:
-        location = ms.create_location(
+        location = places.create_location(
             office,
             name="Rathaus Osnabrück",
             address="Markt 1, 49074 Osnabrück",
@@ -131,7 +132,7 @@ def hold_demo_meeting(days_ago: int = 21, items: int = 12) -> Meeting | None:
     # 16:00 in Osnabrück, ``days_ago`` days before today (the app's clock).
     day = local_today() - timedelta(days=days_ago)
     starts = datetime.combine(day, time(16, 0), LOCAL_TZ).astimezone(UTC)
-    meeting = ms.create_meeting(
+    meeting = planning.create_meeting(
         office,
         body_id=vk.id,
         starts_at=starts,
@@ -144,15 +145,15 @@ def hold_demo_meeting(days_ago: int = 21, items: int = 12) -> Meeting | None:
     for title, text, _vote, public in ITEMS[:items]:
         if text is not None:
             paper = _paper(author, office, vk.id, title, text)
-            item = ms.add_paper_item(office, _fresh(meeting.id), paper.id, public=public)
+            item = agenda.add_paper_item(office, _fresh(meeting.id), paper.id, public=public)
         else:
-            item = ms.add_free_item(office, _fresh(meeting.id), title=title, public=public)
+            item = agenda.add_free_item(office, _fresh(meeting.id), title=title, public=public)
         agenda_items.append(item)
     invited = starts - timedelta(days=10)
-    ms.fire_to_flag(office, _fresh(meeting.id), "invited", now=invited)
-    ms.fire_to_flag(office, _fresh(meeting.id), "in_session", now=starts)
+    invitations.fire_to_flag(office, _fresh(meeting.id), "invited", now=invited)
+    invitations.fire_to_flag(office, _fresh(meeting.id), "in_session", now=starts)
     meeting = _fresh(meeting.id)
-    roster = ms.roster(meeting)
+    roster = attendance.roster(meeting)
     voting_lines = [line.membership for line in roster if line.membership.voting_right]
     statuses = {m.id: "present" for m in voting_lines[:6]}
     if len(voting_lines) > 6:
@@ -162,8 +163,10 @@ def hold_demo_meeting(days_ago: int = 21, items: int = 12) -> Meeting | None:
     for line in roster:
         if line.membership.role == "office":
             statuses[line.membership.id] = "present"
-    ms.set_attendance(office, meeting, statuses, now=starts)
-    ms.add_guest(office, _fresh(meeting.id), "Dr. Hannah Brinkmann", "Projektträger Lernen vor Ort")
+    attendance.set_attendance(office, meeting, statuses, now=starts)
+    attendance.add_guest(
+        office, _fresh(meeting.id), "Dr. Hannah Brinkmann", "Projektträger Lernen vor Ort"
+    )
     present = voting_lines[:6]
     for index, (item, (title, _text, vote, _public)) in enumerate(
         zip(agenda_items, ITEMS[:items], strict=True)
@@ -184,8 +187,16 @@ def hold_demo_meeting(days_ago: int = 21, items: int = 12) -> Meeting | None:
         for membership, value in zip(present, values, strict=False):
             voting.cast_ballot(poll.id, membership.person_id, value, now=at + timedelta(minutes=1))
         voting.close_poll(poll.id, office, now=at + timedelta(minutes=3))
+    if len(present) >= 6:  # one member leaves after the last vote
+        attendance.arrive_or_leave(
+            office,
+            _fresh(meeting.id),
+            present[5].id,
+            arrive=False,
+            now=starts + timedelta(hours=2, minutes=45),
+        )
     _action_items(meeting.id, office)
-    ms.fire_to_flag(office, _fresh(meeting.id), "closed", now=starts + timedelta(hours=3))
+    invitations.fire_to_flag(office, _fresh(meeting.id), "closed", now=starts + timedelta(hours=3))
     return _fresh(meeting.id)
 
 
@@ -229,11 +240,14 @@ def draft_minutes(meeting: Meeting) -> Minutes | None:
     if office is None or services.latest(meeting.id) is not None:
         return None
     minutes = services.start_minutes(office, meeting, office.person_id)
-    lines = ms.flatten(ms.agenda(meeting))
+    lines = agenda.flatten(agenda.agenda(meeting))
+    # In the order the items were added (that of ITEMS and SUMMARIES): the
+    # agenda numbers the non-public items last.
+    planned = sorted((line.item for line in lines), key=lambda item: item.id)
     submitted = {
-        line.item.id: (SUMMARIES[i % len(SUMMARIES)], 0)
-        for i, line in enumerate(lines)
-        if not line.item.withdrawn
+        item.id: (SUMMARIES[i % len(SUMMARIES)], 0)
+        for i, item in enumerate(planned)
+        if not item.withdrawn
     }
     services.save_summaries(office, minutes, submitted)
     return minutes
@@ -245,7 +259,7 @@ def load_minutes_demo() -> bool:
         return False
     closed = db.session.scalar(
         select(Meeting)
-        .where(Meeting.state.in_(ms.states_with("closed")))
+        .where(Meeting.state.in_(access.states_with("closed")))
         .order_by(Meeting.starts_at.desc())
         .limit(1)
     )

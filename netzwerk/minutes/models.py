@@ -8,8 +8,11 @@ Invariants the database enforces:
 * one summary per version and agenda item, with a revision counter for the
   optimistic check of concurrent editors;
 * one frozen document per version and edition (``full`` / ``public``); the
-  services write it once, at approval, and never change it;
-* one cached draft render per meeting, version and kind.
+  services write it once, at approval, and change it only by appending
+  personal signatures (incremental updates: the approved bytes stay the
+  file's beginning, see :mod:`.signatures`);
+* one cached draft render per meeting, version and kind;
+* at most one waiting or running render job per thing it builds.
 """
 
 from __future__ import annotations
@@ -152,6 +155,46 @@ class PdfCache(Model):
     sha256: Mapped[str] = mapped_column(String(64))
     data: Mapped[bytes] = deferred(mapped_column(LargeBinary))
     rendered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MinutesJob(Model):
+    """A render that runs in the scheduler, not in a web request (:mod:`.jobs`).
+
+    ``kind`` is ``approval`` (render, seal and fire the approving step),
+    ``draft`` (a long draft PDF) or ``bundle`` (a Sitzungsmappe).  While a job
+    waits or runs, ``open_key`` names what it builds, and the unique
+    constraint keeps a second request for the same thing from queuing twice;
+    a finished job keeps its row (with ``open_key`` cleared) so the page can
+    say what happened.
+    """
+
+    __tablename__ = "minutes_job"
+    __table_args__ = (
+        UniqueConstraint("open_key"),
+        CheckConstraint("kind IN ('approval', 'draft', 'bundle')", name="kind"),
+        CheckConstraint("state IN ('queued', 'running', 'done', 'failed')", name="state"),
+        CheckConstraint("progress >= 0 AND progress <= 100", name="progress"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    key: Mapped[str] = mapped_column(String(120), index=True)
+    open_key: Mapped[str | None] = mapped_column(String(120))
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meeting.id", ondelete="CASCADE"), index=True
+    )
+    minutes_id: Mapped[int | None] = mapped_column(ForeignKey("minutes.id", ondelete="CASCADE"))
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    params: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    state: Mapped[str] = mapped_column(String(10), default="queued")
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    stage: Mapped[str] = mapped_column(String(40), default="queued")
+    message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 def register_minutes_subject() -> None:

@@ -25,11 +25,10 @@ from .. import pdf
 from ..decisions.models import ActionItem, Decision
 from ..extensions import db
 from ..governance.models import MajorityRule
-from ..meetings import meeting_services as ms
+from ..meetings import access, agenda, attendance
 from ..meetings.models import AttendanceStatus, Meeting
 from ..timeutil import format_date, format_local, to_local
-from ..voting.meeting import MeetingPoll
-from ..voting.models import Poll, PollState
+from ..voting.models import MeetingPoll, Poll, PollState
 from ..voting.rules import PollResult
 
 ARCHIVAL_VARIANT = "pdf/a-3b"
@@ -97,10 +96,10 @@ def _meeting_facts(meeting: Meeting) -> dict[str, Any]:
     }
 
 
-def _chair(roster: list[ms.RosterLine]) -> str | None:
+def _chair(roster: list[attendance.RosterLine]) -> str | None:
     """Who chaired: the chair if present, else a present vice chair, else the chair."""
 
-    def present(line: ms.RosterLine) -> bool:
+    def present(line: attendance.RosterLine) -> bool:
         return line.status == AttendanceStatus.PRESENT.value
 
     for role in ("chair", "vice_chair"):
@@ -113,7 +112,9 @@ def _chair(roster: list[ms.RosterLine]) -> str | None:
     return None
 
 
-def _attendance(meeting: Meeting, roster: list[ms.RosterLine]) -> dict[str, list[dict[str, Any]]]:
+def _attendance(
+    meeting: Meeting, roster: list[attendance.RosterLine]
+) -> dict[str, list[dict[str, Any]]]:
     present, excused, absent, deputies = [], [], [], []
     for line in roster:
         membership = line.membership
@@ -130,7 +131,7 @@ def _attendance(meeting: Meeting, roster: list[ms.RosterLine]) -> dict[str, list
             excused.append(entry)
         else:
             absent.append(entry)
-    guests = [{"name": g.name, "detail": g.organisation} for g in ms.guests(meeting)]
+    guests = [{"name": g.name, "detail": g.organisation} for g in attendance.guests(meeting)]
     return {
         "present": present,
         "excused": excused,
@@ -165,6 +166,22 @@ def _poll(poll: Poll) -> dict[str, Any]:
     }
 
 
+def _names_by_value(names: dict[str, list[str]] | None) -> list[dict[str, Any]] | None:
+    """A named vote's voters per answer, in the order yes, no, abstain."""
+    if not names:
+        return None
+    labels = {
+        "yes": _("Yes"),
+        "no": _("No"),
+        "abstain": _("Abstentions"),
+    }
+    return [
+        {"value": value, "label": labels.get(value, value), "names": names[value]}
+        for value in ("yes", "no", "abstain")
+        if names.get(value)
+    ]
+
+
 def _action(item: ActionItem) -> dict[str, Any]:
     return {
         "title": item.title,
@@ -195,6 +212,109 @@ def _decision(decision: Decision) -> dict[str, Any]:
     }
 
 
+def _actual_times(meeting: Meeting, roster: list[attendance.RosterLine]) -> dict[str, Any]:
+    """When the meeting really began and ended, from its workflow history.
+
+    The start is the first step into a state with the flag ``in_session``,
+    the end the step into ``closed`` (the time the meeting records for its
+    state); a history dated before its own steps (a meeting entered
+    afterwards) falls back to the first arrival.
+    """
+    from ..audit.models import AuditEvent
+    from ..workflow import services as workflow
+    from ..workflow.services import TRANSITION_ACTION
+
+    definition = workflow.definition_of(meeting)
+
+    def flags(state: str | None) -> frozenset[str]:
+        found = definition.states.get(state or "")
+        return found.flags if found else frozenset()
+
+    opened: datetime | None = None
+    closed: datetime | None = None
+    for event in db.session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.object_type == "meeting",
+            AuditEvent.object_id == meeting.id,
+            AuditEvent.action == TRANSITION_ACTION,
+        )
+        .order_by(AuditEvent.id)
+    ):
+        if opened is None and "in_session" in flags(event.to_state):
+            opened = event.created_at
+        if "closed" in flags(event.to_state):
+            closed = event.created_at
+    if "closed" in flags(meeting.state) and meeting.state_entered_at is not None:
+        closed = meeting.state_entered_at
+    arrivals = [
+        line.attendance.arrived_at
+        for line in roster
+        if line.attendance is not None and line.attendance.arrived_at is not None
+    ]
+    if opened is not None and closed is not None and opened > closed:
+        opened = None  # steps entered after the fact
+    if opened is None and arrivals:
+        opened = min(arrivals)
+    text = None
+    if opened is not None:
+        text = to_local(opened).strftime("%H:%M")
+        if closed is not None:
+            text += " – " + to_local(closed).strftime("%H:%M")
+    return {
+        "actual_time": text,
+        "actual_start": _iso(opened),
+        "actual_end": _iso(closed),
+    }
+
+
+def _attendance_changes(meeting: Meeting, roster: list[attendance.RosterLine]) -> list[Any]:
+    """Arrivals and departures during the meeting, with their times."""
+    from ..audit.models import AuditEvent
+
+    names = {line.membership.id: line.membership.person.full_name for line in roster}
+    changes = []
+    for event in db.session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.object_type == "meeting",
+            AuditEvent.object_id == meeting.id,
+            AuditEvent.action.in_(("meeting.arrival", "meeting.departure")),
+        )
+        .order_by(AuditEvent.id)
+    ):
+        data = json.loads(event.data or "{}")
+        at = datetime.fromisoformat(data["at"]) if data.get("at") else event.created_at
+        changes.append(
+            {
+                "time": to_local(at).strftime("%H:%M"),
+                "iso": _iso(at),
+                "name": names.get(data.get("membership_id"), "?"),
+                "arrived": event.action == "meeting.arrival",
+            }
+        )
+    changes.sort(key=lambda c: c["iso"] or "")
+    return changes
+
+
+def _named_votes(poll_ids: list[int]) -> dict[int, dict[str, list[str]]]:
+    """Who voted how in open (named) polls: {poll id: {value: [names]}}."""
+    from ..governance.models import Person
+    from ..voting.models import Ballot
+
+    if not poll_ids:
+        return {}
+    result: dict[int, dict[str, list[str]]] = {}
+    for poll_id, value, person in db.session.execute(
+        select(Ballot.poll_id, Ballot.value, Person)
+        .join(Person, Person.id == Ballot.cast_by_person_id)
+        .where(Ballot.poll_id.in_(poll_ids))
+        .order_by(Person.last_name, Person.first_name)
+    ).all():
+        result.setdefault(poll_id, {}).setdefault(value, []).append(person.full_name)
+    return result
+
+
 def compose_minutes(
     meeting: Meeting,
     *,
@@ -205,8 +325,9 @@ def compose_minutes(
     approved_at: datetime | None,
     corrects: dict[str, Any] | None,
     public_only: bool,
+    approval_meeting: Meeting | None = None,
 ) -> dict[str, Any]:
-    lines = ms.flatten(ms.agenda(meeting, public_only=public_only))
+    lines = agenda.flatten(agenda.agenda(meeting, public_only=public_only))
     polls: dict[int, list[Poll]] = {}
     for item_id, poll in db.session.execute(
         select(MeetingPoll.agenda_item_id, Poll)
@@ -226,8 +347,11 @@ def compose_minutes(
         .order_by(Decision.year, Decision.seq)
     ):
         decisions.setdefault(decision.agenda_item_id or 0, []).append(decision)
-    roster = ms.roster(meeting)
-    quorum = ms.quorum(meeting)
+    roster = attendance.roster(meeting)
+    quorum = attendance.quorum(meeting)
+    named = _named_votes(
+        [p.id for found in polls.values() for p in found if p.is_closed and not p.is_secret]
+    )
     items = []
     all_decisions = []
     for line in lines:
@@ -249,7 +373,10 @@ def compose_minutes(
                 if paper is not None
                 else None,
                 "summary": summaries.get(item.id, ""),
-                "polls": [_poll(p) for p in polls.get(item.id, [])],
+                "polls": [
+                    {**_poll(p), "names": _names_by_value(named.get(p.id))}
+                    for p in polls.get(item.id, [])
+                ],
                 "decisions": item_decisions,
             }
         )
@@ -275,6 +402,15 @@ def compose_minutes(
             else None
         ),
         **facts,
+        **_actual_times(meeting, roster),
+        "approval_meeting": (
+            {
+                "number": approval_meeting.number,
+                "date": format_date(to_local(approval_meeting.starts_at).date()),
+            }
+            if approval_meeting is not None
+            else None
+        ),
         "chair": _chair(roster),
         "minute_taker": minute_taker,
         "quorum": {
@@ -284,20 +420,21 @@ def compose_minutes(
             "quorate": quorum.quorate,
         },
         "attendance": _attendance(meeting, roster),
+        "attendance_changes": _attendance_changes(meeting, roster),
         "items": items,
         "decisions": all_decisions,
     }
 
 
 def compose_invitation(meeting: Meeting, *, public_only: bool = False) -> dict[str, Any]:
-    lines = ms.flatten(ms.agenda(meeting, public_only=public_only))
-    roster = ms.roster(meeting)
+    lines = agenda.flatten(agenda.agenda(meeting, public_only=public_only))
+    roster = attendance.roster(meeting)
     return {
         "kind": "invitation",
         "lang": "de",
         "title": _("Invitation to the meeting %(number)s", number=meeting.number),
         "public_only": public_only,
-        "draft": ms.is_planned(meeting),
+        "draft": access.is_planned(meeting),
         **_meeting_facts(meeting),
         "chair": _chair(roster),
         "invited_at": format_local(meeting.invitations_sent_at)
@@ -372,7 +509,20 @@ def decisions_json(snapshot: dict[str, Any]) -> bytes:
 
 
 def _css_string(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    """Text for a CSS string in a <style> element: quotes and backslashes
+    escaped, and ``<``/``>`` as CSS escapes, so no ``</style>`` ends it."""
+    text = text.replace("\\", "\\\\").replace('"', '\\"')
+    return text.replace("\n", " ").replace("<", "\\3c ").replace(">", "\\3e ")
+
+
+def _head_label(snapshot: dict[str, Any]) -> Any:
+    """The running head of every page (a CSS string; see _style.css)."""
+    from markupsafe import Markup
+
+    head = f"{snapshot['body']} · {snapshot['title']}"
+    if snapshot.get("public_only"):
+        head += " · " + _("public edition")
+    return Markup(_css_string(head))  # noqa: S704 - escaped for CSS above
 
 
 def _labels() -> dict[str, Any]:
@@ -394,7 +544,11 @@ def minutes_html(snapshot: dict[str, Any]) -> str:
     from .text import render_summary
 
     return render_template(
-        f"{TEMPLATE_DIR}/minutes.html", doc=snapshot, format_summary=render_summary, **_labels()
+        f"{TEMPLATE_DIR}/minutes.html",
+        doc=snapshot,
+        format_summary=render_summary,
+        head_label=_head_label(snapshot),
+        **_labels(),
     )
 
 
@@ -416,6 +570,15 @@ def minutes_pdf(snapshot: dict[str, Any], *, archival: bool = True) -> bytes:
     )
 
 
+def invitation_html(snapshot: dict[str, Any]) -> str:
+    return render_template(
+        f"{TEMPLATE_DIR}/invitation.html",
+        doc=snapshot,
+        head_label=_head_label(snapshot),
+        **_labels(),
+    )
+
+
 def invitation_pdf(snapshot: dict[str, Any]) -> bytes:
-    html = render_template(f"{TEMPLATE_DIR}/invitation.html", doc=snapshot, **_labels())
+    html = invitation_html(snapshot)
     return pdf.render(html, pdf_variant=ARCHIVAL_VARIANT, pdf_tags=True, lang=snapshot["lang"])

@@ -29,13 +29,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from .. import visibility
 from ..audit.services import record
 from ..auth.models import User
 from ..database import utcnow, write_transaction
 from ..extensions import db
+from ..governance.memberships import current_members
 from ..governance.models import Person
-from ..governance.services import current_members
-from ..meetings import meeting_services as ms
+from ..meetings import access, agenda, attendance
 from ..meetings.models import AgendaItem, Meeting
 from ..rules import RuleError
 from ..timeutil import to_local
@@ -43,6 +44,7 @@ from ..workflow import registry
 from ..workflow import services as workflow
 from . import render
 from .models import Minutes, MinutesDocument, MinutesEntry, PdfCache
+from .signing import seal_minutes
 from .text import MAX_SUMMARY, clean
 
 SLOT = "minutes"
@@ -55,7 +57,7 @@ class MinutesError(RuleError):
 
 def meeting_writable(meeting: Meeting) -> bool:
     """Minutes are written once the meeting is in session or closed."""
-    flags = ms.meeting_flags(meeting)
+    flags = access.meeting_flags(meeting)
     return "in_session" in flags or "closed" in flags
 
 
@@ -101,7 +103,7 @@ def may_manage(user: Any, minutes_or_meeting: Minutes | Meeting) -> bool:
         if isinstance(minutes_or_meeting, Minutes)
         else minutes_or_meeting
     )
-    return ms.may_manage(user, meeting.body_id)
+    return access.may_manage(user, meeting.body_id)
 
 
 def may_edit(user: Any, minutes: Minutes) -> bool:
@@ -117,12 +119,13 @@ def may_edit(user: Any, minutes: Minutes) -> bool:
 
 def may_read(user: Any, meeting: Meeting) -> bool:
     """Members of the body (any role) and staff; the meeting page's own rule."""
-    return ms.may_view(user, meeting)
+    return access.may_view(user, meeting)
 
 
 def publicly_readable(minutes: Minutes) -> bool:
-    """Approved minutes of a public meeting are readable without login."""
-    return bool(minutes.meeting.public and is_approved(minutes))
+    """Approved minutes of a meeting anybody may see are readable without
+    login (the visibility policy's rule)."""
+    return visibility.is_public_minutes(minutes)
 
 
 def entries(minutes: Minutes) -> dict[int, MinutesEntry]:
@@ -163,7 +166,7 @@ def start_minutes(
     user: User, meeting: Meeting, minute_taker_person_id: int | None = None
 ) -> Minutes:
     """Version 1 of a meeting's minutes, in the workflow the body chose."""
-    if not ms.may_manage(user, meeting.body_id):
+    if not access.may_manage(user, meeting.body_id):
         raise MinutesError(_("You cannot start the minutes of this meeting."))
     if not meeting_writable(meeting):
         raise MinutesError(_("Minutes can be written once the meeting has been opened."))
@@ -356,6 +359,7 @@ def compose(
         approved_at=approved_at,
         corrects=corrects,
         public_only=public_only,
+        approval_meeting=approval_meeting(minutes) if minutes is not None else None,
     )
 
 
@@ -451,6 +455,8 @@ def fire_transition(
     transition_name: str,
     comment: str | None,
     expected_version: int | None,
+    *,
+    now: datetime | None = None,
 ) -> Minutes:
     """Fire a workflow step of the minutes.
 
@@ -467,11 +473,11 @@ def fire_transition(
     if transition is None or minutes.state not in transition.from_states:
         raise workflow.TransitionNotAllowed(_("This step is not possible in the current state."))
     meeting = minutes.meeting
-    if transition.when == "meeting_closed" and not ms.has_flag(meeting, "closed"):
+    if transition.when == "meeting_closed" and not access.has_flag(meeting, "closed"):
         raise MinutesError(_("The meeting must be closed before the minutes leave the draft."))
-    now = utcnow()
+    now = now or utcnow()
     prepared = _prepared()
-    if "freeze_minutes" in transition.effects:
+    if "freeze_minutes" in transition.effects and minutes.id not in prepared:  # see .jobs
         prepared[minutes.id] = {
             edition: _render_archival(meeting, minutes, edition, now)
             for edition in _editions(meeting)
@@ -518,7 +524,7 @@ def _prepared() -> dict[int, dict[str, tuple[str, bytes]]]:
 
 def meeting_closed(ctx: registry.TransitionContext) -> bool:
     """Guard: the meeting of the minutes is closed."""
-    return ms.has_flag(ctx.obj.meeting, "closed")
+    return access.has_flag(ctx.obj.meeting, "closed")
 
 
 def freeze_minutes(ctx: registry.TransitionContext) -> None:
@@ -537,6 +543,7 @@ def freeze_minutes(ctx: registry.TransitionContext) -> None:
             data = found[1]
         else:  # not rendered before, or the meeting's data changed since
             data = render.minutes_pdf(snapshot, archival=True)
+        data = seal_minutes(data, meeting)  # PAdES seal of the Bildungsbüro, when configured
         sha = hashlib.sha256(data).hexdigest()
         db.session.add(
             MinutesDocument(
@@ -621,7 +628,7 @@ def start_correction(user: User, minutes: Minutes, reason: str) -> Minutes:
 def approval_meeting_choices(minutes: Minutes) -> list[Meeting]:
     return [
         m
-        for m in ms.open_meetings_for_choice(minutes.meeting.body_id)
+        for m in agenda.open_meetings_for_choice(minutes.meeting.body_id)
         if m.id != minutes.meeting_id
     ]
 
@@ -645,8 +652,8 @@ def schedule_approval(user: User, minutes: Minutes, meeting_id: int) -> AgendaIt
             version=minutes.version_no,
         )
     try:
-        item = ms.add_free_item(user, target, title=title, public=target.public)
-    except ms.MeetingError as exc:
+        item = agenda.add_free_item(user, target, title=title, public=target.public)
+    except access.MeetingError as exc:
         raise MinutesError(str(exc)) from None
     minutes_id = minutes.id
     with write_transaction():
@@ -668,7 +675,7 @@ def approval_meeting(minutes: Minutes) -> Meeting | None:
     if minutes.approval_item_id is None:
         return None
     item = db.session.get(AgendaItem, minutes.approval_item_id)
-    return ms.get_meeting(item.meeting_id) if item is not None else None
+    return access.get_meeting(item.meeting_id) if item is not None else None
 
 
 def quorum_provider(object_type: str, obj: Any) -> bool | None:
@@ -681,7 +688,7 @@ def quorum_provider(object_type: str, obj: Any) -> bool | None:
         return None
     candidates: list[Meeting] = []
     scheduled = approval_meeting(obj)
-    if scheduled is not None and ms.has_flag(scheduled, "in_session"):
+    if scheduled is not None and access.has_flag(scheduled, "in_session"):
         candidates.append(scheduled)
     candidates += list(
         db.session.scalars(
@@ -689,7 +696,7 @@ def quorum_provider(object_type: str, obj: Any) -> bool | None:
             .options(joinedload(Meeting.body))
             .where(
                 Meeting.body_id == obj.meeting.body_id,
-                ms.in_session_condition(),
+                access.in_session_condition(),
                 Meeting.id != obj.meeting_id,
             )
             .order_by(Meeting.starts_at.desc())
@@ -697,7 +704,7 @@ def quorum_provider(object_type: str, obj: Any) -> bool | None:
     )
     if not candidates:
         return None
-    return ms.quorum(candidates[0]).quorate
+    return attendance.quorum(candidates[0]).quorate
 
 
 def minutes_for_meetings(meeting_ids: Sequence[int]) -> dict[int, Minutes]:
@@ -724,11 +731,11 @@ def public_minutes(limit: int = 200) -> list[Minutes]:
         select(Minutes)
         .join(Meeting, Meeting.id == Minutes.meeting_id)
         .options(joinedload(Minutes.meeting).joinedload(Meeting.body))
-        .where(Meeting.public, Minutes.approved_at.is_not(None))
+        .where(visibility.minutes_filter(visibility.ANONYMOUS))
         .order_by(Meeting.starts_at.desc(), Minutes.version_no.desc())
         .limit(limit)
     )
-    return [m for m in rows if is_approved(m)]
+    return list(rows)
 
 
 def register_workflow_providers() -> None:

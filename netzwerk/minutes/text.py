@@ -4,8 +4,9 @@ A summary is plain text.  It is escaped first, completely; only then a tiny
 syntax becomes markup:
 
 * a blank line separates paragraphs, a single line break stays a line break;
-* a block whose lines all start with ``- `` or ``* `` is a bulleted list,
-  one whose lines all start with ``1.``, ``2.`` ... a numbered list;
+* lines that start with ``- `` or ``* `` are a bulleted list, lines
+  ``1.``, ``2.`` ... a numbered list (also after a line of text, without a
+  blank line between);
 * ``**text**`` is bold.
 
 Whatever a summary contains – ``<script>``, ``<img src="file:///...">``,
@@ -40,23 +41,40 @@ def _inline(text: str) -> str:
 
 
 def render_summary(text: str | None) -> Markup:
-    """The summary as safe HTML (escaped text with the tiny syntax applied)."""
+    """The summary as safe HTML (escaped text with the tiny syntax applied).
+
+    Within a paragraph, a run of lines starting with ``- `` is a bulleted
+    list and a run starting with ``1.`` a numbered one, so "Reported:" followed
+    by bullet lines is a sentence and its list.
+    """
     value = clean(text)
     if not value:
         return Markup("")
     parts: list[str] = []
     for block in re.split(r"\n\s*\n", value):
         lines = [line for line in block.split("\n") if line.strip()]
-        if not lines:
-            continue
-        bullets = [_BULLET.match(line) for line in lines]
-        numbers = [_NUMBERED.match(line) for line in lines]
-        if all(bullets):
-            items = "".join(f"<li>{_inline(m.group(1))}</li>" for m in bullets if m)
-            parts.append(f"<ul>{items}</ul>")
-        elif all(numbers):
-            items = "".join(f"<li>{_inline(m.group(1))}</li>" for m in numbers if m)
-            parts.append(f"<ol>{items}</ol>")
-        else:
-            parts.append("<p>" + "<br>".join(_inline(line) for line in lines) + "</p>")
+        runs: list[tuple[str, list[str]]] = []
+        for line in lines:
+            bullet = _BULLET.match(line)
+            number = _NUMBERED.match(line)
+            if bullet:
+                kind, content = "ul", bullet.group(1)
+            elif number and (
+                (runs and runs[-1][0] == "ol") or re.match(r"^\s*1[.)]", line) or len(lines) == 1
+            ):
+                kind, content = "ol", number.group(1)
+            else:
+                kind, content = "p", line
+            if runs and runs[-1][0] == kind:
+                runs[-1][1].append(content)
+            else:
+                runs.append((kind, [content]))
+        if all(_NUMBERED.match(line) for line in lines):  # a block of numbered lines
+            runs = [("ol", [m.group(1) for m in map(_NUMBERED.match, lines) if m])]
+        for kind, contents in runs:
+            if kind == "p":
+                parts.append("<p>" + "<br>".join(_inline(c) for c in contents) + "</p>")
+            else:
+                items = "".join(f"<li>{_inline(c)}</li>" for c in contents)
+                parts.append(f"<{kind}>{items}</{kind}>")
     return Markup("".join(parts))  # noqa: S704 - every piece was escaped above

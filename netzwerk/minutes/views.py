@@ -21,12 +21,14 @@ from werkzeug.wrappers import Response
 
 from ..auth.access import public
 from ..forms import optional_id, show_error
-from ..meetings import meeting_services as ms
+from ..meetings import access, agenda
 from ..meetings.models import Meeting
 from ..timeutil import format_date
 from ..workflow import ui
 from ..workflow.services import CommentRequired, WorkflowError
-from . import services
+from . import jobs, services, signing
+from .document_views import bp as documents_bp
+from .document_views import job_status
 from .forms import (
     CorrectionForm,
     MinuteTakerForm,
@@ -39,13 +41,14 @@ from .models import Minutes
 from .text import render_summary
 
 bp = Blueprint("minutes", __name__)
+bp.register_blueprint(documents_bp)  # background jobs, Sitzungsmappe: minutes.documents.*
 
 
 # --- loading with access checks ---------------------------------------------------------
 
 
 def _meeting(meeting_id: int) -> Meeting:
-    meeting = ms.get_meeting(meeting_id)
+    meeting = access.get_meeting(meeting_id)
     if meeting is None:
         abort(404)
     if not services.may_read(current_user, meeting):
@@ -72,14 +75,14 @@ def _public_minutes(minutes_id: int) -> Minutes:
 # --- the editor page ------------------------------------------------------------------------
 
 
-def _item_labels(meeting: Meeting) -> list[tuple[int, str, ms.AgendaLine]]:
+def _item_labels(meeting: Meeting) -> list[tuple[int, str, agenda.AgendaLine]]:
     return [
         (
             line.item.id,
             _("Item %(number)s: %(title)s", number=line.number, title=line.item.title),
             line,
         )
-        for line in ms.flatten(ms.agenda(meeting))
+        for line in agenda.flatten(agenda.agenda(meeting))
         if not line.item.withdrawn
     ]
 
@@ -107,7 +110,7 @@ def _render_page(
         "format_summary": render_summary,
         "conflicts": {c.item_id: c for c in conflicts or []},
         "versions": services.versions(meeting.id),
-        "state_title": ms.state_title(meeting),
+        "state_title": access.state_title(meeting),
     }
     choices = services.minute_taker_choices(meeting) if manage else []
     if minutes is None:
@@ -156,7 +159,7 @@ def _render_page(
         form=form,
         entries=entries,
         approved=services.is_approved(minutes),
-        documents=services.documents(minutes),
+        documents=(documents := services.documents(minutes)),
         approval_meeting=services.approval_meeting(minutes),
         taker_form=taker_form,
         schedule_form=schedule_form,
@@ -167,9 +170,20 @@ def _render_page(
             lambda name: url_for("minutes.transition", minutes_id=minutes.id, transition=name),
             failed=failed,
         ),
-        closed=ms.has_flag(meeting, "closed"),
+        closed=access.has_flag(meeting, "closed"),
+        approval_job=_approval_job(minutes),
+        signatures={edition: signing.verify_cached(doc.data) for edition, doc in documents.items()},
     )
     return render_template("minutes/minutes.html", **context), status
+
+
+def _approval_job(minutes: Minutes) -> dict[str, Any] | None:
+    """The approval waiting or running in the background, or the last one
+    that failed while the minutes are still not approved."""
+    job = jobs.latest_job(jobs.approval_key(minutes))
+    if job is None or (job.state == jobs.DONE) or services.is_approved(minutes):
+        return None
+    return {"job": job, **job_status(job)}
 
 
 def _version_of(meeting: Meeting) -> Minutes | None:
@@ -288,15 +302,18 @@ def transition(minutes_id: int, transition: str) -> Any:
     form = ui.transition_form(transition)
     if not form.validate_on_submit():
         return _render_page(minutes.meeting, minutes, failed=(transition, form), status=422)
+    background = jobs.renders_in_background(transition, minutes)  # renders for seconds
+    fire = jobs.request_approval if background else services.fire_transition
     try:
-        services.fire_transition(
-            current_user, minutes, transition, form.comment.data, form.expected_version()
-        )
+        fire(current_user, minutes, transition, form.comment.data, form.expected_version())
     except CommentRequired as exc:
         form.comment.errors = [str(exc)]
         return _render_page(minutes.meeting, minutes, failed=(transition, form), status=422)
     except (WorkflowError, services.MinutesError) as exc:
         flash(str(exc), "error")
+        return redirect(url_for("minutes.minutes_page", meeting_id=minutes.meeting_id))
+    if background:
+        flash(_("The approved PDF is being rendered; this page shows the progress."), "success")
         return redirect(url_for("minutes.minutes_page", meeting_id=minutes.meeting_id))
     minutes = _minutes(minutes_id)
     flash(
@@ -373,8 +390,28 @@ def _pdf_response(pdf: services.PdfFile, *, public_cache: bool = False) -> Respo
 
 @bp.route("/protokolle/<int:minutes_id>/protokoll.pdf")
 @login_required
-def pdf(minutes_id: int) -> Response:
-    return _pdf_response(services.minutes_pdf(_minutes(minutes_id)))
+def pdf(minutes_id: int) -> Any:
+    minutes = _minutes(minutes_id)
+    job = jobs.draft_in_background(minutes)  # a long draft renders in the scheduler
+    if job is not None:
+        return _preparing(minutes, job)
+    return _pdf_response(services.minutes_pdf(minutes))
+
+
+def _preparing(minutes: Minutes, job: Any) -> tuple[str, int]:
+    meeting = minutes.meeting
+    return (
+        render_template(
+            "minutes/preparing.html",
+            meeting=meeting,
+            job=job,
+            status=job_status(job),
+            title=minutes.title,
+            back_url=url_for("minutes.minutes_page", meeting_id=meeting.id),
+            refresh_url=url_for("minutes.pdf", minutes_id=minutes.id),
+        ),
+        202,
+    )
 
 
 @bp.route("/sitzungen/<int:meeting_id>/einladung.pdf")
@@ -386,8 +423,8 @@ def invitation_pdf(meeting_id: int) -> Response:
 @bp.route("/sitzungen/oeffentlich/<int:meeting_id>/einladung.pdf")
 @public
 def public_invitation_pdf(meeting_id: int) -> Response:
-    meeting = ms.get_meeting(meeting_id)
-    if meeting is None or not ms.may_view_public(meeting):
+    meeting = access.get_meeting(meeting_id)
+    if meeting is None or not access.may_view_public(meeting):
         abort(404)
     return _pdf_response(services.invitation_pdf(meeting, public_only=True))
 
@@ -398,7 +435,7 @@ def public_invitation_pdf(meeting_id: int) -> Response:
 @bp.route("/protokolle/")
 @login_required
 def index() -> str:
-    meetings = ms.visible_meetings(current_user)
+    meetings = access.visible_meetings(current_user)
     minutes = services.minutes_for_meetings([m.id for m in meetings])
     rows = [(m, minutes.get(m.id)) for m in meetings if services.meeting_writable(m)]
     return render_template(
@@ -423,7 +460,9 @@ def public_page(minutes_id: int) -> str:
     minutes = _public_minutes(minutes_id)
     meeting = minutes.meeting
     lines = [
-        line for line in ms.flatten(ms.agenda(meeting, public_only=True)) if not line.item.withdrawn
+        line
+        for line in agenda.flatten(agenda.agenda(meeting, public_only=True))
+        if not line.item.withdrawn
     ]
     documents = services.documents(minutes)
     return render_template(

@@ -16,7 +16,7 @@ from netzwerk.auth.models import User
 from netzwerk.database import utcnow
 from netzwerk.extensions import db
 from netzwerk.governance.models import Body
-from netzwerk.meetings import meeting_services as ms
+from netzwerk.meetings import access, attendance, invitations, places, planning
 from netzwerk.meetings.models import Meeting
 from netzwerk.minutes import services
 from netzwerk.minutes.demo import draft_minutes, hold_demo_meeting
@@ -41,7 +41,7 @@ def fresh_minutes(minutes_id: int) -> Minutes:
 
 def fresh_meeting(meeting_id: int) -> Meeting:
     db.session.expire_all()
-    found = ms.get_meeting(meeting_id)
+    found = access.get_meeting(meeting_id)
     assert found is not None
     return found
 
@@ -49,12 +49,12 @@ def fresh_meeting(meeting_id: int) -> Meeting:
 def berlin_meeting(starts: datetime, ends: datetime | None = None) -> Meeting:
     """A planned meeting of the VK at the Rathaus."""
     office = user(OFFICE)
-    place = next(iter(ms.locations()), None) or ms.create_location(
+    place = next(iter(places.locations()), None) or places.create_location(
         office, name="Rathaus", address="Markt 1", room="Friedenssaal"
     )
     vk = db.session.scalar(select(Body).where(Body.short_name == "VK"))
     assert vk is not None
-    return ms.create_meeting(
+    return planning.create_meeting(
         office, body_id=vk.id, starts_at=starts, ends_at=ends, location_id=place.id
     )
 
@@ -71,16 +71,16 @@ def open_approving_meeting(minutes: Minutes) -> Meeting:
     """A later meeting of the body, with the approval on its agenda, open and quorate."""
     office = user(OFFICE)
     start = (utcnow() + timedelta(days=3)).replace(microsecond=0)
-    location = ms.locations()[0]
-    nxt = ms.create_meeting(
+    location = places.locations()[0]
+    nxt = planning.create_meeting(
         office, body_id=minutes.meeting.body_id, starts_at=start, location_id=location.id
     )
     services.schedule_approval(office, fresh_minutes(minutes.id), nxt.id)
-    ms.send_invitations(office, fresh_meeting(nxt.id), reason="kurzfristig")
-    ms.fire_to_flag(office, fresh_meeting(nxt.id), "in_session")
+    invitations.send_invitations(office, fresh_meeting(nxt.id), reason="kurzfristig")
+    invitations.fire_to_flag(office, fresh_meeting(nxt.id), "in_session")
     nxt = fresh_meeting(nxt.id)
-    seats = [line.membership for line in ms.roster(nxt) if line.membership.voting_right]
-    ms.set_attendance(office, nxt, {m.id: "present" for m in seats[:5]})
+    seats = [line.membership for line in attendance.roster(nxt) if line.membership.voting_right]
+    attendance.set_attendance(office, nxt, {m.id: "present" for m in seats[:5]})
     return fresh_meeting(nxt.id)
 
 

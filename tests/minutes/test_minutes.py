@@ -16,13 +16,14 @@ from netzwerk.audit.models import AuditEvent
 from netzwerk.decisions import services as decisions
 from netzwerk.decisions.models import ActionItem, Decision
 from netzwerk.extensions import db
-from netzwerk.meetings import meeting_services as ms
+from netzwerk.governance.models import Body
+from netzwerk.meetings import access, agenda, attendance, invitations, places, planning
 from netzwerk.meetings.models import AgendaItem, AttendanceStatus
 from netzwerk.minutes import render, services
 from netzwerk.minutes.demo import ITEMS, load_minutes_demo
 from netzwerk.minutes.models import Minutes, MinutesDocument, PdfCache
 from netzwerk.minutes.text import render_summary
-from netzwerk.timeutil import local_today, to_local
+from netzwerk.timeutil import local_today, to_local, utcnow
 
 from .helpers import (
     OFFICE,
@@ -42,7 +43,7 @@ from .helpers import (
 def _present_names(meeting) -> list[str]:  # type: ignore[no-untyped-def]
     return [
         line.membership.person.full_name
-        for line in ms.roster(meeting)
+        for line in attendance.roster(meeting)
         if line.status == AttendanceStatus.PRESENT.value
     ]
 
@@ -106,22 +107,24 @@ def test_deputy_is_listed_as_deputy(app_ctx, demo):
     from .helpers import user as get_user
 
     bk = db.session.scalar(
-        select(ms.Body).where(ms.Body.short_name == "BK")  # type: ignore[attr-defined]
+        select(Body).where(Body.short_name == "BK")  # type: ignore[attr-defined]
     )
     office = get_user(OFFICE)
-    start = ms.utcnow()
-    meeting = ms.create_meeting(
+    start = utcnow()
+    meeting = planning.create_meeting(
         office,
         body_id=bk.id,
         starts_at=start,
-        location_id=ms.create_location(office, name="Stadthaus", address="", room="").id,
+        location_id=places.create_location(office, name="Stadthaus", address="", room="").id,
     )
-    ms.send_invitations(office, fresh_meeting(meeting.id), reason="kurz")
-    ms.fire_to_flag(office, fresh_meeting(meeting.id), "in_session")
+    invitations.send_invitations(office, fresh_meeting(meeting.id), reason="kurz")
+    invitations.fire_to_flag(office, fresh_meeting(meeting.id), "in_session")
     meeting = fresh_meeting(meeting.id)
-    roster = ms.roster(meeting)
+    roster = attendance.roster(meeting)
     deputy = next(line.membership for line in roster if line.membership.deputy_of_id)
-    ms.set_attendance(office, meeting, {deputy.id: "present", deputy.deputy_of_id: "excused"})
+    attendance.set_attendance(
+        office, meeting, {deputy.id: "present", deputy.deputy_of_id: "excused"}
+    )
     snapshot = services.compose(fresh_meeting(meeting.id))
     deputies = snapshot["attendance"]["deputies"]
     assert deputies and deputies[0]["name"] == deputy.person.full_name
@@ -139,7 +142,7 @@ def test_approval_freezes_the_pdf_and_its_checksum(app_ctx, demo):
     assert doc.sha256 == hashlib.sha256(doc.data).hexdigest()
     before = services.minutes_pdf(minutes)
     # The meeting's data changes afterwards: a guest, an action item's text.
-    ms.add_guest(user(OFFICE), fresh_meeting(meeting.id), "Nachträglicher Gast", None)
+    attendance.add_guest(user(OFFICE), fresh_meeting(meeting.id), "Nachträglicher Gast", None)
     item = db.session.scalar(select(ActionItem))
     decisions.update_action_item(
         item.id,
@@ -225,7 +228,7 @@ def test_schedule_approval_puts_item_on_next_agenda(app_ctx, demo):
 
     _meeting, minutes = held_meeting_with_minutes()
     nxt = open_approving_meeting(minutes)
-    titles = [line.item.title for line in ms.flatten(ms.agenda(nxt))]
+    titles = [line.item.title for line in agenda.flatten(agenda.agenda(nxt))]
     assert any(t.startswith("Genehmigung des Protokolls der Sitzung VK") for t in titles)
     with pytest.raises(services.MinutesError):
         services.schedule_approval(user(OFFICE), fresh_minutes(minutes.id), nxt.id)
@@ -247,7 +250,7 @@ def test_draft_is_rendered_again_only_when_the_data_changed(app_ctx, demo, monke
     first = services.minutes_pdf(minutes)
     second = services.minutes_pdf(fresh_minutes(minutes.id))
     assert len(calls) == 1 and first.sha256 == second.sha256
-    ms.add_guest(user(OFFICE), fresh_meeting(meeting.id), "Neuer Gast", "VHS")
+    attendance.add_guest(user(OFFICE), fresh_meeting(meeting.id), "Neuer Gast", "VHS")
     third = services.minutes_pdf(fresh_minutes(minutes.id))
     assert len(calls) == 2 and third.fingerprint != first.fingerprint
     assert "Neuer Gast" in pdf_text(third.data)
@@ -283,7 +286,7 @@ def test_summary_with_html_is_text_in_page_and_pdf(app, demo, client_as, monkeyp
     monkeypatch.setattr(pdfmod, "static_only_fetcher", spying)
     with app.app_context():
         meeting, minutes = held_meeting_with_minutes()
-        item_id = ms.flatten(ms.agenda(meeting))[0].item.id
+        item_id = agenda.flatten(agenda.agenda(meeting))[0].item.id
         services.save_summaries(user(OFFICE), minutes, {item_id: (EVIL, 1)})
         minutes_id, meeting_id = minutes.id, meeting.id
     office = client_as("office")
@@ -356,7 +359,7 @@ def test_render_summary_light_syntax():
 
 def test_second_editor_gets_a_conflict_and_nothing_is_lost(app_ctx, demo):
     meeting, minutes = held_meeting_with_minutes()
-    item_id = ms.flatten(ms.agenda(meeting))[1].item.id
+    item_id = agenda.flatten(agenda.agenda(meeting))[1].item.id
     revision = services.entries(minutes)[item_id].revision
     first = services.save_summaries(user(OFFICE), minutes, {item_id: ("Fassung A", revision)})
     assert first.saved == [item_id] and not first.conflicts
@@ -378,7 +381,7 @@ def test_second_editor_gets_a_conflict_and_nothing_is_lost(app_ctx, demo):
 def test_conflict_in_the_browser_form_shows_both_texts(app, demo, client_as):
     with app.app_context():
         meeting, minutes = held_meeting_with_minutes()
-        item_id = ms.flatten(ms.agenda(meeting))[1].item.id
+        item_id = agenda.flatten(agenda.agenda(meeting))[1].item.id
         revision = services.entries(minutes)[item_id].revision
         minutes_id = minutes.id
     office = client_as("office")
@@ -404,7 +407,7 @@ def test_conflict_in_the_browser_form_shows_both_texts(app, demo, client_as):
 def test_summaries_cannot_change_after_circulation(app_ctx, demo):
     meeting, minutes = held_meeting_with_minutes()
     services.fire_transition(user(OFFICE), minutes, "in_umlauf_geben", None, minutes.version)
-    item_id = ms.flatten(ms.agenda(meeting))[0].item.id
+    item_id = agenda.flatten(agenda.agenda(meeting))[0].item.id
     with pytest.raises(services.MinutesError):
         services.save_summaries(user(OFFICE), fresh_minutes(minutes.id), {item_id: ("neu", 1)})
 
@@ -440,7 +443,10 @@ def test_public_approved_minutes_are_readable_without_login(app, demo, client):
         from netzwerk.database import write_transaction
 
         with write_transaction():
-            fresh_meeting(meeting.id).public = True
+            # Public minutes need a public meeting of a public body (visibility policy).
+            fresh = fresh_meeting(meeting.id)
+            fresh.public = True
+            fresh.body.public = True
         draft_id = minutes.id
     assert client.get(f"/oeffentlich/protokolle/{draft_id}").status_code == 404  # not approved
     with app.app_context():
@@ -464,7 +470,7 @@ def test_designated_minute_taker_may_edit(app, demo, client_as):
     with app.app_context():
         meeting, minutes = held_meeting_with_minutes()
         ahlers = db.session.scalar(select(Person).where(Person.last_name == "Ahlers"))
-        item_id = ms.flatten(ms.agenda(meeting))[0].item.id
+        item_id = agenda.flatten(agenda.agenda(meeting))[0].item.id
         revision = services.entries(minutes)[item_id].revision
         minutes_id = minutes.id
     member = client_as("member")  # Dr. Ahlers
@@ -503,7 +509,7 @@ def test_office_starts_minutes_from_the_page(app, demo, client_as):
 def test_invitation_pdf_has_the_agenda(app, demo, client_as):
     with app.app_context():
         meeting, _minutes = held_meeting_with_minutes()
-        titles = [line.item.title for line in ms.flatten(ms.agenda(meeting))]
+        titles = [line.item.title for line in agenda.flatten(agenda.agenda(meeting))]
         meeting_id = meeting.id
     response = client_as("member").get(f"/sitzungen/{meeting_id}/einladung.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
@@ -536,7 +542,7 @@ def test_demo_loader_is_idempotent(app_ctx, demo):
     minutes = db.session.scalars(select(Minutes)).all()
     assert len(minutes) == 1
     meeting = fresh_meeting(minutes[0].meeting_id)
-    assert ms.has_flag(meeting, "closed") and len(ms.flatten(ms.agenda(meeting))) == 12
+    assert access.has_flag(meeting, "closed") and len(agenda.flatten(agenda.agenda(meeting))) == 12
     # Three weeks before today on the app's clock, at 16:00 in Osnabrück;
     # numbered in its year in Berlin, its action items due after today.
     start = to_local(meeting.starts_at)
@@ -562,19 +568,21 @@ def test_minutes_of_a_meeting_after_midnight_carry_the_berlin_date(app, demo, cl
         office = user(OFFICE)
         starts = berlin(date(year, 1, 1), 0, 30)
         meeting = berlin_meeting(starts, ends=starts + timedelta(hours=1))
-        item = ms.add_free_item(office, meeting, title="Neujahrsempfang")
-        ms.send_invitations(office, fresh_meeting(meeting.id), reason="Neujahr")
+        item = agenda.add_free_item(office, meeting, title="Neujahrsempfang")
+        invitations.send_invitations(office, fresh_meeting(meeting.id), reason="Neujahr")
         clock.move_to(starts)
-        ms.fire_to_flag(office, fresh_meeting(meeting.id), "in_session")
+        invitations.fire_to_flag(office, fresh_meeting(meeting.id), "in_session")
         meeting = fresh_meeting(meeting.id)
-        voters = [line.membership for line in ms.roster(meeting) if line.membership.voting_right]
-        ms.set_attendance(office, meeting, {m.id: "present" for m in voters})
+        voters = [
+            line.membership for line in attendance.roster(meeting) if line.membership.voting_right
+        ]
+        attendance.set_attendance(office, meeting, {m.id: "present" for m in voters})
         poll = open_meeting_poll(office, fresh_meeting(meeting.id), item.id, title="Empfang")
         for membership in voters:
             voting.cast_ballot(poll.id, membership.person_id, "yes")
         voting.close_poll(poll.id, office)
         clock.move_to(starts + timedelta(hours=1))
-        ms.fire_to_flag(office, fresh_meeting(meeting.id), "closed")
+        invitations.fire_to_flag(office, fresh_meeting(meeting.id), "closed")
         minutes = services.start_minutes(office, fresh_meeting(meeting.id), office.person_id)
         snapshot = services.compose(fresh_meeting(meeting.id), fresh_minutes(minutes.id))
         assert (snapshot["number"], snapshot["date"]) == (f"VK 1/{year}", f"01.01.{year}")
