@@ -66,6 +66,9 @@ _transaction_depth: contextvars.ContextVar[int] = contextvars.ContextVar(
 _beside_session: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "netzwerk_beside_session", default=False
 )
+# In the session's info: the unit of work has written (its later write
+# blocks are savepoints, so that a failing one leaves the earlier ones).
+UNIT_WROTE_KEY = "netzwerk.unit_wrote"
 # Set inside unit_of_work(): the boundary of a request, job or command, which
 # commits; write_transaction() blocks inside it only mark savepoints.
 _unit_of_work: contextvars.ContextVar[bool] = contextvars.ContextVar(
@@ -144,6 +147,7 @@ def unit_of_work() -> Iterator[None]:
         yield
         commit_unit()
     except BaseException:
+        db.session.info.pop(UNIT_WROTE_KEY, None)
         db.session.rollback()
         raise
     finally:
@@ -160,6 +164,7 @@ def begin_unit() -> contextvars.Token[bool]:
 def commit_unit() -> None:
     """Commit the unit's transaction, if it wrote anything."""
     session = db.session()
+    session.info.pop(UNIT_WROTE_KEY, None)
     if session.in_transaction():
         session.commit()
 
@@ -168,6 +173,7 @@ def end_unit(token: contextvars.Token[bool], failed: bool) -> None:
     """Close a unit opened by :func:`begin_unit`; roll back what a failed
     one left uncommitted."""
     try:
+        db.session.info.pop(UNIT_WROTE_KEY, None)
         if failed:
             db.session.rollback()
     finally:
@@ -211,10 +217,23 @@ def write_transaction() -> Iterator[None]:
     try:
         end_read_transaction()
         if _unit_of_work.get():
-            # The unit commits; this block is its savepoint.
-            db.session.connection()  # BEGIN (IMMEDIATE) under the write intent
-            with db.session.begin_nested():
+            session = db.session()
+            if session.info.get(UNIT_WROTE_KEY) or session.new or session.dirty or session.deleted:
+                # The unit commits; this block is its savepoint.
+                session.connection()  # BEGIN (IMMEDIATE) under the write intent
+                with session.begin_nested():
+                    yield
+                return
+            # The unit's first write: nothing to keep if it fails, so no
+            # savepoint (the hot paths stay at their statements): a failure
+            # rolls the transaction back, which holds nothing else.
+            try:
                 yield
+                session.flush()
+            except BaseException:
+                session.rollback()
+                raise
+            session.info[UNIT_WROTE_KEY] = True
             return
         try:
             yield

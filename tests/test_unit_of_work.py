@@ -74,6 +74,17 @@ def unit_app(app: Flask, database_url: str) -> Iterator[Flask]:
             pass
         return "ok"
 
+    @test_app.post("/_unit/first-block-refused")
+    def first_block_refused() -> str:
+        try:
+            with write_transaction():
+                _add("Verworfen")
+                raise RuleError("refused")
+        except RuleError:
+            pass
+        _add("Zweites")
+        return "ok"
+
     @test_app.get("/_unit/in-unit")
     def in_unit() -> str:
         return "yes" if in_unit_of_work() else "no"
@@ -118,6 +129,16 @@ def test_a_refused_block_is_undone_alone(app: Flask, unit_app: Flask, database_u
     response = unit_app.test_client().post("/_unit/refused-block")
     assert response.status_code == 200
     assert _committed(database_url) == ["Erstes"]
+
+
+def test_a_refused_first_block_leaves_nothing_and_the_next_one_counts(
+    app: Flask, unit_app: Flask, database_url: str
+) -> None:
+    # The unit's first write block needs no savepoint (the ballot's hot path
+    # keeps its statements): when it fails, the transaction held nothing else.
+    response = unit_app.test_client().post("/_unit/first-block-refused")
+    assert response.status_code == 200
+    assert _committed(database_url) == ["Zweites"]
 
 
 def test_a_job_is_one_unit_of_work(app_ctx: Flask, database_url: str) -> None:
