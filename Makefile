@@ -37,6 +37,7 @@ run: install
 	@mkdir -p instance
 	NETZWERK_DEMO=1 $(FLASK) db upgrade
 	NETZWERK_DEMO=1 $(FLASK) netzwerk demo
+	NETZWERK_DEMO=1 $(FLASK) netzwerk search reindex --if-empty
 	@echo
 	@echo "Netzwerk runs on http://127.0.0.1:5000"
 	@NETZWERK_DEMO=1 $(FLASK) netzwerk demo-logins

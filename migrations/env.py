@@ -50,9 +50,18 @@ def get_metadata():
     return target_db.metadata
 
 
-# Tables the application owns but that no model describes (APScheduler's job
-# store creates and migrates its own table).
-EXTERNAL_TABLES = {"apscheduler_jobs"}
+# Tables the application owns but that no model describes: APScheduler's job
+# store (which creates and migrates its own table), and on SQLite the search's
+# full-text index (an FTS5 virtual table and its shadow tables, created with
+# search_document).
+EXTERNAL_TABLES = {
+    "apscheduler_jobs",
+    "search_fts",
+    "search_fts_data",
+    "search_fts_idx",
+    "search_fts_docsize",
+    "search_fts_config",
+}
 
 
 def include_object(obj, name, type_, reflected, compare_to):

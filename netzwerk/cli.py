@@ -46,9 +46,10 @@ def create_user_command(
     email: str, first_name: str, last_name: str, admin: bool, office: bool, password: str
 ) -> None:
     """Create a person with a login."""
+    from .auth.logins import create_person_with_login
     from .auth.passwords import strength_problem
     from .auth.services import AccountError
-    from .governance.services import GovernanceError, create_person_with_login
+    from .governance.common import GovernanceError
 
     # The same rules as every password form (length first, then strength).
     problem = (
@@ -95,11 +96,13 @@ def run_job_command(job_id: str) -> None:
 
 def register_cli(app: Flask) -> None:
     from .minutes.cli import minutes_cli
+    from .search.cli import search_cli
     from .workflow.cli import workflows_cli
 
     netzwerk_cli.add_command(workflows_cli)
     netzwerk_cli.add_command(minutes_cli)
     netzwerk_cli.add_command(audit_cli)
+    netzwerk_cli.add_command(search_cli)
     _each_command_one_unit(netzwerk_cli)
     app.cli.add_command(netzwerk_cli)
 

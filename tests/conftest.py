@@ -306,6 +306,8 @@ def truncate_all(app: Flask) -> None:
                 conn.execute(text("PRAGMA defer_foreign_keys = ON"))
                 for name in filled:
                     conn.execute(text(f'DELETE FROM "{name}"'))
+                if "search_document" in filled:  # the FTS5 index over it
+                    conn.execute(text("INSERT INTO search_fts(search_fts) VALUES ('delete-all')"))
             conn.execute(CHAIN_HEAD_GENESIS)  # an empty trail starts from its head
 
 
@@ -352,6 +354,11 @@ def _db_key(app: Flask) -> str:
     return str(app.config["SQLALCHEMY_DATABASE_URI"])
 
 
+# SQLite: the search's full-text index keeps its data in shadow tables that
+# no model describes; a snapshot copies them as they are.
+FTS_SHADOW_TABLES = ("search_fts_data", "search_fts_idx", "search_fts_docsize")
+
+
 def _capture() -> list[tuple[str, list[dict[str, Any]]]]:
     snapshot = []
     with db.engine.connect() as conn:
@@ -360,6 +367,10 @@ def _capture() -> list[tuple[str, list[dict[str, Any]]]]:
             found = [dict(row) for row in rows]
             if found:
                 snapshot.append((table.name, found))
+        if conn.dialect.name == "sqlite":
+            for name in FTS_SHADOW_TABLES:
+                rows = conn.exec_driver_sql(f"SELECT * FROM {name}").mappings()
+                snapshot.append((name, [dict(row) for row in rows]))
     return snapshot
 
 
@@ -367,6 +378,18 @@ def _restore(snapshot: list[tuple[str, list[dict[str, Any]]]]) -> None:
     tables = db.metadata.tables
     with db.engine.begin() as conn:
         for name, rows in snapshot:
+            if name in FTS_SHADOW_TABLES:
+                conn.exec_driver_sql(f"DELETE FROM {name}")
+                if rows:
+                    columns = list(rows[0])
+                    conn.execute(
+                        text(
+                            f"INSERT INTO {name} ({', '.join(columns)}) "
+                            f"VALUES ({', '.join(':' + c for c in columns)})"
+                        ),
+                        rows,
+                    )
+                continue
             table = tables[name]
             conn.execute(table.delete())  # the audit chain's genesis head
             conn.execute(table.insert(), rows)

@@ -1,0 +1,120 @@
+"""The search index: one row per findable object, and extracted file texts.
+
+``search_document`` holds what the result list and the facets need (kind,
+object, body, year, action field, state) and what is matched:
+
+* on SQLite, the stems of title and text, indexed by the contentless FTS5
+  table ``search_fts`` under this row's id (created with this table, see
+  :data:`FTS5_TABLE`);
+* on PostgreSQL, ``tsvector`` values made by the ``german`` configuration
+  from the folded words: title and text without positions (``tsv``, GIN
+  index) and the title alone (``title_tsv``, for the ranking).
+
+Who may see a result is not stored here: the query asks the visibility
+policy (``netzwerk.visibility``) for every kind, so a body made non-public
+or a seat that ends changes the results at once, without reindexing.
+
+``search_file_text`` holds the text extracted from an attachment once, by
+the file's SHA-256 (the same file attached twice is read once), compressed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    DDL,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from ..database import UTCDateTime, utcnow
+from ..extensions import Model
+
+
+class TsVector(TypeDecorator[Any]):
+    """``tsvector`` on PostgreSQL; an unused text column elsewhere."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(TSVECTOR())
+        return dialect.type_descriptor(Text())
+
+
+class SearchDocument(Model):
+    __tablename__ = "search_document"
+    __table_args__ = (
+        UniqueConstraint("kind", "object_id", name="uq_search_document_object"),
+        Index("ix_search_document_tsv", "tsv", postgresql_using="gin"),
+        # SQLite: ids are never reused, so an id's entries in the full-text
+        # index belong to this row or to no row at all (see FTS5_TABLE).
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    object_id: Mapped[int] = mapped_column(Integer)
+    body_id: Mapped[int | None] = mapped_column(
+        ForeignKey("body.id", ondelete="SET NULL"), index=True
+    )
+    year: Mapped[int | None] = mapped_column(Integer, index=True)
+    action_field_id: Mapped[int | None] = mapped_column(
+        ForeignKey("action_field.id", ondelete="SET NULL")
+    )
+    state: Mapped[str | None] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(String(400))
+    # PostgreSQL: the folded title and text as a tsvector without positions
+    # (matched, GIN index) and the title's own (ranks title hits first).
+    tsv: Mapped[Any] = mapped_column(TsVector(), nullable=True)
+    title_tsv: Mapped[Any] = mapped_column(TsVector(), nullable=True)
+    # No time of indexing: it would date public feedback to the second.
+
+
+class SearchFileText(Model):
+    """The text of an attached file, extracted once (zlib-compressed)."""
+
+    __tablename__ = "search_file_text"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    text_z: Mapped[bytes] = mapped_column(LargeBinary)
+    extracted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# SQLite: the full-text index over the stems (its content is search_document,
+# so the stems are stored once).  Its own tables are listed in
+# migrations/env.py's EXTERNAL_TABLES.
+FTS5_TABLE = "search_fts"
+FTS5_TABLES = (
+    FTS5_TABLE,
+    f"{FTS5_TABLE}_data",
+    f"{FTS5_TABLE}_idx",
+    f"{FTS5_TABLE}_docsize",
+    f"{FTS5_TABLE}_config",
+)
+# Contentless (the stems are stored nowhere else) and with column detail only
+# (no positions: no phrase queries are asked), so the index stays small; bm25
+# still weighs title hits above text hits.  A contentless table cannot take
+# a row out without its old stems: a changed document gets a new row (a new
+# id) and its old entries stay behind, matching no row, until the nightly
+# compaction rebuilds the index (index.compact).
+CREATE_FTS5 = DDL(
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS5_TABLE} USING fts5("
+    "title_terms, terms, content='', detail='column')"
+).execute_if(dialect="sqlite")
+DROP_FTS5 = DDL(f"DROP TABLE IF EXISTS {FTS5_TABLE}").execute_if(dialect="sqlite")
+
+event.listen(SearchDocument.__table__, "after_create", CREATE_FTS5)
+event.listen(SearchDocument.__table__, "before_drop", DROP_FTS5)

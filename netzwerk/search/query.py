@@ -1,0 +1,346 @@
+"""Asking the index: matches the viewer may see, ranked, with facets and
+snippets.
+
+The match is the backend's full-text search (SQLite FTS5 over the stems,
+PostgreSQL's ``german`` configuration over the folded words); who may see a
+result is decided in SQL by the visibility policy's filter for each kind,
+asked for the matched objects, before anything is counted: a result the
+viewer may not see is never counted, not even in a facet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import url_for
+from markupsafe import Markup
+from sqlalchemy import case, func, literal_column, select, text
+from sqlalchemy.sql.elements import True_
+
+from .. import visibility
+from ..extensions import db
+from ..governance.models import ActionField, Body
+from . import analysis
+from .index import file_texts, sources
+from .models import FTS5_TABLE, SearchDocument
+
+PER_PAGE = 20
+MAX_PAGE = 50
+FACETS = ("kind", "body_id", "year", "action_field_id", "state")
+
+
+@dataclass(frozen=True)
+class Filters:
+    kind: str | None = None
+    body_id: int | None = None
+    year: int | None = None
+    action_field_id: int | None = None
+    state: str | None = None
+
+    def conditions(self, skip: str | None = None) -> list[Any]:
+        table = SearchDocument.__table__.c
+        found = []
+        for name in FACETS:
+            value = getattr(self, name)
+            if value is not None and name != skip:
+                found.append(getattr(table, name) == value)
+        return found
+
+
+@dataclass
+class FacetValue:
+    value: Any
+    label: str
+    count: int
+
+
+@dataclass
+class Hit:
+    kind: str
+    kind_label: str
+    object_id: int
+    title: str
+    snippet: Markup
+    body: str | None
+    year: int | None
+    state: str | None
+    signed_in: bool = False
+    oparl_kind: str | None = None  # set when the result is public and in OParl
+
+    @property
+    def url(self) -> str:
+        """The result's page (built when shown: needs a request)."""
+        return str(sources()[self.kind].url(self.object_id, self.signed_in))
+
+    @property
+    def oparl_url(self) -> str | None:
+        if self.oparl_kind is None:
+            return None
+        return url_for("api.oparl_object", kind=self.oparl_kind, object_id=self.object_id)
+
+
+@dataclass
+class Results:
+    query: analysis.Query
+    total: int = 0
+    page: int = 1
+    hits: list[Hit] = field(default_factory=list)
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    capped: bool = False  # more matches than were read: counts are "at least"
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // PER_PAGE))
+
+
+def _fts_expression(query: analysis.Query) -> str:
+    """An FTS5 query: every word's stem, and the prefix in either form.
+    The words are \\w+ only (analysis.words), quoted all the same."""
+    parts = [f'"{stem}"' for stem in sorted(query.stems())]
+    prefixes = sorted(query.prefixes())
+    if prefixes:
+        parts.append("(" + " OR ".join(f'"{p}"*' for p in prefixes) + ")")
+    return " AND ".join(parts)
+
+
+def _tsquery_text(query: analysis.Query) -> str:
+    parts = list(query.words)
+    if query.prefix:
+        parts.append(f"{query.prefix}:*")
+    return " & ".join(parts)
+
+
+def _matched(query: analysis.Query) -> tuple[Any, Any]:
+    """(select of matched document ids with a rank column, the rank column:
+    smaller ranks first)."""
+    table = SearchDocument.__table__
+    if db.session.get_bind().dialect.name == "sqlite":
+        matched = (
+            select(
+                literal_column("rowid").label("doc_id"),
+                literal_column(f"bm25({FTS5_TABLE}, 10.0, 1.0)").label("rank"),
+            )
+            .select_from(text(FTS5_TABLE))
+            .where(text(f"{FTS5_TABLE} MATCH :fts").bindparams(fts=_fts_expression(query)))
+            .subquery("matched")
+        )
+        return matched, matched.c.rank
+    tsquery = func.to_tsquery("german", _tsquery_text(query))
+    title_hit = case((table.c.title_tsv.op("@@")(tsquery), 1.0), else_=0.0)
+    matched = (
+        select(
+            table.c.id.label("doc_id"),
+            (-(title_hit + func.ts_rank(table.c.tsv, tsquery))).label("rank"),
+        )
+        .where(table.c.tsv.op("@@")(tsquery))
+        .subquery("matched")
+    )
+    return matched, matched.c.rank
+
+
+def visible_among(who: visibility.Viewer, kind: str, ids: Sequence[int]) -> set[int]:
+    """Which of these objects of one kind the viewer may see: the policy's
+    SQL filter for the kind, asked for these ids only."""
+    source = sources()[kind]
+    statement = source.visible_ids(who)
+    if isinstance(statement.whereclause, True_):  # the policy lets this viewer see all
+        return set(ids)
+    found: set[int] = set()
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = ids[start : start + ID_CHUNK]
+        found.update(db.session.scalars(statement.where(source.model.id.in_(chunk))))
+    return found
+
+
+ID_CHUNK = 900
+
+
+# Candidates read per query at most (best ranked first); counts and facets
+# beyond them are shown as "more than".
+MAX_CANDIDATES = 2000
+
+# A candidate row: (id, kind, object_id, body_id, year, action_field_id,
+# state); the facets' values sit at these positions (FACETS' order).
+_FACET_POSITIONS = (1, 3, 4, 5, 6)
+
+
+def _wanted(filters: Filters) -> list[tuple[int, int, Any]]:
+    """(facet index, row position, value) of every filter chosen."""
+    return [
+        (i, position, getattr(filters, name))
+        for i, (name, position) in enumerate(zip(FACETS, _FACET_POSITIONS, strict=True))
+        if getattr(filters, name) is not None
+    ]
+
+
+@dataclass(frozen=True)
+class _PageRow:
+    kind: str
+    object_id: int
+    title: str
+    body_id: int | None
+    year: int | None
+    state: str | None
+
+
+def search(
+    who: Any, text_: str, filters: Filters | None = None, *, page: int = 1, facets: bool = True
+) -> Results:
+    """The results of ``text_`` that ``who`` may see, ``page`` by page.
+
+    The full-text match reads the best ranked documents; the visibility
+    policy's SQL filter of each kind then keeps those the viewer may see
+    (asked for the matched ids only, so its cost follows the matches, not
+    the size of the tables).  The count, the facets and the page are taken
+    from what is left: an object the viewer may not see is never counted.
+    """
+    query = analysis.parse(text_)
+    results = Results(query, page=page)
+    if query.empty:
+        return results
+    filters = filters or Filters()
+    viewer = visibility.viewer(who)
+    table = SearchDocument.__table__
+    matched, rank = _matched(query)
+    matches = db.session.execute(
+        select(
+            table.c.id,
+            table.c.kind,
+            table.c.object_id,
+            table.c.body_id,
+            table.c.year,
+            table.c.action_field_id,
+            table.c.state,
+        )
+        .join(matched, matched.c.doc_id == table.c.id)
+        .order_by(rank, table.c.id)
+        .limit(MAX_CANDIDATES)
+    ).all()
+    # Access: the policy's filter per kind, on the matched objects only.
+    by_kind: dict[str, list[int]] = {}
+    for row in matches:
+        by_kind.setdefault(row[1], []).append(row[2])
+    allowed = {
+        (kind, object_id)
+        for kind, ids in by_kind.items()
+        for object_id in visible_among(viewer, kind, ids)
+    }
+    candidates = [row for row in matches if (row[1], row[2]) in allowed]
+    results.capped = len(matches) >= MAX_CANDIDATES
+    wanted = _wanted(filters)
+    chosen = [row for row in candidates if all(row[p] == v for _i, p, v in wanted)]
+    results.total = len(chosen)
+    page = max(1, min(page, MAX_PAGE, results.pages))
+    results.page = page
+    results.hits = _hits(_page_rows(chosen[(page - 1) * PER_PAGE : page * PER_PAGE]), query, viewer)
+    if facets:
+        results.facets = _facets(candidates, wanted)
+    return results
+
+
+def _page_rows(rows: Sequence[Any]) -> list[_PageRow]:
+    """The rows of one page with their titles (read for these rows only)."""
+    if not rows:
+        return []
+    table = SearchDocument.__table__
+    titles = {
+        row[0]: row[1]
+        for row in db.session.execute(
+            select(table.c.id, table.c.title).where(table.c.id.in_([r[0] for r in rows]))
+        )
+    }
+    return [_PageRow(r[1], r[2], titles.get(r[0], ""), r[3], r[4], r[6]) for r in rows]
+
+
+def _hits(rows: Sequence[_PageRow], query: analysis.Query, viewer: visibility.Viewer) -> list[Hit]:
+    known = sources()
+    body_names = _names(Body, {row.body_id for row in rows if row.body_id})
+    texts: dict[tuple[str, int], str] = {}
+    by_kind: dict[str, list[int]] = {}
+    for row in rows:
+        by_kind.setdefault(row.kind, []).append(row.object_id)
+    public: set[tuple[str, int]] = set()
+    anonymous = visibility.viewer(None)
+    for kind, ids in by_kind.items():
+        source = known[kind]
+        documents = source.documents(ids)
+        files = file_texts(sha for doc in documents for sha, _type in doc.file_shas)
+        for doc in documents:
+            texts[(kind, doc.object_id)] = "\n".join(
+                filter(None, [doc.text, *(files.get(sha, "") for sha, _t in doc.file_shas)])
+            )
+        if source.oparl and viewer.signed_in:
+            public |= {(kind, object_id) for object_id in visible_among(anonymous, kind, ids)}
+        elif source.oparl:
+            public |= {(kind, object_id) for object_id in ids}  # a visitor sees public only
+    hits = []
+    for row in rows:
+        source = known[row.kind]
+        public_in_oparl = source.oparl if (row.kind, row.object_id) in public else None
+        hits.append(
+            Hit(
+                kind=row.kind,
+                kind_label=str(source.label),
+                object_id=row.object_id,
+                title=row.title,
+                snippet=analysis.snippet(texts.get((row.kind, row.object_id), ""), query),
+                body=body_names.get(row.body_id) if row.body_id else None,
+                year=row.year,
+                state=row.state,
+                signed_in=viewer.signed_in,
+                oparl_kind=public_in_oparl,
+            )
+        )
+    return hits
+
+
+def _names(model: Any, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return {
+        row[0]: row[1]
+        for row in db.session.execute(select(model.id, model.name).where(model.id.in_(ids)))
+    }
+
+
+def _facets(
+    candidates: Sequence[Any], wanted: list[tuple[int, int, Any]]
+) -> dict[str, list[FacetValue]]:
+    """Counts per value of each facet, under every other filter chosen (one
+    pass: a row counts for every facet if it passes all filters, and for the
+    one facet whose filter alone it fails)."""
+    known = sources()
+    counts: list[dict[Any, int]] = [{} for _ in FACETS]
+    every = list(enumerate(_FACET_POSITIONS))
+    for row in candidates:
+        failed = [(i, p) for i, p, v in wanted if row[p] != v]
+        if len(failed) > 1:
+            continue
+        for i, position in failed or every:
+            value = row[position]
+            if value is not None:
+                found_counts = counts[i]
+                found_counts[value] = found_counts.get(value, 0) + 1
+    found: dict[str, list[FacetValue]] = {}
+    for i, name in enumerate(FACETS):
+        labels: dict[Any, str] = {}
+        if name == "kind":
+            labels = {kind: str(source.label) for kind, source in known.items()}
+        elif name == "body_id":
+            labels = _names(Body, set(counts[i]))
+        elif name == "action_field_id":
+            labels = _names(ActionField, set(counts[i]))
+        entries = [
+            FacetValue(value, labels.get(value, str(value)), n) for value, n in counts[i].items()
+        ]
+        if name == "year":
+            entries.sort(key=lambda v: -v.value)
+        elif name == "kind":
+            order = list(known)
+            entries.sort(key=lambda v: order.index(v.value) if v.value in order else 99)
+        else:
+            entries.sort(key=lambda v: (-v.count, v.label))
+        found[name] = entries
+    return found
