@@ -14,7 +14,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from . import database as dbmod
-from .config import build_config
+from . import storage
+from .config import build_config, check_settings
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .forms import MAX_ID
 
@@ -42,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = _translation_directories()
     if config:
         app.config.update(config)
+    check_settings(app.config, Path(app.instance_path))  # per-host files with NETZWERK_MULTI_HOST
 
     if app.config.get("NETZWERK_PROXY_FIX"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
@@ -81,7 +83,9 @@ def _init_packages(app: Flask) -> None:
         minutes,
         monitoring,
         notifications,
+        papers,
         projects,
+        search,
         voting,
         workflow,
     )
@@ -94,6 +98,7 @@ def _init_packages(app: Flask) -> None:
         mail,
         notifications,
         counselling,
+        papers,
         meetings,
         voting,
         decisions,
@@ -101,6 +106,7 @@ def _init_packages(app: Flask) -> None:
         monitoring,
         minutes,
         projects,
+        search,
     )
     for package in layers:
         package.init_app(app)
@@ -151,7 +157,11 @@ def _init_extensions(app: Flask) -> None:
         dbmod.install_engine_hooks(db.engine, app.config["NETZWERK_DB_PING_AFTER_IDLE"])
     _request_is_unit_of_work(app)
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"))
+    storage.init_app(app)
     csrf.init_app(app)
+    # Flask-Limiter keeps the key prefix of the first app it served on its
+    # one global object; every app (a test creates many) uses its own.
+    limiter._key_prefix = app.config.get("RATELIMIT_KEY_PREFIX", "")
     limiter.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "Europe/Berlin")
     _cache_wtforms_translations()
