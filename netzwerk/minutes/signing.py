@@ -22,10 +22,12 @@ XMP metadata (``pdfaid:part 3``) is not touched, so the file stays PDF/A-3b.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -126,12 +128,26 @@ def sign(
             location=location,
             name=name,
         )
-        out = signers.sign_pdf(
-            writer, meta, signer=signer, new_field_spec=fields.SigFieldSpec(field_name)
+        out = _outside_event_loop(
+            lambda: signers.sign_pdf(
+                writer, meta, signer=signer, new_field_spec=fields.SigFieldSpec(field_name)
+            )
         )
     except Exception as exc:  # pyHanko raises many kinds; the caller decides
         raise SigningError(f"could not sign the PDF: {exc}") from exc
     return bytes(out.getvalue())
+
+
+def _outside_event_loop(work: Any) -> Any:
+    """Run ``work`` where no asyncio loop runs: pyHanko signs with
+    ``asyncio.run``, which refuses inside a running loop (a thread that
+    hosts one, as Playwright's sync API or an async server does)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return work()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(work).result()
 
 
 def seal(data: bytes, *, reason: str, location: str | None = None) -> bytes:
@@ -299,7 +315,11 @@ def verify(data: bytes, *, roots: list[Any] | None = None, thorough: bool = True
     for sig in embedded:
         context = ValidationContext(trust_roots=roots, allow_fetching=False)
         try:
-            status = validate_pdf_signature(sig, context, skip_diff=not thorough)
+            status = _outside_event_loop(
+                lambda sig=sig, context=context: validate_pdf_signature(
+                    sig, context, skip_diff=not thorough
+                )
+            )
         except Exception as exc:  # a damaged file raises anything from the parser
             return Verification(found, error=f"{sig.field_name}: {exc}")
         level = status.modification_level

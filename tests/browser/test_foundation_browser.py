@@ -44,7 +44,7 @@ def test_login_page_with_errors_has_no_wcag_violations(page, live_server, assert
     page.fill("input[name=email]", "mitglied@osnabrueck.example")
     page.fill("input[name=password]", "definitely wrong")
     with page.expect_navigation():
-        page.click("form [type=submit]")
+        page.click("main form [type=submit]")
     assert page.locator(".error").count() >= 1
     assert_no_axe_violations(page)
 

@@ -219,9 +219,16 @@ def _validate(data: bytes, ca) -> list:  # type: ignore[no-untyped-def,type-arg]
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
+    from netzwerk.minutes.signing import _outside_event_loop
+
     reader = PdfFileReader(io.BytesIO(data))
+    # pyHanko validates with asyncio.run: not inside the loop a browser test left running.
     return [
-        validate_pdf_signature(sig, ValidationContext(trust_roots=[asn1(ca.cert)]))
+        _outside_event_loop(
+            lambda sig=sig: validate_pdf_signature(
+                sig, ValidationContext(trust_roots=[asn1(ca.cert)])
+            )
+        )
         for sig in reader.embedded_signatures
     ]
 
