@@ -41,12 +41,6 @@ def read_file(sha256: str) -> bytes:
         return b""
 
 
-def extract_text(sha256: str, content_type: str) -> str:
-    """The text of the stored file ``sha256`` ('' when it has none or cannot
-    be read)."""
-    return text_of(read_file(sha256), content_type)
-
-
 def text_of(data: bytes, content_type: str) -> str:
     if not data:
         return ""

@@ -39,15 +39,6 @@ class Filters:
     action_field_id: int | None = None
     state: str | None = None
 
-    def conditions(self, skip: str | None = None) -> list[Any]:
-        table = SearchDocument.__table__.c
-        found = []
-        for name in FACETS:
-            value = getattr(self, name)
-            if value is not None and name != skip:
-                found.append(getattr(table, name) == value)
-        return found
-
 
 @dataclass
 class FacetValue:
