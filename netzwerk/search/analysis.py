@@ -102,6 +102,13 @@ MAX_SNIPPET_TOKENS = 20000  # a snippet looks for hits this far into a text
 _SPLIT = re.compile(r"(\w+)", re.UNICODE)
 
 
+@functools.lru_cache(maxsize=65536)
+def _folded_and_stem(word: str) -> tuple[str, str]:
+    """A word of a text as the index knows it: (folded, stem of the folded)."""
+    folded = fold(word)
+    return folded, stem(folded) if folded else ""
+
+
 def matching_words(words: set[str], query: Query) -> set[str]:
     """Those of ``words`` the query asked for (by stem, or as the prefix
     being typed)."""
@@ -109,10 +116,9 @@ def matching_words(words: set[str], query: Query) -> set[str]:
     prefixes = tuple(query.prefixes())
     found = set()
     for word in words:
-        folded = fold(word)
+        folded, stemmed = _folded_and_stem(word)
         if not folded:
             continue
-        stemmed = stem(folded)
         if stemmed in wanted or (
             prefixes and (stemmed.startswith(prefixes) or folded.startswith(prefixes))
         ):

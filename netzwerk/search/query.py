@@ -16,8 +16,9 @@ from typing import Any
 
 from flask import url_for
 from markupsafe import Markup
-from sqlalchemy import case, func, literal_column, select, text
-from sqlalchemy.sql.elements import True_
+from sqlalchemy import case, false, func, literal_column, or_, select, text
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import AsBoolean, False_, True_
 
 from .. import visibility
 from ..extensions import db
@@ -136,7 +137,7 @@ def visible_among(who: visibility.Viewer, kind: str, ids: Sequence[int]) -> set[
     SQL filter for the kind, asked for these ids only."""
     source = sources()[kind]
     statement = source.visible_ids(who)
-    if isinstance(statement.whereclause, True_):  # the policy lets this viewer see all
+    if _constant(statement.whereclause) is True:  # the policy lets this viewer see all
         return set(ids)
     found: set[int] = set()
     for start in range(0, len(ids), ID_CHUNK):
@@ -146,6 +147,38 @@ def visible_among(who: visibility.Viewer, kind: str, ids: Sequence[int]) -> set[
 
 
 ID_CHUNK = 900
+
+
+def _constant(where: Any) -> bool | None:
+    """True or False when a policy's filter is a constant (``true()`` or
+    ``false()``, which ``where()`` wraps in AsBoolean), None otherwise."""
+    if isinstance(where, AsBoolean) and where.operator is operators.is_true:
+        where = where.element
+    if isinstance(where, True_):
+        return True
+    if isinstance(where, False_):
+        return False
+    return None
+
+
+def visible_condition(who: visibility.Viewer) -> Any:
+    """SQL: the indexed object is one the viewer may see, by the policy's
+    filter of its kind (a kind the viewer sees whole costs no subquery, a
+    kind they see nothing of is left out)."""
+    table = SearchDocument.__table__
+    parts = []
+    for kind, source in sources().items():
+        statement = source.visible_ids(who)
+        constant = _constant(statement.whereclause)
+        if constant is False:
+            continue
+        of_kind = table.c.kind == kind
+        if constant is True:
+            parts.append(of_kind)
+        else:  # asked per matched row: a lookup by key, then the filter
+            mine = statement.where(source.model.id == table.c.object_id).correlate(table)
+            parts.append(of_kind & mine.exists())
+    return or_(*parts) if parts else false()
 
 
 # Candidates read per query at most (best ranked first); counts and facets
@@ -181,11 +214,12 @@ def search(
 ) -> Results:
     """The results of ``text_`` that ``who`` may see, ``page`` by page.
 
-    The full-text match reads the best ranked documents; the visibility
-    policy's SQL filter of each kind then keeps those the viewer may see
-    (asked for the matched ids only, so its cost follows the matches, not
-    the size of the tables).  The count, the facets and the page are taken
-    from what is left: an object the viewer may not see is never counted.
+    One statement reads the best ranked matches the viewer may see: the
+    visibility policy's SQL filter of each kind is asked per matched row (a
+    lookup by key, so its cost follows the matches, not the size of the
+    tables; a kind the viewer sees whole costs nothing).  The count, the
+    facets and the page are taken from those rows: an object the viewer may
+    not see is never counted.
     """
     query = analysis.parse(text_)
     results = Results(query, page=page)
@@ -195,7 +229,9 @@ def search(
     viewer = visibility.viewer(who)
     table = SearchDocument.__table__
     matched, rank = _matched(query)
-    matches = db.session.execute(
+    # Access in the same statement: the policy's filter of each kind, so
+    # that only what the viewer may see is read, ranked and counted.
+    candidates = db.session.execute(
         select(
             table.c.id,
             table.c.kind,
@@ -206,20 +242,11 @@ def search(
             table.c.state,
         )
         .join(matched, matched.c.doc_id == table.c.id)
+        .where(visible_condition(viewer))
         .order_by(rank, table.c.id)
         .limit(MAX_CANDIDATES)
     ).all()
-    # Access: the policy's filter per kind, on the matched objects only.
-    by_kind: dict[str, list[int]] = {}
-    for row in matches:
-        by_kind.setdefault(row[1], []).append(row[2])
-    allowed = {
-        (kind, object_id)
-        for kind, ids in by_kind.items()
-        for object_id in visible_among(viewer, kind, ids)
-    }
-    candidates = [row for row in matches if (row[1], row[2]) in allowed]
-    results.capped = len(matches) >= MAX_CANDIDATES
+    results.capped = len(candidates) >= MAX_CANDIDATES
     wanted = _wanted(filters)
     chosen = [row for row in candidates if all(row[p] == v for _i, p, v in wanted)]
     results.total = len(chosen)
