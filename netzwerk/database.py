@@ -474,7 +474,23 @@ def install_ping_after_idle(engine: Engine, idle_seconds: float = PING_AFTER_IDL
             raise DisconnectionError("connection failed its ping") from exc
 
 
+def _no_jit(engine: Engine) -> None:
+    """PostgreSQL compiles a plan to machine code when its estimated cost is
+    high, and the policy's subqueries make estimates high: the search then
+    spent seconds compiling a query that runs in milliseconds.  Queries of
+    a web application are short; JIT is off on its connections."""
+
+    @event.listens_for(engine, "connect")
+    def _connected(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SET jit = off")
+        cursor.close()
+        dbapi_connection.commit()  # a SET in a transaction ends with it
+
+
 def install_engine_hooks(engine: Engine, ping_after_idle: float = PING_AFTER_IDLE_SECONDS) -> None:
+    if engine.dialect.name == "postgresql":
+        _no_jit(engine)
     if engine.dialect.name != "sqlite":
         install_ping_after_idle(engine, ping_after_idle)
         return

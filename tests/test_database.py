@@ -95,3 +95,20 @@ def test_a_connection_that_died_while_hot_fails_once_then_the_pool_recovers(engi
         conn.execute(text("SELECT 1"))
     assert _backend_pid(engine) != first
     assert pings == []
+
+
+def test_the_applications_connections_do_not_compile_plans(engine: Engine) -> None:
+    """JIT compiled the search's plan (its policy subqueries make estimates
+    high) for seconds before a run of milliseconds: the app turns it off,
+    and the setting survives the connection's first transaction."""
+    from netzwerk.database import install_engine_hooks
+
+    app_engine = create_engine(PG_URL or "", pool_size=1, max_overflow=0)
+    install_engine_hooks(app_engine, IDLE)
+    try:
+        for _ in range(2):
+            with app_engine.connect() as conn:
+                assert conn.execute(text("SHOW jit")).scalar_one() == "off"
+                conn.rollback()
+    finally:
+        app_engine.dispose()

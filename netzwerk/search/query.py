@@ -161,22 +161,21 @@ def _constant(where: Any) -> bool | None:
     return None
 
 
-def visible_condition(who: visibility.Viewer) -> Any:
-    """SQL: the indexed object is one the viewer may see, by the policy's
-    filter of its kind (a kind the viewer sees whole costs no subquery, a
-    kind they see nothing of is left out)."""
-    table = SearchDocument.__table__
+def visible_condition(who: visibility.Viewer, kind_column: Any, object_column: Any) -> Any:
+    """SQL: the object a row names is one the viewer may see, by the
+    policy's filter of its kind, asked per row (a lookup by key; a kind the
+    viewer sees whole costs nothing, a kind they see nothing of is left out)."""
     parts = []
     for kind, source in sources().items():
         statement = source.visible_ids(who)
         constant = _constant(statement.whereclause)
         if constant is False:
             continue
-        of_kind = table.c.kind == kind
+        of_kind = kind_column == kind
         if constant is True:
             parts.append(of_kind)
-        else:  # asked per matched row: a lookup by key, then the filter
-            mine = statement.where(source.model.id == table.c.object_id).correlate(table)
+        else:
+            mine = statement.where(source.model.id == object_column)
             parts.append(of_kind & mine.exists())
     return or_(*parts) if parts else false()
 
@@ -229,9 +228,10 @@ def search(
     viewer = visibility.viewer(who)
     table = SearchDocument.__table__
     matched, rank = _matched(query)
-    # Access in the same statement: the policy's filter of each kind, so
-    # that only what the viewer may see is read, ranked and counted.
-    candidates = db.session.execute(
+    # The best ranked matches first (materialised: the planner must not
+    # mix the policy's subqueries into the full-text scan), then the
+    # policy's filter of each kind on those rows, in the same statement.
+    ranked = (
         select(
             table.c.id,
             table.c.kind,
@@ -240,13 +240,22 @@ def search(
             table.c.year,
             table.c.action_field_id,
             table.c.state,
+            rank.label("rank"),
         )
         .join(matched, matched.c.doc_id == table.c.id)
-        .where(visible_condition(viewer))
         .order_by(rank, table.c.id)
         .limit(MAX_CANDIDATES)
+        .cte("ranked")
+        .prefix_with("MATERIALIZED")
+    )
+    read = select(func.count()).select_from(ranked).scalar_subquery()
+    candidates = db.session.execute(
+        select(*[c for c in ranked.c if c.name != "rank"], read.label("read"))
+        .where(visible_condition(viewer, ranked.c.kind, ranked.c.object_id))
+        .order_by(ranked.c.rank, ranked.c.id)
     ).all()
-    results.capped = len(candidates) >= MAX_CANDIDATES
+    # Counts are "at least" when the match had more rows than were read.
+    results.capped = bool(candidates) and candidates[0].read >= MAX_CANDIDATES
     wanted = _wanted(filters)
     chosen = [row for row in candidates if all(row[p] == v for _i, p, v in wanted)]
     results.total = len(chosen)
