@@ -77,6 +77,7 @@ def _init_packages(app: Flask) -> None:
         counselling,
         decisions,
         feedback,
+        funding,
         governance,
         mail,
         meetings,
@@ -85,6 +86,7 @@ def _init_packages(app: Flask) -> None:
         notifications,
         papers,
         projects,
+        reports,
         search,
         voting,
         workflow,
@@ -106,6 +108,8 @@ def _init_packages(app: Flask) -> None:
         monitoring,
         minutes,
         projects,
+        reports,
+        funding,
         search,
     )
     for package in layers:

@@ -71,18 +71,20 @@ class Breakdown:
 
 
 def suppress_counts(counts: dict[str, int], threshold: int) -> dict[str, int | None]:
-    """Hide counts below the threshold, plus one more if only one is hidden."""
-    shown: dict[str, int | None] = {
-        key: (n if n >= threshold else None) for key, n in counts.items()
-    }
-    hidden = [key for key, value in shown.items() if value is None and counts[key] > 0]
-    if len(hidden) == 1:
-        candidates = sorted(
-            (n, key) for key, n in counts.items() if shown[key] is not None and n > 0
-        )
-        if candidates:
-            shown[candidates[0][1]] = None
-    return shown
+    """Hide counts below the threshold, plus as many more as it takes that no
+    hidden one can be computed from the total (monitoring.suppression)."""
+    from ..monitoring.suppression import protect
+
+    hidden = protect(counts, threshold).hidden
+    # Counselling shows an empty group as "< N" too (as it always did).
+    return {key: (None if hidden[key] or n == 0 else n) for key, n in counts.items()}
+
+
+def _total_cell(counts: dict[str, int], threshold: int) -> Cell:
+    from ..monitoring.suppression import protect
+
+    total = sum(counts.values())
+    return Cell(None if protect(counts, threshold).total_hidden else total, threshold)
 
 
 def _breakdown(counts: dict[str, int], vocab: type[Labelled], threshold: int) -> Breakdown:
@@ -91,7 +93,21 @@ def _breakdown(counts: dict[str, int], vocab: type[Labelled], threshold: int) ->
     total = sum(full.values())
     return Breakdown(
         rows=[Row(code, vocab.label_of(code), Cell(shown[code], threshold)) for code in full],
-        total=Cell(total if total >= threshold else None, threshold),
+        total=_total_cell(full, threshold) if total >= threshold else Cell(None, threshold),
+    )
+
+
+def _migration_breakdown(counts: dict[str | None, int], threshold: int) -> Breakdown:
+    """Contacts by the voluntary migration background: an aggregate only."""
+    from .vocab import MIGRATION
+
+    full = {code: counts.get(code, 0) for code in MIGRATION}
+    full["none"] = counts.get(None, 0)
+    shown = suppress_counts(full, threshold)
+    labels = {**{k: str(v) for k, v in MIGRATION.items()}, "none": _("No answer")}
+    return Breakdown(
+        rows=[Row(code, labels[code], Cell(shown[code], threshold)) for code in full],
+        total=_total_cell(full, threshold),
     )
 
 
@@ -106,6 +122,7 @@ class Figures:
     end: date | None
     contacts_by_situation: Breakdown
     contacts_by_language: Breakdown
+    contacts_by_migration: Breakdown
     referrals_by_arrival: Breakdown
     referrals_total: Cell
     followed_up: Cell
@@ -141,6 +158,13 @@ def compute_figures(start: date | None = None, end: date | None = None) -> Figur
             select(CounsellingContact.language, func.count())
             .where(*contact_range)
             .group_by(CounsellingContact.language)
+        ).all()
+    )
+    by_migration: dict[str | None, int] = dict(
+        db.session.execute(  # type: ignore[arg-type]
+            select(CounsellingContact.migration, func.count())
+            .where(*contact_range)
+            .group_by(CounsellingContact.migration)
         ).all()
     )
     referral_range = _in_range(Referral.referred_on, start, end)
@@ -190,6 +214,7 @@ def compute_figures(start: date | None = None, end: date | None = None) -> Figur
         end=end,
         contacts_by_situation=_breakdown(by_situation, Situation, threshold),
         contacts_by_language=_breakdown(by_language, Language, threshold),
+        contacts_by_migration=_migration_breakdown(by_migration, threshold),
         referrals_by_arrival=_breakdown(
             {k: v for k, v in by_arrival.items() if k != "none"}, Arrival, threshold
         ),
@@ -208,6 +233,7 @@ def _rows(figures: Figures) -> Iterable[list[str]]:
     for label, breakdown in (
         (_("Contacts by situation"), figures.contacts_by_situation),
         (_("Contacts by language"), figures.contacts_by_language),
+        (_("Contacts by migration background"), figures.contacts_by_migration),
         (_("Referrals by follow-up result"), figures.referrals_by_arrival),
     ):
         for row in breakdown.rows:

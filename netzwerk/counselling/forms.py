@@ -29,7 +29,17 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from ..forms import Form, optional_id
 from ..governance.models import ORGANISATION_KIND_LABELS
 from .services import REASON_MAX, today
-from .vocab import AgeGroup, Arrival, Channel, Language, Outcome, Situation, TargetGroup, Topic
+from .vocab import (
+    MIGRATION,
+    AgeGroup,
+    Arrival,
+    Channel,
+    Language,
+    Outcome,
+    Situation,
+    TargetGroup,
+    Topic,
+)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -116,7 +126,24 @@ class ContactForm(Form):
     )
     topics = MultiCheckboxField(_l("Topics"), choices=Topic.choices())
     outcome = SelectField(_l("Outcome"), choices=Outcome.choices(), validators=[InputRequired()])
+    district = SelectField(_l("District (optional)"), validators=[Optional()])
+    migration = SelectField(
+        _l("Migration background (optional, only if the person wants to say)"),
+        description=_l(
+            "Voluntary. Ask only if the person agrees; they may decline. Purpose: the "
+            "Bildungsbüro counts, never per person, whether counselling reaches people "
+            "who immigrated or whose parents did. Shown only as totals of at least five."
+        ),
+        validators=[Optional()],
+    )
     submit = SubmitField(_l("Save contact"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from ..monitoring.districts import choices
+
+        self.district.choices = choices(no_answer=_l("No answer"))
+        self.migration.choices = [("", _l("No answer"))] + list(MIGRATION.items())
 
 
 class ReferralForm(Form):

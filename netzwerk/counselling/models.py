@@ -179,6 +179,10 @@ class CounsellingContact(Model):
     age_group: Mapped[str] = mapped_column(String(20))
     situation: Mapped[str] = mapped_column(String(40))
     outcome: Mapped[str] = mapped_column(String(30))
+    # Optional: the person's district (monitoring.districts code) and the
+    # voluntary, self-declared migration background (only ever counted).
+    district: Mapped[str | None] = mapped_column(String(40), index=True)
+    migration: Mapped[str | None] = mapped_column(String(20))
     counsellor_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), index=True
     )

@@ -39,7 +39,7 @@ from .models import (
     PersonalDetails,
     Referral,
 )
-from .vocab import Arrival
+from .vocab import MIGRATION, Arrival
 
 CASE_OBJECT = "counselling_case"
 DEFAULT_RETENTION_DAYS = 180
@@ -314,6 +314,10 @@ class ContactData:
     situation: str
     outcome: str
     topics: list[str] = field(default_factory=list)
+    # Optional: the person's district, and the voluntary, self-declared
+    # migration background (counted in the monitoring only, never exported per person).
+    district: str | None = None
+    migration: str | None = None
 
 
 def new_case_code() -> str:
@@ -326,6 +330,12 @@ def normalise_case_code(text: str) -> str:
 
 
 def _check_contact(data: ContactData, now: datetime) -> None:
+    from ..monitoring.districts import codes
+
+    if data.district and data.district not in codes():
+        raise CounsellingError(_("Please choose one of the options."), "district")
+    if data.migration and data.migration not in MIGRATION:
+        raise CounsellingError(_("Please choose one of the options."), "migration")
     if data.contact_date > local_date_of(now):
         raise CounsellingError(_("The date lies in the future."), "contact_date")
     if data.contact_date.year < 2000:
@@ -341,6 +351,8 @@ def _add_contact(case: CounsellingCase, data: ContactData, actor_id: int | None)
         age_group=data.age_group,
         situation=data.situation,
         outcome=data.outcome,
+        district=data.district or None,
+        migration=data.migration or None,
         counsellor_id=actor_id,
     )
     contact.topics = [ContactTopic(code=code) for code in sorted(set(data.topics))]

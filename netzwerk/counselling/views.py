@@ -295,6 +295,8 @@ def _contact_data(form: ContactForm) -> services.ContactData:
         situation=form.situation.data or "",
         outcome=form.outcome.data or "",
         topics=list(form.topics.data or []),
+        district=form.district.data or None,
+        migration=form.migration.data or None,
     )
 
 

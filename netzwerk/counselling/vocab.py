@@ -188,3 +188,12 @@ LABELS: dict[type[Labelled], dict[Any, LazyString]] = {
 
 for _vocabulary, _mapping in LABELS.items():
     labels(_vocabulary, _mapping)
+
+
+# The voluntary, self-declared migration background (the same answers as the
+# feedback form).  Only ever counted, with small-group suppression.
+MIGRATION: dict[str, Any] = {
+    "self": _l("Yes, immigrated themselves"),
+    "parents": _l("Yes, their parents immigrated"),
+    "no": _l("No"),
+}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -21,9 +21,15 @@ from ..database import local_month
 from ..extensions import db
 from ..feedback.languages import LANGUAGES
 from ..feedback.models import Feedback, FeedbackChoice
-from ..feedback.vocab import CHANNEL_LABELS
+from ..feedback.vocab import CHANNEL_LABELS, MIGRATION
 from ..timeutil import LOCAL_TZ
-from .suppression import min_group_size, suppress, suppressed_label
+from .suppression import (
+    extend_protection,
+    min_group_size,
+    protect,
+    protect_grid,
+    suppressed_label,
+)
 
 DIMENSIONS: dict[str, Any] = {
     "category": _l("Need category"),
@@ -31,6 +37,8 @@ DIMENSIONS: dict[str, Any] = {
     "district": _l("District"),
     "language": _l("Language"),
     "channel": _l("Channel"),
+    # Voluntary, self-declared: only ever shown as protected counts.
+    "migration": _l("Migration background"),
 }
 
 _COLUMNS = {
@@ -39,6 +47,7 @@ _COLUMNS = {
     "district": Feedback.district_id,
     "language": Feedback.language,
     "channel": Feedback.channel,
+    "migration": Feedback.migration,
 }
 
 
@@ -85,6 +94,9 @@ class TimeSeries:
     groups: list[tuple[str, str]]  # key, label
     cells: dict[tuple[str, str], Figure] = field(default_factory=dict)
     totals: list[Figure] = field(default_factory=list)
+    # Months whose total must stay hidden everywhere (else their hidden
+    # groups could be computed): monthly() hides them too.
+    hidden_months: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -98,6 +110,46 @@ def month_expression() -> ColumnElement[str]:
     filter counts months): feedback from the first hour of January belongs
     to January, although it is still December in UTC."""
     return local_month(Feedback.created_at)  # type: ignore[no-any-return]
+
+
+def _per_month(f: DashboardFilter, column: Any = None) -> list[tuple[str, Any, int, Any]]:
+    """(month, group, count, mean rating) in one GROUP BY query.
+
+    PostgreSQL converts to Berlin time itself.  On SQLite the conversion is a
+    Python function; called once per row it took seconds at 100,000 entries.
+    So SQLite groups by the UTC hour (Berlin's offset is whole hours) and the
+    few hundred buckets are turned into Berlin months here: as exact, with
+    the number of statements the same whatever the amount of feedback.
+    """
+    keys = [] if column is None else [column]
+    if db.session.get_bind().dialect.name == "postgresql":
+        month = month_expression().label("month")
+        stmt = (
+            select(month, *keys, func.count(Feedback.id), func.avg(Feedback.rating))
+            .where(*_where(f))
+            .group_by(month, *keys)
+        )
+        rows = db.session.execute(stmt).all()
+        if column is None:
+            return [(str(m), None, int(n), mean) for m, n, mean in rows]
+        return [(str(m), key, int(n), mean) for m, key, n, mean in rows]
+    hour = func.strftime("%Y-%m-%d %H", Feedback.created_at).label("hour")
+    stmt = (
+        select(hour, *keys, func.count(Feedback.id), func.sum(Feedback.rating))
+        .where(*_where(f))
+        .group_by(hour, *keys)
+    )
+    months: dict[str, str] = {}
+    totals: dict[tuple[str, Any], list[float]] = {}
+    for row in db.session.execute(stmt):
+        h, key, n, rating_sum = (row[0], None, row[1], row[2]) if column is None else row
+        if h not in months:
+            utc = datetime.strptime(h, "%Y-%m-%d %H").replace(tzinfo=UTC)
+            months[h] = utc.astimezone(LOCAL_TZ).strftime("%Y-%m")
+        acc = totals.setdefault((months[h], key), [0, 0.0])
+        acc[0] += int(n)
+        acc[1] += float(rating_sum or 0)
+    return [(m, key, int(n), (total / n) if n else None) for (m, key), (n, total) in totals.items()]
 
 
 def _where(f: DashboardFilter) -> list[ColumnElement[bool]]:
@@ -128,6 +180,8 @@ class Labeller:
             return lang.own_name if lang else str(key)
         if dimension == "channel":
             return str(CHANNEL_LABELS.get(str(key), key))
+        if dimension == "migration":
+            return str(MIGRATION.get(str(key), key))
         return str(key)
 
     def order(self, dimension: str, key: Any) -> tuple[int, str]:
@@ -142,6 +196,9 @@ class Labeller:
         if dimension == "channel":
             keys = list(CHANNEL_LABELS)
             return (keys.index(key) if key in keys else 10**5, str(key))
+        if dimension == "migration":
+            keys = list(MIGRATION)
+            return (keys.index(key) if key in keys else 10**5, str(key))
         return (0, str(key))
 
 
@@ -152,7 +209,8 @@ def _figures(
     threshold: int,
 ) -> Breakdown:
     counts = {key: int(n) for key, n, _mean in rows}
-    hidden = suppress(counts, threshold)
+    protection = protect(counts, threshold)
+    hidden = protection.hidden
     figures = []
     for key, n, mean in sorted(rows, key=lambda r: labeller.order(dimension, r[0])):
         shown = not hidden[key]
@@ -167,7 +225,7 @@ def _figures(
         )
     total_n = sum(counts.values())
     weighted = sum(float(m or 0) * int(n) for _k, n, m in rows)
-    total_shown = total_n >= threshold
+    total_shown = not protection.total_hidden
     total = Figure(
         key="",
         label=str(_("All")),
@@ -194,19 +252,17 @@ def breakdowns(f: DashboardFilter) -> list[Breakdown]:
     return result
 
 
-def monthly(f: DashboardFilter) -> Breakdown:
-    """Count and mean rating per month (one query)."""
+def monthly(f: DashboardFilter, hidden_months: set[str] | None = None) -> Breakdown:
+    """Count and mean rating per month (one query); ``hidden_months`` are
+    hidden too (a time series needs it), and then whatever else it takes."""
     threshold = min_group_size()
-    month = month_expression().label("month")
-    stmt = (
-        select(month, func.count(Feedback.id), func.avg(Feedback.rating))
-        .where(*_where(f))
-        .group_by(month)
-        .order_by(month)
-    )
-    rows = [(m, n, mean) for m, n, mean in db.session.execute(stmt)]
+    rows = sorted((m, n, mean) for m, _key, n, mean in _per_month(f))
     counts = {m: int(n) for m, n, _mean in rows}
-    hidden = suppress(counts, threshold)
+    protection = protect(counts, threshold)
+    if hidden_months and not protection.total_hidden:
+        protection.hidden.update({m: True for m in counts if m in hidden_months})
+        protection = extend_protection(counts, protection, threshold)
+    hidden = protection.hidden
     figures = [
         Figure(
             key=str(m),
@@ -218,7 +274,7 @@ def monthly(f: DashboardFilter) -> Breakdown:
         for m, n, mean in rows
     ]
     total_n = sum(counts.values())
-    total = Figure("", str(_("All")), total_n if total_n >= threshold else None, None, threshold)
+    total = Figure("", str(_("All")), None if protection.total_hidden else total_n, None, threshold)
     return Breakdown("month", str(_("Month")), figures, total)
 
 
@@ -229,14 +285,7 @@ def time_series(f: DashboardFilter, dimension: str) -> TimeSeries:
     threshold = min_group_size()
     labeller = Labeller()
     column = _COLUMNS[dimension]
-    month = month_expression().label("month")
-    stmt = (
-        select(month, column, func.count(Feedback.id), func.avg(Feedback.rating))
-        .where(*_where(f))
-        .group_by(month, column)
-        .order_by(month)
-    )
-    raw = [(m, key, int(n), mean) for m, key, n, mean in db.session.execute(stmt)]
+    raw = sorted(_per_month(f, column), key=lambda r: r[0])
     months = sorted({str(m) for m, *_rest in raw})
     group_keys = sorted(
         {key for _m, key, *_rest in raw}, key=lambda k: labeller.order(dimension, k)
@@ -250,12 +299,17 @@ def time_series(f: DashboardFilter, dimension: str) -> TimeSeries:
     by_month: dict[str, dict[Any, tuple[int, Any]]] = {}
     for m, key, n, mean in raw:
         by_month.setdefault(str(m), {})[key] = (n, mean)
+    # Month totals are shown here, group totals over the period in the
+    # breakdowns: both directions are protected.
+    grid = protect_grid(
+        {(str(m), key): n for m, key, n, _mean in raw},
+        threshold,
+    )
     for m in months:
         cells = by_month.get(m, {})
-        hidden = suppress({k: v[0] for k, v in cells.items()}, threshold)
         for key in group_keys:
             n, mean = cells.get(key, (0, None))
-            show = not hidden.get(key, False)
+            show = (m, key) not in grid.hidden
             series.cells[(m, "" if key is None else str(key))] = Figure(
                 key="" if key is None else str(key),
                 label=labeller(dimension, key),
@@ -264,9 +318,9 @@ def time_series(f: DashboardFilter, dimension: str) -> TimeSeries:
                 threshold=threshold,
             )
         month_total = sum(v[0] for v in cells.values())
-        series.totals.append(
-            Figure(m, m, month_total if month_total >= threshold else None, None, threshold)
-        )
+        shown = month_total >= threshold and m not in grid.row_total_hidden
+        series.totals.append(Figure(m, m, month_total if shown else None, None, threshold))
+    series.hidden_months = set(grid.row_total_hidden)
     return series
 
 

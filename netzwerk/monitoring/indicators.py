@@ -23,7 +23,7 @@ import csv
 import io
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -39,7 +39,7 @@ from ..extensions import db
 from ..rules import RuleError
 from ..timeutil import LOCAL_TZ, local_today
 from .models import Indicator, IndicatorValue
-from .suppression import min_group_size, suppress
+from .suppression import min_group_size, protect
 
 PERIOD_RE = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2]))?$")
 MAX_IMPORT_ROWS = 20000
@@ -98,6 +98,28 @@ class ComputedIndicator:
 
 PROVIDERS: dict[str, ComputedIndicator] = {}
 
+# How units and dimensions of computed indicators are shown (codes are never shown).
+UNIT_LABELS: dict[str, Any] = {"count": _l("Count")}
+DIMENSION_LABELS: dict[str, Any] = {
+    "category": _l("Need category"),
+    "target_group": _l("Target group"),
+    "district": _l("District"),
+    "language": _l("Language"),
+    "channel": _l("Channel"),
+    "action_field": _l("Action field"),
+    "arrival": _l("Result of the follow-up"),
+}
+
+
+def unit_label(unit: str) -> str:
+    return str(UNIT_LABELS.get(unit, unit))
+
+
+def dimension_label(dimensions: str) -> str:
+    """One dimension code or several, comma-separated, as labels ("–" for none)."""
+    codes = [d for d in (dimensions or "").split(",") if d]
+    return ", ".join(str(DIMENSION_LABELS.get(d, d)) for d in codes) or "–"
+
 
 def register_indicator(
     code: str,
@@ -137,6 +159,17 @@ def feedback_by_need(period: Period) -> dict[str, float]:
     return {choices[cid].label("de"): float(n) for cid, n in rows if cid in choices}
 
 
+def feedback_by_district(period: Period) -> dict[str, float]:
+    """Feedback received in the period per district code (one query); "" the total."""
+    from .districts import feedback_counts
+
+    counts = feedback_counts(period.start, period.end)
+    result = {code: float(n) for code, n in counts.items() if code}
+    if counts:
+        result[""] = float(sum(counts.values()))
+    return result
+
+
 def register_indicators() -> None:
     """From monitoring.init_app."""
     register_indicator(
@@ -146,6 +179,14 @@ def register_indicators() -> None:
         source="Netzwerk: feedback system",
         dimension="category",
         provider=feedback_by_need,
+    )
+    register_indicator(
+        "feedback_by_district",
+        name=_l("Feedback by district"),
+        unit="count",
+        source="Netzwerk: feedback system",
+        dimension="district",
+        provider=feedback_by_district,
     )
 
 
@@ -166,14 +207,33 @@ class Series:
     values: dict[tuple[str, str], float | None]
     suppressed: set[tuple[str, str]]
     threshold: int
+    dimension: str = ""
+    # Footnote markers of imported values ("." unknown, "p" provisional ...).
+    footnotes: dict[tuple[str, str], str] = field(default_factory=dict)
+    table_codes: list[str] = field(default_factory=list)
 
     def text(self, period: str, group: str) -> str:
         if (period, group) in self.suppressed:
             return f"< {self.threshold}"
         value = self.values.get((period, group))
+        note = self.footnotes.get((period, group), "")
         if value is None:
-            return "–"
-        return (str(int(value)) if float(value).is_integer() else f"{value:.2f}").replace(".", ",")
+            return note or "–"
+        number = (f"{int(value):,}" if float(value).is_integer() else f"{value:,.1f}").translate(
+            str.maketrans(",.", ".,")
+        )
+        if note and note != "-":
+            return f"{number} {note}"
+        return "-" if note == "-" else number
+
+    def group_label(self, group: str) -> str:
+        if not group:
+            return str(_("Total"))
+        if self.dimension == "district":
+            from .districts import name_of
+
+            return name_of(group)
+        return group
 
 
 def last_months(n: int, today: date | None = None) -> list[Period]:
@@ -194,11 +254,14 @@ def computed_series(code: str, periods: list[Period]) -> Series:
     groups: list[str] = []
     for period in periods:
         result = dict(indicator.provider(period))
-        hidden = (
-            suppress({k: int(v) for k, v in result.items()}, threshold)
-            if indicator.suppress_small
-            else {}
-        )
+        hidden: dict[str, bool] = {}
+        if indicator.suppress_small:
+            # "" is the total the provider publishes; the groups are protected
+            # against it (secondary suppression), the total itself when needed.
+            groups_only = {k: int(v) for k, v in result.items() if k != ""}
+            protection = protect(groups_only, threshold)
+            hidden = dict(protection.hidden)
+            hidden[""] = protection.total_hidden and "" in result
         for group, value in result.items():
             if group not in groups:
                 groups.append(group)
@@ -218,21 +281,28 @@ def computed_series(code: str, periods: list[Period]) -> Series:
         values,
         suppressed,
         threshold,
+        dimension=indicator.dimension,
     )
 
 
 def imported_series(indicator: Indicator) -> Series:
+    if indicator.numerator_code:
+        return combined_series(indicator)
     rows = db.session.execute(
         select(
             IndicatorValue.period,
+            IndicatorValue.dimension,
             IndicatorValue.dimension_value,
             IndicatorValue.value,
+            IndicatorValue.footnote,
+            IndicatorValue.table_code,
         )
         .where(IndicatorValue.indicator_id == indicator.id)
         .order_by(IndicatorValue.period)
     ).all()
     periods = sorted({r.period for r in rows})
     groups = sorted({r.dimension_value for r in rows})
+    dimension = next((r.dimension for r in rows if r.dimension), "")
     return Series(
         indicator.code,
         indicator.name,
@@ -241,10 +311,154 @@ def imported_series(indicator: Indicator) -> Series:
         "imported",
         periods,
         groups,
-        {(r.period, r.dimension_value): float(r.value) for r in rows},
+        {(r.period, r.dimension_value): None if r.value is None else float(r.value) for r in rows},
         set(),
         min_group_size(),
+        dimension=dimension,
+        footnotes={(r.period, r.dimension_value): r.footnote for r in rows if r.footnote},
+        table_codes=sorted({r.table_code for r in rows if r.table_code}),
     )
+
+
+# --- combined indicators: imported series with the network's own figures -------------------
+
+
+def operand_series(code: str, periods: list[Period] | None = None) -> Series | None:
+    """An indicator's series by code: computed (for the given periods, by
+    default the years of the last five) or imported."""
+    if code in PROVIDERS:
+        if periods is None:
+            year = local_today().year
+            periods = [Period(str(y)) for y in range(year - 4, year + 1)]
+        return computed_series(code, periods)
+    found = get_imported(code)
+    if found is None or found.numerator_code:
+        return None
+    return imported_series(found)
+
+
+def combined_series(indicator: Indicator, periods: list[Period] | None = None) -> Series:
+    """numerator / denominator x factor per period and group.
+
+    Imported operands cover the periods they have; computed ones (the
+    network's own counts) are asked for the same years.  A value is hidden
+    when an own-figures operand is hidden, and when both operands are own
+    counts and the difference (those who did not, e.g. referrals that did
+    not arrive) is a small group: a share must not reveal what a count may
+    not.
+    """
+    numerator = indicator.numerator_code or ""
+    denominator = indicator.denominator_code or ""
+    num = operand_series(numerator, periods)
+    if periods is None and num is not None and num.kind == "imported" and num.periods:
+        periods = [Period(p) for p in num.periods if PERIOD_RE.match(p)]
+    den = operand_series(denominator, periods)
+    if periods is None and den is not None and den.kind == "imported" and den.periods:
+        periods = [Period(p) for p in den.periods if PERIOD_RE.match(p)]
+        num = operand_series(numerator, periods)
+    threshold = min_group_size()
+    factor = indicator.factor if indicator.factor is not None else 1.0
+    values: dict[tuple[str, str], float | None] = {}
+    suppressed: set[tuple[str, str]] = set()
+    footnotes: dict[tuple[str, str], str] = {}
+    if num is None or den is None:
+        period_keys: list[str] = []
+        groups: list[str] = []
+    else:
+        period_keys = sorted(set(num.periods) & set(den.periods))
+        groups = sorted(set(num.groups) | set(den.groups))
+        both_own = num.kind == "computed" and den.kind == "computed"
+        for p in period_keys:
+            for g in groups:
+                key = (p, g)
+                if key in num.suppressed or key in den.suppressed:
+                    suppressed.add(key)
+                    values[key] = None
+                    continue
+                a, b = num.values.get(key), den.values.get(key)
+                if a is None or b is None or b == 0:
+                    values[key] = None
+                    note = num.footnotes.get(key) or den.footnotes.get(key)
+                    if note and note != "-":
+                        footnotes[key] = note
+                    continue
+                if both_own and (0 < b - a < threshold or 0 < b < threshold):
+                    suppressed.add(key)
+                    values[key] = None
+                    continue
+                values[key] = a / b * factor
+                note = num.footnotes.get(key) or den.footnotes.get(key)
+                if note and note != "-":
+                    footnotes[key] = note
+    dimension = (num.dimension if num else "") or (den.dimension if den else "")
+    return Series(
+        indicator.code,
+        indicator.name,
+        indicator.unit,
+        indicator.source,
+        "combined",
+        period_keys,
+        groups,
+        values,
+        suppressed,
+        threshold,
+        dimension=dimension,
+        footnotes=footnotes,
+        table_codes=sorted(
+            set((num.table_codes if num else []) + (den.table_codes if den else []))
+        ),
+    )
+
+
+def any_series(code: str, periods: list[Period] | None = None) -> Series | None:
+    """Every kind of indicator by code (the report and the district map use it)."""
+    if code in PROVIDERS:
+        return operand_series(code, periods)
+    found = get_imported(code)
+    if found is None:
+        return None
+    if found.numerator_code:
+        return combined_series(found, periods)
+    return imported_series(found)
+
+
+def all_codes() -> list[tuple[str, str]]:
+    """(code, name) of every indicator, computed first."""
+    return [(c, str(i.name)) for c, i in PROVIDERS.items()] + [
+        (i.code, i.name) for i in imported_indicators()
+    ]
+
+
+def define_combined(
+    user: User,
+    *,
+    code: str,
+    name: str,
+    unit: str,
+    numerator: str,
+    denominator: str,
+    factor: float,
+    description: str = "",
+) -> Indicator:
+    known = {c for c, _n in all_codes()}
+    if numerator not in known:
+        raise IndicatorError(_("Unknown indicator."), "numerator")
+    if denominator not in known:
+        raise IndicatorError(_("Unknown indicator."), "denominator")
+    indicator = define_indicator(
+        user,
+        code=code,
+        name=name,
+        unit=unit,
+        source=_("Computed from %(a)s and %(b)s", a=numerator, b=denominator),
+        dimensions="district",
+        description=description,
+    )
+    with write_transaction():
+        indicator.numerator_code = numerator
+        indicator.denominator_code = denominator
+        indicator.factor = factor
+    return indicator
 
 
 def imported_indicators() -> list[Indicator]:

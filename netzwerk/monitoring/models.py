@@ -25,6 +25,11 @@ class Indicator(Model):
     description: Mapped[str] = mapped_column(Text, default="")
     # Comma-separated names of the dimensions the values may be broken down by.
     dimensions: Mapped[str] = mapped_column(String(200), default="")
+    # A combined indicator: numerator / denominator * factor, each operand the
+    # code of an imported or a computed indicator (the network's own figures).
+    numerator_code: Mapped[str | None] = mapped_column(String(60))
+    denominator_code: Mapped[str | None] = mapped_column(String(60))
+    factor: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     values: Mapped[list[IndicatorValue]] = relationship(
@@ -50,7 +55,12 @@ class IndicatorValue(Model):
     period: Mapped[str] = mapped_column(String(7))  # YYYY or YYYY-MM
     dimension: Mapped[str] = mapped_column(String(60), default="")  # "" = total
     dimension_value: Mapped[str] = mapped_column(String(200), default="")
-    value: Mapped[float] = mapped_column(Float)
+    # None: the table gives no number (footnote marker ".", "x", "...", "/").
+    value: Mapped[float | None] = mapped_column(Float)
+    # Where it came from: the statistical office, its table code, the marker.
+    source: Mapped[str] = mapped_column(String(300), default="")
+    table_code: Mapped[str] = mapped_column(String(60), default="")
+    footnote: Mapped[str] = mapped_column(String(20), default="")
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     indicator: Mapped[Indicator] = relationship(back_populates="values")

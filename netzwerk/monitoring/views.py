@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import date
 from typing import Any
 
@@ -11,8 +13,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..auth.access import staff_required
-from . import charts, dashboard, indicators, report
-from .forms import DashboardFilterForm, ImportForm, IndicatorForm
+from . import charts, dashboard, districts, indicators, report, statistics
+from .forms import (
+    CombinedIndicatorForm,
+    DashboardFilterForm,
+    DistrictForm,
+    ImportForm,
+    IndicatorForm,
+    StatisticsImportForm,
+)
 
 bp = Blueprint("monitoring", __name__, url_prefix="/monitoring")
 
@@ -54,8 +63,8 @@ def dashboard_page() -> Any:
     form = DashboardFilterForm(request.args)
     f = _filter(form)
     breakdowns = dashboard.breakdowns(f)
-    monthly = dashboard.monthly(f)
     series = dashboard.time_series(f, form.verlauf.data or "category")
+    monthly = dashboard.monthly(f, series.hidden_months)
     monthly_chart = charts.line_chart(
         _("Feedback per month"),
         "; ".join(f"{fig.label}: {fig.count_text}" for fig in monthly.rows),
@@ -128,6 +137,8 @@ def indicator_list() -> str:
         "monitoring/indicators.html",
         computed=list(indicators.PROVIDERS.values()),
         imported=indicators.imported_indicators(),
+        unit_label=indicators.unit_label,
+        dimension_label=indicators.dimension_label,
     )
 
 
@@ -155,7 +166,11 @@ def indicator(code: str) -> str:
             abort(404)
         series = indicators.imported_series(found)
     return render_template(
-        "monitoring/indicator.html", series=series, indicator=found, chart=_series_chart(series)
+        "monitoring/indicator.html",
+        series=series,
+        indicator=found,
+        chart=_series_chart(series),
+        unit_label=indicators.unit_label,
     )
 
 
@@ -206,5 +221,97 @@ def import_values() -> Any:
             flash(_("%(n)s values imported.", n=count), "success")
             return redirect(url_for("monitoring.indicator_list"))
     return render_template("monitoring/import.html", form=form, problems=problems), (
+        400 if form.is_submitted() else 200
+    )
+
+
+@bp.route("/stadtteile")
+@staff_required
+def district_page() -> Any:
+    """A figure by district: the map and the table side by side."""
+    form = DistrictForm(request.args)
+    valid = form.validate()
+    measure = (form.was.data if valid else None) or "feedback"
+    year = (form.jahr.data if valid else None) or None
+    table = districts.table_for(measure, year)
+    if table is None:
+        abort(404)
+    return render_template(
+        "monitoring/districts.html",
+        form=form,
+        table=table,
+        map_svg=districts.choropleth(table),
+    ), (200 if valid else 400)
+
+
+@bp.route("/statistik/import", methods=["GET", "POST"])
+@staff_required
+def statistics_import() -> Any:
+    """Upload a table, see every parsed value and refused line, then import all."""
+    form = StatisticsImportForm()
+    table = None
+    status = 200
+    if form.validate_on_submit():
+        data: bytes | None = None
+        if form.payload.data:
+            try:
+                data = base64.b64decode(form.payload.data.encode("ascii"), validate=True)
+            except (binascii.Error, UnicodeEncodeError, ValueError):
+                form.file.errors = [_("Please choose the file again.")]
+        elif form.file.data:
+            data = form.file.data.read()
+        else:
+            form.file.errors = [_("Please choose a file.")]
+        if data is not None:
+            try:
+                if form.payload.data and request.form.get("confirm"):
+                    count = statistics.import_table(current_user, data)
+                    flash(_("%(n)s values imported.", n=count), "success")
+                    return redirect(url_for("monitoring.indicator_list"))
+                table = statistics.parse(data)
+                form.payload.data = base64.b64encode(data).decode("ascii")
+            except statistics.StatisticsError as exc:
+                form.file.errors = [str(exc)]
+                form.payload.data = ""
+        if table is None or table.refused:
+            status = 400
+    elif form.is_submitted():
+        status = 400
+    return render_template(
+        "monitoring/statistics_import.html",
+        form=form,
+        table=table,
+        markers=statistics.MARKERS,
+        district_name=districts.name_of,
+    ), status
+
+
+@bp.route("/kennzahlen/kombiniert", methods=["GET", "POST"])
+@staff_required
+def combined_new() -> Any:
+    """An indicator from two others: imported series and the network's own figures."""
+    form = CombinedIndicatorForm()
+    if form.validate_on_submit():
+        try:
+            created = indicators.define_combined(
+                current_user,
+                code=form.code.data or "",
+                name=form.name.data or "",
+                unit=form.unit.data or "",
+                numerator=form.numerator.data or "",
+                denominator=form.denominator.data or "",
+                factor=float(form.factor.data or 1),
+                description=form.description.data or "",
+            )
+        except indicators.IndicatorError as exc:
+            target = getattr(form, exc.field or "", None)
+            if target is not None:
+                target.errors = [*target.errors, str(exc)]
+            else:
+                flash(str(exc), "error")
+        else:
+            flash(_("Indicator defined."), "success")
+            return redirect(url_for("monitoring.indicator", code=created.code))
+    return render_template("monitoring/combined_form.html", form=form), (
         400 if form.is_submitted() else 200
     )

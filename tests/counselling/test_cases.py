@@ -353,3 +353,31 @@ def test_the_case_export_neutralises_formulas_in_what_people_typed(app, counsell
     assert '\'=HYPERLINK("http://evil.example","x")' in cells
     assert "'+49 541 1" in cells
     assert not any(cell.startswith(("=", "+", "@")) for cell in cells)
+
+
+def test_district_and_migration_background_are_optional_and_checked(app, counsellor):
+    data = {
+        "contact_date": "2026-03-02",
+        "channel": "phone",
+        "language": "de",
+        "age_group": "18_24",
+        "situation": "other",
+        "outcome": "other",
+    }
+    form = counsellor.get("/beratung/faelle/neu").get_data(as_text=True)
+    assert "Migrationshintergrund" in form and "nie für einzelne Personen" in form
+    bad = counsellor.post(
+        "/beratung/faelle/neu", data={**data, "district": "atlantis", "migration": "maybe"}
+    )
+    assert bad.status_code in (400, 422)
+    ok = counsellor.post(
+        "/beratung/faelle/neu", data={**data, "district": "haste", "migration": "parents"}
+    )
+    assert ok.status_code == 302
+    without = counsellor.post("/beratung/faelle/neu", data=data)
+    assert without.status_code == 302
+    with app.app_context():
+        contacts = list(
+            db.session.scalars(select(CounsellingContact).order_by(CounsellingContact.id))
+        )
+        assert [(c.district, c.migration) for c in contacts] == [("haste", "parents"), (None, None)]
