@@ -30,6 +30,19 @@ workflow_started = _signals.signal("workflow-started")
 #: argument ``now``.  The decisions register writes the decision.
 poll_closed = _signals.signal("poll-closed")
 
+#: An election of persons was closed (its last round counted).  ``sender``
+#: is the Election; keyword argument ``now``.  The register records it.
+election_closed = _signals.signal("election-closed")
+
 #: A decision was recorded for a paper.  ``sender`` is the Decision; keyword
 #: argument ``now``.  A project whose paper it is follows the outcome.
 decision_recorded = _signals.signal("decision-recorded")
+
+#: What became of a feedback, asked by its status page.  ``sender`` is the
+#: Feedback; each receiver returns a list of ``feedback.outcomes.Outcome``
+#: (the projects package answers with the projects that came out of it).
+feedback_outcome_projects = _signals.signal("feedback-outcome-projects")
+
+#: The ids of all feedback that led to a project (the public outcome
+#: figures).  ``sender`` is None; receivers return an iterable of ids.
+feedback_with_projects = _signals.signal("feedback-with-projects")

@@ -19,10 +19,11 @@ from typing import Any
 def init_app(app: Any) -> None:
     """Register feedback, its guards and its effects with the workflow engine."""
     from ..admin import register_admin_section
-    from . import flow, jobs, models, views
+    from . import flow, jobs, models, outcomes, views
 
     models.register_feedback_subject()
     flow.register()
+    outcomes.register()
     jobs.register_jobs()
     for endpoint, label in views.ADMIN_PAGES:
         register_admin_section(endpoint, label)

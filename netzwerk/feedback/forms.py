@@ -80,6 +80,11 @@ class FeedbackForm(Form):
     )
     migration = SelectField(
         _l("Did you or your parents immigrate to Germany? (optional)"),
+        description=_l(
+            "Voluntary: you may skip it. Why we ask: to see whether education offers reach "
+            "people who immigrated or whose parents did. We only count answers in groups "
+            "of at least five, never per person."
+        ),
         validators=[Optional()],
         validate_choice=False,
     )

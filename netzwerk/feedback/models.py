@@ -272,6 +272,46 @@ class FeedbackReferral(Model):
     agenda_item: Mapped[AgendaItem | None] = relationship()
 
 
+class FeedbackSummary(Model):
+    """What became of a feedback, for its sender: written once, in German,
+    by the Bildungsbüro (shown on the status page and in the mail)."""
+
+    __tablename__ = "feedback_summary"
+
+    feedback_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback.id", ondelete="CASCADE"), primary_key=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    written_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+
+    translations: Mapped[list[FeedbackSummaryTranslation]] = relationship(
+        cascade="all, delete-orphan", order_by="FeedbackSummaryTranslation.language"
+    )
+
+
+class FeedbackSummaryTranslation(Model):
+    """The summary in the sender's language, entered by staff or a
+    translator (never by a machine service) and shown as translated by them."""
+
+    __tablename__ = "feedback_summary_translation"
+    __table_args__ = (UniqueConstraint("feedback_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feedback_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback_summary.feedback_id", ondelete="CASCADE"), index=True
+    )
+    language: Mapped[str] = mapped_column(String(10))
+    text: Mapped[str] = mapped_column(Text)
+    translator: Mapped[str] = mapped_column(String(200))
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    entered_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+
+
 def register_feedback_subject() -> None:
     """Feedback under the workflow engine (from ``feedback.init_app``).
 

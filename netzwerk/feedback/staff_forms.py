@@ -168,13 +168,43 @@ class ChoiceForm(Form):
         _l("Position"), default=0, validators=[Optional(), NumberRange(0, 9999)]
     )
     active = BooleanField(_l("Active"), default=True)
-    label_de = StringField("Deutsch", validators=[InputRequired(), Length(max=200)])
+    label_de = StringField(_l("German"), validators=[InputRequired(), Length(max=200)])
     label_ls = StringField("Leichte Sprache", validators=[Optional(), Length(max=200)])
-    label_en = StringField("English", validators=[Optional(), Length(max=200)])
-    label_tr = StringField("Türkçe", validators=[Optional(), Length(max=200)])
-    label_ar = StringField("العربية", validators=[Optional(), Length(max=200)])
-    label_ru = StringField("Русский", validators=[Optional(), Length(max=200)])
-    label_uk = StringField("Українська", validators=[Optional(), Length(max=200)])
+    label_en = StringField(_l("English"), validators=[Optional(), Length(max=200)])
+    label_tr = StringField(_l("Turkish"), validators=[Optional(), Length(max=200)])
+    label_ar = StringField(_l("Arabic"), validators=[Optional(), Length(max=200)])
+    label_ru = StringField(_l("Russian"), validators=[Optional(), Length(max=200)])
+    label_uk = StringField(_l("Ukrainian"), validators=[Optional(), Length(max=200)])
 
     def labels(self) -> dict[str, str]:
         return {key: getattr(self, f"label_{key}").data or "" for key in LANGUAGES}
+
+
+class SummaryForm(Form):
+    summary = TextAreaField(
+        _l("What became of it, for the sender (German)"),
+        validators=[InputRequired(_l("Please write the summary.")), Length(max=4000)],
+        description=_l(
+            "Plain words, written once in German; the status page and the mail show it."
+        ),
+    )
+
+
+class TranslationForm(Form):
+    language = SelectField(
+        _l("Language"),
+        validators=[InputRequired()],
+        choices=[(k, lang.own_name) for k, lang in LANGUAGES.items() if k != "de"],
+    )
+    translation = TextAreaField(
+        _l("Translation of the summary"),
+        validators=[InputRequired(_l("Please write the translation.")), Length(max=4000)],
+    )
+    translator = StringField(
+        _l("Translated by"),
+        validators=[InputRequired(_l("Please name who translated it.")), Length(max=200)],
+        description=_l(
+            "A person (staff or a translator); shown to the sender. "
+            "No text is sent to a translation service."
+        ),
+    )

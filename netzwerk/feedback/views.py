@@ -24,12 +24,12 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..auth.access import public, staff_required
-from ..extensions import limiter
+from ..extensions import db, limiter
 from ..forms import optional_id, page_number, show_error
 from ..timeutil import LOCAL_TZ
 from ..workflow import ui
 from ..workflow.services import WorkflowConflict, WorkflowError
-from . import services
+from . import outcomes, services, summaries
 from .forms import CodeForm, FeedbackForm
 from .languages import LANGUAGES, activate, negotiate
 from .models import ANSWERED, CHOICE_KINDS, DUPLICATE
@@ -41,6 +41,8 @@ from .staff_forms import (
     PassForm,
     RedactForm,
     StaffFeedbackForm,
+    SummaryForm,
+    TranslationForm,
     TriageFilterForm,
 )
 from .vocab import AGE_GROUPS, CHANNEL_LABELS, CHOICE_KIND_LABELS, MIGRATION, SPOKEN_LANGUAGES
@@ -138,6 +140,9 @@ def _status_page(lang: str, form: CodeForm, feedback: Any) -> Any:
                 lang=lang,
                 feedback=feedback,
                 steps=services.status_steps(feedback) if feedback else [],
+                outcomes=outcomes.outcomes(feedback) if feedback else [],
+                outcome_sentence=outcomes.outcome_sentence,
+                summary=outcomes.summary_for(feedback) if feedback else None,
             ),
             status,
         )
@@ -177,6 +182,17 @@ def export(lang: str) -> Any:
             "Cache-Control": "no-store",
         },
     )
+
+
+@bp.route("/rueckmeldung/<lang>/ergebnisse")
+@public
+def results(lang: str) -> str:
+    """Was aus Ihren Rückmeldungen wurde: outcomes by topic and language."""
+    from .results import outcome_tables
+
+    services.ensure_default_choices()
+    topics, languages = outcome_tables(lang)
+    return render_template("feedback/results.html", lang=lang, topics=topics, languages=languages)
 
 
 @bp.route("/rueckmeldung/<lang>/datenschutz")
@@ -282,6 +298,12 @@ def _detail(feedback: Any, status: int = 200, **forms: Any) -> Any:
     answer = forms.get("answer") or AnswerForm(
         answer=feedback.answer, version=feedback.version, formdata=None
     )
+    summary_form = forms.get("summary") or SummaryForm(
+        summary=summary_text(feedback.id), formdata=None
+    )
+    translation_form = forms.get("translation") or TranslationForm(
+        language=feedback.language if feedback.language != "de" else None, formdata=None
+    )
     panel = ui.panel(
         current_user,
         feedback,
@@ -301,7 +323,64 @@ def _detail(feedback: Any, status: int = 200, **forms: Any) -> Any:
         migration=MIGRATION,
         spoken_languages=SPOKEN_LANGUAGES,
         languages=LANGUAGES,
+        summary_form=summary_form,
+        translation_form=translation_form,
+        translations=summary_translations(feedback.id),
+        outcomes=outcomes.outcomes(feedback),
+        outcome_sentence=outcomes.outcome_sentence,
     ), status
+
+
+def summary_text(feedback_id: int) -> str | None:
+    from .models import FeedbackSummary
+
+    found = db.session.get(FeedbackSummary, feedback_id)
+    return found.text if found else None
+
+
+def summary_translations(feedback_id: int) -> list[Any]:
+    from .models import FeedbackSummary
+
+    found = db.session.get(FeedbackSummary, feedback_id)
+    return list(found.translations) if found else []
+
+
+@bp.route("/verwaltung/rueckmeldungen/<int:feedback_id>/zusammenfassung", methods=["POST"])
+@staff_required
+def summary(feedback_id: int) -> Any:
+    feedback = _load(feedback_id)
+    form = SummaryForm()
+    if form.validate_on_submit():
+        try:
+            summaries.write_summary(current_user, feedback_id, form.summary.data or "")
+        except services.FeedbackError as exc:
+            show_error(form, exc)
+        else:
+            flash(_("The summary is shown on the status page."), "success")
+            return redirect(url_for("feedback.detail", feedback_id=feedback_id))
+    return _detail(feedback, 400, summary=form)
+
+
+@bp.route("/verwaltung/rueckmeldungen/<int:feedback_id>/uebersetzung", methods=["POST"])
+@staff_required
+def translation(feedback_id: int) -> Any:
+    feedback = _load(feedback_id)
+    form = TranslationForm()
+    if form.validate_on_submit():
+        try:
+            summaries.save_translation(
+                current_user,
+                feedback_id,
+                language=form.language.data or "",
+                text=form.translation.data or "",
+                translator=form.translator.data or "",
+            )
+        except services.FeedbackError as exc:
+            show_error(form, exc)
+        else:
+            flash(_("The translation was saved."), "success")
+            return redirect(url_for("feedback.detail", feedback_id=feedback_id))
+    return _detail(feedback, 400, translation=form)
 
 
 @bp.route("/verwaltung/rueckmeldungen/<int:feedback_id>")

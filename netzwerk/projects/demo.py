@@ -84,10 +84,11 @@ def load_projects_demo() -> bool:
         org_id = _org(org_name)
         if org_id is not None:
             services.add_partner(lead, mint, organisation_id=org_id, role=role)
-    for title, days, weight, progress in (
-        ("Werkstattraum und Material beschafft", -30, 1, 100),
-        ("Erste Forscherwoche mit 3 Klassen", 20, 3, 40),
-        ("Ausstellung der Ergebnisse", 240, 2, 0),
+    school_id = _org("Gesamtschule Schinkel")
+    for title, days, weight, progress, owner in (
+        ("Werkstattraum und Material beschafft", -30, 1, 100, None),
+        ("Erste Forscherwoche mit 3 Klassen", 20, 3, 40, school_id),
+        ("Ausstellung der Ergebnisse", 240, 2, 0, None),
     ):
         services.add_milestone(
             lead,
@@ -96,6 +97,7 @@ def load_projects_demo() -> bool:
             due_date=today + timedelta(days=days),
             weight=weight,
             progress=progress,
+            partner_organisation_id=owner,
         )
     mint_id = mint.id
     _submit(lead, mint_id)
@@ -114,6 +116,7 @@ def load_projects_demo() -> bool:
             ),
             values={"participants": 48, "events": 4, "schools": 1},
         )
+        _partner_portal_demo(lead, mint_id, school_id)
 
     theatre = services.create_project(
         lead,
@@ -148,6 +151,33 @@ def load_projects_demo() -> bool:
     )
     _submit(lead, theatre.id)
     return True
+
+
+def _partner_portal_demo(lead: User, project_id: int, school_id: int | None) -> None:
+    """The school's contact person is invited to the partner portal and has
+    sent participant numbers that wait for the lead.  The link's token is
+    only in the invitation mail (the demo's mail folder), never printed."""
+    from ..governance.models import Person
+    from . import partner_portal
+
+    project = _reload(project_id)
+    partner = next((p for p in project.partners if p.organisation_id == school_id), None)
+    contact = db.session.scalar(
+        select(Person.id).where(Person.organisation_id == school_id, Person.email.is_not(None))
+    )
+    if partner is None or contact is None:
+        return
+    invitation, _token = partner_portal.invite(
+        lead, project, partner_id=partner.id, contact_person_id=contact
+    )
+    today = local_today()
+    partner_portal.record_participants(
+        invitation,
+        period_start=today - timedelta(days=30),
+        period_end=today - timedelta(days=1),
+        participants=23,
+        note="Zweite Forscherwoche mit der Klasse 6b.",
+    )
 
 
 # --- moving along the workflow by flags ----------------------------------------------------

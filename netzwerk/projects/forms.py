@@ -24,6 +24,12 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+def _district_choices() -> list[tuple[str, object]]:
+    from ..monitoring.districts import choices
+
+    return choices(no_answer=_l("none"))
+
+
 class ProjectForm(Form):
     title = StringField(
         _l("Title"), validators=[DataRequired(_l("Please enter a title.")), Length(max=200)]
@@ -82,6 +88,7 @@ class ProjectForm(Form):
         ],
     )
     public = BooleanField(_l("Show publicly once approved"))
+    district = SelectField(_l("District of the venue"), choices=lambda: _district_choices())
     submit = SubmitField(_l("Save project"))
 
 
@@ -126,6 +133,11 @@ class MilestoneForm(Form):
         _l("Responsible"),
         coerce=optional_id,
         description=_l("Reminded when the milestone is overdue; empty: the project lead."),
+    )
+    partner_organisation_id = SelectField(
+        _l("Owned by the partner"),
+        coerce=optional_id,
+        description=_l("The partner organisation that confirms it in the partner portal."),
     )
     submit = SubmitField(_l("Save milestone"))
 
@@ -179,3 +191,111 @@ class FilterForm(Form):
     state = SelectField(_l("Status"), validators=[Optional()])
     partner_kind = SelectField(_l("Partner kind"), validators=[Optional()])
     target_group = SelectField(_l("Target group"), validators=[Optional()])
+
+
+# --- the partner portal ----------------------------------------------------------
+
+
+class InviteForm(Form):
+    partner_id = SelectField(
+        _l("Partner"), coerce=optional_id, validators=[InputRequired(_l("Please choose."))]
+    )
+    contact_person_id = SelectField(
+        _l("Contact person"),
+        coerce=optional_id,
+        validators=[InputRequired(_l("Please choose."))],
+        description=_l("Persons of the partner organisation with an e-mail address."),
+    )
+    submit = SubmitField(_l("Send personal link"))
+
+
+class RevokeForm(Form):
+    submit = SubmitField(_l("Revoke link"))
+
+
+class AcceptForm(Form):
+    entry_ids = SelectMultipleField(
+        _l("Entries"),
+        coerce=int,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    text = TextAreaField(
+        _l("Text of the status report"),
+        validators=[Length(max=50000)],
+        description=_l("Optional; the accepted entries are listed below it."),
+    )
+    submit = SubmitField(_l("Accept into a status report"))
+
+
+class SendCodeForm(Form):
+    submit = SubmitField(_l("Send me a confirmation code"))
+
+
+class CodeForm(Form):
+    code = StringField(
+        _l("Confirmation code"),
+        validators=[DataRequired(_l("Please enter the code from the e-mail.")), Length(max=20)],
+        description=_l("Six digits, from the e-mail we sent you."),
+    )
+    submit = SubmitField(_l("Confirm"))
+
+
+class ParticipantsForm(Form):
+    period_start = DateField(
+        _l("Period from"), validators=[InputRequired(_l("Please enter a date."))]
+    )
+    period_end = DateField(_l("Period to"), validators=[InputRequired(_l("Please enter a date."))])
+    participants = IntegerField(
+        _l("Participants"),
+        validators=[
+            InputRequired(_l("Please enter a whole number from 0 to 10,000,000.")),
+            NumberRange(0, 10_000_000, _l("Please enter a whole number from 0 to 10,000,000.")),
+        ],
+    )
+    note = TextAreaField(_l("Note"), validators=[Length(max=2000)])
+    submit = SubmitField(_l("Send participant numbers"))
+
+
+class MilestoneConfirmForm(Form):
+    milestone_id = IntegerField(validators=[InputRequired()])
+    note = StringField(_l("Note"), validators=[Length(max=2000)])
+    submit = SubmitField(_l("Milestone reached"))
+
+
+class EvidenceForm(Form):
+    file = FileField(_l("File"), validators=[DataRequired(_l("Please choose a file."))])
+    note = StringField(_l("What does it show?"), validators=[Length(max=2000)])
+    submit = SubmitField(_l("Upload evidence"))
+
+
+class CountersignForm(Form):
+    confirm = BooleanField(
+        _l("I countersign the cooperation agreement for my organisation."),
+        validators=[DataRequired(_l("Please confirm the agreement."))],
+    )
+    submit = SubmitField(_l("Countersign"))
+
+
+class FeedbackLinkForm(Form):
+    feedback = StringField(
+        _l("Feedback (number or receipt code)"),
+        validators=[DataRequired(_l("Please enter a number or receipt code.")), Length(max=40)],
+    )
+    submit = SubmitField(_l("Link feedback"))
+
+
+class ProposeOrganisationForm(Form):
+    name = StringField(
+        _l("Name of the organisation"),
+        validators=[DataRequired(_l("Please enter the name.")), Length(max=200)],
+    )
+    kind = SelectField(_l("Kind"), validators=[InputRequired(_l("Please choose."))])
+    role = StringField(_l("Role in the project"), validators=[Length(max=100)])
+    website = StringField(_l("Website"), validators=[Length(max=300)])
+    email = StringField(_l("E-mail"), validators=[Length(max=254)])
+    submit = SubmitField(_l("Propose organisation"))
+
+
+class ConfirmProposalForm(Form):
+    submit = SubmitField(_l("Confirm organisation"))

@@ -65,6 +65,8 @@ class Project(WorkflowMixin, Model):
     end_date: Mapped[date | None] = mapped_column(Date)
     budget: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     public: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The venue's district (netzwerk.monitoring.districts code): reach by district.
+    district: Mapped[str | None] = mapped_column(String(40))
     parent_id: Mapped[int | None] = mapped_column(
         ForeignKey("project.id", ondelete="RESTRICT"), index=True
     )
@@ -142,6 +144,10 @@ class ProjectPartner(Model):
         ForeignKey("person.id", ondelete="RESTRICT")
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The partner countersigned the cooperation agreement (partner portal):
+    # when, and the name it was signed under; the audit trail has the event.
+    agreement_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    agreement_signed_by: Mapped[str | None] = mapped_column(String(200))
 
     project: Mapped[Project] = relationship(back_populates="partners")
     organisation: Mapped[Organisation] = relationship()
@@ -166,10 +172,15 @@ class Milestone(Model):
     progress: Mapped[int] = mapped_column(Integer, default=0)
     # Who is reminded when it is overdue (else the project lead).
     lead_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"))
+    # The partner organisation that owns it (confirms it in the partner portal).
+    partner_organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisation.id", ondelete="RESTRICT"), index=True
+    )
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     project: Mapped[Project] = relationship(back_populates="milestones")
     lead: Mapped[Person | None] = relationship()
+    partner_organisation: Mapped[Organisation | None] = relationship()
 
     def is_overdue(self, today: date) -> bool:
         return self.progress < 100 and self.due_date < today
@@ -213,6 +224,153 @@ class ReportValue(Model):
     )
     code: Mapped[str] = mapped_column(String(40))
     value: Mapped[int] = mapped_column(Integer)
+
+
+class PartnerInvitation(Model):
+    """A personal link for a partner's contact person (partner portal).
+
+    Single-purpose (``purpose``: reporting to this one project), limited to
+    one project and one partner organisation, valid until ``expires_at``
+    unless revoked.  Only SHA-256 hashes of the link's token, of the mailed
+    confirmation code and of the confirmed browser's session key are stored.
+    """
+
+    __tablename__ = "project_partner_invitation"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('partner_report')", name="purpose"),
+        CheckConstraint("code_attempts >= 0", name="code_attempts"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("project.id", ondelete="CASCADE"), index=True
+    )
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("project_partner.id", ondelete="CASCADE"), index=True
+    )
+    contact_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="RESTRICT")
+    )
+    email: Mapped[str] = mapped_column(String(254))
+    purpose: Mapped[str] = mapped_column(String(30), default="partner_report")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    code_hash: Mapped[str | None] = mapped_column(String(64))
+    code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    code_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    session_hash: Mapped[str | None] = mapped_column(String(64))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    project: Mapped[Project] = relationship()
+    partner: Mapped[ProjectPartner] = relationship()
+    contact_person: Mapped[Person | None] = relationship()
+
+
+ENTRY_KINDS = ("participants", "milestone", "evidence")
+
+
+class PartnerEntry(Model):
+    """What a partner entered through the portal, waiting for the project
+    lead to accept it into a status report."""
+
+    __tablename__ = "project_partner_entry"
+    __table_args__ = (
+        CheckConstraint("kind IN ('participants', 'milestone', 'evidence')", name="kind"),
+        CheckConstraint("value IS NULL OR value >= 0", name="value"),
+        CheckConstraint(
+            "period_end IS NULL OR period_start IS NULL OR period_end >= period_start",
+            name="period",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("project.id", ondelete="CASCADE"), index=True
+    )
+    partner_id: Mapped[int] = mapped_column(
+        ForeignKey("project_partner.id", ondelete="CASCADE"), index=True
+    )
+    invitation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("project_partner_invitation.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    period_start: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)
+    value: Mapped[int | None] = mapped_column(Integer)
+    milestone_id: Mapped[int | None] = mapped_column(
+        ForeignKey("project_milestone.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str | None] = mapped_column(String(200))
+    content_type: Mapped[str | None] = mapped_column(String(120))
+    size: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    accepted_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    report_id: Mapped[int | None] = mapped_column(
+        ForeignKey("project_status_report.id", ondelete="SET NULL"), index=True
+    )
+
+    partner: Mapped[ProjectPartner] = relationship()
+    milestone: Mapped[Milestone | None] = relationship()
+
+
+class FeedbackProjectLink(Model):
+    """A project that came out of a citizen's feedback (set by the
+    Bildungsbüro); the feedback's status page names it."""
+
+    __tablename__ = "project_feedback_link"
+    __table_args__ = (UniqueConstraint("feedback_id", "project_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feedback_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback.id", ondelete="CASCADE"), index=True
+    )
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("project.id", ondelete="CASCADE"), index=True
+    )
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    linked_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+
+    project: Mapped[Project] = relationship()
+
+
+class OrganisationProposal(Model):
+    """A partner organisation a project lead proposed: inactive until the
+    Bildungsbüro confirms it."""
+
+    __tablename__ = "project_organisation_proposal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), unique=True
+    )
+    project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("project.id", ondelete="SET NULL"), index=True
+    )
+    # The role in that project: the partner is added when the office confirms.
+    role: Mapped[str | None] = mapped_column(String(100))
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    proposed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+
+    organisation: Mapped[Organisation] = relationship()
 
 
 # Flags a project workflow may set on its states, besides the general ones

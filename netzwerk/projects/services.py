@@ -301,6 +301,15 @@ class ProjectData:
     report_interval_months: int = 3
     deciding_body_id: int | None = None
     target_groups: Iterable[str] = ()
+    district: str | None = None  # the venue's district (monitoring.districts code)
+
+
+def _district(code: str | None) -> str | None:
+    from ..monitoring.districts import codes
+
+    if code and code not in codes():
+        raise ProjectError(_("Please choose one of the options."), "district")
+    return code or None
 
 
 def _clean(user: User, data: ProjectData, project: Project | None = None) -> dict[str, Any]:
@@ -325,6 +334,7 @@ def _clean(user: User, data: ProjectData, project: Project | None = None) -> dic
     values["end_date"] = data.end_date
     values["budget"] = parse_budget(data.budget)
     values["public"] = bool(data.public)
+    values["district"] = _district(data.district)
     if not isinstance(data.weight, int) or not (1 <= data.weight <= MAX_WEIGHT):
         raise ProjectError(_("Please enter a whole number from 1 to 1000."), "weight")
     values["weight"] = data.weight
@@ -430,8 +440,11 @@ def add_partner(
     if org is None or not org.active:
         raise ProjectError(_("Please choose an organisation."), "organisation_id")
     role = _text(role, "role", 100) or org.kind_label
-    if contact_person_id is not None and db.session.get(Person, contact_person_id) is None:
-        raise ProjectError(_("Please choose a person."), "contact_person_id")
+    person = db.session.get(Person, contact_person_id) if contact_person_id is not None else None
+    if contact_person_id is not None and (person is None or person.organisation_id != org.id):
+        raise ProjectError(
+            _("Please choose a contact person of this organisation."), "contact_person_id"
+        )
     project_id = project.id
     try:
         with write_transaction():
@@ -499,6 +512,27 @@ def _milestone_values(
     return values
 
 
+def _milestone_owner(project_id: int, organisation_id: int | None) -> int | None:
+    """The owning partner organisation: one of the project's partners."""
+    if organisation_id is None:
+        return None
+    found = db.session.scalar(
+        select(ProjectPartner.id).where(
+            ProjectPartner.project_id == project_id,
+            ProjectPartner.organisation_id == organisation_id,
+        )
+    )
+    if found is None:
+        raise ProjectError(
+            _("Please choose a partner organisation of this project."), "partner_organisation_id"
+        )
+    return organisation_id
+
+
+def partner_organisation_choices(project: Project) -> list[tuple[int, str]]:
+    return [(p.organisation_id, p.organisation.name) for p in project.partners]
+
+
 def add_milestone(
     user: User,
     project: Project,
@@ -508,10 +542,12 @@ def add_milestone(
     weight: Any = 1,
     progress: Any = 0,
     lead_person_id: int | None = None,
+    partner_organisation_id: int | None = None,
 ) -> Milestone:
     if not may_manage(user, project):
         raise ProjectError(_("You cannot change this project."))
     values = _milestone_values(title, due_date, weight, progress, lead_person_id)
+    values["partner_organisation_id"] = _milestone_owner(project.id, partner_organisation_id)
     project_id = project.id
     with write_transaction():
         milestone = Milestone(project_id=project_id, **values)
@@ -536,10 +572,14 @@ def update_milestone(
     weight: Any,
     progress: Any,
     lead_person_id: int | None = None,
+    partner_organisation_id: int | None = None,
 ) -> Milestone:
     if not may_manage(user, milestone.project):
         raise ProjectError(_("You cannot change this project."))
     values = _milestone_values(title, due_date, weight, progress, lead_person_id)
+    values["partner_organisation_id"] = _milestone_owner(
+        milestone.project_id, partner_organisation_id
+    )
     milestone_id = milestone.id
     with write_transaction():
         current = db.session.get(Milestone, milestone_id, with_for_update=True)

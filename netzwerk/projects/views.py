@@ -19,14 +19,17 @@ from ..timeutil import local_today
 from ..workflow import ui
 from ..workflow.forms import TransitionForm
 from ..workflow.services import CommentRequired, WorkflowError
-from . import approval, portfolio, services
+from . import approval, feedback_links, organisations, partner_portal, portfolio, services
 from .forms import (
     ConfirmForm,
+    ConfirmProposalForm,
+    FeedbackLinkForm,
     FilterForm,
     ImportForm,
     MilestoneForm,
     PartnerForm,
     ProjectForm,
+    ProposeOrganisationForm,
     report_form_class,
 )
 from .models import Milestone, Project
@@ -37,6 +40,7 @@ bp = Blueprint("projects", __name__)
 # The administration sections of this package (registered by its init_app).
 ADMIN_PAGES = [
     ("projects.import_projects", _l("Import projects (CSV)")),
+    ("projects.organisation_proposals", _l("Proposed partner organisations")),
 ]
 
 
@@ -218,6 +222,7 @@ def _data(form: ProjectForm) -> services.ProjectData:
         report_interval_months=form.report_interval_months.data,
         deciding_body_id=form.deciding_body_id.data,
         target_groups=form.target_groups.data or [],
+        district=form.district.data or None,
     )
 
 
@@ -262,7 +267,10 @@ def edit(project_id: int) -> Any:
 
 
 def _render_detail(
-    project: Project, failed: tuple[str, TransitionForm] | None = None, status: int = 200
+    project: Project,
+    failed: tuple[str, TransitionForm] | None = None,
+    status: int = 200,
+    feedback_form: FeedbackLinkForm | None = None,
 ) -> tuple[str, int]:
     user = _user()
     progress = portfolio.compute_progress()
@@ -300,6 +308,13 @@ def _render_detail(
             r.id for r in reports if services.may_edit_report(current_user, project, r)
         },
         remove_form=ConfirmForm(),
+        feedback_form=(feedback_form or FeedbackLinkForm(formdata=None))
+        if current_user.is_staff
+        else None,
+        linked_feedback=feedback_links.linked_feedback_count(project.id),
+        partner_entries_waiting=len(partner_portal.pending_entries(project.id))
+        if services.may_manage(current_user, project)
+        else 0,
         parent=db.session.get(Project, project.parent_id) if project.parent_id else None,
     )
     return render_template("projects/project.html", **context), status
@@ -339,6 +354,23 @@ def transition(project_id: int, transition: str) -> Any:
     return redirect(url_for("projects.detail", project_id=project_id))
 
 
+@bp.route("/projekte/<int:project_id>/rueckmeldung", methods=["POST"])
+@staff_required
+def link_feedback(project_id: int) -> Any:
+    """The Bildungsbüro records that the project came out of a feedback."""
+    project = _load(project_id)
+    form = FeedbackLinkForm()
+    if form.validate_on_submit():
+        try:
+            feedback_links.link_feedback(current_user, project, form.feedback.data or "")
+        except services.ProjectError as exc:
+            show_error(form, exc)
+        else:
+            flash(_("The feedback was linked; its sender sees the project."), "success")
+            return redirect(url_for("projects.detail", project_id=project_id))
+    return _render_detail(project, status=422, feedback_form=form)
+
+
 # --- partners ----------------------------------------------------------
 
 
@@ -357,9 +389,21 @@ def partner_new(project_id: int) -> Any:
     form.organisation_id.choices = [("", _("Please choose"))] + [
         (str(i), n) for i, n in services.organisation_choices()
     ]
-    form.contact_person_id.choices = [("", _("None"))] + [
-        (str(i), n) for i, n in services.person_choices()
-    ]
+    # The contact list: the chosen organisation's people only (after "Show
+    # contact persons", or a failed post); else grouped by organisation.
+    chosen = form.organisation_id.data if request.method == "POST" else None
+    if request.method == "GET":
+        chosen = request.args.get("organisation", type=optional_id)
+        form.organisation_id.data = chosen
+    if chosen:
+        form.contact_person_id.choices = [("", _("None"))] + [
+            (str(i), n) for i, n in organisations.contact_choices(chosen)
+        ]
+    else:
+        form.contact_person_id.choices = {
+            "": [("", _("None"))],
+            **organisations.contacts_by_organisation(),
+        }
     if form.validate_on_submit():
         try:
             services.add_partner(
@@ -380,7 +424,71 @@ def partner_new(project_id: int) -> Any:
         form=form,
         project=project,
         suggestions=[str(s) for s in PARTNER_ROLE_SUGGESTIONS],
+        filtered=bool(chosen),
     ), status
+
+
+def _propose_form() -> ProposeOrganisationForm:
+    from ..governance.models import ORGANISATION_KIND_LABELS
+
+    form = ProposeOrganisationForm()
+    form.kind.choices = [("", _("Please choose"))] + [
+        (k.value, str(label)) for k, label in ORGANISATION_KIND_LABELS.items()
+    ]
+    return form
+
+
+@bp.route("/projekte/<int:project_id>/partner/vorschlagen", methods=["GET", "POST"])
+@login_required
+def propose_organisation(project_id: int) -> Any:
+    project = _manage(project_id)
+    form = _propose_form()
+    if form.validate_on_submit():
+        try:
+            organisations.propose(
+                current_user,
+                project,
+                name=form.name.data or "",
+                kind=form.kind.data or "",
+                role=form.role.data or "",
+                website=form.website.data or "",
+                email=form.email.data or "",
+            )
+        except services.ProjectError as exc:
+            show_error(form, exc)
+        else:
+            flash(
+                _("Proposed. The Bildungsbüro confirms the organisation; then it is a partner."),
+                "success",
+            )
+            return redirect(url_for("projects.detail", project_id=project_id))
+    status = 422 if request.method == "POST" else 200
+    return render_template("projects/propose_form.html", form=form, project=project), status
+
+
+@bp.route("/projekte/partner/vorschlaege")
+@staff_required
+def organisation_proposals() -> str:
+    return render_template(
+        "projects/proposals.html",
+        proposals=organisations.open_proposals(),
+        confirm_form=ConfirmProposalForm(formdata=None),
+        projects={p.id: p for p in db.session.scalars(select(Project))},
+    )
+
+
+@bp.route("/projekte/partner/vorschlaege/<int:proposal_id>", methods=["POST"])
+@staff_required
+def confirm_proposal(proposal_id: int) -> Response:
+    form = ConfirmProposalForm()
+    if form.validate_on_submit():
+        try:
+            organisations.confirm(current_user, proposal_id)
+        except services.ProjectError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("The organisation was confirmed and added as a partner."), "success")
+    return redirect(url_for("projects.organisation_proposals"))
 
 
 @bp.route("/projekte/<int:project_id>/partner/<int:partner_id>/entfernen", methods=["POST"])
@@ -407,20 +515,29 @@ def partner(organisation_id: int) -> str:
     organisation = db.session.get(Organisation, organisation_id)
     if organisation is None:
         abort(404)
+    if not organisation.active and not (_user() and current_user.is_staff):
+        abort(404)  # proposed, not yet confirmed
     rows = services.projects_of_organisation(_user(), organisation_id)
     titles = {p.id: ui.state_title(p) for _pp, p in rows}
     return render_template(
-        "projects/partner.html", organisation=organisation, rows=rows, titles=titles
+        "projects/partner.html",
+        organisation=organisation,
+        rows=rows,
+        titles=titles,
+        overview=organisations.partner_overview(_user(), rows),
     )
 
 
 # --- milestones ----------------------------------------------------------
 
 
-def _milestone_form(milestone: Milestone | None = None) -> MilestoneForm:
+def _milestone_form(project: Project, milestone: Milestone | None = None) -> MilestoneForm:
     form = MilestoneForm(obj=milestone) if milestone else MilestoneForm()
     form.lead_person_id.choices = [("", _("The project lead"))] + [
         (str(i), n) for i, n in services.person_choices()
+    ]
+    form.partner_organisation_id.choices = [("", _("None"))] + [
+        (str(i), n) for i, n in services.partner_organisation_choices(project)
     ]
     return form
 
@@ -432,6 +549,7 @@ def _milestone_values(form: MilestoneForm) -> dict[str, Any]:
         "weight": form.weight.data,
         "progress": form.progress.data,
         "lead_person_id": form.lead_person_id.data,
+        "partner_organisation_id": form.partner_organisation_id.data,
     }
 
 
@@ -439,7 +557,7 @@ def _milestone_values(form: MilestoneForm) -> dict[str, Any]:
 @login_required
 def milestone_new(project_id: int) -> Any:
     project = _manage(project_id)
-    form = _milestone_form()
+    form = _milestone_form(project)
     if form.validate_on_submit():
         try:
             services.add_milestone(current_user, project, **_milestone_values(form))
@@ -466,7 +584,7 @@ def _load_milestone(milestone_id: int) -> Milestone:
 @login_required
 def milestone_edit(milestone_id: int) -> Any:
     milestone = _load_milestone(milestone_id)
-    form = _milestone_form(milestone)
+    form = _milestone_form(milestone.project, milestone)
     if form.validate_on_submit():
         try:
             services.update_milestone(current_user, milestone, **_milestone_values(form))

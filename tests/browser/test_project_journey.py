@@ -59,7 +59,7 @@ def test_project_from_idea_to_approval_progress_and_reach(
         ("Gesamtschule Schinkel (Schule)", "Schulpartner"),
     ):
         page.get_by_role("link", name="Partner hinzufügen").click()
-        page.get_by_label("Organisation").select_option(label=organisation)
+        page.locator("#organisation_id").select_option(label=organisation)
         page.get_by_label("Rolle im Projekt").fill(role)
         _save(page, "Partner hinzufügen")
     partners = page.get_by_role("region", name="Partner")

@@ -20,11 +20,13 @@ PUBLIC_TEMPLATES = [
     "templates/feedback/status.html",
     "templates/feedback/privacy.html",
     "templates/feedback/rejected.html",
+    "templates/feedback/results.html",
 ]
 PUBLIC_PYTHON = [
     "netzwerk/feedback/forms.py",
     "netzwerk/feedback/vocab.py",
     "netzwerk/feedback/validation.py",
+    "netzwerk/feedback/outcomes.py",
     "netzwerk/errors.py",
 ]
 
