@@ -13,6 +13,7 @@ def init_app(app: Any) -> None:
     from . import jobs, models, services, views
 
     signals.poll_closed.connect(services.on_poll_closed)
+    signals.election_closed.connect(services.on_election_closed)
     models.register_action_item_subject()
     jobs.register_jobs()
     for endpoint, label in views.ADMIN_PAGES:

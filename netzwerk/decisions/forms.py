@@ -21,7 +21,7 @@ class RegisterFilterForm(Form):
     year = SelectField(_l("Year"), coerce=safe_int, validators=[Optional()], default=0)
     outcome = SelectField(
         _l("Outcome"),
-        choices=[("", _l("All"))] + [(o.value, o.label) for o in DecisionOutcome],
+        choices=[("", _l("All")), *DecisionOutcome.choices()],
         validators=[Optional()],
         default="",
     )

@@ -28,7 +28,7 @@ from ..database import UTCDateTime, enum_check, utcnow
 from ..extensions import Model
 from ..governance.models import Body, Organisation, Person
 from ..labels import Labelled, labels
-from ..voting.models import Poll
+from ..voting.models import Election, Poll
 from ..workflow.models import WorkflowMixin
 
 
@@ -76,6 +76,7 @@ class Decision(Model):
         UniqueConstraint("body_id", "year", "seq"),
         UniqueConstraint("number"),
         UniqueConstraint("poll_id"),
+        UniqueConstraint("election_id"),
         CheckConstraint(enum_check("outcome", DecisionOutcome), name="outcome"),
         CheckConstraint("seq >= 1", name="seq_positive"),
         Index("ix_decision_subject", "subject_type", "subject_id"),
@@ -88,6 +89,8 @@ class Decision(Model):
     seq: Mapped[int] = mapped_column(Integer)
     number: Mapped[str] = mapped_column(String(40))
     poll_id: Mapped[int | None] = mapped_column(ForeignKey("poll.id", ondelete="RESTRICT"))
+    # An election of persons (no poll; the elected persons are its text).
+    election_id: Mapped[int | None] = mapped_column(ForeignKey("election.id", ondelete="RESTRICT"))
     subject_type: Mapped[str | None] = mapped_column(String(30))
     subject_id: Mapped[int | None] = mapped_column(Integer)
     subject_title: Mapped[str | None] = mapped_column(String(300))
@@ -109,6 +112,7 @@ class Decision(Model):
 
     body: Mapped[Body] = relationship()
     poll: Mapped[Poll | None] = relationship()
+    election: Mapped[Election | None] = relationship()
     action_items: Mapped[list[ActionItem]] = relationship(
         back_populates="decision", order_by="ActionItem.due_date"
     )
@@ -116,6 +120,13 @@ class Decision(Model):
     @property
     def outcome_label(self) -> str:
         return DecisionOutcome(self.outcome).label
+
+    @property
+    def how_label(self) -> str:
+        """How it was decided ("by show of hands", "electronically, secret", ...)."""
+        if self.election_id is not None:
+            return str(_l("election, secret ballot"))
+        return self.poll.how_label if self.poll is not None else ""
 
     @property
     def is_public(self) -> bool:

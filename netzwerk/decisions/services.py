@@ -28,6 +28,7 @@ from ..csvutil import csv_safe, write_csv
 from ..database import utcnow, write_transaction
 from ..extensions import db
 from ..governance.models import Body, Organisation, Person
+from ..meetings.attendance import meeting_moment
 from ..notifications.services import notify
 from ..rules import RuleError, without_bidi_controls
 from ..timeutil import format_date, local_today, to_local
@@ -89,7 +90,12 @@ def create_decision_for_poll(poll: Poll, now: datetime | None = None) -> Decisio
     """Write the decision of a closed poll (inside the closing transaction)."""
     if not poll.is_closed or not poll.result or not PollResult(poll.result).is_valid:
         return None
+    if poll.subject_type == "amendment":
+        return None  # shown with the main motion's decision and in the minutes
     now = now or poll.closed_at or utcnow()
+    link = meeting_link(poll.id)
+    if link is not None:  # a meeting's decision carries the meeting's real time
+        now = meeting_moment(link[0], now)
     body = db.session.get(Body, poll.body_id)
     assert body is not None
     year = to_local(now).year
@@ -120,7 +126,6 @@ def create_decision_for_poll(poll: Poll, now: datetime | None = None) -> Decisio
         decided_at=now,
         created_at=now,
     )
-    link = meeting_link(poll.id)
     if link is not None:
         decision.meeting_id, decision.agenda_item_id = link
     db.session.add(decision)
@@ -178,7 +183,7 @@ def list_decisions(user: Any, flt: RegisterFilter, limit: int = 500) -> Sequence
     stmt = (
         select(Decision)
         .join(Body, Decision.body_id == Body.id)
-        .options(joinedload(Decision.body))
+        .options(joinedload(Decision.body), joinedload(Decision.poll))
         .where(visible_condition(user))
         .order_by(Decision.decided_at.desc(), Decision.id.desc())
     )
@@ -514,3 +519,68 @@ def remind_overdue(today: date | None = None, now: datetime | None = None) -> in
 
 def years_with_decisions() -> list[int]:
     return list(db.session.scalars(select(Decision.year).distinct().order_by(Decision.year.desc())))
+
+
+def create_decision_for_election(election: Any, now: datetime | None = None) -> Decision:
+    """The register's entry of a closed election (in its closing transaction):
+    the elected persons are its text; the rounds are on the election."""
+    now = now or election.closed_at or utcnow()
+    body = db.session.get(Body, election.body_id)
+    assert body is not None
+    year = to_local(now).year
+    seq = allocate_number(body.id, year)
+    elected = [c.name for c in election.elected]
+    last = election.rounds[-1] if election.rounds else None
+    item_public = _item_public(election.agenda_item_id, election.meeting_id)
+    decision = Decision(
+        body_id=body.id,
+        year=year,
+        seq=seq,
+        number=format_number(body.short_name, year, seq),
+        poll_id=None,
+        election_id=election.id,
+        subject_type="election",
+        subject_id=election.id,
+        subject_title=election.title[:300],
+        subject_public=item_public,
+        title=election.title,
+        text=(
+            _("Elected: %(names)s", names=", ".join(elected))
+            if elected
+            else _("Nobody was elected.")
+        ),
+        outcome=(DecisionOutcome.ADOPTED if elected else DecisionOutcome.REJECTED).value,
+        yes_count=0,
+        no_count=0,
+        abstain_count=0,
+        voting_members=last.voting_members if last else 0,
+        majority_rule=body.majority_rule,
+        decided_at=now,
+        created_at=now,
+        meeting_id=election.meeting_id,
+        agenda_item_id=election.agenda_item_id,
+    )
+    db.session.add(decision)
+    db.session.flush()
+    from ..audit.services import record
+
+    record(
+        "decision.created",
+        "decision",
+        decision.id,
+        data={"number": decision.number, "election_id": election.id, "elected": elected},
+    )
+    signals.decision_recorded.send(decision, now=now)
+    return decision
+
+
+def _item_public(agenda_item_id: int, meeting_id: int) -> bool:
+    from ..meetings.models import AgendaItem, Meeting
+
+    item = db.session.get(AgendaItem, agenda_item_id)
+    meeting = db.session.get(Meeting, meeting_id)
+    return bool(item and meeting and item.public and meeting.public)
+
+
+def on_election_closed(election: Any, **extra: Any) -> None:
+    create_decision_for_election(election, extra.get("now"))

@@ -95,12 +95,23 @@ def detail(decision_id: int) -> str:
         abort(404)
     from ..voting.providers import resolve_subject
 
-    subject = resolve_subject(decision.subject_type or "", decision.subject_id)
+    subject = (
+        resolve_subject(decision.subject_type or "", decision.subject_id)
+        if decision.election_id is None
+        else None
+    )
     show_items = services.may_view_body_items(current_user, decision.body)
+    from ..voting import amendments
+
     return render_template(
         "decisions/detail.html",
         decision=decision,
         subject=subject,
+        amendments=(
+            amendments.amendments_of([decision.agenda_item_id]).get(decision.agenda_item_id, [])
+            if decision.agenda_item_id
+            else []
+        ),
         show_items=show_items,
         today=_today(),
     )

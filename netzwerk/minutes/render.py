@@ -27,6 +27,7 @@ from ..extensions import db
 from ..governance.models import MajorityRule
 from ..meetings import access, agenda, attendance
 from ..meetings.models import AttendanceStatus, Meeting
+from ..meetings.speakers import spoken as spoken_on
 from ..timeutil import format_date, format_local, to_local
 from ..voting.models import MeetingPoll, Poll, PollState
 from ..voting.rules import PollResult
@@ -152,6 +153,18 @@ def _poll(poll: Poll) -> dict[str, Any]:
         "title": poll.title,
         "question": poll.question,
         "kind": poll.kind_label,
+        "how": poll.how_label,
+        "amendment": poll.subject_type == "amendment",
+        "quorum_at_opening": (
+            {
+                "present": poll.present_at_opening,
+                "members": poll.voting_members,
+                "required": poll.quorum_required,
+                "quorate": poll.quorate_at_opening,
+            }
+            if poll.quorate_at_opening is not None
+            else None
+        ),
         "closed": closed,
         "state": poll.state_label,
         "yes": poll.yes_count,
@@ -163,6 +176,38 @@ def _poll(poll: Poll) -> dict[str, Any]:
         "result": poll.result_label if closed else None,
         "passed": poll.result == PollResult.PASSED.value if closed else None,
         "quorate": poll.quorate,
+    }
+
+
+def _election(election: Any) -> dict[str, Any]:
+    from ..voting import elections as election_service
+
+    return {
+        "title": election.title,
+        "seats": election.seats,
+        "rule": election.rule_label,
+        "closed": not election.is_open,
+        "elected": [
+            {"name": c.name, "round": c.elected_in_round, "by_lot": c.by_lot}
+            for c in election.elected
+        ],
+        "rounds": [
+            {
+                "number": r.number,
+                "runoff": r.runoff,
+                "ballots": r.participants,
+                "present": r.present_at_opening,
+                "members": r.voting_members,
+                "required": r.quorum_required,
+                "quorate": r.quorate_at_opening,
+                "votes": [
+                    {"name": n, "votes": v} for n, v in election_service.round_rows(r, election)
+                ],
+                "lots": election_service.lot_texts(r, election),
+            }
+            for r in election.rounds
+            if not r.is_open
+        ],
     }
 
 
@@ -206,6 +251,8 @@ def _decision(decision: Decision) -> dict[str, Any]:
         "voting_members": decision.voting_members,
         "majority_rule": decision.majority_rule,
         "majority_rule_label": MajorityRule(decision.majority_rule).label,
+        "how": decision.how_label,
+        "election": decision.election_id is not None,
         "decided_at": _iso(decision.decided_at),
         "poll_id": decision.poll_id,
         "action_items": [_action(a) for a in decision.action_items],
@@ -352,6 +399,19 @@ def compose_minutes(
     named = _named_votes(
         [p.id for found in polls.values() for p in found if p.is_closed and not p.is_secret]
     )
+    from ..voting import amendments as amendment_service
+    from ..voting import elections as election_service
+    from ..voting.hands import hand_names
+
+    by_hand = hand_names([p.id for found in polls.values() for p in found if p.by_hand])
+    for poll_id, hand in by_hand.items():
+        merged = named.setdefault(poll_id, {})
+        for value, people in hand.items():
+            merged[value] = sorted(merged.get(value, []) + people)
+    item_ids = [line.item.id for line in lines]
+    item_amendments = amendment_service.amendments_of(item_ids)
+    item_elections = election_service.elections_of(item_ids)
+    item_speakers = spoken_on(item_ids)  # the speakers list (meetings.speakers)
     items = []
     all_decisions = []
     for line in lines:
@@ -378,6 +438,15 @@ def compose_minutes(
                     for p in polls.get(item.id, [])
                 ],
                 "decisions": item_decisions,
+                "amendments": [
+                    {"seq": a.seq, "text": a.text, "proposer": a.proposer, "outcome": a.state_label}
+                    for a in item_amendments.get(item.id, [])
+                ],
+                "elections": [_election(e) for e in item_elections.get(item.id, [])],
+                "speakers": [
+                    {"name": sp.person.full_name, "point_of_order": sp.point_of_order}
+                    for sp in item_speakers.get(item.id, [])
+                ],
             }
         )
     facts = _meeting_facts(meeting)
@@ -490,6 +559,7 @@ def decisions_json(snapshot: dict[str, Any]) -> bytes:
                 "votes": {"yes": d["yes"], "no": d["no"], "abstain": d["abstain"]},
                 "voting_members": d["voting_members"],
                 "majority_rule": d["majority_rule"],
+                "taken": d.get("how"),
                 "agenda_item": {"number": d["agenda_number"], "title": d["agenda_title"]},
                 "decided_at": d["decided_at"],
                 "action_items": [

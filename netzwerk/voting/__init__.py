@@ -9,11 +9,12 @@ def init_app(app: Any) -> None:
     """Register circular resolutions and votes in meetings with the workflow
     engine (subjects, guards, effects) and tell it how polls ended."""
     from ..admin import register_admin_section
-    from . import engine, jobs, meeting, services, views
+    from . import amendments, engine, jobs, meeting, services, views
 
     engine.register()
     services.register_workflow_providers()
     meeting.register_meeting_polls()
+    amendments.register_amendments()
     jobs.register_jobs()
     for endpoint, label in views.ADMIN_PAGES:
         register_admin_section(endpoint, label)

@@ -4,17 +4,20 @@ from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateTimeLocalField,
     HiddenField,
+    IntegerField,
     RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
+    widgets,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..forms import Form
 from ..governance.models import MajorityRule
-from .models import Poll, PollKind, PollOptions
+from .models import ElectionRule, Poll, PollKind, PollMethod, PollOptions
 
 
 class VoteForm(Form):
@@ -63,17 +66,17 @@ class CircularResolutionForm(Form):
     )
     kind = SelectField(
         _l("Kind of vote"),
-        choices=[(k.value, k.label) for k in PollKind],
+        choices=PollKind.choices(),
         default=PollKind.OPEN.value,
     )
     options = SelectField(
         _l("Options"),
-        choices=[(o.value, o.label) for o in PollOptions],
+        choices=PollOptions.choices(),
         default=PollOptions.YES_NO_ABSTAIN.value,
     )
     majority_rule = SelectField(
         _l("Majority"),
-        choices=[("", _l("As set for the body"))] + [(r.value, r.label) for r in MajorityRule],
+        choices=[("", _l("As set for the body")), *MajorityRule.choices()],
         default="",
         validators=[Optional()],
     )
@@ -97,18 +100,104 @@ class MeetingPollForm(Form):
     )
     kind = SelectField(
         _l("Kind of vote"),
-        choices=[(k.value, k.label) for k in PollKind],
+        choices=PollKind.choices(),
         default=PollKind.OPEN.value,
     )
     options = SelectField(
         _l("Options"),
-        choices=[(o.value, o.label) for o in PollOptions],
+        choices=PollOptions.choices(),
         default=PollOptions.YES_NO_ABSTAIN.value,
     )
     majority_rule = SelectField(
         _l("Majority"),
-        choices=[("", _l("As set for the body"))] + [(r.value, r.label) for r in MajorityRule],
+        choices=[("", _l("As set for the body")), *MajorityRule.choices()],
         default="",
         validators=[Optional()],
     )
+    method = SelectField(
+        _l("How the votes are taken"),
+        choices=PollMethod.choices(),
+        default=PollMethod.ELECTRONIC.value,
+        description=_l(
+            "By show of hands the minute-taker enters the counts; mixed: the room by hand, "
+            "members online electronically."
+        ),
+    )
     submit = SubmitField(_l("Open the vote"))
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def _count(label: object) -> IntegerField:
+    return IntegerField(
+        label,  # type: ignore[arg-type]
+        default=0,
+        validators=[
+            InputRequired(_l("Please enter a whole number, 0 or more.")),
+            NumberRange(min=0, max=100_000, message=_l("Please enter a whole number, 0 or more.")),
+        ],
+    )
+
+
+class HandCountForm(Form):
+    """The counts of a show of hands (and, for a named vote, the names)."""
+
+    yes = _count(_l("Yes"))
+    no = _count(_l("No"))
+    abstain = _count(_l("Abstentions"))
+    names_yes = MultiCheckboxField(_l("Named: yes"), coerce=int, choices=[], validate_choice=False)
+    names_no = MultiCheckboxField(_l("Named: no"), coerce=int, choices=[], validate_choice=False)
+    names_abstain = MultiCheckboxField(
+        _l("Named: abstentions"), coerce=int, choices=[], validate_choice=False
+    )
+    submit = SubmitField(_l("Record the counts"))
+
+
+class AmendmentForm(Form):
+    proposer = StringField(_l("Proposed by"), validators=[Optional(), Length(max=200)])
+    text = TextAreaField(
+        _l("Amended resolution"),
+        description=_l("The wording that replaces the proposed resolution if adopted."),
+        validators=[DataRequired(_l("Please enter the text of the amendment.")), Length(max=20000)],
+    )
+    submit = SubmitField(_l("Record the amendment"))
+
+
+class ElectionForm(Form):
+    title = StringField(
+        _l("Title"), validators=[DataRequired(_l("Please give a title.")), Length(max=300)]
+    )
+    seats = IntegerField(
+        _l("Seats"),
+        default=1,
+        validators=[
+            InputRequired(_l("Please enter the number of seats.")),
+            NumberRange(min=1, max=50, message=_l("Between 1 and 50 seats, please.")),
+        ],
+    )
+    rule = SelectField(
+        _l("Election rule"),
+        choices=ElectionRule.choices(),
+        default=ElectionRule.ABSOLUTE_RUNOFF.value,
+    )
+    members = MultiCheckboxField(
+        _l("Candidates from the body"), coerce=int, choices=[], validate_choice=False
+    )
+    names = TextAreaField(
+        _l("Other candidates"),
+        description=_l("One name per line."),
+        validators=[Optional(), Length(max=5000)],
+    )
+    submit = SubmitField(_l("Open the election"))
+
+
+class ElectionBallotForm(Form):
+    choice = MultiCheckboxField(_l("Your vote"), coerce=int, choices=[], validate_choice=False)
+    submit = SubmitField(_l("Cast vote"))
+
+
+class ConfirmForm(Form):
+    submit = SubmitField(_l("Confirm"))

@@ -12,10 +12,48 @@
 The meetings package cannot import voting; this module fills its hooks.
 Its model (:class:`~.models.MeetingPoll`) is in ``models``, the form in
 ``forms``, the page that opens a vote in ``meeting_views``.
+
+The service API for the chair's cockpit (issue #19)
+----------------------------------------------------
+
+Every call is one unit of work of its own (``write_transaction``), audited,
+and raises :class:`~.services.VotingError` (``str(exc)`` is the German
+message, ``exc.field`` the form field) when a rule refuses:
+
+* :func:`open_meeting_poll` ``(actor, meeting, item_id, *, title, question=None,
+  kind="open"|"secret", options="yes_no_abstain"|"yes_no", majority_rule=None,
+  method="electronic"|"hands"|"mixed")`` -> ``Poll``: creates and opens a
+  vote on an agenda item (the quorum is recomputed and stored with it:
+  ``poll.present_at_opening``, ``quorum_required``, ``quorate_at_opening``).
+  Refused while an amendment of the item is undecided; the main motion's
+  text becomes the last adopted amendment's.
+* :func:`.services.close_poll` ``(poll_id, actor)`` -> ``Poll``: closes and
+  counts (a show of hands needs its counts first; a mixed vote whose hands
+  plus ballots exceed the seats is refused).
+* :func:`vote_progress` ``(poll)`` -> :class:`VoteProgress` (``voted``,
+  ``eligible``, ``counted_by_hand``, ``how``, ``is_open``): "17 von 23 haben
+  abgestimmt" for the cockpit and the projector.
+* :func:`open_meeting_polls` ``(meeting_id)``: the meeting's open votes.
+* :func:`.hands.enter_counts` ``(actor, poll_id, *, yes, no, abstain=0,
+  names=None)``; :func:`.hands.entitled` ``(poll)``: the most hands possible.
+* :mod:`.amendments`: ``create_amendment``, ``open_amendment_vote``,
+  ``pending_on(item_id)``, ``carried_text(item_id)``, ``amendments_of``.
+* :mod:`.elections`: ``create_election``, ``cast_election_ballot``,
+  ``close_round`` (counts, elects, opens the run-off), ``current_round``,
+  ``votes_cast(round)``, ``elections_of(item_ids)``.
+
+Pages to link (endpoints): ``voting_meeting.open_poll`` (meeting_id,
+item_id: open a vote, with links to amendments and elections),
+``voting.poll`` (poll_id: the vote, its closing step and, for a show of
+hands, the count form), ``voting_meeting.hand_count`` (poll_id),
+``voting_meeting.item_amendments`` (meeting_id, item_id),
+``voting_meeting.new_election`` (meeting_id, item_id),
+``voting_meeting.election`` (election_id).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -35,8 +73,18 @@ from ..papers.services import consultation_for, store_consultation_result
 from ..workflow import registry as wf_registry
 from ..workflow import services as wf
 from ..workflow.registry import TransitionContext
-from . import engine, services
-from .models import MeetingPoll, MeetingVote, Poll, PollKind, PollMode, PollOptions, PollProcess
+from . import amendments, engine, services
+from .models import (
+    Amendment,
+    MeetingPoll,
+    MeetingVote,
+    Poll,
+    PollKind,
+    PollMethod,
+    PollMode,
+    PollOptions,
+    PollProcess,
+)
 from .providers import Seat, SubjectInfo, register_eligibility_provider, register_subject_resolver
 from .rules import PollResult
 
@@ -96,6 +144,8 @@ def open_meeting_poll(
     kind: str = PollKind.OPEN.value,
     options: str = PollOptions.YES_NO_ABSTAIN.value,
     majority_rule: str | None = None,
+    method: str = PollMethod.ELECTRONIC.value,
+    subject: tuple[str, int] | None = None,
     now: datetime | None = None,
 ) -> Poll:
     """Create and open a poll on an agenda item of a meeting in session (one transaction).
@@ -104,6 +154,13 @@ def open_meeting_poll(
     opening transition fires as ``actor``: the definition's ``by:`` says who
     may (the chair of the body, its office, ...), its guard
     ``in_meeting_session`` that the meeting is being held.
+
+    ``method``: electronic, show of hands or mixed (:mod:`.hands`).
+    ``subject``: what is voted on, by default the item's paper (or the item);
+    ``("amendment", id)`` for an amendment (use
+    :func:`.amendments.open_amendment_vote`).  The main motion cannot be
+    opened while an amendment of the item is undecided, and its text is the
+    last adopted amendment's (:mod:`.amendments`).
     """
     now = now or utcnow()
     if not services.may_open(actor, meeting.body_id, PollMode.MEETING.value):
@@ -122,7 +179,20 @@ def open_meeting_poll(
         item = db.session.get(AgendaItem, item_id)
         if item is None or item.meeting_id != meeting_id or item.withdrawn:
             raise services.VotingError(_("This agenda item does not exist."))
-        subject_type, subject_id = _subject_of(item)
+        subject_type, subject_id = subject or _subject_of(item)
+        if subject_type != amendments.SUBJECT_TYPE:
+            pending = amendments.pending_on(item.id)
+            if pending:
+                raise services.VotingError(
+                    _(
+                        "First vote on the amendments to this item (%(numbers)s): the main "
+                        "motion is voted after them.",
+                        numbers=", ".join(str(a.seq) for a in pending),
+                    )
+                )
+            carried = amendments.carried_text(item.id)
+            if carried is not None:
+                question = carried  # the adopted amendment's text is voted on
         poll = services._new_poll(
             body_id=current.body_id,
             subject_type=subject_type,
@@ -135,9 +205,15 @@ def open_meeting_poll(
             mode=PollMode.MEETING.value,
             closes_at=None,
             actor=actor,
+            method=method,
         )
         link = MeetingPoll(poll_id=poll.id, meeting_id=meeting_id, agenda_item_id=item.id)
         db.session.add(link)
+        if subject_type == amendments.SUBJECT_TYPE:
+            amendment = db.session.get(Amendment, subject_id)
+            if amendment is None or not amendment.is_pending:
+                raise services.VotingError(_("This amendment has been decided."))
+            amendment.poll_id = poll.id
         db.session.flush()
         engine.open_process(engine.new_process(poll, actor), actor, now)
         link.seats_at_opening = poll.eligible_count
@@ -169,6 +245,10 @@ def item_polls(item_ids: list[int]) -> dict[int, list[hooks.ItemPoll]]:
                 quorate=poll.quorate,
                 present=poll.present_at_closing,
                 url=url_for("voting.poll", poll_id=poll.id),
+                # The cockpit and projector (meetings): the progress, never how.
+                voted=vote_progress(poll).voted if poll.is_open else None,  # hands too
+                eligible=poll.eligible_count,
+                is_open=poll.is_open,
             )
         )
     return result
@@ -231,6 +311,35 @@ def register_meeting_polls() -> None:
     register_subject_resolver("agenda_item", _resolve_agenda_item)
     signals.poll_closed.connect(_on_poll_closed)
     hooks.register_item_poll_lookup(item_polls, "voting_meeting.open_poll", may_open_vote)
+
+
+@dataclass(frozen=True)
+class VoteProgress:
+    """How far a vote in a meeting has come (for the cockpit and the projector)."""
+
+    poll_id: int
+    voted: int  # electronic ballots plus the hands counted so far
+    eligible: int  # seats entitled at the opening
+    counted_by_hand: int | None  # None: no hand count (yet, or electronic)
+    how: str
+    is_open: bool
+
+
+def vote_progress(poll: Poll) -> VoteProgress:
+    """Ballots cast and hands counted so far, of the seats entitled at the opening."""
+    from .hands import hand_count
+
+    electronic = services.vote_count(poll) if poll.electronic else 0
+    hands = hand_count(poll.id) if poll.by_hand else None
+    counted = hands.total if hands is not None else None
+    return VoteProgress(
+        poll_id=poll.id,
+        voted=electronic + (counted or 0),
+        eligible=poll.eligible_count or 0,
+        counted_by_hand=counted,
+        how=poll.how_label,
+        is_open=poll.is_open,
+    )
 
 
 def open_meeting_polls(meeting_id: int) -> list[Poll]:

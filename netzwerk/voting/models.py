@@ -62,6 +62,24 @@ POLL_KIND_LABELS = labels(
 )
 
 
+class PollMethod(Labelled):
+    """How the votes are taken in the room (a circular resolution is electronic)."""
+
+    ELECTRONIC = "electronic"
+    HANDS = "hands"  # show of hands: the minute-taker enters the counts
+    MIXED = "mixed"  # by hand in the room, electronically online; each seat once
+
+
+POLL_METHOD_LABELS = labels(
+    PollMethod,
+    {
+        PollMethod.ELECTRONIC: _l("Electronically"),
+        PollMethod.HANDS: _l("By show of hands"),
+        PollMethod.MIXED: _l("Mixed (show of hands in the room, electronically online)"),
+    },
+)
+
+
 class PollOptions(Labelled):
     YES_NO = "yes_no"
     YES_NO_ABSTAIN = "yes_no_abstain"
@@ -139,6 +157,8 @@ class Poll(Model):
         CheckConstraint(enum_check("options", PollOptions), name="options"),
         CheckConstraint(enum_check("state", PollState), name="state"),
         CheckConstraint(enum_check("mode", PollMode), name="mode"),
+        CheckConstraint(enum_check("method", PollMethod), name="method"),
+        CheckConstraint("method = 'electronic' OR kind = 'open'", name="hands_not_secret"),
         CheckConstraint(enum_check("majority_rule", MajorityRule), name="majority_rule"),
         CheckConstraint(enum_check("quorum_rule", QuorumRule), name="quorum_rule"),
         CheckConstraint(
@@ -169,6 +189,9 @@ class Poll(Model):
     kind: Mapped[str] = mapped_column(String(10), default=PollKind.OPEN.value)
     options: Mapped[str] = mapped_column(String(20), default=PollOptions.YES_NO_ABSTAIN.value)
     mode: Mapped[str] = mapped_column(String(10), default=PollMode.CIRCULAR.value)
+    method: Mapped[str] = mapped_column(
+        String(10), default=PollMethod.ELECTRONIC.value, server_default="electronic"
+    )
     majority_rule: Mapped[str] = mapped_column(String(20))
     majority_overridden: Mapped[bool] = mapped_column(Boolean, default=False)
     quorum_rule: Mapped[str] = mapped_column(String(20))
@@ -190,6 +213,8 @@ class Poll(Model):
     eligible_count: Mapped[int | None] = mapped_column(Integer)
     quorum_required: Mapped[int | None] = mapped_column(Integer)
     present_at_opening: Mapped[int | None] = mapped_column(Integer)
+    # The quorum recomputed at the opening (of each vote), stored with it.
+    quorate_at_opening: Mapped[bool | None] = mapped_column(Boolean)
 
     # Computed once at closing, never edited afterwards.
     yes_count: Mapped[int | None] = mapped_column(Integer)
@@ -205,6 +230,35 @@ class Poll(Model):
     @property
     def kind_label(self) -> str:
         return PollKind(self.kind).label
+
+    @property
+    def method_label(self) -> str:
+        return PollMethod(self.method).label
+
+    @property
+    def by_hand(self) -> bool:
+        """Counts are entered by the minute-taker (show of hands or mixed)."""
+        return self.method != PollMethod.ELECTRONIC.value
+
+    @property
+    def electronic(self) -> bool:
+        """Members cast ballots electronically (electronic or mixed)."""
+        return self.method != PollMethod.HANDS.value
+
+    @property
+    def how_label(self) -> str:
+        """How the vote was taken, for the register and the minutes."""
+        if self.mode == PollMode.CIRCULAR.value:
+            return str(
+                _l("in writing (circular resolution), secret")
+                if self.is_secret
+                else _l("in writing (circular resolution), named")
+            )
+        if self.method == PollMethod.HANDS.value:
+            return str(_l("by show of hands"))
+        if self.method == PollMethod.MIXED.value:
+            return str(_l("mixed (show of hands and electronically)"))
+        return str(_l("electronically, secret") if self.is_secret else _l("electronically, named"))
 
     @property
     def options_label(self) -> str:
@@ -424,6 +478,328 @@ class SealedBallot(Model):
     sealed: Mapped[bytes] = mapped_column(LargeBinary(SEALED_BYTES))
 
 
+# --- show of hands ---------------------------------------------------------------
+
+
+class HandCount(Model):
+    """The counts a minute-taker entered for a vote by show of hands (or the
+    room's part of a mixed vote): one row per poll, replaced while the poll
+    is open (each entry audited), never after its close (service check under
+    the poll's row lock, and a trigger: see ``POLL_DDL``)."""
+
+    __tablename__ = "poll_hand_count"
+    __table_args__ = (
+        CheckConstraint(
+            "yes_count >= 0 AND no_count >= 0 AND abstain_count >= 0", name="counts_positive"
+        ),
+    )
+
+    poll_id: Mapped[int] = mapped_column(
+        ForeignKey("poll.id", ondelete="CASCADE"), primary_key=True
+    )
+    yes_count: Mapped[int] = mapped_column(Integer)
+    no_count: Mapped[int] = mapped_column(Integer)
+    abstain_count: Mapped[int] = mapped_column(Integer)
+    # The limit the counts were checked against (present and entitled).
+    entitled: Mapped[int] = mapped_column(Integer)
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    entered_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="RESTRICT")
+    )
+
+    @property
+    def total(self) -> int:
+        return self.yes_count + self.no_count + self.abstain_count
+
+
+class HandVote(Model):
+    """A named vote by show of hands: who raised a hand for which answer.
+    One per seat and poll (database constraint)."""
+
+    __tablename__ = "poll_hand_vote"
+    __table_args__ = (
+        UniqueConstraint("poll_id", "membership_id"),
+        CheckConstraint(enum_check("value", BallotValue), name="value"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), index=True)
+    membership_id: Mapped[int] = mapped_column(ForeignKey("membership.id", ondelete="RESTRICT"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"))
+    value: Mapped[str] = mapped_column(String(10))
+
+
+# --- amendments -------------------------------------------------------------------
+
+
+class AmendmentState(Labelled):
+    PENDING = "pending"
+    ADOPTED = "adopted"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+AMENDMENT_STATE_LABELS = labels(
+    AmendmentState,
+    {
+        AmendmentState.PENDING: _l("Not yet decided"),
+        AmendmentState.ADOPTED: _l("Adopted"),
+        AmendmentState.REJECTED: _l("Rejected"),
+        AmendmentState.WITHDRAWN: _l("Withdrawn"),
+    },
+)
+
+
+class Amendment(Model):
+    """An amendment (Änderungsantrag) to the proposed resolution of an agenda
+    item: its text replaces the proposed resolution when adopted.  Voted
+    before the main motion (see :mod:`.amendments`)."""
+
+    __tablename__ = "amendment"
+    __table_args__ = (
+        UniqueConstraint("agenda_item_id", "seq"),
+        CheckConstraint(enum_check("state", AmendmentState), name="state"),
+        CheckConstraint("seq >= 1", name="seq_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meeting.id", ondelete="RESTRICT"), index=True
+    )
+    agenda_item_id: Mapped[int] = mapped_column(
+        ForeignKey("agenda_item.id", ondelete="RESTRICT"), index=True
+    )
+    seq: Mapped[int] = mapped_column(Integer)
+    proposer: Mapped[str | None] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(10), default=AmendmentState.PENDING.value)
+    # The latest vote on it (a vote without quorum may be repeated).
+    poll_id: Mapped[int | None] = mapped_column(
+        ForeignKey("poll.id", ondelete="RESTRICT"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="RESTRICT")
+    )
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    poll: Mapped[Poll | None] = relationship()
+
+    @property
+    def state_label(self) -> str:
+        return AmendmentState(self.state).label
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state == AmendmentState.PENDING.value
+
+    @property
+    def is_adopted(self) -> bool:
+        return self.state == AmendmentState.ADOPTED.value
+
+
+# --- elections of persons -----------------------------------------------------------
+
+
+class ElectionRule(Labelled):
+    """How an election is decided (configurable per election, like the
+    majority rules; the rules themselves are in :mod:`.rules`)."""
+
+    ABSOLUTE_RUNOFF = "absolute_runoff"
+    RELATIVE = "relative"
+
+
+ELECTION_RULE_LABELS = labels(
+    ElectionRule,
+    {
+        ElectionRule.ABSOLUTE_RUNOFF: _l(
+            "Absolute majority in the first round, then a run-off between the leading "
+            "candidates; the lot on a tie"
+        ),
+        ElectionRule.RELATIVE: _l("Most votes; the lot on a tie"),
+    },
+)
+
+
+class ElectionState(Labelled):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+ELECTION_STATE_LABELS = labels(
+    ElectionState,
+    {ElectionState.OPEN: _l("Election running"), ElectionState.CLOSED: _l("Election closed")},
+)
+
+
+class Election(Model):
+    """An election of persons (Wahl) on an agenda item: candidates, seats, a
+    secret ballot per round (:mod:`.elections`)."""
+
+    __tablename__ = "election"
+    __table_args__ = (
+        CheckConstraint("seats >= 1", name="seats_positive"),
+        CheckConstraint(enum_check("rule", ElectionRule), name="rule"),
+        CheckConstraint(enum_check("state", ElectionState), name="state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body_id: Mapped[int] = mapped_column(ForeignKey("body.id", ondelete="RESTRICT"), index=True)
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meeting.id", ondelete="RESTRICT"), index=True
+    )
+    agenda_item_id: Mapped[int] = mapped_column(
+        ForeignKey("agenda_item.id", ondelete="RESTRICT"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(300))
+    seats: Mapped[int] = mapped_column(Integer, default=1)
+    rule: Mapped[str] = mapped_column(String(20), default=ElectionRule.ABSOLUTE_RUNOFF.value)
+    state: Mapped[str] = mapped_column(String(10), default=ElectionState.OPEN.value)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="RESTRICT")
+    )
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    body: Mapped[Body] = relationship()
+    candidates: Mapped[list[ElectionCandidate]] = relationship(
+        order_by="ElectionCandidate.id", back_populates="election"
+    )
+    rounds: Mapped[list[ElectionRound]] = relationship(
+        order_by="ElectionRound.number", back_populates="election"
+    )
+
+    @property
+    def rule_label(self) -> str:
+        return ElectionRule(self.rule).label
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == ElectionState.OPEN.value
+
+    @property
+    def elected(self) -> list[ElectionCandidate]:
+        return sorted(
+            (c for c in self.candidates if c.elected_in_round is not None),
+            key=lambda c: (c.elected_in_round or 0, c.id),
+        )
+
+
+class ElectionCandidate(Model):
+    """A candidate: a person of the network or a free name."""
+
+    __tablename__ = "election_candidate"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    election_id: Mapped[int] = mapped_column(
+        ForeignKey("election.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"))
+    name: Mapped[str] = mapped_column(String(200))
+    elected_in_round: Mapped[int | None] = mapped_column(Integer)
+    by_lot: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    election: Mapped[Election] = relationship(back_populates="candidates")
+
+
+class ElectionRound(Model):
+    """One ballot of an election (first round, run-off).  While it is open,
+    ballots are sealed (``election_sealed_ballot``); at its close they are
+    published shuffled (``election_ballot``) and counted (``counts``)."""
+
+    __tablename__ = "election_round"
+    __table_args__ = (UniqueConstraint("election_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    election_id: Mapped[int] = mapped_column(ForeignKey("election.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    runoff: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Candidate ids standing in this round, comma-separated.
+    candidate_ids: Mapped[str] = mapped_column(Text)
+    seats_open: Mapped[int] = mapped_column(Integer)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    voting_members: Mapped[int] = mapped_column(Integer)
+    eligible_count: Mapped[int] = mapped_column(Integer)
+    quorum_required: Mapped[int] = mapped_column(Integer)
+    present_at_opening: Mapped[int] = mapped_column(Integer)
+    quorate_at_opening: Mapped[bool] = mapped_column(Boolean)
+    participants: Mapped[int | None] = mapped_column(Integer)
+    # {"<candidate id>": votes, ...} and the lot draws, as JSON (at the close).
+    counts: Mapped[str | None] = mapped_column(Text)
+    lots: Mapped[str | None] = mapped_column(Text)
+
+    election: Mapped[Election] = relationship(back_populates="rounds")
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+    @property
+    def standing(self) -> list[int]:
+        return [int(x) for x in self.candidate_ids.split(",") if x]
+
+
+class ElectionSeat(Model):
+    """Who may vote in a round (fixed at its opening), as ``PollEligibility``."""
+
+    __tablename__ = "election_seat"
+    __table_args__ = (UniqueConstraint("round_id", "membership_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("election_round.id", ondelete="CASCADE"))
+    membership_id: Mapped[int] = mapped_column(ForeignKey("membership.id", ondelete="RESTRICT"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"))
+
+
+class ElectionParticipation(Model):
+    """Who took part in a round: one per seat (the database refuses a second)."""
+
+    __tablename__ = "election_participation"
+    __table_args__ = (UniqueConstraint("round_id", "voter_membership_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("election_round.id", ondelete="RESTRICT"))
+    voter_membership_id: Mapped[int] = mapped_column(
+        ForeignKey("membership.id", ondelete="RESTRICT")
+    )
+    cast_by_person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"))
+
+
+class ElectionSealedBallot(Model):
+    """One sealed choice of a ballot while its round is open: every ballot
+    writes exactly ``seats_open`` of them (a candidate id or "-" for an
+    unused vote), so that all ballots look alike (see :mod:`.sealing`)."""
+
+    __tablename__ = "election_sealed_ballot"
+    __table_args__ = (
+        CheckConstraint(f"length(sealed) = {SEALED_BYTES}", name="sealed_length"),
+        {"sqlite_with_rowid": False},
+    )
+
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("election_round.id", ondelete="RESTRICT"), primary_key=True
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_random_uuid)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary(SEALED_BYTES))
+
+
+class ElectionBallot(Model):
+    """A published choice of a closed round: no voter, no time, random id."""
+
+    __tablename__ = "election_ballot"
+    __table_args__ = (
+        Index("ix_election_ballot_round", "round_id", "candidate_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_random_uuid)
+    round_id: Mapped[int] = mapped_column(ForeignKey("election_round.id", ondelete="RESTRICT"))
+    candidate_id: Mapped[int | None] = mapped_column(
+        ForeignKey("election_candidate.id", ondelete="RESTRICT")
+    )
+
+
 # --- database guards: a closed poll never changes, ballots only while open ---
 
 # Named ballots and participations: inserted while the poll is open, never
@@ -457,6 +833,20 @@ _SQLITE_DDL: list[tuple[str, str]] = [
         )
         for table in _STRICT_TABLES + _SECRET_TABLES
     ),
+]
+
+# Hand counts and named hands: written only while the poll is open (SQLite
+# refuses no DELETE, as for ballots; PostgreSQL does).
+_HAND_TABLES = ("poll_hand_count", "poll_hand_vote")
+_SQLITE_DDL += [
+    (
+        table,
+        f"CREATE TRIGGER {table}_poll_open_{op.lower()} BEFORE {op} ON {table} FOR EACH ROW "
+        f"WHEN (SELECT state FROM poll WHERE id = {row}.poll_id) IS NOT 'open' "
+        f"BEGIN SELECT RAISE(ABORT, 'poll is not open'); END",
+    )
+    for table in _HAND_TABLES
+    for op, row in (("INSERT", "NEW"), ("UPDATE", "OLD"))
 ]
 
 # The functions' texts as the migrations install them (DDL() below doubles %).
@@ -504,6 +894,21 @@ END;
 $$ LANGUAGE plpgsql
 """
 
+PG_HAND_COUNT_POLL_OPEN = """
+CREATE OR REPLACE FUNCTION hand_count_poll_open() RETURNS trigger AS $$
+DECLARE
+  target integer;
+BEGIN
+  IF TG_OP = 'INSERT' THEN target := NEW.poll_id; ELSE target := OLD.poll_id; END IF;
+  IF (SELECT state FROM poll WHERE id = target) IS DISTINCT FROM 'open' THEN
+    RAISE EXCEPTION 'poll is not open';
+  END IF;
+  IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+  RETURN NEW;
+END;
+$$ LANGUAGE plpgsql
+"""
+
 _PG_DDL: list[tuple[str, str]] = [
     ("poll", PG_POLL_CLOSED_IMMUTABLE),
     (
@@ -528,6 +933,15 @@ _PG_DDL: list[tuple[str, str]] = [
             f"FOR EACH ROW EXECUTE FUNCTION secret_ballot_poll_open()",
         )
         for table in _SECRET_TABLES
+    ),
+    ("poll", PG_HAND_COUNT_POLL_OPEN),
+    *(
+        (
+            table,
+            f"CREATE TRIGGER {table}_poll_open BEFORE INSERT OR UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION hand_count_poll_open()",
+        )
+        for table in _HAND_TABLES
     ),
 ]
 

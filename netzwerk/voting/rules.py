@@ -23,6 +23,7 @@ Definitions (documented here, in the README note and in the tests):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
@@ -121,3 +122,77 @@ def evaluate(
     if majority_reached(majority, tally, voting_members):
         return PollResult.PASSED
     return PollResult.FAILED
+
+
+# --- elections of persons ---------------------------------------------------------------
+
+# Election rules (``ElectionRule`` in models):
+#
+# * **absolute_runoff**: in the first round a candidate is elected with more
+#   votes than half of the ballots handed in (``2 * votes > ballots``;
+#   blank votes and abstentions count as ballots, as in most
+#   Geschäftsordnungen); the best of them take the open seats.  Seats still
+#   open go to a run-off between the leading candidates not yet elected (two
+#   per open seat); in the run-off the most votes win.
+# * **relative**: the most votes win in the first round.
+#
+# A tie that decides who is elected, or who enters the run-off, is decided
+# by the lot (``draw``, in the services ``secrets.SystemRandom``, recorded in
+# the audit trail).  A candidate without a vote is never elected.
+
+
+@dataclass(frozen=True)
+class RoundOutcome:
+    elected: list[int]
+    runoff: list[int]
+    lots: list[tuple[list[int], list[int]]]  # (tied candidates, drawn)
+
+
+def _take_best(
+    ranked: list[tuple[int, int]],
+    places: int,
+    draw: Any,
+    lots: list[tuple[list[int], list[int]]],
+) -> list[int]:
+    """The ``places`` best of (candidate, votes) pairs, a tie at the
+    boundary decided by ``draw(tied, k)``."""
+    if places <= 0 or not ranked:
+        return []
+    ranked = sorted(ranked, key=lambda cv: (-cv[1], cv[0]))
+    if len(ranked) <= places:
+        return [c for c, _v in ranked]
+    boundary = ranked[places - 1][1]
+    sure = [c for c, v in ranked if v > boundary]
+    tied = [c for c, v in ranked if v == boundary]
+    needed = places - len(sure)
+    if needed >= len(tied):
+        return sure + tied
+    drawn = list(draw(tied, needed))
+    lots.append((tied, drawn))
+    return sure + drawn
+
+
+def election_round(
+    rule: str,
+    counts: dict[int, int],
+    ballots: int,
+    seats_open: int,
+    *,
+    runoff: bool,
+    draw: Any,
+) -> RoundOutcome:
+    """Who is elected in this round and who stands in a run-off."""
+    lots: list[tuple[list[int], list[int]]] = []
+    voted = [(c, v) for c, v in counts.items() if v > 0]
+    if runoff or rule == "relative":
+        return RoundOutcome(_take_best(voted, seats_open, draw, lots), [], lots)
+    if rule != "absolute_runoff":
+        raise ValueError(f"unknown election rule {rule!r}")
+    majority = [(c, v) for c, v in voted if 2 * v > ballots]
+    elected = _take_best(majority, seats_open, draw, lots)
+    remaining = seats_open - len(elected)
+    if remaining <= 0:
+        return RoundOutcome(elected, [], lots)
+    others = [(c, v) for c, v in counts.items() if c not in elected]
+    standing = _take_best(others, 2 * remaining, draw, lots)
+    return RoundOutcome(elected, standing, lots)

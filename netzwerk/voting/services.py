@@ -65,6 +65,7 @@ from .models import (
     Poll,
     PollEligibility,
     PollKind,
+    PollMethod,
     PollMode,
     PollOptions,
     PollParticipation,
@@ -73,7 +74,7 @@ from .models import (
     SecretBallot,
 )
 from .providers import Seat, eligibility_provider, resolve_subject
-from .rules import PollResult, Tally, evaluate, quorum_required
+from .rules import PollResult, Tally, evaluate, is_quorate, quorum_required
 from .sealing import SealError, seal, secure_delete, unseal
 
 log = logging.getLogger(__name__)
@@ -291,6 +292,7 @@ def _new_poll(
     mode: str,
     closes_at: datetime | None,
     actor: User | None,
+    method: str = PollMethod.ELECTRONIC.value,
 ) -> Poll:
     body = db.session.get(Body, body_id)
     if body is None or not body.active:
@@ -301,6 +303,15 @@ def _new_poll(
     PollKind(kind)
     PollOptions(options)
     PollMode(mode)
+    if method not in {m.value for m in PollMethod}:
+        raise VotingError(_("Please choose how the votes are taken."), "method")
+    if method != PollMethod.ELECTRONIC.value:
+        if mode != PollMode.MEETING.value:
+            raise VotingError(_("A show of hands is possible only in a meeting."), "method")
+        if kind == PollKind.SECRET.value:
+            raise VotingError(
+                _("A show of hands cannot be secret: choose an electronic secret vote."), "kind"
+            )
     if majority_rule:
         MajorityRule(majority_rule)
     if subject_id is not None and resolve_subject(subject_type, subject_id) is None:
@@ -324,6 +335,7 @@ def _new_poll(
         kind=kind,
         options=options,
         mode=mode,
+        method=method,
         majority_rule=majority_rule or body.majority_rule,
         majority_overridden=bool(majority_rule) and majority_rule != body.majority_rule,
         quorum_rule=body.quorum_rule,
@@ -339,7 +351,12 @@ def _new_poll(
         poll.id,
         actor_id=actor.id if actor else None,
         to_state=PollState.DRAFT.value,
-        data={"subject_type": subject_type, "subject_id": subject_id, "mode": mode},
+        data={
+            "subject_type": subject_type,
+            "subject_id": subject_id,
+            "mode": mode,
+            "method": method,
+        },
     )
     return poll
 
@@ -359,6 +376,8 @@ def _open(poll: Poll, actor: User | None, now: datetime) -> None:
         if seat.membership_id in seen:
             continue
         seen.add(seat.membership_id)
+        if not poll.electronic:
+            continue  # a show of hands: nobody casts a ballot electronically
         db.session.add(
             PollEligibility(
                 poll_id=poll.id, membership_id=seat.membership_id, person_id=seat.person_id
@@ -368,6 +387,13 @@ def _open(poll: Poll, actor: User | None, now: datetime) -> None:
     poll.eligible_count = len(seen)
     poll.quorum_required = quorum_required(poll.quorum_rule, members)
     poll.present_at_opening = provider.present(poll, 0)
+    # The quorum, recomputed at the opening of each vote and kept with it
+    # (a written procedure counts who took part, so only at its close).
+    poll.quorate_at_opening = (
+        is_quorate(poll.quorum_rule, members, poll.present_at_opening)
+        if poll.mode == PollMode.MEETING.value
+        else None
+    )
     poll.opened_at = now
     poll.state = PollState.OPEN.value
     db.session.flush()
@@ -383,6 +409,8 @@ def _open(poll: Poll, actor: User | None, now: datetime) -> None:
             "voting_members": members,
             "quorum_required": poll.quorum_required,
             "present": poll.present_at_opening,
+            "quorate": poll.quorate_at_opening,
+            "method": poll.method,
             "majority_rule": poll.majority_rule,
             "closes_at": poll.closes_at.isoformat() if poll.closes_at else None,
         },
@@ -920,6 +948,11 @@ def _tally(poll: Poll) -> tuple[Tally, int]:
     )
     if tally.participants != participants:  # pragma: no cover - would be a storage bug
         raise RuntimeError(f"poll {poll.id}: {tally.participants} ballots, {participants} voters")
+    if poll.by_hand:
+        from . import hands  # show of hands and mixed: the room's counts
+
+        tally = hands.tally_for_close(poll, tally)
+        participants = tally.participants
     return tally, participants
 
 

@@ -104,9 +104,27 @@ def _render_poll(
             subject=_subject(poll),
             # Thanks only someone whose ballot is really stored.
             thanks=just_voted and bool(voted),
+            hand=_hand_count(poll),
+            hand_names=_hand_names(poll),
         ),
         status,
     )
+
+
+def _hand_count(poll: Poll) -> Any:
+    if not poll.by_hand:
+        return None
+    from .hands import hand_count
+
+    return hand_count(poll.id)
+
+
+def _hand_names(poll: Poll) -> dict[str, list[str]]:
+    if not poll.by_hand or not poll.is_closed:
+        return {}
+    from .hands import hand_names
+
+    return hand_names([poll.id]).get(poll.id, {})
 
 
 def _subject(poll: Poll) -> Any:
