@@ -401,10 +401,11 @@ def load_demo() -> bool:
 
 def _package_loaders() -> list[Callable[[], object]]:
     from .counselling.demo import load_counselling_demo
+    from .meetings.demo import load_meetings_demo
     from .minutes.demo import load_minutes_demo
     from .projects.demo import load_projects_demo
 
-    return [load_counselling_demo, load_projects_demo, load_minutes_demo]
+    return [load_counselling_demo, load_projects_demo, load_minutes_demo, load_meetings_demo]
 
 
 def load_network() -> bool:

@@ -50,7 +50,8 @@ def _send_all(client: Any, site: Site, text: str | None, other: str | None) -> l
         if form.method == "post":
             answer = client.post(form.action, data=data)
         else:
-            answer = client.get(form.action, query_string=data)
+            # A browser replaces the action's query with the form's fields.
+            answer = client.get(form.action.partition("?")[0], query_string=data)
         if answer.status_code >= 500:
             failures.append(f"{form.method.upper()} {form.action} {sorted(form.fields)}")
     return failures

@@ -19,7 +19,8 @@ CALENDAR = "tests/api/test_calendar.py"
 OPARL = "OParl JSON, linked from JSON only (the walk reads HTML); tests/api/test_oparl.py"
 NO_CASE = "the demo has no counselling case (its log starts empty); tests/counselling/"
 NO_FEEDBACK = "the demo has no feedback; tests/feedback/test_triage.py"
-CLOSED = "the demo's only meeting is closed"
+CLOSED = "the demo's meeting in session holds no show of hands nor amendment"
+NO_REPORT = "the demo has no education report; tests/reports/, tests/browser/test_report_journey.py"
 NO_PUBLIC_MEETING = "the demo has no public meeting; tests/meetings/test_pages.py"
 NO_PUBLIC_MINUTES = (
     "the demo has no public meeting with approved minutes; tests/minutes/test_minutes.py"
@@ -29,6 +30,9 @@ NOT_WALKED: dict[str, str] = {
     "auth.login_code": "the second step of a two-factor login; no demo account has one "
     "(tests/auth/test_two_factor.py)",
     "auth.reset_password": "needs the secret token of a reset mail (tests/auth/test_staff_reset.py)",
+    "partner_portal.portal": "needs the secret token of a partner's invitation mail "
+    "(tests/projects/test_partner_portal.py, tests/browser/test_partner_portal_journey.py)",
+    "partner_portal.evidence": "no demo partner uploaded evidence; tests/projects/test_partner_portal.py",
     "api.meeting_feed": "a meeting's calendar feed, linked from no page; " + CALENDAR,
     "api.private_feed": "needs the secret token shown once after a POST; " + CALENDAR,
     "api.oparl_bodies": OPARL,
@@ -50,13 +54,14 @@ NOT_WALKED: dict[str, str] = {
     "feedback.detail": NO_FEEDBACK,
     "feedback.pass_to_body": NO_FEEDBACK + " (linked from a feedback's page)",
     "main.health": "the health check for monitoring, linked from no page",
+    "funding.proof": "the answer of a GET form (a PDF per project and period), linked from "
+    "no page; tests/funding/test_funding.py",
+    "reports.detail": NO_REPORT,
+    "reports.pdf": NO_REPORT,
+    "reports.html": NO_REPORT,
+    "reports.figures_csv": NO_REPORT,
     "papers.attachment": "no demo paper has an attachment; tests/papers/test_attachments.py",
-    "meetings.invitation": CLOSED + "; tests/meetings/test_meetings.py",
-    "meetings.meeting_edit": CLOSED + "; tests/meetings/test_meeting_edits.py",
     "papers.paper_edit": "the demo has no draft (its author edits it); tests/papers/",
-    "meetings.public_meeting": NO_PUBLIC_MEETING,
-    "minutes.public_invitation_pdf": NO_PUBLIC_MEETING,
-    "minutes.public_index": "linked from public meetings and minutes only; " + NO_PUBLIC_MINUTES,
     "minutes.public_page": NO_PUBLIC_MINUTES,
     "minutes.public_pdf": NO_PUBLIC_MINUTES,
     "voting.poll_status": "JSON the open poll's script polls; tests/voting/test_views.py",
@@ -66,7 +71,19 @@ NOT_WALKED: dict[str, str] = {
     "search.static": "the search page's script; tests/browser/test_search_journey.py",
     "minutes.documents.status": "JSON a rendering job's progress bar polls; "
     "tests/minutes/test_documents.py",
-    "voting_meeting.open_poll": "an agenda item's vote, linked while a meeting is open; " + CLOSED,
+    "voting_meeting.hand_count": "the counts of an open show of hands; "
+    + CLOSED
+    + "; tests/voting/test_vote_kinds_pages.py",
+    "voting_meeting.amendment_vote": "linked from the amendments of an open meeting; "
+    + CLOSED
+    + "; tests/voting/test_vote_kinds_pages.py",
+    "voting_meeting.election": "the demo holds no election; tests/voting/test_vote_kinds_pages.py",
+    "meeting_live.projector_page": "needs the secret token shown once after a POST; "
+    "tests/meetings/test_cockpit_pages.py",
+    "meeting_live.projector_fragment": "the projector's script polls it, with the secret token; "
+    "tests/meetings/test_cockpit_pages.py",
+    "meeting_live.public_projector_fragment": "the public projector's script polls it "
+    "(no link); tests/meetings/test_cockpit_pages.py",
 }
 
 

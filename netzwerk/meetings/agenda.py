@@ -492,3 +492,11 @@ def my_meetings(user: Any, now: datetime | None = None) -> MyMeetings:
         if m.id not in upcoming_ids
     ][:50]
     return MyMeetings(upcoming, past, agenda_lines_for([m.id for m in upcoming]))
+
+
+def proposed_resolution(item: AgendaItem) -> str | None:
+    """The proposed resolution (Beschlussvorschlag) a vote on the item starts
+    with: its paper's text, else the item's own text."""
+    if item.paper is not None and (item.paper.text or "").strip():
+        return item.paper.text
+    return (item.text or "").strip() or None

@@ -9,13 +9,14 @@ from wtforms import (
     BooleanField,
     DateField,
     HiddenField,
+    IntegerField,
     SelectField,
     StringField,
     SubmitField,
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..forms import Form, optional_id
 from ..timeutil import LOCAL_TZ
@@ -138,3 +139,51 @@ class GuestForm(Form):
 
 class ButtonForm(Form):
     """A bare POST button (CSRF only)."""
+
+
+# --- the cockpit ------------------------------------------------------------------------
+
+
+class MomentForm(Form):
+    """An arrival or departure at its real time (empty: now)."""
+
+    at = StringField(
+        _l("Time (HH:MM)"),
+        validators=[Optional(), Length(max=8)],
+        description=_l("Empty: now."),
+    )
+
+
+class DeputyForm(Form):
+    member_id = SelectField(_l("Member"), coerce=optional_id, validate_choice=True)
+    deputy_id = SelectField(_l("Deputy"), coerce=optional_id, validate_choice=True)
+    at = StringField(
+        _l("Present from (HH:MM)"),
+        validators=[Optional(), Length(max=8)],
+        description=_l("Empty: now."),
+    )
+    submit = SubmitField(_l("Record the deputy"))
+
+
+class SpeakerForm(Form):
+    person_id = SelectField(_l("Member"), coerce=optional_id, validate_choice=True)
+    point_of_order = BooleanField(_l("Point of order"))
+    submit = SubmitField(_l("Add to the speakers list"))
+
+
+class SpeakingTimeForm(Form):
+    minutes = IntegerField(
+        _l("Speaking time (minutes)"),
+        validators=[Optional(), NumberRange(1, 60, _l("Please give between 1 and 60 minutes."))],
+        description=_l("Empty: no limit."),
+    )
+    submit = SubmitField(_l("Set speaking time"))
+
+
+class OpenMeetingForm(Form):
+    reason = TextAreaField(
+        _l("Reason for opening early"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("Required when the meeting is opened long before its start."),
+    )
+    submit = SubmitField(_l("Open the meeting"))

@@ -25,6 +25,11 @@ class ItemPoll:
     quorate: bool | None
     present: int | None
     url: str
+    # For the cockpit and the projector: how many have voted of how many
+    # may (never how), and whether the vote is still open.
+    voted: int | None = None
+    eligible: int | None = None
+    is_open: bool = False
 
 
 ItemPollLookup = Callable[[list[int]], dict[int, list[ItemPoll]]]

@@ -30,7 +30,7 @@ from ..labels import Labelled, labels
 from ..workflow.models import WorkflowMixin
 
 if TYPE_CHECKING:
-    from ..governance.models import Body, Membership
+    from ..governance.models import Body, Membership, Person
     from ..papers.models import Paper
 
 
@@ -86,6 +86,11 @@ class Meeting(WorkflowMixin, Model):
     invitations_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     invitation_rounds: Mapped[int] = mapped_column(Integer, default=0)
     short_notice_reason: Mapped[str | None] = mapped_column(Text)
+    # The real times the meeting was opened and closed (the workflow's
+    # effects ``record_opening``/``record_closing``); attendance and
+    # decisions carry them, never the time something was entered.
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
@@ -122,6 +127,10 @@ class AgendaItem(Model):
     __tablename__ = "agenda_item"
     __table_args__ = (
         CheckConstraint("position >= 0", name="position"),
+        CheckConstraint(
+            "speaking_seconds IS NULL OR (speaking_seconds > 0 AND speaking_seconds <= 3600)",
+            name="speaking_seconds",
+        ),
         Index("ix_agenda_item_meeting", "meeting_id", "public", "position"),
     )
 
@@ -140,6 +149,11 @@ class AgendaItem(Model):
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     changed: Mapped[bool] = mapped_column(Boolean, default=False)
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the chair last called the item (the current item is the one
+    # called last); its speakers list closed; an optional speaking time.
+    called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    speakers_closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    speaking_seconds: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     paper: Mapped[Paper | None] = relationship()
@@ -207,6 +221,110 @@ class MeetingGuest(Model):
     name: Mapped[str] = mapped_column(String(200))
     organisation: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SpeakerStatus(Labelled):
+    WAITING = "waiting"
+    SPEAKING = "speaking"
+    DONE = "done"
+    WITHDRAWN = "withdrawn"
+
+
+SPEAKER_LABELS = labels(
+    SpeakerStatus,
+    {
+        SpeakerStatus.WAITING: _l("Waiting"),
+        SpeakerStatus.SPEAKING: _l("Speaking"),
+        SpeakerStatus.DONE: _l("Has spoken"),
+        SpeakerStatus.WITHDRAWN: _l("Withdrawn"),
+    },
+)
+
+
+class Speaker(Model):
+    """A request to speak on an agenda item (Redeliste).
+
+    ``pending`` is True while the request waits or its speaker speaks and
+    NULL afterwards: the unique constraint over (item, person, point of
+    order, pending) lets a person ask once at a time (NULLs never collide),
+    so a double click or two devices cannot create two entries.
+    """
+
+    __tablename__ = "meeting_speaker"
+    __table_args__ = (
+        UniqueConstraint(
+            "agenda_item_id",
+            "person_id",
+            "point_of_order",
+            "pending",
+            name="uq_meeting_speaker_pending",
+        ),
+        CheckConstraint(enum_check("status", SpeakerStatus), name="status"),
+        CheckConstraint("pending IS NULL OR pending", name="pending"),
+        CheckConstraint("position >= 0", name="position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agenda_item_id: Mapped[int] = mapped_column(
+        ForeignKey("agenda_item.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="RESTRICT"), index=True)
+    point_of_order: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(10), default=SpeakerStatus.WAITING.value)
+    pending: Mapped[bool | None] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    added_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+
+    person: Mapped[Person] = relationship()
+
+    @property
+    def status_label(self) -> str:
+        return SpeakerStatus(self.status).label
+
+
+class ProjectorLink(Model):
+    """A revocable secret link to a meeting's projector view (no login).
+
+    Only the SHA-256 of the token is stored; the link is shown once."""
+
+    __tablename__ = "meeting_projector_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meeting.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CheckIn(Model):
+    """A member's own "I am here" from their device; counts once confirmed
+    by the minute-taker (then the seat is present from ``checked_in_at``)."""
+
+    __tablename__ = "meeting_checkin"
+    __table_args__ = (UniqueConstraint("meeting_id", "membership_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"))
+    membership_id: Mapped[int] = mapped_column(
+        ForeignKey("membership.id", ondelete="RESTRICT"), index=True
+    )
+    checked_in_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+
+    membership: Mapped[Membership] = relationship()
 
 
 # What the application asks of a meeting's state; every meeting workflow sets

@@ -4,9 +4,10 @@ year, and editing its details (with the updated invitation once invited)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -16,8 +17,10 @@ from ..database import utcnow, write_transaction
 from ..extensions import db
 from ..governance.models import Body
 from ..rules import without_bidi_controls
-from ..timeutil import to_local
+from ..timeutil import format_local, to_local
+from ..workflow import registry
 from ..workflow import services as workflow
+from ..workflow.definition import Transition
 from .access import SLOT, MeetingError, is_awaiting, is_over, may_manage
 from .invitations import INVITATION_FIELDS, new_invitation_round
 from .models import Location, Meeting
@@ -163,3 +166,97 @@ class MeetingUpdate:
     meeting: Meeting
     changed: list[str]  # the meeting's changed fields
     invitations: int | None  # mails of the updated invitation; None: none sent
+
+
+# --- opening: not long before the start, unless the office says why ------------------
+
+DEFAULT_OPEN_EARLY_MINUTES = 60
+
+
+def open_early_minutes() -> int:
+    """How long before its start a meeting may be opened (config
+    ``NETZWERK_MEETING_OPEN_EARLY``, minutes)."""
+    from flask import current_app
+
+    try:
+        value = current_app.config.get("NETZWERK_MEETING_OPEN_EARLY")
+    except RuntimeError:
+        value = None
+    return DEFAULT_OPEN_EARLY_MINUTES if value is None else int(value)
+
+
+def opens_too_early(meeting: Meeting, now: datetime | None = None) -> bool:
+    """Whether opening now would be more than the allowed time before the start."""
+    now = now or utcnow()
+    return now < meeting.starts_at - timedelta(minutes=open_early_minutes())
+
+
+def _is_office(user: User | None, meeting: Meeting) -> bool:
+    return user is not None and bool(workflow.roles_of(user, meeting) & {"office", "admin"})
+
+
+def opening_time_plausible(ctx: registry.TransitionContext) -> bool:
+    """Guard: the meeting is opened at most NETZWERK_MEETING_OPEN_EARLY
+    minutes before its start, or the office gives a reason (the step's
+    comment, audited with the transition)."""
+    if not opens_too_early(ctx.obj, ctx.now):
+        return True
+    return bool((ctx.comment or "").strip()) and _is_office(ctx.actor, ctx.obj)
+
+
+OPENING_REASON = _l(
+    "It is too early to open the meeting: it can be opened at most "
+    "the configured time before its start. The office can open it earlier with a reason."
+)
+
+
+def opening_steps(user: User, meeting: Meeting) -> list[Transition]:
+    """The steps from the meeting's state into an ``in_session`` state that
+    the user's roles allow (the definition's ``by:``)."""
+    roles = workflow.roles_of(user, meeting)
+    return [
+        t
+        for t in workflow.transitions_to_flag(meeting, "in_session")
+        if workflow.role_allows(t, roles)
+    ]
+
+
+def open_meeting(
+    user: User, meeting: Meeting, *, reason: str | None = None, now: datetime | None = None
+) -> Meeting:
+    """Open the meeting (the step into ``in_session`` the user may take).
+    Too early, only the office can, and only with a reason, which the
+    transition's audit event keeps."""
+    now = now or utcnow()
+    reason = without_bidi_controls(reason or "").strip() or None
+    steps = opening_steps(user, meeting)
+    if not steps:
+        raise MeetingError(_("You cannot open this meeting now."))
+    step = steps[0]
+    if opens_too_early(meeting, now):
+        earliest = format_local(meeting.starts_at - timedelta(minutes=open_early_minutes()))
+        if not _is_office(user, meeting):
+            raise MeetingError(
+                _(
+                    "The meeting can be opened from %(time)s. Only the office can open it "
+                    "earlier, with a reason.",
+                    time=earliest,
+                )
+            )
+        if not reason:
+            raise MeetingError(
+                _(
+                    "The meeting can be opened from %(time)s. To open it now, "
+                    "please give a reason.",
+                    time=earliest,
+                ),
+                "reason",
+            )
+        if not step.takes_comment:
+            raise MeetingError(_("This meeting's workflow takes no reason for its opening."))
+    try:
+        return workflow.fire(  # type: ignore[no-any-return]
+            user, meeting, step.name, comment=reason if step.takes_comment else None, now=now
+        )
+    except workflow.WorkflowError as exc:
+        raise MeetingError(str(exc), "reason") from None

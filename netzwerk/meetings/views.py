@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from ..auth.access import public, staff_required
 from ..forms import optional_id, show_error
 from ..papers.files import attachment_counts
-from . import access, agenda, hooks, invitations, places, planning
+from . import access, agenda, hooks, invitations, places, planning, speakers
 from . import attendance as meeting_attendance
 from .forms import (
     ButtonForm,
@@ -226,6 +226,8 @@ def _render_meeting(
             state_title=access.state_title(meeting),
             flags=flags,
             attendance=access.may_record_attendance(current_user, meeting),
+            chair=speakers.may_chair(current_user, meeting),
+            member=current_user.person_id in speakers.member_ids(meeting),
             quorum=meeting_attendance.quorum(meeting)
             if "invited" in flags and "cancelled" not in flags
             else None,
@@ -415,7 +417,7 @@ def invitation(meeting_id: int) -> Any:
 @login_required
 def meeting_ics(meeting_id: int) -> Response:
     from ..database import utcnow
-    from .ics import meeting_ics as build
+    from .ics import published_ics as build
 
     meeting = _load(meeting_id)
     body = build(
@@ -546,6 +548,7 @@ def public_meeting(meeting_id: int) -> str:
         meeting=meeting,
         lines=agenda.agenda(meeting, public_only=True),
         state_title=access.state_title(meeting),
+        flags=access.meeting_flags(meeting),
     )
 
 
