@@ -102,6 +102,7 @@ def build_config(instance_path: Path) -> dict[str, object]:
             _env_bool("NETZWERK_REQUIRE_2FA") if "NETZWERK_REQUIRE_2FA" in os.environ else None
         ),
         "NETZWERK_PASSWORD_RESET_MINUTES": _env_int("NETZWERK_PASSWORD_RESET_MINUTES", 60),
+        "NETZWERK_MEETING_OPEN_EARLY": _env_int("NETZWERK_MEETING_OPEN_EARLY", 60),
         "NETZWERK_ACCOUNT_LOGIN_LIMIT": os.environ.get(
             "NETZWERK_ACCOUNT_LOGIN_LIMIT", "10 per 15 minutes"
         ),
@@ -140,6 +141,9 @@ def build_config(instance_path: Path) -> dict[str, object]:
         # Deliver into a folder instead of SMTP; the demo does so by default.
         "NETZWERK_MAIL_DIR": _mail_directory(instance_path, storage),
         "NETZWERK_DEMO": _env_bool("NETZWERK_DEMO"),
+        # Where the application is reached from outside: every link in a mail
+        # starts with it (required in production, see check_settings).
+        "NETZWERK_BASE_URL": (os.environ.get("NETZWERK_BASE_URL") or "").strip() or None,
         # The network as a whole (OParl's Body; page titles of open data).
         "NETZWERK_NETWORK_NAME": os.environ.get(
             "NETZWERK_NETWORK_NAME", "Netzwerk Bildungslandschaft Osnabrück"
@@ -174,7 +178,7 @@ def check_settings(config: Mapping[str, Any], instance_path: Path) -> None:
     """Refuse to start with settings that cannot work: an incomplete object
     store, and with ``NETZWERK_MULTI_HOST=1`` anything that would differ from
     host to host.  A ConfigError names every variable to set."""
-    problems = _storage_problems(config)
+    problems = _storage_problems(config) + _base_url_problems(config)
     if config.get("NETZWERK_MULTI_HOST"):
         problems += _per_host_problems(config, instance_path)
     if problems:
@@ -183,6 +187,34 @@ def check_settings(config: Mapping[str, Any], instance_path: Path) -> None:
             f"Netzwerk cannot start with these settings{several}:\n"
             + "\n".join(f"  - {problem}" for problem in problems)
         )
+
+
+def _base_url_problems(config: Mapping[str, Any]) -> list[str]:
+    """The base URL of the links in mails: well-formed when set, and set in
+    production (PostgreSQL or several hosts; tests and the demo on SQLite
+    default to http://127.0.0.1:5000)."""
+    from urllib.parse import urlsplit
+
+    base = config.get("NETZWERK_BASE_URL")
+    database_url = str(config.get("SQLALCHEMY_DATABASE_URI") or "")
+    production = not config.get("TESTING") and (
+        config.get("NETZWERK_MULTI_HOST") or database_url.startswith("postgresql")
+    )
+    if not base:
+        if production:
+            return [
+                "NETZWERK_BASE_URL is not set: the links in mails (invitations, reset "
+                "links, notifications) need the address under which Netzwerk is reached, "
+                "for example https://netzwerk.stadt.example."
+            ]
+        return []
+    parts = urlsplit(str(base))
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        return [
+            "NETZWERK_BASE_URL must be an address like https://netzwerk.stadt.example "
+            f"(http or https, a host, no query), not {base!r}."
+        ]
+    return []
 
 
 def _storage_problems(config: Mapping[str, Any]) -> list[str]:

@@ -12,12 +12,17 @@ translated when shown::
     BodyKind.BOARD.label          # "Vorstand" in a German request
     BodyKind.label_of("board")    # the same from a stored code
     BodyKind.choices()            # [("board", _l("Board"))] for a select field
+
+``label`` read where no application runs (a choice list built on import)
+is the lazy label itself, so it still reaches the catalogue when shown.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
+
+from flask import has_app_context
 
 _LABELS: dict[type[StrEnum], dict[Any, Any]] = {}
 
@@ -27,7 +32,14 @@ class Labelled(StrEnum):
 
     @property
     def label(self) -> str:
-        return str(_LABELS[type(self)][self])
+        """The label in the request's language.  Read where no application
+        runs (a module's constant, a form class's choices, built on import)
+        it stays lazy and is translated when shown: made a string there, it
+        would stay English for good."""
+        label = _LABELS[type(self)][self]
+        if not has_app_context():
+            return cast(str, label)
+        return str(label)
 
     @classmethod
     def choices(cls) -> list[tuple[str, Any]]:

@@ -206,6 +206,13 @@ def site_footer() -> Markup:
     return _render_fragment("_site_footer.html", ())[0]
 
 
+def _event_title(action: str | None) -> str:
+    """The German title of an audit event's code (``minutes.started``)."""
+    from .audit.titles import event_title
+
+    return event_title(action)
+
+
 def register_template_helpers(app: Flask) -> None:
     _install_cached_gettext(app)
     app.extensions["netzwerk_fragments"] = _FragmentCache(_FRAGMENT_CACHE_SIZE)
@@ -214,6 +221,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["site_footer"] = site_footer
     app.jinja_env.filters["localtime"] = format_local
     app.jinja_env.filters["localdate"] = format_date
+    app.jinja_env.filters["event_title"] = _event_title
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

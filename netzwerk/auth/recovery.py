@@ -13,7 +13,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 
@@ -80,7 +80,9 @@ def reset_refusal(actor: User, user: User, *, second_factor: bool = False) -> st
 
 
 def _link(token: str) -> str:
-    return url_for("auth.reset_password", token=token, _external=True)
+    from ..mail.links import absolute_url  # from NETZWERK_BASE_URL, never the request's host
+
+    return absolute_url("auth.reset_password", token=token)
 
 
 def issue_reset(user: User, *, actor: User | None = None, second_factor: bool = False) -> str:

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..auth.access import staff_required
 from ..extensions import db
-from ..workflow import registry, services
+from ..workflow import registry, services, titles
 from ..workflow.catalog import UnknownWorkflow, get_catalog
 from ..workflow.definition import WorkflowDefinition
 from ..workflow.diagram import render_svg
@@ -78,6 +78,7 @@ def detail(name: str) -> str:
         object_type_labels={t: s.label or t for t, s in registry.SUBJECTS.items()},
         slot_labels=registry.slots(),
         system_role=registry.SYSTEM_ROLE,
+        titles=titles,
     )
 
 

@@ -18,6 +18,7 @@ from ..database import unit_of_work, utcnow, write_transaction
 from ..extensions import db
 from ..storage import mail_folder
 from .models import OutboxAttachment, OutboxMail
+from .subjects import shorten
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def queue_mail(
         )
         if existing is not None:
             return None
-    mail = OutboxMail(recipient=recipient, subject=subject[:300], body=body, reason=reason)
+    mail = OutboxMail(recipient=recipient, subject=shorten(subject), body=body, reason=reason)
     for item in attachments:
         mail.attachments.append(
             OutboxAttachment(
@@ -73,14 +74,28 @@ def build_message(mail: OutboxMail, sender: str) -> EmailMessage:
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     message.set_content(mail.body)
     for attachment in mail.attachments:
-        maintype, _, subtype = attachment.content_type.partition("/")
+        maintype, subtype, params = content_type_parts(attachment.content_type)
         message.add_attachment(
             attachment.content,
             maintype=maintype,
-            subtype=subtype or "octet-stream",
+            subtype=subtype,
             filename=attachment.filename,
+            params=params,
         )
     return message
+
+
+def content_type_parts(content_type: str) -> tuple[str, str, dict[str, str]]:
+    """``text/calendar; charset=UTF-8; method=REQUEST`` as
+    ("text", "calendar", {"charset": "UTF-8", "method": "REQUEST"})."""
+    kind, *rest = content_type.split(";")
+    maintype, _sep, subtype = kind.strip().partition("/")
+    params = {}
+    for part in rest:
+        name, sep, value = part.partition("=")
+        if sep and name.strip():
+            params[name.strip().lower()] = value.strip().strip('"')
+    return maintype or "application", subtype or "octet-stream", params
 
 
 def _smtp_connection() -> smtplib.SMTP:

@@ -1,11 +1,18 @@
-"""The iCalendar invitation of a meeting (METHOD:REQUEST, stable UID) and its cancellation."""
+"""The iCalendar invitation of a meeting and its cancellation, as iTIP (RFC 5546).
+
+An invitation mail carries a REQUEST, a cancellation a CANCEL, each with
+what RFC 5546 requires of them: METHOD, PRODID and VERSION on the calendar;
+UID, SEQUENCE, DTSTAMP and ORGANIZER on the event, with DTSTART and SUMMARY
+for a REQUEST; and an ATTENDEE, the addressee of the mail (each invitee gets
+a calendar of their own).  The text is UTF-8 (the mail part says so).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vCalAddress, vText
 
 from ..timeutil import LOCAL_TZ
 from ..workflow import services as workflow
@@ -55,6 +62,21 @@ def meeting_event(
     return event
 
 
+# The content type of an invitation's calendar part (with its method).
+def content_type(method: str) -> str:
+    return f"text/calendar; charset=UTF-8; method={method}"
+
+
+def calendar_address(email: str, name: str | None = None, **params: str) -> vCalAddress:
+    """``mailto:`` address with its common name (umlauts kept, quoted as needed)."""
+    address = vCalAddress(f"mailto:{email}")
+    if name:
+        address.params["CN"] = vText(name)
+    for key, value in params.items():
+        address.params[key.replace("_", "-").upper()] = vText(value)
+    return address
+
+
 def meeting_ics(
     meeting: Meeting,
     lines: list[AgendaLine],
@@ -62,13 +84,50 @@ def meeting_ics(
     sequence: int = 0,
     now: datetime,
     method: str = "REQUEST",
+    organizer: tuple[str, str | None] | None = None,
+    attendee: tuple[str, str | None] | None = None,
 ) -> bytes:
     """The invitation (REQUEST) or, for a cancelled meeting, the
-    cancellation (CANCEL) that removes the entry from the invitees' calendars."""
+    cancellation (CANCEL) that removes the entry from the invitees' calendars.
+
+    ``organizer`` and ``attendee`` are (address, name): the office that
+    sends the mail and the person it goes to."""
     calendar = Calendar()
     calendar.add("prodid", "-//Netzwerk//Sitzungen//DE")
     calendar.add("version", "2.0")
     calendar.add("method", method)
-    calendar.add_component(meeting_event(meeting, lines, sequence=sequence, now=now))
+    event = meeting_event(meeting, lines, sequence=sequence, now=now)
+    if organizer is not None:
+        event.add("organizer", calendar_address(organizer[0], organizer[1]))
+    if attendee is not None:
+        event.add(
+            "attendee",
+            calendar_address(
+                attendee[0],
+                attendee[1],
+                role="REQ-PARTICIPANT",
+                partstat="NEEDS-ACTION",
+                cutype="INDIVIDUAL",
+            ),
+        )
+    calendar.add_component(event)
     calendar.add_missing_timezones()
     return calendar.to_ical()
+
+
+def office_organizer() -> tuple[str, str | None]:
+    """The ORGANIZER of the network's calendar entries: the sender of its mails."""
+    from flask import current_app
+
+    name = str(current_app.config.get("NETZWERK_NETWORK_NAME") or "") or None
+    return str(current_app.config["MAIL_SENDER"]), name
+
+
+def published_ics(
+    meeting: Meeting, lines: list[AgendaLine], *, sequence: int, now: datetime
+) -> bytes:
+    """The meeting as a file to download (METHOD:PUBLISH with its ORGANIZER):
+    no invitation to anyone, so no ATTENDEE."""
+    return meeting_ics(
+        meeting, lines, sequence=sequence, now=now, method="PUBLISH", organizer=office_organizer()
+    )

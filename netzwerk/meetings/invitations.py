@@ -89,17 +89,35 @@ def invitation_reason(meeting_id: int, round_: int) -> str:
     return base if round_ <= 1 else f"{base}:{round_}"
 
 
+def invitation_subject(meeting: Meeting, again: bool) -> str:
+    """ "Einladung: …" or, for a later round, "Geänderte Einladung: …" (one
+    prefix, never both)."""
+    values = {"title": meeting.display_title, "when": format_local(meeting.starts_at)}
+    if again:
+        return _("Updated invitation: %(title)s on %(when)s", **values)
+    return _("Invitation: %(title)s on %(when)s", **values)
+
+
+def _link_or_none(endpoint: str, **values: Any) -> str | None:
+    """The absolute link of a route, or None where the route does not exist
+    (the Sitzungsmappe's belongs to the minutes package, above this one)."""
+    from werkzeug.routing import BuildError
+
+    from ..mail.links import absolute_url
+
+    try:
+        return absolute_url(endpoint, **values)
+    except BuildError:
+        return None
+
+
 def _invitation_text(
     meeting: Meeting, lines: list[AgendaLine], again: bool, changed: list[str] | None = None
 ) -> tuple[str, str]:
+    from ..mail.links import absolute_url
+
     place = meeting.location.label if meeting.location else ""
-    subject = _(
-        "Invitation: %(title)s on %(when)s",
-        title=meeting.display_title,
-        when=format_local(meeting.starts_at),
-    )
-    if again:
-        subject = _("Updated invitation: %(subject)s", subject=subject)
+    subject = invitation_subject(meeting, again)
     parts = [
         _(
             "You are invited to the meeting %(number)s of the %(body)s.",
@@ -126,32 +144,70 @@ def _invitation_text(
         indent = "    " if line.depth else "  "
         section = "" if line.item.public else " " + _("(non-public)")
         parts.append(f"{indent}{line.number}. {line.item.title}{section}{marker}")
-    parts += ["", _("The papers are in Netzwerk under “My meetings”.")]
+        paper = line.item.paper
+        if paper is not None:
+            parts.append(
+                indent
+                + "   "
+                + _(
+                    "Paper %(number)s: %(link)s",
+                    number=paper.number or paper.title,
+                    link=absolute_url("papers.paper", paper_id=paper.id),
+                )
+            )
+    parts += [
+        "",
+        _(
+            "The meeting in Netzwerk: %(link)s",
+            link=absolute_url("meetings.meeting", meeting_id=meeting.id),
+        ),
+    ]
+    bundle = _link_or_none("minutes.documents.meeting_bundle", meeting_id=meeting.id)
+    if bundle is not None:
+        parts.append(_("All papers in one PDF (Sitzungsmappe): %(link)s", link=bundle))
     return subject, "\n".join(parts)
 
 
 def _queue_invitations(
     meeting: Meeting, round_: int, now: datetime, changed: list[str] | None = None
 ) -> int:
-    from .ics import meeting_ics
-
     lines = agenda(meeting)
     subject, body = _invitation_text(meeting, lines, again=round_ > 1, changed=changed)
-    ics = meeting_ics(meeting, lines, sequence=round_ - 1, now=now)
-    return _mail_invitees(meeting, subject, body, invitation_reason(meeting.id, round_), ics)
+    return _mail_invitees(
+        meeting, subject, body, invitation_reason(meeting.id, round_), lines, round_ - 1, now
+    )
 
 
 def _mail_invitees(
-    meeting: Meeting, subject: str, body: str, reason: str, ics: bytes, method: str = "REQUEST"
+    meeting: Meeting,
+    subject: str,
+    body: str,
+    reason: str,
+    lines: list[AgendaLine],
+    sequence: int,
+    now: datetime,
+    method: str = "REQUEST",
 ) -> int:
-    """Queue the mail with its calendar file for every invitee (once per
-    reason and person); returns how many were queued."""
+    """Queue the mail with its calendar part for every invitee (once per
+    reason and person), the invitee named as its ATTENDEE; returns how many
+    were queued."""
     from ..mail.services import Attachment, queue_mail
+    from .ics import content_type, meeting_ics, office_organizer
 
-    attachment = Attachment("sitzung.ics", f"text/calendar; method={method}", ics)
+    organizer = office_organizer()
     queued = 0
     for person in invitees(meeting):
         assert person.email is not None
+        ics = meeting_ics(
+            meeting,
+            lines,
+            sequence=sequence,
+            now=now,
+            method=method,
+            organizer=organizer,
+            attendee=(person.email, person.full_name),
+        )
+        attachment = Attachment("sitzung.ics", content_type(method), ics)
         if queue_mail(person.email, subject, body, reason=reason, attachments=[attachment]):
             queued += 1
     return queued
@@ -176,6 +232,8 @@ def _check_notice(
     if not transition.takes_comment or reason:
         return
     if "invited" not in workflow.definition_of(meeting).states[transition.to].flags:
+        return
+    if has_flag(meeting, "invited"):  # a later step (opening) takes its own comment
         return
     check = notice_check(meeting, now)
     if check.short:
@@ -278,7 +336,7 @@ def _send_cancellation(current: Meeting, actor_id: int | None, reason: str, now:
     """Tell every invitee that the invited meeting is cancelled, with the
     reason and a calendar cancellation of the invitation's entry (the next
     SEQUENCE, METHOD:CANCEL); returns how many mails were queued."""
-    from .ics import meeting_ics
+    from ..mail.links import absolute_url
 
     current.invitation_rounds = (current.invitation_rounds or 1) + 1
     db.session.flush()
@@ -296,17 +354,24 @@ def _send_cancellation(current: Meeting, actor_id: int | None, reason: str, now:
             _("Reason: %(reason)s", reason=reason),
             "",
             _("The entry in your calendar is removed with the attached file."),
+            "",
+            _(
+                "The meeting in Netzwerk: %(link)s",
+                link=absolute_url("meetings.meeting", meeting_id=current.id),
+            ),
         ]
     )
-    ics = meeting_ics(
+    reason = f"meeting:{current.id}:cancellation"
+    queued = _mail_invitees(
         current,
+        subject,
+        body,
+        reason,
         agenda(current),
-        sequence=current.invitation_rounds - 1,
-        now=now,
+        current.invitation_rounds - 1,
+        now,
         method="CANCEL",
     )
-    reason = f"meeting:{current.id}:cancellation"
-    queued = _mail_invitees(current, subject, body, reason, ics, method="CANCEL")
     record(
         "meeting.cancellation_sent",
         "meeting",

@@ -11,7 +11,10 @@ from typing import Any
 
 
 def init_app(app: Any) -> None:
-    """Register the workflow effects that send messages."""
-    from . import workflow_effects
+    """Register the workflow effects that send messages, the daily digest's
+    job and the receivers that tell how minutes and circular resolutions ended."""
+    from . import jobs, outcomes, workflow_effects
 
     workflow_effects.register()
+    jobs.register_jobs()
+    outcomes.connect()

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import UTCDateTime, utcnow
@@ -34,7 +45,38 @@ class Notification(Model):
     dedup_key: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Waiting for the person's daily digest (instead of a mail of its own).
+    digest_pending: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), index=True
+    )
 
     @property
     def is_unread(self) -> bool:
         return self.read_at is None
+
+
+DELIVERIES = ("immediate", "digest")
+
+
+class NotificationPreference(Model):
+    """How a person wants notifications by mail: each at once or one digest
+    a day, and which topics not at all (``muted_topics``, comma-separated).
+    Without a row: every topic, at once.  Invitations and reset links are
+    not notifications: they are always mailed."""
+
+    __tablename__ = "notification_preference"
+    __table_args__ = (CheckConstraint("delivery IN ('immediate', 'digest')", name="delivery"),)
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    delivery: Mapped[str] = mapped_column(
+        String(10), default="immediate", server_default="immediate"
+    )
+    muted_topics: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # The day (Berlin) the last digest went out.
+    digest_sent_on: Mapped[date | None] = mapped_column(Date)
+
+    @property
+    def muted(self) -> frozenset[str]:
+        return frozenset(t for t in self.muted_topics.split(",") if t)

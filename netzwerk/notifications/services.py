@@ -17,7 +17,9 @@ from ..auth.models import User
 from ..database import utcnow, write_transaction
 from ..extensions import db
 from ..governance.models import Person
+from ..mail.links import absolute, absolute_url
 from ..mail.services import queue_mail
+from ..mail.subjects import shorten
 from .models import Notification
 
 PAGE_SIZE = 20
@@ -75,8 +77,20 @@ def notify(
         assert note is not None
         created.append(note)
         if email:
-            _queue_mail(note)
+            _mail_or_keep_for_digest(note)
     return created
+
+
+def _mail_or_keep_for_digest(note: Notification) -> None:
+    """As the person chose (preferences.py): a mail now, a place in the
+    daily digest, or no mail for a muted topic (the page shows it all the same)."""
+    from .preferences import mail_choice
+
+    choice = mail_choice(note.person_id, note.kind)
+    if choice == "immediate":
+        _queue_mail(note)
+    elif choice == "digest":
+        note.digest_pending = True
 
 
 def _address_of(person_id: int) -> str | None:
@@ -93,15 +107,13 @@ def _queue_mail(note: Notification) -> None:
     if not address:
         return
     first_line = note.message.splitlines()[0] if note.message else ""
-    if len(first_line) > SUBJECT_LENGTH:
-        first_line = first_line[: SUBJECT_LENGTH - 1] + "…"
     body = note.message
     if note.url:
-        body += "\n\n" + _("Open in Netzwerk: %(url)s", url=note.url)
-    body += "\n\n" + _("All your notifications: %(url)s", url="/benachrichtigungen")
+        body += "\n\n" + _("Open in Netzwerk: %(url)s", url=absolute(note.url))
+    body += "\n\n" + _("All your notifications: %(url)s", url=absolute_url("notifications.index"))
     queue_mail(
         address,
-        _("Netzwerk: %(message)s", message=first_line),
+        shorten(_("Netzwerk: %(message)s", message=first_line), SUBJECT_LENGTH),
         body,
         reason=note.dedup_key or f"notification:{note.id}",
     )

@@ -44,3 +44,26 @@ def mark_read(notification_id: int) -> Response:
         abort(404)
     page = request.form.get("seite", 1, type=page_number)
     return redirect(url_for("notifications.index", seite=page if page > 1 else None))
+
+
+@bp.route("/konto/benachrichtigungen", methods=["GET", "POST"])
+@login_required
+def preferences() -> str | Response:
+    """The person's mail preferences: at once or a daily digest, and topics."""
+    from .forms import PreferenceForm
+    from .preferences import TOPICS, PreferenceError, preference_of, save_preference
+
+    form = PreferenceForm()
+    if request.method == "GET":
+        current = preference_of(current_user.person_id)
+        form.delivery.data = current.delivery
+        form.topics.data = [topic for topic in TOPICS if topic not in current.muted]
+    elif form.validate_on_submit():
+        try:
+            save_preference(current_user.person_id, form.delivery.data, form.topics.data or [])
+        except PreferenceError as exc:
+            getattr(form, exc.field or "delivery").errors = [str(exc)]
+        else:
+            flash(_("Your mail preferences are saved."), "success")
+            return redirect(url_for("notifications.preferences"))
+    return render_template("notifications/preferences.html", form=form)

@@ -19,6 +19,7 @@ GOOD = {
     "NETZWERK_S3_BUCKET": "netzwerk",
     "NETZWERK_S3_PREFIX": "",
     "NETZWERK_MAIL_DIR": None,
+    "NETZWERK_BASE_URL": "https://netzwerk.stadt.example",
 }
 
 ALL_SETTINGS = [
