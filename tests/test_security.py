@@ -455,7 +455,9 @@ def test_error_page_429(extra_app, demo):
 
 
 def test_error_page_500_without_internals(app, extra_app, demo):
-    broken = extra_app(TESTING=False, PROPAGATE_EXCEPTIONS=False)
+    broken = extra_app(
+        TESTING=False, PROPAGATE_EXCEPTIONS=False, NETZWERK_BASE_URL="http://localhost"
+    )
 
     @broken.route("/__boom")
     def boom() -> str:
