@@ -31,6 +31,7 @@ import os
 import shutil
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -95,15 +96,29 @@ def _live_server_url(app: Flask) -> Iterator[str]:
 
 
 @pytest.fixture
-def live_server_empty(app: Flask, _live_server_url: str) -> str:
+def live_server_empty(app: Flask, _live_server_url: str) -> Iterator[str]:
     """Base URL of the live server, with empty tables."""
-    return _live_server_url
+    with _mails_link_to(app, _live_server_url):
+        yield _live_server_url
 
 
 @pytest.fixture
-def live_server(app: Flask, demo: None, _live_server_url: str) -> str:
+def live_server(app: Flask, demo: None, _live_server_url: str) -> Iterator[str]:
     """Base URL of the live server with the demo network loaded for this test."""
-    return _live_server_url
+    with _mails_link_to(app, _live_server_url):
+        yield _live_server_url
+
+
+@contextmanager
+def _mails_link_to(app: Flask, url: str) -> Iterator[None]:
+    """Links in mails start with the configured address: the live server's
+    while a browser test runs."""
+    before = app.config.get("NETZWERK_BASE_URL")
+    app.config["NETZWERK_BASE_URL"] = url
+    try:
+        yield
+    finally:
+        app.config["NETZWERK_BASE_URL"] = before
 
 
 # --- Playwright ----------------------------------------------------------

@@ -123,8 +123,10 @@ def _served(flask_app) -> Iterator[str]:  # type: ignore[no-untyped-def]
     server = make_server("127.0.0.1", 0, flask_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="oidc-live", daemon=True)
     thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    flask_app.config["NETZWERK_BASE_URL"] = url  # the links in its mails
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield url
     finally:
         server.shutdown()
         thread.join(timeout=5)
