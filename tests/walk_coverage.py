@@ -84,6 +84,8 @@ NOT_WALKED: dict[str, str] = {
     "tests/meetings/test_cockpit_pages.py",
     "meeting_live.public_projector_fragment": "the public projector's script polls it "
     "(no link); tests/meetings/test_cockpit_pages.py",
+    "meeting_live.cockpit_fragment": "the cockpit's script polls it (no link); "
+    "tests/meetings/test_cockpit_pages.py, tests/browser/test_meeting_day_journey.py",
 }
 
 

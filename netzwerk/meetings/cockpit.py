@@ -7,12 +7,21 @@ item (the current item is the one called last, ``AgendaItem.called_at``),
 and reading the real time a minute-taker typed for an arrival or departure.
 The other steps are the services of ``attendance``, ``speakers``,
 ``checkin``, ``projector`` and the meeting workflow.
+
+The page follows the room without reloading as the projector does: its
+script polls a fragment of the live regions (:data:`LIVE_REGIONS`) with
+``If-None-Match``.  :func:`live_digests` hashes what each region shows, so
+an unchanged cockpit answers 304 without rendering, and the script replaces
+only the regions whose digest changed (never one the chair is typing in).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -227,3 +236,63 @@ def cockpit(meeting: Meeting) -> Cockpit:
         checkins=checkin.pending(meeting),
         projector_links=projector.active_links(meeting),
     )
+
+
+# --- what the live regions show --------------------------------------------------------------
+
+# The regions of the cockpit its script refreshes; ``page`` is the rest
+# (the meeting's flags): when it changes, the script loads the page again.
+LIVE_REGIONS = ("item", "quorum", "vote", "speakers", "checkins", "presence")
+
+
+def _digest(value: Any) -> str:
+    payload = json.dumps(value, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def live_digests(state: Cockpit, flags: Iterable[str], may_open_poll: bool) -> dict[str, str]:
+    """A digest per live region of what it shows, and ``page`` for the
+    meeting's flags (the parts of the page that are not live)."""
+    current = state.current
+    facts: dict[str, Any] = {
+        # The forms outside the regions act on the current item.
+        "page": [sorted(flags), current.item.id if current else None],
+        "item": [
+            [current.item.id, current.number, current.item.title] if current else None,
+            [state.next_item.id, state.next_item.title] if state.next_item else None,
+            [
+                [line.item.id, line.number, line.item.title, line.item.withdrawn]
+                for line in agenda.flatten(state.lines)
+            ],
+        ],
+        "quorum": asdict(state.quorum),
+        "vote": [
+            [asdict(p) for p in state.polls],
+            may_open_poll,
+            current.item.id if current else None,
+        ],
+        "speakers": [
+            [current.item.id, current.item.speakers_closed] if current else None,
+            [[s.id, s.status, s.position, s.point_of_order, s.person_id] for s in state.queue],
+            [[s.id, s.status] for s in state.spoken],
+            state.speaking_ends_at,
+        ],
+        "checkins": [[c.id, c.membership_id, c.checked_in_at] for c in state.checkins],
+        "presence": [
+            [
+                p.line.membership.id,
+                p.line.attendance.status if p.line.attendance else None,
+                p.line.attendance.arrived_at if p.line.attendance else None,
+                p.line.attendance.left_at if p.line.attendance else None,
+                p.represented_by.id if p.represented_by else None,
+                [d.id for d in p.deputies],
+            ]
+            for p in state.presence
+        ],
+    }
+    return {name: _digest(value) for name, value in facts.items()}
+
+
+def live_etag(digests: dict[str, str]) -> str:
+    """The ETag of the cockpit's live fragment."""
+    return _digest(digests)

@@ -1,6 +1,7 @@
 """The meeting as it is held (blueprint ``meeting_live``): the chair's
-cockpit, the speakers list for members, the self check-in, and the
-projector view with its live fragment (ETag, 304 when nothing changed).
+cockpit and its live fragment, the speakers list for members, the self
+check-in, and the projector view with its live fragment (both with an
+ETag: 304 when nothing changed).
 
 Each view loads, checks access, calls one service, and renders or
 redirects; the rules are in ``cockpit``, ``attendance``, ``speakers``,
@@ -43,7 +44,7 @@ from .models import Meeting
 
 bp = Blueprint("meeting_live", __name__)
 
-# How often the projector asks for changes (milliseconds).
+# How often the projector and the cockpit ask for changes (milliseconds).
 POLL_INTERVAL_MS = 2000
 
 
@@ -103,6 +104,27 @@ def _speaker_form(meeting: Meeting, form: SpeakerForm | None = None) -> SpeakerF
     return form
 
 
+def _live_context(meeting: Meeting, state: board.Cockpit) -> dict[str, Any]:
+    """What the live regions of the cockpit read (the page and its fragment)."""
+    flags = access.meeting_flags(meeting)
+    may_open_poll = (
+        access.has_flag(meeting, "in_session") and bool(state.current) and _may_open_poll(meeting)
+    )
+    digests = board.live_digests(state, flags, may_open_poll)
+    return {
+        "meeting": meeting,
+        "state": state,
+        "flags": flags,
+        "digests": digests,
+        "etag": board.live_etag(digests),
+        "button_form": ButtonForm(),
+        "moment_errors": {},
+        "may_open_poll": may_open_poll,
+        "poll_endpoint": _poll_endpoint(),
+        "now_local": to_local(utcnow()).strftime("%H:%M"),
+    }
+
+
 def _render_cockpit(
     meeting: Meeting,
     *,
@@ -115,37 +137,27 @@ def _render_cockpit(
     new_link: str | None = None,
 ) -> tuple[str, int]:
     state = board.cockpit(meeting)
-    flags = access.meeting_flags(meeting)
+    context = _live_context(meeting, state)
+    flags = context["flags"]
     if time_form is None:
         time_form = SpeakingTimeForm(prefix="time", formdata=None)
         if state.current and state.current.item.speaking_seconds:
             time_form.minutes.data = state.current.item.speaking_seconds // 60
-    return (
-        render_template(
-            "meetings/cockpit.html",
-            meeting=meeting,
-            state=state,
-            flags=flags,
-            button_form=ButtonForm(),
-            moment_form=MomentForm(formdata=None),
-            moment_errors=moment_errors or {},
-            deputy_form=_deputy_form(state, deputy_form),
-            speaker_form=_speaker_form(meeting, speaker_form),
-            time_form=time_form,
-            open_form=open_form or OpenMeetingForm(prefix="open", formdata=None),
-            opening_steps=planning.opening_steps(current_user, meeting)
-            if "in_session" not in flags
-            else [],
-            too_early=planning.opens_too_early(meeting),
-            may_open_poll=access.has_flag(meeting, "in_session")
-            and bool(state.current)
-            and _may_open_poll(meeting),
-            poll_endpoint=_poll_endpoint(),
-            new_link=new_link,
-            now_local=to_local(utcnow()).strftime("%H:%M"),
-        ),
-        status,
+    context.update(
+        moment_form=MomentForm(formdata=None),
+        moment_errors=moment_errors or {},
+        deputy_form=_deputy_form(state, deputy_form),
+        speaker_form=_speaker_form(meeting, speaker_form),
+        time_form=time_form,
+        open_form=open_form or OpenMeetingForm(prefix="open", formdata=None),
+        opening_steps=planning.opening_steps(current_user, meeting)
+        if "in_session" not in flags
+        else [],
+        too_early=planning.opens_too_early(meeting),
+        new_link=new_link,
+        interval=POLL_INTERVAL_MS,
     )
+    return render_template("meetings/cockpit.html", **context), status
 
 
 def _may_open_poll(meeting: Meeting) -> bool:
@@ -164,6 +176,23 @@ def _poll_endpoint() -> str | None:
 @login_required
 def cockpit(meeting_id: int) -> tuple[str, int]:
     return _render_cockpit(_load_chair(meeting_id))
+
+
+@bp.route("/sitzungen/<int:meeting_id>/cockpit/stand")
+@login_required
+def cockpit_fragment(meeting_id: int) -> Response:
+    """The live regions of the cockpit, polled by its script: 304 when
+    nothing the regions show has changed (no rendering)."""
+    meeting = _load_chair(meeting_id)
+    context = _live_context(meeting, board.cockpit(meeting))
+    etag = context["etag"]
+    if etag in request.if_none_match:
+        response = Response(status=304)
+    else:
+        response = make_response(render_template("meetings/_cockpit_live_regions.html", **context))
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
 
 
 @bp.route("/sitzungen/<int:meeting_id>/cockpit/eroeffnen", methods=["POST"])

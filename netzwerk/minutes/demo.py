@@ -23,6 +23,7 @@ from ..meetings.models import Meeting
 from ..papers import services as papers
 from ..papers.models import Paper
 from ..timeutil import LOCAL_TZ, local_today
+from ..voting import hands
 from ..voting import services as voting
 from ..voting.meeting import open_meeting_poll
 from . import services
@@ -62,6 +63,9 @@ ITEMS: list[tuple[str, str | None, tuple[int, int, int] | None, bool]] = [
     ("Personalangelegenheit: Besetzung der Koordinationsstelle", None, (6, 0, 0), False),
     ("Verschiedenes und Termine", None, None, True),
 ]
+
+# The item the room votes on by show of hands (the others electronically).
+HANDS_ITEM = 5
 
 SUMMARIES = [
     "Der Oberbürgermeister eröffnet die Sitzung, begrüßt die Gäste und stellt die "
@@ -181,9 +185,20 @@ def hold_demo_meeting(days_ago: int = 21, items: int = 12) -> Meeting | None:
             title=title,
             question=f"Die Vorstandskonferenz beschließt: {title}.",
             kind="secret" if index == 10 else "open",
+            method="hands" if index == HANDS_ITEM else "electronic",
             now=at,
         )
         values = ["yes"] * vote[0] + ["no"] * vote[1] + ["abstain"] * vote[2]
+        if index == HANDS_ITEM:  # the room votes by show of hands; the office counts
+            hands.enter_counts(
+                office,
+                poll.id,
+                yes=vote[0],
+                no=vote[1],
+                abstain=vote[2],
+                now=at + timedelta(minutes=1),
+            )
+            values = []
         for membership, value in zip(present, values, strict=False):
             voting.cast_ballot(poll.id, membership.person_id, value, now=at + timedelta(minutes=1))
         voting.close_poll(poll.id, office, now=at + timedelta(minutes=3))

@@ -181,3 +181,48 @@ def test_the_projector_shows_the_vote_progress_and_the_result(client_as, held, a
         voting.close_poll(poll_id, user(OFFICE))
     fragment = client.get(f"/sitzungen/oeffentlich/{held}/beamer/stand").get_data(as_text=True)
     assert 'id="projector-result"' in fragment and "1 Ja" in fragment
+
+
+def _region(fragment: str, name: str) -> tuple[str, str]:
+    """The digest and the content of a live region of the cockpit's fragment."""
+    found = re.search(
+        rf'data-live-region="{name}" data-live-digest="([0-9a-f]+)"[^>]*>(.*?)</div>\n(?:<div|</div)',
+        fragment,
+        re.S,
+    )
+    assert found, f"no region {name}"
+    return found.group(1), found.group(2)
+
+
+def test_the_cockpit_follows_the_room_through_its_fragment(client_as, held, app):
+    url = f"/sitzungen/{held}/cockpit/stand"
+    member = client_as(LEAD)
+    assert member.get(url).status_code == 403  # the same access as the cockpit
+    chair = client_as("chair")
+    page = chair.get(f"/sitzungen/{held}/cockpit").get_data(as_text=True)
+    assert f'data-fragment-url="{url}"' in page  # the page polls it (without JS: "Refresh")
+    assert page.count('aria-live="polite"') >= 5
+    etag = re.search(r'data-live-cockpit[^>]*data-etag="([0-9a-f]+)"', page)
+    assert etag, "the page carries the ETag of its live regions"
+    first = chair.get(url)
+    assert first.status_code == 200 and first.headers["ETag"] == f'"{etag.group(1)}"'
+    assert first.headers["Cache-Control"] == "private, no-cache"
+    before = first.get_data(as_text=True)
+    with app.app_context():
+        name = user(LEAD).person.full_name
+    assert name not in _region(before, "speakers")[1]
+    again = chair.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.get_data() == b""
+    # A member asks to speak from her own device: the fragment changes.
+    mp = member.get(f"/sitzungen/{held}/redeliste").get_data(as_text=True)
+    action = re.search(r'action="([^"]+/redeliste/melden)"', mp)
+    assert action
+    member.post(action.group(1), data={"csrf_token": _csrf(mp)})
+    changed = chair.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200 and changed.headers["ETag"] != first.headers["ETag"]
+    after = changed.get_data(as_text=True)
+    assert name in _region(after, "speakers")[1]
+    # Only the speakers region has a new digest: the script replaces only it.
+    assert _region(after, "speakers")[0] != _region(before, "speakers")[0]
+    for other in ("item", "quorum", "vote", "checkins", "presence"):
+        assert _region(after, other)[0] == _region(before, other)[0], other

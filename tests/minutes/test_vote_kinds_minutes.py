@@ -94,3 +94,15 @@ def test_minutes_and_register_show_how_each_vote_was_taken(app_ctx, demo, client
     assert "gemischt (Handzeichen und elektronisch)" in page and "Wahl, geheim" in page
     detail = client_as("office").get(f"/beschluesse/{decision_id}").get_data(as_text=True)
     assert "Fünf Lernorte statt drei." in detail and "Angenommen" in detail
+
+
+def test_the_demo_register_shows_a_vote_by_show_of_hands(app, demo, client_as):
+    from netzwerk.minutes.demo import HANDS_ITEM, hold_demo_meeting
+
+    with app.app_context():
+        assert hold_demo_meeting(items=HANDS_ITEM + 1) is not None
+        db.session.remove()
+    page = client_as("office").get("/beschluesse/").get_data(as_text=True)
+    row = re.search(r"<tr>(?:(?!</tr>).)*Sprachförderung in Kitas.*?</tr>", page, re.S)
+    assert row, "the demo's decision on the language support is in the register"
+    assert "durch Handzeichen" in row.group(0) and "6 / 0 / 0" in row.group(0)
