@@ -33,6 +33,7 @@ EVENT_TITLES: dict[str, Any] = {
     "decision.action_item_created": _l("Action item created"),
     "decision.action_item_updated": _l("Action item changed"),
     "decision.created": _l("Decision recorded"),
+    "decision.corrected": _l("Decision corrected"),
     "feedback.answered": _l("Feedback answered"),
     "feedback.categorised": _l("Feedback categorised"),
     "feedback.choice_saved": _l("List entry saved"),

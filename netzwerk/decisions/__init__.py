@@ -12,6 +12,7 @@ def init_app(app: Any) -> None:
     from ..admin import register_admin_section
     from . import jobs, models, services, views
 
+    services.listen()  # a stored decision never changes (corrections are versions)
     signals.poll_closed.connect(services.on_poll_closed)
     signals.election_closed.connect(services.on_election_closed)
     models.register_action_item_subject()

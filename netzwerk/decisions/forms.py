@@ -1,7 +1,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    DateField,
+    HiddenField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..forms import Form, optional_id
@@ -47,3 +54,24 @@ class ActionItemForm(Form):
     ) -> None:
         self.responsible_person_id.choices = [(0, "–"), *persons]
         self.responsible_organisation_id.choices = [(0, "–"), *organisations]
+
+
+class CorrectionForm(Form):
+    """A correction (Berichtigung) of a decision's text, with its note."""
+
+    text = TextAreaField(
+        _l("Corrected text of the decision"),
+        validators=[DataRequired(_l("Please give the corrected text.")), Length(max=20000)],
+    )
+    note = TextAreaField(
+        _l("What is corrected, and why"),
+        validators=[
+            DataRequired(_l("Please say what the correction is about.")),
+            Length(max=2000),
+        ],
+    )
+    version = HiddenField()
+    submit = SubmitField(_l("Record the correction"))
+
+    def expected_version(self) -> int | None:
+        return optional_id(self.version.data)

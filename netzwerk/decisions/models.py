@@ -1,9 +1,16 @@
 """The decisions register (Beschlüsse) and implementation tracking.
 
 A decision is written once, in the transaction that closes its poll, with a
-number per body and year (``VK/2026/007``).  Numbers come from a counter row
-locked ``FOR UPDATE`` (SQLite: the BEGIN IMMEDIATE write lock) and are also
-unique in the database: ``(body_id, year, seq)``.
+number per body and year (``VK/2026/B007``: the ``B`` of "Beschluss" keeps
+it apart from the paper ``VK/2026/007``; decisions numbered before stay as
+they were).  Numbers come from a counter row locked ``FOR UPDATE`` (SQLite:
+the BEGIN IMMEDIATE write lock) and are also unique in the database:
+``(body_id, year, seq)``.
+
+A decision is final: nothing of it changes afterwards (the session refuses
+it, see ``services.refuse_changed_decisions``), except its text by a
+correction (Berichtigung), which keeps every earlier text as a
+:class:`DecisionVersion` with who corrected it, when and why.
 """
 
 from __future__ import annotations
@@ -131,6 +138,30 @@ class Decision(Model):
     @property
     def is_public(self) -> bool:
         return bool(self.subject_public and self.body.public)
+
+
+class DecisionVersion(Model):
+    """One text of a decision: version 1 is the text as decided, each later
+    one a correction (Berichtigung) with its note.  Written only by
+    ``services.correct_decision``; the decision's ``text`` is the newest."""
+
+    __tablename__ = "decision_version"
+    __table_args__ = (
+        UniqueConstraint("decision_id", "version_no"),
+        CheckConstraint("version_no >= 1", name="version_no"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(
+        ForeignKey("decision.id", ondelete="RESTRICT"), index=True
+    )
+    version_no: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ActionItem(WorkflowMixin, Model):

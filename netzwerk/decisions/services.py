@@ -17,10 +17,10 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import inspect, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .. import signals, visibility
 from ..auth.models import User
@@ -43,6 +43,7 @@ from .models import (
     Decision,
     DecisionCounter,
     DecisionOutcome,
+    DecisionVersion,
 )
 
 # The slot whose workflow a body chose for its action items.
@@ -56,8 +57,15 @@ class DecisionError(RuleError):
 # --- numbering and creation ---------------------------------------------------
 
 
+# A decision's number carries a "B" (Beschluss) before its sequence:
+# decision VK/2026/B005 is never mistaken for paper VK/2026/005, and neither
+# number is a part of the other (a search for one does not find the other).
+# Decisions numbered before keep their numbers (VK/2026/005).
+DECISION_MARK = "B"
+
+
 def format_number(short_name: str, year: int, seq: int) -> str:
-    return f"{short_name}/{year}/{seq:03d}"
+    return f"{short_name}/{year}/{DECISION_MARK}{seq:03d}"
 
 
 def allocate_number(body_id: int, year: int) -> int:
@@ -584,3 +592,157 @@ def _item_public(agenda_item_id: int, meeting_id: int) -> bool:
 
 def on_election_closed(election: Any, **extra: Any) -> None:
     create_decision_for_election(election, extra.get("now"))
+
+
+# --- final is final: a decision never changes; a correction is a new version ------------
+
+# session.info key: the ids of the decisions a correction is writing (their
+# text may change in this flush, nothing else).
+_CORRECTING = "decisions.correcting"
+MAX_CORRECTION_TEXT = 20000
+MAX_CORRECTION_NOTE = 2000
+
+
+def final_message() -> str:
+    return _(
+        "A decision is final and cannot be changed. "
+        "A correction (Berichtigung) adds a new version of its text with a note."
+    )
+
+
+def refuse_changed_decisions(session: Session, _flush_context: Any, _instances: Any) -> None:
+    """Before every flush: a stored decision is not changed or deleted, by
+    any code path; only :func:`correct_decision` changes its text."""
+    correcting: set[int] = session.info.get(_CORRECTING, set())
+    for obj in session.deleted:
+        if isinstance(obj, Decision | DecisionVersion):
+            raise DecisionError(final_message())
+    for obj in session.dirty:
+        if isinstance(obj, DecisionVersion):
+            if session.is_modified(obj, include_collections=False):
+                raise DecisionError(final_message())
+            continue
+        if not isinstance(obj, Decision):
+            continue
+        state = inspect(obj)
+        changed = {
+            attr.key
+            for attr in state.mapper.column_attrs
+            if state.attrs[attr.key].history.has_changes()
+        }
+        allowed = {"text"} if obj.id in correcting else set()
+        if changed - allowed:
+            raise DecisionError(final_message())
+
+
+def listen() -> None:
+    """From ``decisions.init_app`` (once per process)."""
+    from sqlalchemy import event
+
+    if not event.contains(Session, "before_flush", refuse_changed_decisions):
+        event.listen(Session, "before_flush", refuse_changed_decisions)
+
+
+def may_correct(user: Any, decision: Decision) -> bool:
+    """The Bildungsbüro and the body's office correct a decision's text."""
+    from ..meetings.access import may_manage
+
+    return may_manage(user, decision.body_id)
+
+
+def text_versions(decision_id: int) -> list[DecisionVersion]:
+    """The decision's texts, oldest first (empty while it was never corrected)."""
+    return list(
+        db.session.scalars(
+            select(DecisionVersion)
+            .where(DecisionVersion.decision_id == decision_id)
+            .order_by(DecisionVersion.version_no)
+        )
+    )
+
+
+def current_version_no(decision_id: int) -> int:
+    found = text_versions(decision_id)
+    return found[-1].version_no if found else 1
+
+
+def correct_decision(
+    user: User,
+    decision_id: int,
+    *,
+    text: str,
+    note: str,
+    expected_version: int | None = None,
+    now: datetime | None = None,
+) -> DecisionVersion:
+    """A correction (Berichtigung): a new version of the decision's text with
+    a note saying what was corrected and why.  The earlier texts stay
+    (version 1 is the text as decided); the audit trail records who, when,
+    the note and the versions.  Nothing else of the decision changes."""
+    from ..audit.services import record
+
+    decision = db.session.get(Decision, decision_id)
+    if decision is None:
+        raise DecisionError(_("This decision does not exist."))
+    if not may_correct(user, decision):
+        raise DecisionError(_("You cannot correct this decision."))
+    new_text = without_bidi_controls(text or "").strip()
+    note = without_bidi_controls(note or "").strip()
+    if not new_text:
+        raise DecisionError(_("Please give the corrected text."), "text")
+    if len(new_text) > MAX_CORRECTION_TEXT:
+        raise DecisionError(_("At most %(n)d characters.", n=MAX_CORRECTION_TEXT), "text")
+    if not note:
+        raise DecisionError(_("Please say what the correction is about."), "note")
+    if len(note) > MAX_CORRECTION_NOTE:
+        raise DecisionError(_("At most %(n)d characters.", n=MAX_CORRECTION_NOTE), "note")
+    now = now or utcnow()
+    with write_transaction():
+        current = db.session.get(
+            Decision, decision_id, with_for_update=True, populate_existing=True
+        )
+        assert current is not None
+        versions = text_versions(decision_id)
+        number = versions[-1].version_no if versions else 1
+        if expected_version is not None and expected_version != number:
+            raise DecisionError(
+                _("Someone else corrected this decision in the meantime; please check its text.")
+            )
+        if new_text == (current.text or "").strip():
+            raise DecisionError(_("The text is unchanged."), "text")
+        if not versions:  # keep the text as decided as version 1
+            db.session.add(
+                DecisionVersion(
+                    decision_id=decision_id,
+                    version_no=1,
+                    text=current.text,
+                    note=None,
+                    created_by_id=None,
+                    created_at=current.created_at,
+                )
+            )
+        version = DecisionVersion(
+            decision_id=decision_id,
+            version_no=number + 1,
+            text=new_text,
+            note=note,
+            created_by_id=user.id,
+            created_at=now,
+        )
+        db.session.add(version)
+        correcting = db.session.info.setdefault(_CORRECTING, set())
+        correcting.add(decision_id)
+        try:
+            current.text = new_text
+            db.session.flush()
+        finally:
+            correcting.discard(decision_id)
+        record(
+            "decision.corrected",
+            "decision",
+            decision_id,
+            actor_id=user.id,
+            comment=note,
+            data={"number": current.number, "version": version.version_no, "corrects": number},
+        )
+    return version

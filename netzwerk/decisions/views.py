@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -9,11 +10,12 @@ from flask_login import current_user, login_required
 
 from ..auth.access import public, staff_required
 from ..extensions import db
+from ..forms import show_error
 from ..governance.models import Body
 from ..workflow import ui
 from ..workflow.services import CommentRequired, WorkflowError
 from . import services
-from .forms import ActionItemForm, RegisterFilterForm
+from .forms import ActionItemForm, CorrectionForm, RegisterFilterForm
 from .models import ActionItem, Decision
 
 bp = Blueprint("decisions", __name__)
@@ -87,26 +89,77 @@ def export_csv() -> Response:
     )
 
 
-@bp.route("/beschluesse/<int:decision_id>")
-@public
-def detail(decision_id: int) -> str:
-    decision = services.get_decision(decision_id)
-    if decision is None or not services.may_view_decision(current_user, decision):
-        abort(404)
-    from ..voting.providers import resolve_subject
+@dataclass(frozen=True)
+class Origin:
+    """Where a decision came from, as far as the viewer may see it."""
 
-    subject = (
-        resolve_subject(decision.subject_type or "", decision.subject_id)
-        if decision.election_id is None
-        else None
-    )
-    show_items = services.may_view_body_items(current_user, decision.body)
+    meeting: Any = None
+    meeting_url: str | None = None
+    item: Any = None
+    item_number: str | None = None
+    item_url: str | None = None
+    paper: Any = None
+    paper_url: str | None = None
+
+
+def _origin(decision: Decision) -> Origin:
+    """The meeting, agenda item and paper of a decision, each only when the
+    visibility policy lets the viewer see it, linked to the page they may open."""
+    from .. import visibility
+    from ..meetings import agenda
+    from ..meetings.access import get_meeting
+    from ..meetings.models import AgendaItem
+    from ..papers.models import Paper
+
+    meeting = meeting_url = item = item_number = item_url = paper = paper_url = None
+    in_full = False
+    if decision.meeting_id is not None:
+        found = get_meeting(decision.meeting_id)
+        if found is not None and visibility.may_see_meeting(current_user, found):
+            meeting = found
+            in_full = visibility.may_see_meeting_in_full(current_user, found)
+            if in_full:
+                meeting_url = url_for("meetings.meeting", meeting_id=found.id)
+            elif visibility.is_public_meeting(found):
+                meeting_url = url_for("meetings.public_meeting", meeting_id=found.id)
+    if meeting is not None and decision.agenda_item_id is not None:
+        found_item = db.session.get(AgendaItem, decision.agenda_item_id)
+        if found_item is not None and visibility.may_see_agenda_item(current_user, found_item):
+            item = found_item
+            lines = agenda.flatten(agenda.agenda(meeting, public_only=not in_full))
+            item_number = next((ln.number for ln in lines if ln.item.id == item.id), None)
+            if meeting_url is not None:
+                item_url = f"{meeting_url}#item-{item.id}"
+    paper_id = decision.subject_id if decision.subject_type == "paper" else None
+    if paper_id is None and item is not None:
+        paper_id = item.paper_id
+    if paper_id is not None:
+        found_paper = db.session.get(Paper, paper_id)
+        if found_paper is not None and visibility.may_see_paper(current_user, found_paper):
+            paper = found_paper
+            if current_user.is_authenticated:  # the paper pages are for signed-in people
+                paper_url = url_for("papers.paper", paper_id=found_paper.id)
+    return Origin(meeting, meeting_url, item, item_number, item_url, paper, paper_url)
+
+
+def _render_detail(
+    decision: Decision, correction_form: CorrectionForm | None = None, status: int = 200
+) -> tuple[str, int]:
     from ..voting import amendments
 
+    show_items = services.may_view_body_items(current_user, decision.body)
+    versions = services.text_versions(decision.id)
+    may_correct = services.may_correct(current_user, decision)
+    if may_correct and correction_form is None:
+        correction_form = CorrectionForm(formdata=None)
+        correction_form.text.data = decision.text or ""
+        correction_form.version.data = str(versions[-1].version_no if versions else 1)
     return render_template(
         "decisions/detail.html",
         decision=decision,
-        subject=subject,
+        origin=_origin(decision),
+        versions=versions,
+        correction_form=correction_form if may_correct else None,
         amendments=(
             amendments.amendments_of([decision.agenda_item_id]).get(decision.agenda_item_id, [])
             if decision.agenda_item_id
@@ -114,7 +167,49 @@ def detail(decision_id: int) -> str:
         ),
         show_items=show_items,
         today=_today(),
+    ), status
+
+
+def _load_decision(decision_id: int) -> Decision:
+    decision = services.get_decision(decision_id)
+    if decision is None or not services.may_view_decision(current_user, decision):
+        abort(404)
+    return decision
+
+
+@bp.route("/beschluesse/<int:decision_id>")
+@public
+def detail(decision_id: int) -> tuple[str, int]:
+    return _render_detail(_load_decision(decision_id))
+
+
+@bp.route("/beschluesse/<int:decision_id>/berichtigung", methods=["POST"])
+@login_required
+def correct(decision_id: int) -> Any:
+    """A correction (Berichtigung): a new version of the text with a note."""
+    decision = _load_decision(decision_id)
+    if not services.may_correct(current_user, decision):
+        abort(403)
+    form = CorrectionForm()
+    if not form.validate_on_submit():
+        return _render_detail(decision, correction_form=form, status=422)
+    try:
+        version = services.correct_decision(
+            current_user,
+            decision.id,
+            text=form.text.data or "",
+            note=form.note.data or "",
+            expected_version=form.expected_version(),
+        )
+    except services.DecisionError as exc:
+        show_error(form, exc)
+        db.session.expire_all()
+        return _render_detail(_load_decision(decision_id), correction_form=form, status=409)
+    flash(
+        _("The correction was recorded as version %(version)d.", version=version.version_no),
+        "success",
     )
+    return redirect(url_for("decisions.detail", decision_id=decision_id))
 
 
 def _today() -> Any:

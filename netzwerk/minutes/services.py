@@ -55,6 +55,15 @@ class MinutesError(RuleError):
     """A minutes rule was broken."""
 
 
+def approved_are_final() -> str:
+    """Approved minutes never change (their minute-taker included): a
+    correction is a new version (:func:`start_correction`)."""
+    return _(
+        "These minutes are approved and can no longer be changed; "
+        "a correction starts a new version."
+    )
+
+
 def meeting_writable(meeting: Meeting) -> bool:
     """Minutes are written once the meeting is in session or closed."""
     flags = access.meeting_flags(meeting)
@@ -204,12 +213,16 @@ def start_minutes(
 def set_minute_taker(user: User, minutes: Minutes, person_id: int) -> None:
     if not may_manage(user, minutes):
         raise MinutesError(_("You cannot change the minute-taker."))
+    if is_approved(minutes):
+        raise MinutesError(approved_are_final())
     if person_id not in {pid for pid, _name in minute_taker_choices(minutes.meeting)}:
         raise MinutesError(_("Please choose a member of the body or of the office."), "person_id")
     minutes_id = minutes.id
     with write_transaction():
-        current = db.session.get(Minutes, minutes_id, with_for_update=True)
+        current = db.session.get(Minutes, minutes_id, with_for_update=True, populate_existing=True)
         assert current is not None
+        if is_approved(current):  # approved meanwhile
+            raise MinutesError(approved_are_final())
         if current.minute_taker_person_id == person_id:
             return
         current.minute_taker_person_id = person_id

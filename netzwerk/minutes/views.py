@@ -135,11 +135,14 @@ def _render_page(
             formdata=None,
         )
     if manage:
-        if taker_form is None:
-            taker_form = MinuteTakerForm(formdata=None)
-            taker_form.person_id.data = minutes.minute_taker_person_id
-        taker_form.person_id.choices = choices
         approved = services.is_approved(minutes)
+        if approved:  # final: the minute-taker is shown, not changed
+            taker_form = None
+        else:
+            if taker_form is None:
+                taker_form = MinuteTakerForm(formdata=None)
+                taker_form.person_id.data = minutes.minute_taker_person_id
+            taker_form.person_id.choices = choices
         if not approved and minutes.approval_item_id is None:
             if schedule_form is None:
                 schedule_form = ScheduleApprovalForm(formdata=None)
@@ -229,12 +232,18 @@ def minute_taker(minutes_id: int) -> Any:
     minutes = _minutes(minutes_id)
     if not services.may_manage(current_user, minutes):
         abort(403)
+    if services.is_approved(minutes):  # final: the page shows no form; say why
+        flash(services.approved_are_final(), "error")
+        return redirect(url_for("minutes.minutes_page", meeting_id=minutes.meeting_id))
     form = MinuteTakerForm()
     form.person_id.choices = services.minute_taker_choices(minutes.meeting)
     if form.validate_on_submit():
         try:
             services.set_minute_taker(current_user, minutes, form.person_id.data)
         except services.MinutesError as exc:
+            if services.is_approved(minutes):  # final: no form to show it beside
+                flash(str(exc), "error")
+                return redirect(url_for("minutes.minutes_page", meeting_id=minutes.meeting_id))
             show_error(form, exc)
         else:
             flash(_("The minute-taker was saved."), "success")

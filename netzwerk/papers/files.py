@@ -161,8 +161,24 @@ def send_attachment(attachment: PaperAttachment, *, as_attachment: bool = True) 
     )
 
 
+def _refuse_if_decided(paper_id: int) -> None:
+    """Inside the write: a concluded paper's attachments are final (the row
+    is locked, so a paper decided meanwhile is seen as decided)."""
+    from .services import decided_message, is_decided
+
+    paper = db.session.get(Paper, paper_id, with_for_update=True, populate_existing=True)
+    if paper is None:
+        raise AttachmentError(_("This paper does not exist."), None)
+    if is_decided(paper):
+        raise AttachmentError(decided_message(paper), None)
+
+
 def add_attachment(user: User, paper: Paper, filename: str, content: bytes) -> PaperAttachment:
-    """Check, store and register one file of a paper."""
+    """Check, store and register one file of a paper (not of a concluded one)."""
+    from .services import decided_message, is_decided
+
+    if is_decided(paper):
+        raise AttachmentError(decided_message(paper), None)
     name = clean_filename(filename)
     if not content:
         raise AttachmentError(_("The file is empty."))
@@ -175,6 +191,7 @@ def add_attachment(user: User, paper: Paper, filename: str, content: bytes) -> P
     paper_id = paper.id
     try:
         with write_transaction():
+            _refuse_if_decided(paper_id)
             attachment = PaperAttachment(
                 paper_id=paper_id,
                 filename=name,
@@ -221,9 +238,11 @@ def attachment_counts(paper_ids: list[int]) -> dict[int, int]:
 
 
 def remove_attachment(user: User, attachment: PaperAttachment) -> None:
-    """Unregister a file (the stored file stays while another paper uses it)."""
+    """Unregister a file (the stored file stays while another paper uses it);
+    never from a concluded paper."""
     attachment_id, paper_id, sha256 = attachment.id, attachment.paper_id, attachment.sha256
     with write_transaction():
+        _refuse_if_decided(paper_id)
         row = db.session.get(PaperAttachment, attachment_id)
         if row is not None:
             db.session.delete(row)

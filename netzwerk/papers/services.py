@@ -70,6 +70,20 @@ def may_edit(user: User, paper: Paper) -> bool:
     return bool(state and "editable_by_author" in state.flags)
 
 
+def is_decided(paper: Paper) -> bool:
+    """The paper's workflow has ended (decided, recommended, noted, rejected
+    or withdrawn: a state the definition marks final).  Its text and
+    attachments are then final too."""
+    return workflow.is_final(paper)
+
+
+def decided_message(paper: Paper) -> str:
+    return _(
+        "This paper is concluded (%(state)s); its attachments can no longer be changed.",
+        state=workflow.definition_of(paper).state_title(paper.state),
+    )
+
+
 def _clean(title: str, body_text: str) -> tuple[str, str]:
     title = without_bidi_controls(title or "").strip()
     if not title:

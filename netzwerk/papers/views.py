@@ -106,6 +106,7 @@ def _render_detail(
             may_edit=services.may_edit(current_user, paper),
             attachments=files.attachments_of(paper.id),
             may_attach=_may_attach(paper),
+            decided=services.is_decided(paper),
             attachment_form=attachment_form or AttachmentForm(),
             remove_form=ButtonForm(),
             consultations=services.consultations_of(paper.id),
@@ -116,8 +117,14 @@ def _render_detail(
     )
 
 
-def _may_attach(paper: Paper) -> bool:
+def _attach_allowed(paper: Paper) -> bool:
+    """The person may manage the paper's attachments (its state aside)."""
     return bool(current_user.is_staff or services.may_edit(current_user, paper))
+
+
+def _may_attach(paper: Paper) -> bool:
+    """The upload and remove controls are shown: allowed, and not concluded."""
+    return _attach_allowed(paper) and not services.is_decided(paper)
 
 
 def _consultation_form(formdata: object = None) -> ConsultationForm:
@@ -202,14 +209,20 @@ def paper_edit(paper_id: int) -> str | Response:
 @login_required
 def attachment_add(paper_id: int) -> Response | tuple[str, int]:
     paper = _load(paper_id)
-    if not _may_attach(paper):
+    if not _attach_allowed(paper):
         abort(403)
+    if services.is_decided(paper):  # the controls are hidden; say why
+        flash(services.decided_message(paper), "error")
+        return redirect(url_for("papers.paper", paper_id=paper_id))
     form = AttachmentForm()
     if form.validate_on_submit():
         upload = form.file.data
         try:
             files.add_attachment(current_user, paper, upload.filename or "", upload.read())
         except files.AttachmentError as exc:
+            if exc.field is None:  # the paper was concluded meanwhile
+                flash(str(exc), "error")
+                return redirect(url_for("papers.paper", paper_id=paper_id))
             form.file.errors = [*form.file.errors, str(exc)]
         else:
             flash(_("The file was attached."), "success")
@@ -240,11 +253,15 @@ def attachment(paper_id: int, attachment_id: int) -> Response:
 @login_required
 def attachment_remove(paper_id: int, attachment_id: int) -> Response:
     paper, item = _load_attachment(paper_id, attachment_id)
-    if not _may_attach(paper):
+    if not _attach_allowed(paper):
         abort(403)
     if ButtonForm().validate_on_submit():
-        files.remove_attachment(current_user, item)
-        flash(_("The file was removed."), "success")
+        try:
+            files.remove_attachment(current_user, item)
+        except files.AttachmentError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(_("The file was removed."), "success")
     return redirect(url_for("papers.paper", paper_id=paper_id))
 
 

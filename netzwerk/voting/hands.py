@@ -207,6 +207,8 @@ def enter_counts(
                 raise PollNotOpen(_("This poll does not exist."))
             if not poll.by_hand:
                 raise VotingError(_("This vote is taken electronically only."))
+            if poll.is_closed:
+                raise PollNotOpen(_("This poll is closed; its result cannot change."))
             if not poll.is_open:
                 raise PollNotOpen(_("This vote is not open."))
             tally = Tally(yes, no, abstain)

@@ -174,7 +174,7 @@ def _journey(page, browser, base, login_browser, axe, app, handler, paper_id):
 
     # 8. The decision is in the register with its number; the paper moved on.
     page.goto(base + "/beschluesse/")
-    assert f"VK/{year}/001" in page.content()
+    assert f"VK/{year}/B001" in page.content()
     page.goto(base + f"/vorlagen/{paper_id}")
     assert page.locator("[data-state=beschlossen]").count() == 1
     page.goto(base + f"/sitzungen/{meeting_id}")

@@ -49,11 +49,11 @@ def test_decision_gets_number_per_body_and_year(app_ctx):
     second = _decide(b.id, "no")
     year = to_local(first.decided_at).year
     assert first.year == year
-    assert first.number == f"VX/{year}/001"
-    assert second.number == f"VX/{year}/002"
+    assert first.number == f"VX/{year}/B001"
+    assert second.number == f"VX/{year}/B002"
     assert first.outcome == "adopted" and second.outcome == "rejected"
     other = make_body("BX", 1)
-    assert _decide(other.id).number == f"BX/{year}/001"
+    assert _decide(other.id).number == f"BX/{year}/B001"
 
 
 @pytest.mark.calendar
@@ -70,12 +70,12 @@ def test_a_decision_after_midnight_in_berlin_opens_the_new_years_register(app_ct
     for person in seat_persons(b.id):
         voting.cast_ballot(new_years.id, person, "yes")
     move_on_to(clock, berlin(date(year, 12, 31), 23, 40))
-    assert _decide(b.id).number == f"NJ/{year}/001"
+    assert _decide(b.id).number == f"NJ/{year}/B001"
     clock.move_to(deadline + timedelta(minutes=5))
     assert utcnow().year == year
     assert voting_jobs.run_circular_resolutions()["closed"] == 1
     decision = db.session.scalar(select(Decision).where(Decision.poll_id == new_years.id))
-    assert (decision.number, decision.year) == (f"NJ/{year + 1}/001", year + 1)
+    assert (decision.number, decision.year) == (f"NJ/{year + 1}/B001", year + 1)
     assert decisions.years_with_decisions() == [year + 1, year]
 
 

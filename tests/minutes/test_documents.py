@@ -338,6 +338,8 @@ def test_approval_renders_in_the_background_with_progress(app, demo, client_as):
 
 
 def test_meeting_bundle_per_reader(app, demo, client_as):
+    from unittest import mock
+
     from pypdf import PdfReader
 
     from netzwerk.auth.models import User
@@ -353,7 +355,10 @@ def test_meeting_bundle_per_reader(app, demo, client_as):
         lines = [line for line in agenda.flatten(agenda.agenda(meeting)) if not line.item.withdrawn]
         paper = next(line.item.paper for line in lines if line.item.paper is not None)
         attachment = pdfmod.render("<html lang='de'><body><p>Anlage</p></body></html>")
-        files.add_attachment(user(OFFICE), paper, "anlage.pdf", attachment)
+        # Attached as before the meeting (its papers are decided now, and a
+        # concluded paper's attachments are final).
+        with mock.patch("netzwerk.papers.services.is_decided", return_value=False):
+            files.add_attachment(user(OFFICE), paper, "anlage.pdf", attachment)
         meeting_id = meeting.id
         office, lead = (
             user(OFFICE),
@@ -415,8 +420,10 @@ def test_minutes_are_complete_and_match_their_agenda(app_ctx, demo):
     ]
     named = [p for item in snapshot["items"] for p in item["polls"] if p["names"]]
     assert named and all(sum(len(g["names"]) for g in p["names"]) == 6 for p in named)
-    secret = [p for item in snapshot["items"] for p in item["polls"] if not p["names"]]
-    assert len(secret) == 1  # the personnel matter was a secret vote
+    unnamed = [p for item in snapshot["items"] for p in item["polls"] if not p["names"]]
+    # The personnel matter was a secret vote; the Kita item was decided by
+    # show of hands, with counts and no names.
+    assert sorted(p["how"] for p in unnamed) == ["durch Handzeichen", "elektronisch, geheim"]
     (change,) = snapshot["attendance_changes"]
     assert change["time"] == "18:45" and not change["arrived"]
     html = render.minutes_html(snapshot)

@@ -588,7 +588,7 @@ def test_minutes_of_a_meeting_after_midnight_carry_the_berlin_date(app, demo, cl
         assert (snapshot["number"], snapshot["date"]) == (f"VK 1/{year}", f"01.01.{year}")
         assert snapshot["time"] == "00:30 – 01:30"
         (decision,) = snapshot["decisions"]
-        assert decision["number"] == f"VK/{year}/001"
+        assert decision["number"] == f"VK/{year}/B001"
         assert decision["decided_at"].startswith(f"{year}-01-01T00:")
         # The next meeting, just after midnight too: offered by its Berlin date.
         berlin_meeting(berlin(date(year, 2, 1), 0, 15))
