@@ -12,7 +12,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from ..database import unit_of_work, utcnow, write_transaction
 from ..extensions import db
@@ -30,6 +30,14 @@ class Attachment:
     filename: str
     content_type: str
     content: bytes
+
+
+@dataclass(frozen=True)
+class QueuedMail:
+    recipient: str
+    subject: str
+    body: str
+    reason: str | None = None
 
 
 def queue_mail(
@@ -63,6 +71,49 @@ def queue_mail(
     db.session.add(mail)
     db.session.flush()
     return mail
+
+
+_REASON_CHUNK = 500
+
+
+def _queued_before(reasons: Sequence[str]) -> set[tuple[str, str]]:
+    """(reason, recipient) of the mails already queued for these reasons."""
+    wanted = sorted(set(reasons))
+    found: set[tuple[str, str]] = set()
+    for start in range(0, len(wanted), _REASON_CHUNK):
+        found.update(
+            (reason, recipient)
+            for reason, recipient in db.session.execute(
+                select(OutboxMail.reason, OutboxMail.recipient).where(
+                    OutboxMail.reason.in_(wanted[start : start + _REASON_CHUNK])
+                )
+            )
+        )
+    return found
+
+
+def queue_mails(mails: Sequence[QueuedMail]) -> int:
+    """:func:`queue_mail` for many mails without attachments: one look for
+    the reasons already queued, one insert per few hundred mails (a body of
+    2,000 members told at once); returns how many were queued."""
+    queued = _queued_before([m.reason for m in mails if m.reason is not None])
+    rows = []
+    for item in mails:
+        if item.reason is not None:
+            if (item.reason, item.recipient) in queued:
+                continue
+            queued.add((item.reason, item.recipient))
+        rows.append(
+            {
+                "recipient": item.recipient,
+                "subject": shorten(item.subject),
+                "body": item.body,
+                "reason": item.reason,
+            }
+        )
+    for start in range(0, len(rows), _REASON_CHUNK):
+        db.session.execute(insert(OutboxMail), rows[start : start + _REASON_CHUNK])
+    return len(rows)
 
 
 def build_message(mail: OutboxMail, sender: str) -> EmailMessage:
