@@ -111,7 +111,7 @@ def test_project_from_idea_to_approval_progress_and_reach(
     page.goto(project_url)
     assert page.locator(".workflow-state .badge").inner_text() == "Genehmigt"
     decision = page.locator(".project-decision")
-    assert re.search(r"Beschluss VK/\d{4}/\d{3} vom \d\d\.\d\d\.\d{4}", decision.inner_text())
+    assert re.search(r"Beschluss VK/\d{4}/B\d{3} vom \d\d\.\d\d\.\d{4}", decision.inner_text())
     assert "Angenommen" in decision.inner_text()
     assert_no_axe_violations(page)
 
