@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..auth.access import staff_required
+from ..forms import show_error
 from . import charts, dashboard, districts, indicators, report, statistics
 from .forms import (
     CombinedIndicatorForm,
@@ -190,11 +191,7 @@ def indicator_new() -> Any:
                 description=form.description.data or "",
             )
         except indicators.IndicatorError as exc:
-            target = getattr(form, exc.field or "", None)
-            if target is not None:
-                target.errors = [*target.errors, str(exc)]
-            else:
-                flash(str(exc), "error")
+            show_error(form, exc)
         else:
             flash(_("Indicator defined."), "success")
             return redirect(url_for("monitoring.indicator", code=created.code))
@@ -304,11 +301,7 @@ def combined_new() -> Any:
                 description=form.description.data or "",
             )
         except indicators.IndicatorError as exc:
-            target = getattr(form, exc.field or "", None)
-            if target is not None:
-                target.errors = [*target.errors, str(exc)]
-            else:
-                flash(str(exc), "error")
+            show_error(form, exc)
         else:
             flash(_("Indicator defined."), "success")
             return redirect(url_for("monitoring.indicator", code=created.code))

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth.access import staff_required
-from ..forms import optional_id
+from ..forms import optional_id, show_error
 from ..workflow import ui
 from ..workflow.services import WorkflowError
 from . import render, services
@@ -41,11 +41,7 @@ def index() -> Any:
                 chapters=(form.chapters.data or "").splitlines(),
             )
         except services.ReportError as exc:
-            target = getattr(form, exc.field or "", None)
-            if target is not None:
-                target.errors = [*target.errors, str(exc)]
-            else:
-                flash(str(exc), "error")
+            show_error(form, exc)
         else:
             flash(_("Report created."), "success")
             return redirect(url_for("reports.detail", report_id=report.id))
@@ -123,11 +119,7 @@ def chapter(report_id: int, chapter_id: int) -> Any:
             show_chart=bool(form.show_chart.data),
         )
     except services.ReportError as exc:
-        target = getattr(form, exc.field or "", None)
-        if target is not None:
-            target.errors = [*target.errors, str(exc)]
-        else:
-            flash(str(exc), "error")
+        show_error(form, exc)
         return _detail(report, 400, failed_chapter=(chapter_id, form))
     flash(_("Chapter saved."), "success")
     return redirect(url_for("reports.detail", report_id=report_id) + f"#chapter-{chapter_id}")

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import db
+from ..forms import show_error
 from ..meetings import access, attendance
 from ..meetings.agenda import proposed_resolution
 from ..meetings.models import AgendaItem
@@ -87,11 +88,7 @@ def open_poll(meeting_id: int, item_id: int) -> Any:
 
 def _field_error(form: Any, exc: services.VotingError) -> None:
     """The service's message next to the field it names, else as a flash."""
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is not None:
-        target.errors = [*target.errors, str(exc)]
-    else:
-        flash(str(exc), "error")
+    show_error(form, exc)
 
 
 def _meeting_and_item(meeting_id: int, item_id: int) -> tuple[Any, AgendaItem]:
