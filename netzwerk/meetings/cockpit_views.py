@@ -29,6 +29,7 @@ from werkzeug.wrappers import Response
 from ..auth.access import public
 from ..database import utcnow
 from ..forms import show_error
+from ..mail.links import absolute_url
 from ..timeutil import to_local
 from . import access, attendance, checkin, planning, projector, speakers
 from . import cockpit as board
@@ -473,7 +474,7 @@ def create_projector_link(meeting_id: int) -> Any:
         flash(str(exc), "error")
         return _back(meeting_id, "#projector")
     # Shown once, in this answer only (the database keeps its hash).
-    url = url_for("meeting_live.projector_page", token=token, _external=True)
+    url = absolute_url("meeting_live.projector_page", token=token)
     return _render_cockpit(meeting, new_link=url)
 
 
@@ -511,7 +512,7 @@ def _checkin_qr(meeting: Meeting) -> str | None:
         return None
     from ..auth.twofactor import qr_svg
 
-    url = url_for("meeting_live.check_in", meeting_id=meeting.id, _external=True)
+    url = absolute_url("meeting_live.check_in", meeting_id=meeting.id)
     return qr_svg(url, _("Check in: %(url)s", url=url))
 
 
@@ -527,7 +528,7 @@ def _projector(meeting: Meeting, fragment_url: str, public_only: bool) -> Respon
             qr=None if public_only else _checkin_qr(meeting),
             checkin_url=None
             if public_only
-            else url_for("meeting_live.check_in", meeting_id=meeting.id, _external=True),
+            else absolute_url("meeting_live.check_in", meeting_id=meeting.id),
         )
     )
     response.headers["Referrer-Policy"] = "no-referrer"

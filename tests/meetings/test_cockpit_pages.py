@@ -98,20 +98,27 @@ def test_a_bad_time_gets_a_message_not_a_500(client_as, held, app):
     assert chair.post(url, data={"csrf_token": _csrf(page), "at": ""}).status_code == 302
 
 
-def test_the_projector_link_is_valid_revocable_and_answers_304(client_as, held, client):
+def test_the_projector_link_is_valid_revocable_and_answers_304(app, client_as, held, client):
+    app.config["NETZWERK_BASE_URL"] = "https://netzwerk.osnabrueck.example"
     chair = client_as("chair")
     page = chair.get(f"/sitzungen/{held}/cockpit").get_data(as_text=True)
+    # The link handed to the projector and the check-in address its QR code
+    # shows to the members' phones start with the configured address, not
+    # with the host this request named (an internal one behind the proxy).
     made = chair.post(f"/sitzungen/{held}/cockpit/beamer", data={"csrf_token": _csrf(page)})
     assert made.status_code == 200
     link = re.search(
-        r'id="new-projector-link" href="http://[^/]+(/beamer/[^"]+)"', made.get_data(as_text=True)
+        r'id="new-projector-link" href="https://netzwerk\.osnabrueck\.example(/beamer/[^"]+)"',
+        made.get_data(as_text=True),
     )
-    assert link, "the new link is shown once"
+    assert link, "the new link is shown once, from the configured address"
     url = link.group(1)
     wall = client.get(url)  # no login
     assert wall.status_code == 200
     body = wall.get_data(as_text=True)
     assert "Begrüßung" in body and "qr-code" in body
+    assert f"https://netzwerk.osnabrueck.example/sitzungen/{held}/anmelden" in body
+    assert "http://localhost" not in body
     first = client.get(url + "/stand")
     assert first.status_code == 200 and first.headers.get("ETag")
     again = client.get(url + "/stand", headers={"If-None-Match": first.headers["ETag"]})
