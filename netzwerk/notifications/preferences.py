@@ -61,7 +61,7 @@ def topic_of(kind: str) -> str:
         return "votes"
     if kind.endswith(("_reminder", "_due", "_overdue")):
         return "reminders"
-    if kind.startswith("workflow"):
+    if kind.startswith(("workflow", "minutes")):
         return "workflow"
     return "other"
 

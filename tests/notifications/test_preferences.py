@@ -83,6 +83,8 @@ def test_topics_of_kinds():
     assert preferences.topic_of("action_item_overdue") == "reminders"
     assert preferences.topic_of("workflow_state") == "workflow"
     assert preferences.topic_of("minutes_approved") == "workflow"
+    assert preferences.topic_of("minutes_correction_request") == "workflow"
+    assert preferences.topic_of("minutes_correction_answered") == "workflow"
     assert preferences.topic_of("poll_ended") == "votes"
     assert preferences.topic_of("something_new") == "other"
 
