@@ -16,7 +16,10 @@ from .models import DecisionOutcome
 
 
 def safe_int(value: object) -> int:
-    """0 for "none"; -1 for garbage (then not a valid choice, never a 500)."""
+    """0 for "none" (the "–" choice, sent as ``0``, or nothing); -1 for
+    garbage (then not a valid choice, never a 500)."""
+    if value in (0, "0"):
+        return 0
     return optional_id(value) or 0
 
 

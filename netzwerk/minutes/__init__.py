@@ -13,5 +13,5 @@ def init_app(app: Any) -> None:
 
     models.register_minutes_subject()
     services.register_workflow_providers()
-    jobs.register_jobs()
+    jobs.queue.register()
     signing.configure(app)

@@ -341,7 +341,7 @@ def request(user: Any, meeting: Meeting) -> tuple[Plan, PdfCache | None, Minutes
     found = cached(plan_)
     if found is not None:
         return plan_, found, None
-    job = jobs.enqueue(
+    job = jobs.queue.enqueue(
         jobs.BUNDLE,
         plan_.cache_key,
         meeting_id=meeting.id,
@@ -365,6 +365,6 @@ def run_bundle_job(job: MinutesJob) -> None:
     plan_ = plan(user, meeting)
     if cached(plan_) is not None:
         return
-    data, _marks = build(plan_, lambda percent, stage: jobs.progress(job_id, percent, stage))
+    data, _marks = build(plan_, lambda percent, stage: jobs.queue.progress(job_id, percent, stage))
     with unit_of_work():  # a part changed since the request: built as it is now
         store(plan_, data)

@@ -15,27 +15,15 @@ from werkzeug.wrappers import Response
 from .. import visibility
 from ..meetings import access
 from . import bundle, jobs
-from .models import MinutesJob
 
 bp = Blueprint("documents", __name__)
-
-
-def job_status(job: MinutesJob) -> dict[str, Any]:
-    return {
-        "id": job.id,
-        "state": job.state,
-        "progress": job.progress,
-        "stage": jobs.stage_label(job),
-        "message": job.message,
-        "finished": job.state in (jobs.DONE, jobs.FAILED),
-    }
 
 
 @bp.route("/protokolle/aufgaben/<int:job_id>")
 @login_required
 def status(job_id: int) -> Response:
     """How far a background render is (polled by static/js/minutes-jobs.js)."""
-    job = jobs.get_job(job_id)
+    job = jobs.queue.get_job(job_id)
     if job is None:
         abort(404)
     meeting = access.get_meeting(job.meeting_id)
@@ -43,7 +31,7 @@ def status(job_id: int) -> Response:
         abort(404)
     if job.kind == jobs.BUNDLE and job.requested_by_id != current_user.id:
         abort(404)
-    response = jsonify(job_status(job))
+    response = jsonify(jobs.queue.status(job))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -76,7 +64,7 @@ def meeting_bundle(meeting_id: int) -> Any:
             "minutes/preparing.html",
             meeting=meeting,
             job=job,
-            status=job_status(job),
+            status=jobs.queue.status(job),
             title=_("Meeting documents %(number)s", number=meeting.number),
             back_url=url_for("meetings.meeting", meeting_id=meeting.id),
             refresh_url=url_for("minutes.documents.meeting_bundle", meeting_id=meeting.id),

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, SelectField, SubmitField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from ..forms import Form
-from .text import MAX_SUMMARY
+from ..forms import Form, optional_id
+from .models import CorrectionRequestStatus
+from .text import MAX_ANSWER, MAX_CORRECTION, MAX_SUMMARY
 
 
 class StartForm(Form):
@@ -46,6 +47,63 @@ class CorrectionForm(Form):
         validators=[DataRequired(_l("Please say what the correction is about.")), Length(max=2000)],
     )
     submit = SubmitField(_l("Start a correction (new version)"))
+
+
+class CorrectionRequestForm(Form):
+    """A member's correction request while the minutes circulate.
+
+    The agenda item is checked by the service (an item of this meeting),
+    which says so beside the field; the select offers the meeting's items.
+    """
+
+    removes_control_characters = True  # text.clean() does, keeping the rest of a paste
+
+    agenda_item_id = SelectField(
+        _l("Agenda item"),
+        coerce=optional_id,
+        validate_choice=False,
+        validators=[Optional()],
+        description=_l("Leave empty for the minutes as a whole."),
+    )
+    text = TextAreaField(
+        _l("Your correction"),
+        validators=[
+            DataRequired(_l("Please write what should be corrected.")),
+            Length(
+                max=MAX_CORRECTION, message=_l("A correction may have at most %(max)d characters.")
+            ),
+        ],
+        render_kw={"rows": 4},
+    )
+    submit = SubmitField(_l("Send the correction to the office"))
+
+    def set_items(self, items: list[tuple[int, str]]) -> None:
+        self.agenda_item_id.choices = [("", _l("The minutes as a whole")), *items]
+
+
+class CorrectionAnswerForm(Form):
+    """The office's answer to one correction request (prefixed with its id)."""
+
+    removes_control_characters = True
+
+    status = RadioField(
+        _l("Answer"),
+        choices=[
+            (CorrectionRequestStatus.ACCEPTED, _l("Taken over")),
+            (CorrectionRequestStatus.DECLINED, _l("Declined")),
+        ],
+        validators=[InputRequired(_l("Please choose an answer."))],
+    )
+    answer = TextAreaField(
+        _l("Short answer to the sender"),
+        validators=[
+            Optional(),
+            Length(max=MAX_ANSWER, message=_l("An answer may have at most %(max)d characters.")),
+        ],
+        description=_l("Required when the correction is declined."),
+        render_kw={"rows": 2},
+    )
+    submit = SubmitField(_l("Send the answer"))
 
 
 class SummariesForm(Form):

@@ -12,7 +12,9 @@ Invariants the database enforces:
   personal signatures (incremental updates: the approved bytes stay the
   file's beginning, see :mod:`.signatures`);
 * one cached draft render per meeting, version and kind;
-* at most one waiting or running render job per thing it builds.
+* at most one waiting or running render job per thing it builds;
+* a correction request (sent while the minutes circulate) that is answered
+  names when; a declined one says why.
 """
 
 from __future__ import annotations
@@ -34,11 +36,17 @@ from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
 from ..extensions import Model
+from ..jobqueue import PROGRESS_CHECK, STATE_CHECK, JobColumns
 from ..workflow.models import WorkflowMixin
 
 if TYPE_CHECKING:
     from ..governance.models import Person
     from ..meetings.models import Meeting
+
+
+# The flag of the minutes workflow's states in which members send correction
+# requests (the circulation); code asks it, never a state's name.
+OPEN_FOR_CORRECTIONS = "open_for_corrections"
 
 
 class Minutes(WorkflowMixin, Model):
@@ -157,44 +165,95 @@ class PdfCache(Model):
     rendered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class MinutesJob(Model):
-    """A render that runs in the scheduler, not in a web request (:mod:`.jobs`).
+class MinutesJob(JobColumns, Model):
+    """A render that runs in the scheduler, not in a web request (:mod:`.jobs`;
+    the columns and the queue are the shared ones of :mod:`netzwerk.jobqueue`).
 
     ``kind`` is ``approval`` (render, seal and fire the approving step),
-    ``draft`` (a long draft PDF) or ``bundle`` (a Sitzungsmappe).  While a job
-    waits or runs, ``open_key`` names what it builds, and the unique
-    constraint keeps a second request for the same thing from queuing twice;
-    a finished job keeps its row (with ``open_key`` cleared) so the page can
-    say what happened.
+    ``draft`` (a long draft PDF) or ``bundle`` (a Sitzungsmappe).
     """
 
     __tablename__ = "minutes_job"
     __table_args__ = (
         UniqueConstraint("open_key"),
         CheckConstraint("kind IN ('approval', 'draft', 'bundle')", name="kind"),
-        CheckConstraint("state IN ('queued', 'running', 'done', 'failed')", name="state"),
-        CheckConstraint("progress >= 0 AND progress <= 100", name="progress"),
+        CheckConstraint(STATE_CHECK, name="state"),
+        CheckConstraint(PROGRESS_CHECK, name="progress"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(10))
-    key: Mapped[str] = mapped_column(String(120), index=True)
-    open_key: Mapped[str | None] = mapped_column(String(120))
     meeting_id: Mapped[int] = mapped_column(
         ForeignKey("meeting.id", ondelete="CASCADE"), index=True
     )
     minutes_id: Mapped[int | None] = mapped_column(ForeignKey("minutes.id", ondelete="CASCADE"))
-    requested_by_id: Mapped[int | None] = mapped_column(
+
+
+class CorrectionRequestStatus:
+    """What the office made of a correction request."""
+
+    OPEN = "open"
+    ACCEPTED = "accepted"  # taken over into the minutes
+    DECLINED = "declined"  # with a short answer
+
+    ALL = (OPEN, ACCEPTED, DECLINED)
+
+
+class CorrectionRequest(Model):
+    """A member's request to correct minutes in circulation, and the office's answer.
+
+    Not a correction (Berichtigung) of approved minutes, which is a new
+    version (:attr:`Minutes.corrects_id`): a request asks the office to
+    change the draft while it circulates.  The database keeps the answer's
+    invariants: an answered request names when and by whom, a declined one
+    says why.
+    """
+
+    __tablename__ = "minutes_correction_request"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'accepted', 'declined')", name="status"),
+        CheckConstraint(
+            "status = 'open' OR answered_at IS NOT NULL", name="answered_when_not_open"
+        ),
+        CheckConstraint("status <> 'declined' OR answer IS NOT NULL", name="declined_with_answer"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    minutes_id: Mapped[int] = mapped_column(
+        ForeignKey("minutes.id", ondelete="CASCADE"), index=True
+    )
+    agenda_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agenda_item.id", ondelete="SET NULL")
+    )
+    sender_person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="RESTRICT"), index=True
+    )
+    sender_user_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL")
     )
-    params: Mapped[str] = mapped_column(Text, default="{}")  # JSON
-    state: Mapped[str] = mapped_column(String(10), default="queued")
-    progress: Mapped[int] = mapped_column(Integer, default=0)
-    stage: Mapped[str] = mapped_column(String(40), default="queued")
-    message: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default=CorrectionRequestStatus.OPEN)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    sender: Mapped[Person] = relationship()
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == CorrectionRequestStatus.OPEN
+
+    @property
+    def status_label(self) -> str:
+        return str(CORRECTION_STATUS_LABELS.get(self.status, self.status))
+
+
+CORRECTION_STATUS_LABELS = {
+    CorrectionRequestStatus.OPEN: _l("Open"),
+    CorrectionRequestStatus.ACCEPTED: _l("Taken over"),
+    CorrectionRequestStatus.DECLINED: _l("Declined"),
+}
 
 
 def register_minutes_subject() -> None:
@@ -226,5 +285,7 @@ def register_minutes_subject() -> None:
             label=_l("Minutes"),
             slots={"minutes": _l("Minutes")},
             relation_roles=frozenset({"author"}),
+            # Members may send correction requests while the state has it.
+            optional_flags=frozenset({OPEN_FOR_CORRECTIONS}),
         )
     )

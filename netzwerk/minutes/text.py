@@ -20,6 +20,8 @@ import re
 from markupsafe import Markup, escape
 
 MAX_SUMMARY = 50000
+MAX_CORRECTION = 4000  # a member's correction request while the minutes circulate
+MAX_ANSWER = 1000  # the office's short answer to it
 
 # Control characters other than tab and newline (they break XML and PDFs).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -26,18 +26,19 @@ from ..meetings.models import Meeting
 from ..timeutil import format_date
 from ..workflow import ui
 from ..workflow.services import CommentRequired, WorkflowError
-from . import jobs, services, signing
+from . import corrections, jobs, services, signing
 from .document_views import bp as documents_bp
-from .document_views import job_status
 from .forms import (
+    CorrectionAnswerForm,
     CorrectionForm,
+    CorrectionRequestForm,
     MinuteTakerForm,
     ScheduleApprovalForm,
     StartForm,
     SummariesForm,
     summaries_form,
 )
-from .models import Minutes
+from .models import CorrectionRequestStatus, Minutes
 from .text import render_summary
 
 bp = Blueprint("minutes", __name__)
@@ -97,6 +98,8 @@ def _render_page(
     taker_form: MinuteTakerForm | None = None,
     schedule_form: ScheduleApprovalForm | None = None,
     correction_form: CorrectionForm | None = None,
+    request_form: CorrectionRequestForm | None = None,
+    answer_form: tuple[int, CorrectionAnswerForm] | None = None,
     failed: Any = None,
     status: int = 200,
 ) -> tuple[str, int]:
@@ -176,17 +179,55 @@ def _render_page(
         closed=access.has_flag(meeting, "closed"),
         approval_job=_approval_job(minutes),
         signatures={edition: signing.verify_cached(doc.data) for edition, doc in documents.items()},
+        **_corrections_context(minutes, labels, request_form, answer_form),
     )
     return render_template("minutes/minutes.html", **context), status
+
+
+def _corrections_context(
+    minutes: Minutes,
+    labels: list[tuple[int, str, agenda.AgendaLine]],
+    request_form: CorrectionRequestForm | None,
+    answer_form: tuple[int, CorrectionAnswerForm] | None,
+) -> dict[str, Any]:
+    """The correction requests of the version this user sees, the form to
+    send one while the state takes them, and the office's answer forms."""
+    requests = corrections.visible_requests(current_user, minutes)
+    if corrections.open_for_corrections(minutes) and corrections.may_request(current_user, minutes):
+        if request_form is None:
+            request_form = CorrectionRequestForm(formdata=None)
+        request_form.set_items([(item_id, label) for item_id, label, _line in labels])
+    else:
+        request_form = None
+    answer_forms: dict[int, CorrectionAnswerForm] = {}
+    if corrections.may_answer(current_user, minutes):
+        approved = services.is_approved(minutes)
+        for found in requests:
+            if not found.is_open:
+                continue
+            if answer_form is not None and answer_form[0] == found.id:
+                form = answer_form[1]
+            else:
+                form = CorrectionAnswerForm(formdata=None, prefix=f"a{found.id}")
+            if approved:  # nothing is taken over into approved minutes
+                form.status.choices = [
+                    c for c in form.status.choices if c[0] != CorrectionRequestStatus.ACCEPTED
+                ]
+            answer_forms[found.id] = form
+    return {
+        "correction_requests": requests,
+        "correction_items": {item_id: label for item_id, label, _line in labels},
+        "request_form": request_form,
+        "answer_forms": answer_forms,
+        "sees_all_corrections": corrections.sees_all(current_user, minutes),
+    }
 
 
 def _approval_job(minutes: Minutes) -> dict[str, Any] | None:
     """The approval waiting or running in the background, or the last one
     that failed while the minutes are still not approved."""
-    job = jobs.latest_job(jobs.approval_key(minutes))
-    if job is None or (job.state == jobs.DONE) or services.is_approved(minutes):
-        return None
-    return {"job": job, **job_status(job)}
+    job = jobs.approval_job(minutes)
+    return None if job is None else {"job": job, **jobs.queue.status(job)}
 
 
 def _version_of(meeting: Meeting) -> Minutes | None:
@@ -375,6 +416,59 @@ def correct(minutes_id: int) -> Any:
     return _render_page(minutes.meeting, minutes, correction_form=form, status=422)
 
 
+@bp.route("/protokolle/<int:minutes_id>/korrekturen", methods=["POST"])
+@login_required
+def request_correction(minutes_id: int) -> Any:
+    minutes = _minutes(minutes_id)
+    if not corrections.may_request(current_user, minutes):
+        abort(403)
+    form = CorrectionRequestForm()
+    if not corrections.open_for_corrections(minutes):  # the page shows no form; say why
+        flash(corrections.not_open_message(minutes), "error")
+        return redirect(url_for("minutes.minutes_page", meeting_id=minutes.meeting_id))
+    if form.validate_on_submit():
+        try:
+            corrections.request_correction(
+                current_user, minutes, form.agenda_item_id.data, form.text.data or ""
+            )
+        except services.MinutesError as exc:
+            show_error(form, exc)
+        else:
+            flash(_("Your correction was sent to the office."), "success")
+            return redirect(
+                url_for("minutes.minutes_page", meeting_id=minutes.meeting_id) + "#corrections"
+            )
+    return _render_page(minutes.meeting, minutes, request_form=form, status=422)
+
+
+@bp.route("/protokolle/<int:minutes_id>/korrekturen/<int:request_id>/antwort", methods=["POST"])
+@login_required
+def answer_correction(minutes_id: int, request_id: int) -> Any:
+    minutes = _minutes(minutes_id)
+    if not corrections.may_answer(current_user, minutes):
+        abort(403)
+    found = corrections.get_request(request_id)
+    if found is None or found.minutes_id != minutes.id:
+        abort(404)
+    form = CorrectionAnswerForm(prefix=f"a{request_id}")
+    if form.validate_on_submit():
+        try:
+            corrections.answer_request(
+                current_user, minutes, request_id, form.status.data or "", form.answer.data
+            )
+        except services.MinutesError as exc:
+            if exc.field is None:  # answered meanwhile: no form to show it beside
+                flash(str(exc), "error")
+                return redirect(url_for("minutes.minutes_page", meeting_id=minutes.meeting_id))
+            show_error(form, exc)
+        else:
+            flash(_("The answer was saved; the sender is told."), "success")
+            return redirect(
+                url_for("minutes.minutes_page", meeting_id=minutes.meeting_id) + "#corrections"
+            )
+    return _render_page(minutes.meeting, minutes, answer_form=(request_id, form), status=422)
+
+
 # --- PDFs ------------------------------------------------------------------------------------
 
 
@@ -414,7 +508,7 @@ def _preparing(minutes: Minutes, job: Any) -> tuple[str, int]:
             "minutes/preparing.html",
             meeting=meeting,
             job=job,
-            status=job_status(job),
+            status=jobs.queue.status(job),
             title=minutes.title,
             back_url=url_for("minutes.minutes_page", meeting_id=meeting.id),
             refresh_url=url_for("minutes.pdf", minutes_id=minutes.id),

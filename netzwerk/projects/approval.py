@@ -13,6 +13,15 @@ so nothing is ever half done:
 * The guards ``poll_passed``/``poll_failed`` of a project answer from the
   decision on its paper (the decisions register), else from whatever
   answers for the paper itself (meeting polls on agenda items).
+* The office reviews a proposal once.  The project workflow names the effect
+  ``submit_project_paper`` on its review step (e.g. "Prüfung abschließen"):
+  it takes the paper, as the system, along the shortest path of the
+  paper's own definition into a state flagged ``open_for_voting`` (e.g.
+  "Ohne Vorberatung prüfen", "Der Vorstandskonferenz vorlegen"), in the same
+  transaction.  Conversely, when the office moves the paper into such a
+  state first, the project follows (:func:`on_paper_transition`): its own
+  steps into its ``open_for_voting`` state are taken as the system.  Either
+  way one manual step of the office puts the proposal before the body.
 * When the register records a decision on the paper
   (:data:`netzwerk.signals.decision_recorded`, sent inside the transaction
   that closes the vote), the project fires, as the system, its transition
@@ -91,8 +100,14 @@ def project_poll_result(object_type: str, obj: Any) -> bool | None:
 def register() -> None:
     """From ``projects.init_app``: the guard provider, the effect, the receiver."""
     wf_registry.add_provider(wf_registry.poll_result_providers, project_poll_result)
-    wf_registry.register_effects({"create_project_paper": create_project_paper})
+    wf_registry.register_effects(
+        {
+            "create_project_paper": create_project_paper,
+            "submit_project_paper": submit_project_paper,
+        }
+    )
     signals.decision_recorded.connect(on_decision_recorded)
+    signals.workflow_transition.connect(on_paper_transition)
 
 
 # --- the paper ----------------------------------------------------------
@@ -196,6 +211,96 @@ def create_project_paper(ctx: wf_registry.TransitionContext) -> None:
     submit_paper(paper, project, ctx.actor)
 
 
+# --- one review: the project and its paper move together to the vote -----------------------
+
+VOTING = "open_for_voting"  # the flag of the states in which a body votes on it
+DRAFT = "editable_by_author"
+
+
+def submit_project_paper(ctx: wf_registry.TransitionContext) -> None:
+    """Effect ``submit_project_paper``: put the project's paper before its body.
+
+    The paper takes the transitions of its own definition, as the system
+    (the definition that names this effect asks for them), along the
+    shortest path into a state flagged ``open_for_voting``; steps that need
+    a comment get the review's comment or a note naming the project.  A
+    paper that is there already, or decided, is left alone.  A paper that
+    cannot get there (back with its author, a guard that refuses) refuses
+    the review: the project never waits for a vote its paper is not in.
+    """
+    project = ctx.obj
+    paper = paper_of(project)
+    if paper is None:
+        raise workflow.WorkflowError(_("The project has no paper to put before its body."))
+    if workflow.is_final(paper) or workflow.has_flag(paper, VOTING):
+        return
+    if workflow.has_flag(paper, DRAFT):
+        raise workflow.WorkflowError(
+            _(
+                "The project's paper is back with its author; it must be submitted again "
+                "before the review can be completed."
+            )
+        )
+    comment = ctx.comment or _(
+        "Reviewed together with the project “%(title)s”.", title=project.title
+    )
+    people = [ctx.actor] if ctx.actor is not None else []
+    try:
+        workflow.fire_to_flag(
+            people,
+            paper,
+            VOTING,
+            comment=comment,
+            now=ctx.now,
+            avoid=frozenset({DRAFT}),
+            as_system=True,
+        )
+    except workflow.WorkflowError as exc:
+        raise workflow.WorkflowError(
+            _("The project's paper could not be put before its body: %(reason)s", reason=exc)
+        ) from None
+
+
+def on_paper_transition(sender: str, *, obj: Any, ctx: Any, **extra: Any) -> None:
+    """Receiver of ``workflow_transition``: a paper reached a state flagged
+    ``open_for_voting`` (the office reviewed the paper first), so its project,
+    submitted and not yet there, follows as the system in the same
+    transaction.  A project with its author, decided or busy is left alone
+    (the office's review of the project then carries nothing more)."""
+    if sender != "paper" or VOTING not in ctx.definition.states[ctx.to_state].flags:
+        return
+    project = project_for_paper(obj.id)
+    if project is None or workflow.is_final(project) or workflow.has_flag(project, VOTING):
+        return
+    if workflow.has_flag(project, DRAFT) or not _row_free(project):
+        return
+    people = [ctx.actor] if ctx.actor is not None else []
+    try:
+        with write_transaction():  # a savepoint: a refusal leaves the paper's step alone
+            workflow.fire_to_flag(
+                people,
+                project,
+                VOTING,
+                comment=_("Reviewed together with its paper “%(title)s”.", title=obj.title),
+                now=ctx.now,
+                avoid=frozenset({DRAFT}),
+                as_system=True,
+            )
+    except workflow.WorkflowError:
+        log.info("project %s does not follow its paper into the vote", project.id)
+
+
+def _row_free(project: Project) -> bool:
+    """The project's row is not held by another transaction (then it is
+    skipped, not waited for: see :func:`follow_decision`)."""
+    free = db.session.scalar(
+        select(Project.id).where(Project.id == project.id).with_for_update(skip_locked=True)
+    )
+    if free is None:
+        log.warning("project %s is being changed: it does not follow its paper now", project.id)
+    return free is not None
+
+
 # --- firing a project's steps ----------------------------------------------------------
 
 
@@ -252,11 +357,7 @@ def follow_decision(project: Project, now: datetime | None = None) -> str | None
     for transition in definition.transitions_from(project.state):
         if transition.when != wanted:
             continue
-        free = db.session.scalar(
-            select(Project.id).where(Project.id == project.id).with_for_update(skip_locked=True)
-        )
-        if free is None:
-            log.warning("project %s is being changed: the decision is not followed now", project.id)
+        if not _row_free(project):
             return None
         try:
             workflow.fire(None, project, transition.name, now=now, by_timer=True)

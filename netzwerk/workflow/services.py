@@ -261,6 +261,7 @@ def fire_to_flag(
     now: datetime | None = None,
     avoid: frozenset[str] = frozenset(),
     fire_step: Callable[[User, Any, Transition, str | None], Any] | None = None,
+    as_system: bool = False,
 ) -> Any:
     """Bring the object into a state with the flag ``target`` (or one the
     predicate accepts), step by step, as the first of ``users`` whose role
@@ -271,12 +272,19 @@ def fire_to_flag(
     taken with one.  Among the allowed steps the one nearest to the target
     wins (then the definition's order); states with an ``avoid`` flag are
     not passed through.  Returns the object; TransitionNotAllowed when no
-    allowed step leads on."""
-    people = [users] if isinstance(users, User) else list(users)
+    allowed step leads on.
+
+    ``as_system``: the steps are the system's, asked for by an effect a
+    definition names (no role is checked, guards still hold, no timer-only
+    step); each is fired like a timer's, recording the first of ``users``
+    (if any) as the actor who caused it."""
+    people: list[Any] = [users] if isinstance(users, User) else list(users)
+    if as_system and not people:
+        people = [None]
     wanted = _wanted(target)
     text = (comment or "").strip() or None
     step_fire = fire_step or (
-        lambda user, o, t, c: fire(user, o, t.name, c, now=now)  # noqa: E731
+        lambda user, o, t, c: fire(user, o, t.name, c, now=now, by_timer=as_system)  # noqa: E731
     )
     definition = definition_of(obj)
     for _step in range(len(definition.states) + 1):
@@ -292,7 +300,10 @@ def fire_to_flag(
             if choice is not None and distance[transition.to] >= choice[0]:
                 continue
             for person in people:
-                if not role_allows(transition, roles_of(person, obj, subject)):
+                if as_system:
+                    if transition.timer_only:
+                        continue
+                elif not role_allows(transition, roles_of(person, obj, subject)):
                     continue
                 ctx = _context(
                     obj, subject, definition, transition, person, obj.state, text, now or utcnow()

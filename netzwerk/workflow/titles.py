@@ -68,6 +68,7 @@ EFFECT_TITLES: dict[str, Any] = {
     "schedule_on_agenda": _l("Put it on the agenda"),
     "send_cancellation": _l("Send the cancellation"),
     "send_invitations": _l("Send the invitations"),
+    "submit_project_paper": _l("Put the project's paper before its body"),
 }
 
 

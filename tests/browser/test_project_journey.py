@@ -86,19 +86,17 @@ def test_project_from_idea_to_approval_progress_and_reach(
     assert "Antrag an die Vorstandskonferenz" in approval_box.inner_text()
     assert_no_axe_violations(page)
 
-    # --- the Bildungsbüro reviews and puts it before the Vorstandskonferenz -----------------
+    # --- the Bildungsbüro reviews once: the paper goes before the Vorstandskonferenz ----------
     office_context = browser.new_context(locale="de-DE", timezone_id="Europe/Berlin")
     office = office_context.new_page()
     login_browser(office, live_server, "office")
     office.goto(project_url)
+    office.locator("#t-pruefen-comment").fill("Vollständig; ohne Vorberatung.")
     _save(office, "Prüfung abschließen")
     assert office.locator(".workflow-state .badge").inner_text() == "Geprüft"
     office.get_by_role("region", name="Genehmigung").get_by_role("link").first.click()
     office.wait_for_url(re.compile(r"/vorlagen/\d+$"))
     paper_id = int(office.url.rsplit("/", 1)[1])
-    office.locator("#t-direkt_pruefen-comment").fill("Vollständig; ohne Vorberatung.")
-    _save(office, "Ohne Vorberatung prüfen")
-    _save(office, "Der Vorstandskonferenz vorlegen")
     assert (
         office.locator(".workflow-state .badge").inner_text()
         == "Zur Entscheidung (Vorstandskonferenz)"

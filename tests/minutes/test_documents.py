@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from netzwerk import jobqueue
 from netzwerk import pdf as pdfmod
 from netzwerk.database import utcnow, write_transaction
 from netzwerk.extensions import db
@@ -318,13 +319,13 @@ def test_approval_renders_in_the_background_with_progress(app, demo, client_as):
     assert "data-job-status" in page and "<progress" in page and "Aktualisieren" in page
     with app.app_context():
         assert not services.is_approved(fresh_minutes(minutes_id))  # nothing rendered yet
-        job = jobs.open_job(f"approval:{minutes_id}")
-        assert job is not None and job.state == jobs.QUEUED
+        job = jobs.queue.open_job(f"approval:{minutes_id}")
+        assert job is not None and job.state == jobqueue.QUEUED
         job_id = job.id
     status = client.get(f"/protokolle/aufgaben/{job_id}").json
     assert status["state"] == "queued" and not status["finished"]
     with app.app_context():
-        assert jobs.run_pending() == 1
+        assert jobs.queue.run_pending() == 1
         minutes = fresh_minutes(minutes_id)
         assert services.is_approved(minutes) and services.documents(minutes)["full"].size > 0
     status = client.get(f"/protokolle/aufgaben/{job_id}").json
@@ -332,6 +333,27 @@ def test_approval_renders_in_the_background_with_progress(app, demo, client_as):
     page = client.get(f"/sitzungen/{meeting_id}/protokoll").get_data(as_text=True)
     assert "data-job-status" not in page and 'data-signatures="unsigned"' in page
     assert client_as("lead").get(f"/protokolle/aufgaben/{job_id}").status_code == 404
+
+
+def test_approval_request_checks_the_step_at_once_and_queues_once(app, demo):
+    from netzwerk.workflow.services import TransitionNotAllowed, WorkflowConflict
+
+    with app.app_context():
+        _meeting, minutes = held_meeting_with_minutes()
+        office = user(OFFICE)
+        with pytest.raises(TransitionNotAllowed):  # not circulating yet: refused in the request
+            jobs.request_approval(office, minutes, "genehmigen", None, minutes.version)
+        services.fire_transition(office, minutes, "in_umlauf_geben", None, minutes.version)
+        open_approving_meeting(fresh_minutes(minutes.id))
+        minutes = fresh_minutes(minutes.id)
+        with pytest.raises(WorkflowConflict):  # someone changed it meanwhile
+            jobs.request_approval(office, minutes, "genehmigen", None, minutes.version - 1)
+        assert jobs.approval_job(minutes) is None
+        first = jobs.request_approval(office, minutes, "genehmigen", None, None)
+        again = jobs.request_approval(office, minutes, "genehmigen", None, minutes.version)
+        shown = jobs.approval_job(minutes)
+        assert again.id == first.id and shown is not None and shown.id == first.id
+        assert first.parameters["expected_version"] == minutes.version
 
 
 # --- the Sitzungsmappe ----------------------------------------------------------------------------
@@ -370,10 +392,10 @@ def test_meeting_bundle_per_reader(app, demo, client_as):
         assert len(full.sections) == len(lines)
         assert len(public.sections) == len([line for line in lines if line.item.public])
     with app.app_context():  # a failed approval is shown on the minutes page
-        job = jobs.enqueue(
+        job = jobs.queue.enqueue(
             jobs.APPROVAL, f"approval:{minutes_id}", meeting_id=meeting_id, minutes_id=minutes_id
         )
-        jobs._finish(job.id, jobs.FAILED, "Die Sitzung ist nicht beschlussfähig.")
+        jobs.queue.finish(job.id, jobqueue.FAILED, "Die Sitzung ist nicht beschlussfähig.")
     member = client_as("office")
     page = member.get(f"/sitzungen/{meeting_id}/protokoll").get_data(as_text=True)
     assert "Die Sitzung ist nicht beschlussfähig." in page
@@ -382,7 +404,7 @@ def test_meeting_bundle_per_reader(app, demo, client_as):
     outsider = client_as("lead")
     assert outsider.get(f"/sitzungen/{meeting_id}/sitzungsmappe.pdf").status_code == 202
     with app.app_context():
-        assert jobs.run_pending() == 2
+        assert jobs.queue.run_pending() == 2
     data = member.get(f"/sitzungen/{meeting_id}/sitzungsmappe.pdf").data
     reader = PdfReader(io.BytesIO(data))
     outline = [o for o in reader.outline if not isinstance(o, list)]

@@ -54,6 +54,8 @@ def test_adopted_decision_approves_the_reviewed_project(app_ctx, clock):
     project = _reload(project.id)
     assert project.state == "geprueft"
     assert approval.project_poll_result("project", project) is None
+    # The one review put the paper before the VK as well (effect submit_project_paper).
+    assert db.session.get(Paper, project.paper_id).state == "zur_entscheidung"
 
     decide_by_circular_resolution(clock, project.paper_id)
     decision = db.session.query(Decision).one()
@@ -71,12 +73,11 @@ def test_adopted_decision_approves_the_reviewed_project(app_ctx, clock):
     assert _reload(project.id).state == "genehmigt"
 
 
-def test_decision_before_review_approves_when_the_office_reviews(app_ctx, clock):
+def test_paper_reviewed_first_takes_the_project_to_the_vote(app_ctx, clock):
     project = submit(make_project())
+    # The office moves the paper to the vote (decide_by_circular_resolution
+    # does, on the paper): the project follows without its own review step.
     decide_by_circular_resolution(clock, _reload(project.id).paper_id)
-    # Not reviewed yet: no poll-guarded step, the project waits.
-    assert _reload(project.id).state == "eingereicht"
-    approval.fire_project_transition(user("office"), _reload(project.id), "pruefen")
     assert _reload(project.id).state == "genehmigt"
 
 
