@@ -158,6 +158,12 @@ class Feedback(WorkflowMixin, Model):
     )
     considered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answer: Mapped[str | None] = mapped_column(Text)
+    # The language the answer is written in (None: the feedback's language),
+    # and, for an answer in German to a sender of another language, its
+    # translation by a person, credited on the status page and in the mail.
+    answer_language: Mapped[str | None] = mapped_column(String(10))
+    answer_translation: Mapped[str | None] = mapped_column(Text)
+    answer_translator: Mapped[str | None] = mapped_column(String(200))
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     redacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     duplicate_of_id: Mapped[int | None] = mapped_column(
@@ -178,6 +184,9 @@ class Feedback(WorkflowMixin, Model):
     )
     referrals: Mapped[list[FeedbackReferral]] = relationship(
         back_populates="feedback", order_by="FeedbackReferral.passed_at"
+    )
+    working_translation: Mapped[FeedbackWorkingTranslation | None] = relationship(
+        cascade="all, delete-orphan", uselist=False
     )
 
     @property
@@ -226,10 +235,18 @@ class FeedbackContact(Model):
 
 
 class FeedbackTag(Model):
+    """A tag: ``name`` is its key (lower case, one space between words, unique),
+    ``title`` how it was first written ("Eltern"), shown wherever it appears."""
+
     __tablename__ = "feedback_tag"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(60), unique=True)
+    title: Mapped[str | None] = mapped_column(String(60))
+
+    @property
+    def label(self) -> str:
+        return self.title or self.name
 
 
 class FeedbackTagLink(Model):
@@ -270,6 +287,25 @@ class FeedbackReferral(Model):
     body: Mapped[Body] = relationship()
     paper: Mapped[Paper | None] = relationship()
     agenda_item: Mapped[AgendaItem | None] = relationship()
+
+
+class FeedbackWorkingTranslation(Model):
+    """The German working translation of a feedback written in another
+    language: entered by a person (staff or a translator, named here), never
+    by a machine service; the latest version, each save audited.  Staff see
+    it beside the original; a paper carries both."""
+
+    __tablename__ = "feedback_working_translation"
+
+    feedback_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback.id", ondelete="CASCADE"), primary_key=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    translator: Mapped[str] = mapped_column(String(200))
+    translated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    entered_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
 
 
 class FeedbackSummary(Model):

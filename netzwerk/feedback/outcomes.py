@@ -21,6 +21,7 @@ the decision, action item and project events (registered in
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -136,6 +137,16 @@ def summary_for(feedback: Feedback) -> SummaryView | None:
     return SummaryView(summary.text, "de", None)
 
 
+def reply_for(feedback: Feedback) -> SummaryView:
+    """The answer in the sender's language: as written, or its translation
+    by a person when it was written in German (an older answer without a
+    translation: the German text)."""
+    written_in = feedback.answer_language or feedback.language
+    if written_in == feedback.language or not feedback.answer_translation:
+        return SummaryView(feedback.answer or "", written_in, None)
+    return SummaryView(feedback.answer_translation, feedback.language, feedback.answer_translator)
+
+
 # --- telling the sender --------------------------------------------------------------------
 
 
@@ -211,6 +222,22 @@ def notify_sender(feedback: Feedback, key: str, news: Any) -> bool:
         )
         is not None
     )
+
+
+def reply_news(reply: SummaryView) -> str:
+    """The answer as the news of a mail, in the current locale."""
+    text = _("The Bildungsbüro answered your feedback:") + "\n\n" + reply.text
+    if reply.translator:
+        text += "\n\n" + _("Translated by %(name)s.", name=reply.translator)
+    return text
+
+
+def notify_reply(feedback: Feedback) -> bool:
+    """Mail the published answer to a consenting sender, in their language
+    (once per text: a corrected answer is mailed again)."""
+    reply = reply_for(feedback)
+    digest = hashlib.sha256(reply.text.encode()).hexdigest()[:16]
+    return notify_sender(feedback, f"answer:{digest}", lambda: reply_news(reply))
 
 
 def feedback_for_decision(decision: Decision) -> list[Feedback]:

@@ -24,9 +24,11 @@ from ..extensions import db
 from ..forms import MAX_ID, optional_id
 from ..governance.models import Body
 from ..meetings.models import AgendaItem
+from ..rules import checked_text, without_bidi_controls
 from ..timeutil import format_date, local_today, to_local
 from ..workflow import services as workflow
 from ..workflow.catalog import get_catalog
+from . import working
 from .languages import LANGUAGES
 from .models import (
     ANSWERED,
@@ -43,6 +45,7 @@ from .models import (
     FeedbackReferral,
     FeedbackTag,
     FeedbackTagLink,
+    FeedbackWorkingTranslation,
     day_start,
 )
 from .validation import FeedbackError, FeedbackInput, check_choice, validate_input
@@ -352,6 +355,8 @@ class StatusStep:
     at: datetime | None
     body_name: str | None = None
     text: str | None = None
+    language: str | None = None  # the language key of ``text``
+    translator: str | None = None  # a person who translated ``text``
 
 
 def status_steps(feedback: Feedback) -> list[StatusStep]:
@@ -375,7 +380,18 @@ def status_steps(feedback: Feedback) -> list[StatusStep]:
     if not feedback.answer and feedback.duplicate_of is not None:
         answer_from = feedback.duplicate_of
     if answer_from.answer:
-        steps.append(StatusStep("answered", answer_from.answered_at, text=answer_from.answer))
+        from .outcomes import reply_for
+
+        reply = reply_for(answer_from)
+        steps.append(
+            StatusStep(
+                "answered",
+                answer_from.answered_at,
+                text=reply.text,
+                language=reply.language,
+                translator=reply.translator,
+            )
+        )
     return steps
 
 
@@ -407,11 +423,23 @@ def export_data(feedback: Feedback) -> dict[str, Any]:
         ),
         "considered_at": feedback.considered_at.isoformat() if feedback.considered_at else None,
         "redacted_at": feedback.redacted_at.isoformat() if feedback.redacted_at else None,
-        "tags": [tag.name for tag in feedback.tags],
+        "working_translation": (
+            {
+                "text": working_item.text,
+                "translator": working_item.translator,
+                "translated_at": working_item.translated_at.isoformat(),
+            }
+            if (working_item := feedback.working_translation)
+            else None
+        ),
+        "tags": [tag.label for tag in feedback.tags],
         "passed_to": [
             {"body": r.body.name, "passed_at": r.passed_at.isoformat()} for r in feedback.referrals
         ],
         "answer": feedback.answer,
+        "answer_language": feedback.answer_language,
+        "answer_translation": feedback.answer_translation,
+        "answer_translator": feedback.answer_translator,
         "answered_at": feedback.answered_at.isoformat() if feedback.answered_at else None,
     }
 
@@ -437,6 +465,7 @@ def triage_query(f: TriageFilter) -> Select[tuple[Feedback]]:
         joinedload(Feedback.district).selectinload(FeedbackChoice.labels),
         selectinload(Feedback.tags),
         selectinload(Feedback.referrals).joinedload(FeedbackReferral.body),
+        selectinload(Feedback.working_translation),
     )
     if f.category_id:
         stmt = stmt.where(Feedback.category_id == f.category_id)
@@ -459,12 +488,16 @@ def triage_query(f: TriageFilter) -> Select[tuple[Feedback]]:
     elif f.status == "passed":
         stmt = stmt.where(Feedback.referrals.any())
     if f.tag:
-        stmt = stmt.where(Feedback.tags.any(FeedbackTag.name == f.tag))
+        stmt = stmt.where(Feedback.tags.any(FeedbackTag.name == tag_key(f.tag)))
     if f.q:
         pattern = "%" + f.q.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
         stmt = stmt.where(
             or_(
                 Feedback.text.ilike(pattern, escape="\\"),
+                # Its German working translation finds it in German words too.
+                Feedback.working_translation.has(
+                    FeedbackWorkingTranslation.text.ilike(pattern, escape="\\")
+                ),
                 Feedback.receipt_code == normalise_code(f.q),
             )
         )
@@ -500,6 +533,7 @@ def get_feedback(feedback_id: int) -> Feedback | None:
             .joinedload(AgendaItem.meeting),
             selectinload(Feedback.referrals).joinedload(FeedbackReferral.paper),
             joinedload(Feedback.contact),
+            selectinload(Feedback.working_translation),
         )
         .where(Feedback.id == feedback_id)
     )
@@ -512,13 +546,54 @@ def _locked(feedback_id: int) -> Feedback:
     return found
 
 
-def _parse_tags(value: str) -> list[str]:
-    names: list[str] = []
+MAX_TAGS = 20
+MAX_TAG = 60
+
+
+def tag_key(title: str) -> str:
+    """The key a tag is stored and found under: lower case, one space between words."""
+    return " ".join((title or "").split()).lower()
+
+
+def parse_tags(value: str) -> list[tuple[str, str]]:
+    """(key, title) of the tags typed, separated by commas, in their order;
+    the same tag twice (in any case) counts once.  A tag longer than 60
+    characters or holding a control character is refused, naming it."""
+    tags: dict[str, str] = {}
     for raw in (value or "").split(","):
-        name = " ".join(raw.split()).lower()[:60]
-        if name and name not in names:
-            names.append(name)
-    return names
+        title = " ".join(without_bidi_controls(raw).split())
+        if not title:
+            continue
+        if len(title) > MAX_TAG:
+            raise FeedbackError(
+                _(
+                    "The tag “%(tag)s…” is too long: at most %(max)d characters.",
+                    tag=title[:20],
+                    max=MAX_TAG,
+                ),
+                "tags",
+            )
+        if any(not ch.isprintable() for ch in title):
+            raise FeedbackError(_("A tag may not hold invisible control characters."), "tags")
+        tags.setdefault(title.lower(), title)
+    if len(tags) > MAX_TAGS:
+        raise FeedbackError(_("At most 20 tags."), "tags")
+    return list(tags.items())
+
+
+def tag_exists(name: str) -> bool:
+    found = db.session.scalar(select(FeedbackTag.id).where(FeedbackTag.name == tag_key(name)))
+    return found is not None
+
+
+def _check_kept_choice(
+    choice_id: int | None, current: int | None, kind: str, field_name: str, required: bool
+) -> None:
+    """A choice of the list; the stored one is kept even when it is no
+    longer offered (inactive), so saving never changes it unasked."""
+    if choice_id is not None and choice_id == current:
+        return
+    check_choice(choice_id, kind, field_name, required)
 
 
 def categorise(
@@ -531,15 +606,19 @@ def categorise(
     tags: str,
 ) -> Feedback:
     """Set category, district, target group and tags; a new feedback is then
-    in triage (the workflow's step into a state flagged ``in_triage``)."""
-    check_choice(category_id, "category", "category", True)
-    check_choice(district_id, "district", "district", False)
-    check_choice(target_group_id, "target_group", "target_group", False)
-    names = _parse_tags(tags)
-    if len(names) > 20:
-        raise FeedbackError(_("At most 20 tags."), "tags")
+    in triage (the workflow's step into a state flagged ``in_triage``).
+
+    A tag is stored once, under its key, with the title it was first written
+    with; a feedback shows that stored title."""
+    parsed = parse_tags(tags)
+    names = [key for key, _title in parsed]
     with write_transaction():
         feedback = _locked(feedback_id)
+        _check_kept_choice(category_id, feedback.category_id, "category", "category", True)
+        _check_kept_choice(district_id, feedback.district_id, "district", "district", False)
+        _check_kept_choice(
+            target_group_id, feedback.target_group_id, "target_group", "target_group", False
+        )
         feedback.category_id = category_id
         feedback.district_id = district_id
         feedback.target_group_id = target_group_id
@@ -547,11 +626,13 @@ def categorise(
             t.name: t
             for t in db.session.scalars(select(FeedbackTag).where(FeedbackTag.name.in_(names)))
         }
-        for name in names:
+        for name, title in parsed:
             if name not in existing:
-                tag = FeedbackTag(name=name)
+                tag = FeedbackTag(name=name, title=title)
                 db.session.add(tag)
                 existing[name] = tag
+            elif existing[name].title is None:
+                existing[name].title = title
         db.session.flush()
         db.session.execute(
             delete(FeedbackTagLink).where(FeedbackTagLink.feedback_id == feedback_id)
@@ -649,11 +730,42 @@ def mark_duplicate(
     return feedback
 
 
+def _answer_languages(feedback: Feedback) -> list[str]:
+    """The languages an answer may be written in: the sender's, or German
+    (then with a translation into the sender's language by a person)."""
+    return [feedback.language] + (["de"] if feedback.language != "de" else [])
+
+
+def _without_code(feedback: Feedback, text: str, field: str) -> None:
+    """The answer is mailed: it never carries the receipt code."""
+    squeezed = "".join(ch for ch in text.upper() if ch.isalnum())
+    if feedback.receipt_code in squeezed:
+        raise FeedbackError(
+            _("Please leave out the receipt code: the answer is sent by e-mail."), field
+        )
+
+
 def answer(
-    user: User, feedback_id: int, text: str, *, expected_version: int | None = None
+    user: User,
+    feedback_id: int,
+    text: str,
+    *,
+    expected_version: int | None = None,
+    language: str | None = None,
+    translation: str = "",
+    translator: str = "",
 ) -> Feedback:
     """Publish the answer on the receipt page: the workflow's step into a
-    state flagged ``answered``; an answered feedback's answer is corrected."""
+    state flagged ``answered``; an answered feedback's answer is corrected.
+
+    The answer is written in the sender's language (``language`` None), or
+    in German with its translation into the sender's language by a person
+    (``translator``: nothing goes to a machine service).  A sender who left
+    an e-mail address with their consent gets it by mail in their language,
+    without the receipt code (once per text: a correction is mailed again).
+    """
+    from . import outcomes
+
     text = (text or "").replace("\x00", "").strip()
     if not text:
         raise FeedbackError(_("Please write the answer."), "answer")
@@ -663,12 +775,41 @@ def answer(
         feedback = _locked(feedback_id)
         if expected_version is not None and expected_version != feedback.version:
             raise workflow.WorkflowConflict(_conflict_message())
+        written_in = language or feedback.language
+        if written_in not in _answer_languages(feedback):
+            raise FeedbackError(_("Please choose one of the options."), "answer_language")
+        translated: str | None = None
+        credit: str | None = None
+        if written_in != feedback.language:
+            translated = checked_text(
+                translation, "answer_translation", MAX_TEXT, error=FeedbackError
+            )
+            if not translated:
+                raise FeedbackError(
+                    _("Please enter the translation into the sender's language."),
+                    "answer_translation",
+                )
+            credit = checked_text(translator, "answer_translator", 200, error=FeedbackError)
+            if not credit:
+                raise FeedbackError(_("Please name who translated it."), "answer_translator")
+            _without_code(feedback, translated, "answer_translation")
+        _without_code(feedback, text, "answer")
         feedback.answer = text
+        feedback.answer_language = written_in
+        feedback.answer_translation = translated
+        feedback.answer_translator = credit
         if feedback.is_answered:  # a correction of the published answer
             feedback.answered_at = utcnow()
         else:
             _step_to(user, feedback, ANSWERED, expected_version=expected_version)
-        record("feedback.answered", "feedback", feedback_id, actor_id=user.id)
+        record(
+            "feedback.answered",
+            "feedback",
+            feedback_id,
+            actor_id=user.id,
+            data={"language": written_in, "translator": credit},
+        )
+        outcomes.notify_reply(feedback)
     return feedback
 
 
@@ -699,7 +840,7 @@ def _paper_text(feedbacks: Iterable[Feedback], note: str) -> str:
             facts.append(fb.district.label("de"))
         if fb.target_group:
             facts.append(fb.target_group.label("de"))
-        parts.append(
+        heading = (
             _(
                 "Feedback %(code)s of %(date)s",
                 code=format_code(fb.receipt_code),
@@ -707,9 +848,15 @@ def _paper_text(feedbacks: Iterable[Feedback], note: str) -> str:
             )
             + " ("
             + ", ".join(facts)
-            + ")\n"
-            + (fb.text or "–")
+            + ")"
         )
+        if working.needs_translation(fb):
+            # The original and its German working translation, each a
+            # paragraph of its own (the paper page marks the original's language).
+            parts.append(heading)
+            parts.extend(working.quote_paragraphs(fb))
+        else:
+            parts.append(heading + "\n" + (fb.text or "–"))
     return "\n\n".join(parts)
 
 
@@ -753,13 +900,18 @@ def pass_to_body(
         feedbacks = list(
             db.session.scalars(
                 select(Feedback)
-                .options(joinedload(Feedback.category), joinedload(Feedback.district))
+                .options(
+                    joinedload(Feedback.category),
+                    joinedload(Feedback.district),
+                    selectinload(Feedback.working_translation),
+                )
                 .where(Feedback.id.in_(ids))
                 .order_by(Feedback.created_at, Feedback.id)
             ).unique()
         )
         if len(feedbacks) != len(ids):
             raise FeedbackError(_("This feedback does not exist."), "feedback_ids")
+        working.check_passable(feedbacks)
         paper = add_paper(
             user,
             author_person_id=user.person_id,

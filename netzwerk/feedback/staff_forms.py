@@ -22,6 +22,12 @@ from .forms import FeedbackForm, MultiCheckboxField
 from .languages import LANGUAGES
 from .vocab import CHANNEL_LABELS
 
+# Who translated a text for the sender: a person, never a machine service.
+TRANSLATOR_HELP = _l(
+    "A person (staff or a translator); shown to the sender. "
+    "No text is sent to a translation service."
+)
+
 
 class StaffFeedbackForm(FeedbackForm):
     """Staff entry: feedback gathered in counselling, at events, on paper, by phone."""
@@ -102,6 +108,19 @@ class CategoriseForm(Form):
         self.district.choices = none + services.choice_options("district", "de")
         self.target_group.choices = none + services.choice_options("target_group", "de")
 
+    def keep_stored(self, feedback: Any) -> CategoriseForm:
+        """Offer the stored entries too when they are no longer active: the
+        form shows what is stored, and saving keeps it unless changed."""
+        for field, choice in (
+            (self.category, feedback.category),
+            (self.district, feedback.district),
+            (self.target_group, feedback.target_group),
+        ):
+            if choice is not None and not choice.active:
+                label = _l("%(label)s (no longer offered)", label=choice.label("de"))
+                field.choices = [*field.choices, (choice.id, label)]  # type: ignore[list-item]
+        return self
+
 
 class RedactForm(Form):
     text = TextAreaField(
@@ -110,6 +129,7 @@ class RedactForm(Form):
             "The removed text is deleted for good; the audit trail only notes the redaction."
         ),
         validators=[Optional(), Length(max=4000)],
+        render_kw={"dir": "auto"},  # the original in its language's direction
     )
 
 
@@ -135,8 +155,57 @@ class DuplicateForm(VersionedForm):
 class AnswerForm(VersionedForm):
     answer = TextAreaField(
         _l("Answer"),
-        description=_l("Shown on the public receipt page of this feedback."),
+        description=_l(
+            "Shown on the public receipt page of this feedback, and sent by e-mail "
+            "when the sender left an address (never with the receipt code)."
+        ),
         validators=[InputRequired(), Length(max=4000)],
+        render_kw={"dir": "auto"},  # the sender's language or German
+    )
+    answer_language = SelectField(_l("Language of the answer"), validators=[Optional()])
+    answer_translation = TextAreaField(
+        _l("Translation of the answer into the sender's language"),
+        description=_l("Needed when the answer is written in German."),
+        validators=[Optional(), Length(max=4000)],
+    )
+    answer_translator = StringField(
+        _l("Translated by"),
+        description=TRANSLATOR_HELP,
+        validators=[Optional(), Length(max=200)],
+    )
+
+    def for_feedback(self, feedback: Any) -> AnswerForm:
+        """The sender's language, and German unless that is the sender's."""
+        from .working import language_name
+
+        keys = [feedback.language] + (["de"] if feedback.language != "de" else [])
+        self.answer_language.choices = [(key, language_name(key)) for key in keys]
+        if len(keys) == 1:  # nothing to translate
+            del self.answer_translation
+            del self.answer_translator
+        else:  # the translation is typed in the sender's language and direction
+            sender = LANGUAGES.get(feedback.language)
+            if sender is not None:
+                self.answer_translation.render_kw = {
+                    "lang": sender.html_lang,
+                    "dir": sender.direction,
+                }
+        return self
+
+
+class WorkingTranslationForm(Form):
+    working_text = TextAreaField(
+        _l("German working translation"),
+        validators=[InputRequired(_l("Please write the translation.")), Length(max=4000)],
+        description=_l("For the triage and for a paper; the sender does not see it."),
+    )
+    working_translator = StringField(
+        _l("Translated by"),
+        validators=[InputRequired(_l("Please name who translated it.")), Length(max=200)],
+        description=_l(
+            "A person (staff or a translator), named wherever the translation is shown. "
+            "No text is sent to a translation service."
+        ),
     )
 
 
@@ -203,8 +272,5 @@ class TranslationForm(Form):
     translator = StringField(
         _l("Translated by"),
         validators=[InputRequired(_l("Please name who translated it.")), Length(max=200)],
-        description=_l(
-            "A person (staff or a translator); shown to the sender. "
-            "No text is sent to a translation service."
-        ),
+        description=TRANSLATOR_HELP,
     )

@@ -29,7 +29,7 @@ from ..forms import optional_id, page_number, show_error
 from ..timeutil import LOCAL_TZ
 from ..workflow import ui
 from ..workflow.services import WorkflowConflict, WorkflowError
-from . import outcomes, services, summaries
+from . import outcomes, services, summaries, working
 from .forms import CodeForm, FeedbackForm
 from .languages import LANGUAGES, activate, negotiate
 from .models import ANSWERED, CHOICE_KINDS, DUPLICATE
@@ -44,6 +44,7 @@ from .staff_forms import (
     SummaryForm,
     TranslationForm,
     TriageFilterForm,
+    WorkingTranslationForm,
 )
 from .vocab import AGE_GROUPS, CHANNEL_LABELS, CHOICE_KIND_LABELS, MIGRATION, SPOKEN_LANGUAGES
 
@@ -216,7 +217,7 @@ def _triage_filter(form: TriageFilterForm) -> services.TriageFilter:
         channel=form.channel.data or None,
         language=form.language.data or None,
         status=form.status.data or None,
-        tag=(form.tag.data or "").strip().lower() or None,
+        tag=services.tag_key(form.tag.data or "") or None,
         q=(form.q.data or "").strip() or None,
     )
 
@@ -227,7 +228,10 @@ def triage() -> str:
     services.ensure_default_choices()
     form = TriageFilterForm(request.args)
     page = request.args.get("seite", 1, type=page_number) or 1
-    items, total = services.list_feedback(_triage_filter(form), page=page)
+    wanted = _triage_filter(form)
+    items, total = services.list_feedback(wanted, page=page)
+    if wanted.tag and not services.tag_exists(wanted.tag):
+        form.tag.errors = [*form.tag.errors, _("No feedback has this tag.")]
     args = {k: v for k, v in request.args.items() if k != "seite"}
     return render_template(
         "feedback/triage.html",
@@ -290,13 +294,24 @@ def _detail(feedback: Any, status: int = 200, **forms: Any) -> Any:
         category=feedback.category_id,
         district=feedback.district_id,
         target_group=feedback.target_group_id,
-        tags=", ".join(t.name for t in feedback.tags),
+        tags=", ".join(t.label for t in feedback.tags),
         formdata=None,
-    )
+    ).keep_stored(feedback)
     redact = forms.get("redact") or RedactForm(text=feedback.text, formdata=None)
     duplicate = forms.get("duplicate") or DuplicateForm(version=feedback.version, formdata=None)
     answer = forms.get("answer") or AnswerForm(
-        answer=feedback.answer, version=feedback.version, formdata=None
+        answer=feedback.answer,
+        answer_language=feedback.answer_language or feedback.language,
+        answer_translation=feedback.answer_translation,
+        answer_translator=feedback.answer_translator,
+        version=feedback.version,
+        formdata=None,
+    ).for_feedback(feedback)
+    stored = feedback.working_translation
+    working_form = forms.get("working") or WorkingTranslationForm(
+        working_text=stored.text if stored else None,
+        working_translator=stored.translator if stored else None,
+        formdata=None,
     )
     summary_form = forms.get("summary") or SummaryForm(
         summary=summary_text(feedback.id), formdata=None
@@ -323,6 +338,9 @@ def _detail(feedback: Any, status: int = 200, **forms: Any) -> Any:
         migration=MIGRATION,
         spoken_languages=SPOKEN_LANGUAGES,
         languages=LANGUAGES,
+        language_name=working.language_name,
+        working_form=working_form if working.needs_translation(feedback) else None,
+        working_stale=working.is_stale(feedback),
         summary_form=summary_form,
         translation_form=translation_form,
         translations=summary_translations(feedback.id),
@@ -383,6 +401,28 @@ def translation(feedback_id: int) -> Any:
     return _detail(feedback, 400, translation=form)
 
 
+@bp.route("/verwaltung/rueckmeldungen/<int:feedback_id>/arbeitsuebersetzung", methods=["POST"])
+@staff_required
+def working_translation(feedback_id: int) -> Any:
+    """Enter or correct the German working translation of the original."""
+    feedback = _load(feedback_id)
+    form = WorkingTranslationForm()
+    if form.validate_on_submit():
+        try:
+            working.save_working_translation(
+                current_user,
+                feedback_id,
+                text=form.working_text.data or "",
+                translator=form.working_translator.data or "",
+            )
+        except services.FeedbackError as exc:
+            show_error(form, exc)
+        else:
+            flash(_("The German working translation was saved."), "success")
+            return redirect(url_for("feedback.detail", feedback_id=feedback_id))
+    return _detail(feedback, 400, working=form)
+
+
 @bp.route("/verwaltung/rueckmeldungen/<int:feedback_id>")
 @staff_required
 def detail(feedback_id: int) -> Any:
@@ -393,7 +433,7 @@ def detail(feedback_id: int) -> Any:
 @staff_required
 def categorise(feedback_id: int) -> Any:
     feedback = _load(feedback_id)
-    form = CategoriseForm()
+    form = CategoriseForm().keep_stored(feedback)
     if form.validate_on_submit():
         try:
             services.categorise(
@@ -407,7 +447,12 @@ def categorise(feedback_id: int) -> Any:
         except (services.FeedbackError, WorkflowError) as exc:
             show_error(form, exc)
         else:
-            flash(_("Saved."), "success")
+            stored = services.get_feedback(feedback_id)
+            tags = ", ".join(t.label for t in stored.tags) if stored else ""
+            flash(
+                _("Saved. Tags: %(tags)s", tags=tags) if tags else _("Saved. No tags."),
+                "success",
+            )
             return redirect(url_for("feedback.detail", feedback_id=feedback_id))
     return _detail(feedback, 400, categorise=form)
 
@@ -463,15 +508,20 @@ def duplicate(feedback_id: int) -> Any:
 @staff_required
 def answer(feedback_id: int) -> Any:
     feedback = _load(feedback_id)
-    form = AnswerForm()
+    form = AnswerForm().for_feedback(feedback)
     status = 400
     if form.validate_on_submit():
+        translation = getattr(form, "answer_translation", None)
+        translator = getattr(form, "answer_translator", None)
         try:
             services.answer(
                 current_user,
                 feedback_id,
                 form.answer.data or "",
                 expected_version=form.expected_version(),
+                language=form.answer_language.data or None,
+                translation=(translation.data if translation else None) or "",
+                translator=(translator.data if translator else None) or "",
             )
         except WorkflowError as exc:
             show_error(form, exc)
@@ -611,7 +661,15 @@ def html_lang_of(key: str) -> str:
     return lang.html_lang if lang else "de"
 
 
+def html_dir_of(key: str | None) -> str:
+    lang = LANGUAGES.get(key or "")
+    return lang.direction if lang else "ltr"
+
+
 bp.add_app_template_global(html_lang_of, "feedback_html_lang")
+bp.add_app_template_global(html_dir_of, "feedback_html_dir")
+# The paper page marks the paragraphs that quote a feedback's original.
+bp.add_app_template_global(working.paper_paragraphs, "feedback_paper_paragraphs")
 
 
 @bp.app_template_filter("feedback_date")
