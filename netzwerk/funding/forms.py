@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, SelectField, StringField
+from wtforms import DateField, FieldList, FormField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from ..forms import Form, optional_id
+from ..rules import RuleError
 
 
 class BudgetForm(Form):
@@ -55,3 +56,63 @@ class ProofForm(Form):
 
     von = DateField(_l("From"), validators=[InputRequired()])
     bis = DateField(_l("To"), validators=[InputRequired()])
+
+
+# --- spending lines of a status report ---------------------------------------------------------
+
+MAX_SPENDING_LINES = 6
+
+
+def spending_lines_field(sources: list[tuple[str, str]]) -> FieldList:
+    """The optional spending lines of a status report form: one per funding
+    source of the project's budget (that source chosen) and one more; the
+    funding service checks them (``services.spending_lines``)."""
+
+    class SpendingLineForm(Form):
+        class Meta:
+            csrf = False  # part of the report form, which has the token
+
+        source = SelectField(
+            _l("Funding source"),
+            choices=[("", _l("– choose –")), *sources],
+            validate_choice=False,  # the service says which sources count
+        )
+        amount = StringField(
+            _l("Amount (euros)"),
+            description=_l("e.g. 1.234,50"),
+            validators=[Optional(), Length(max=30)],
+        )
+        purpose = StringField(_l("Purpose"), validators=[Optional(), Length(max=200)])
+
+    count = min(len(sources) + 1, MAX_SPENDING_LINES)
+    return FieldList(
+        FormField(SpendingLineForm),
+        label=_l("Spending"),
+        min_entries=count,
+        max_entries=count,
+        default=[{"source": code} for code, _label in sources[:count]],
+    )
+
+
+def spending_rows(form: Any) -> list[dict[str, Any]]:
+    """The lines as the funding service takes them (none on a form without them)."""
+    lines = getattr(form, "spending", None)
+    return list(lines.data) if lines is not None else []
+
+
+def show_spending_error(form: Any, exc: RuleError) -> bool:
+    """Put the error of a spending line (``spending-<i>-<field>``) next to its
+    field; False when it names no field of a line."""
+    lines = getattr(form, "spending", None)
+    parts = (exc.field or "").split("-")
+    if lines is None or len(parts) != 3 or parts[0] != lines.name or not parts[1].isdigit():
+        return False
+    index = int(parts[1])
+    if index >= len(lines.entries):
+        return False
+    target = lines.entries[index].form._fields.get(parts[2])
+    if target is None:
+        return False
+    target.errors = [*target.errors, str(exc)]
+    lines.errors = [entry.errors for entry in lines.entries]
+    return True

@@ -13,13 +13,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flask import render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from ..audit.services import record
 from ..auth.models import User
@@ -43,21 +44,32 @@ class FundingError(RuleError):
     """A budget or a spending was refused."""
 
 
-def parse_amount(text: Any) -> Decimal:
-    """An amount in euros: "1.234,50", "1234.5", "1234" (German notation first)."""
-    if isinstance(text, Decimal):
-        value = text
+# "1.234,56", "1234,5", "1.234" (thousands) in German notation; "1234.56" plain.
+_GERMAN_AMOUNT = re.compile(r"(\d{1,3}(?:\.\d{3})+|\d+)(?:,(\d+))?")
+_PLAIN_AMOUNT = re.compile(r"\d+(?:\.\d+)?")
+
+
+def parse_amount(text: Any, field: str = "amount") -> Decimal:
+    """An amount in euros and cents: "1.234,56", "1234,5", "6.000" (German
+    notation first), "1234.56"; never negative, at most two decimal places."""
+    if isinstance(text, Decimal | int) and not isinstance(text, bool):
+        value = Decimal(text)
     else:
-        cleaned = str(text or "").strip().replace("€", "").replace(" ", "")
-        if "," in cleaned or re.fullmatch(r"\d{1,3}(\.\d{3})+", cleaned):
-            # German notation: point for thousands ("6.000"), comma for decimals.
-            cleaned = cleaned.replace(".", "").replace(",", ".")
-        try:
-            value = Decimal(cleaned)
-        except InvalidOperation:
-            raise FundingError(_("Please enter an amount such as 1.234,50."), "amount") from None
-    if not value.is_finite() or value < 0 or value > MAX_AMOUNT:
-        raise FundingError(_("Please enter an amount such as 1.234,50."), "amount")
+        cleaned = str(text or "").strip().replace("€", "").replace(" ", "").replace("\u2212", "-")
+        digits = cleaned.removeprefix("-")
+        if _GERMAN_AMOUNT.fullmatch(digits):
+            digits = digits.replace(".", "").replace(",", ".")
+        elif not _PLAIN_AMOUNT.fullmatch(digits):
+            raise FundingError(_("Please enter an amount such as 1.234,50."), field)
+        value = Decimal(digits)
+        if cleaned.startswith("-"):
+            value = -value
+    if not value.is_finite() or value > MAX_AMOUNT:
+        raise FundingError(_("Please enter an amount such as 1.234,50."), field)
+    if value < 0:
+        raise FundingError(_("The amount cannot be negative."), field)
+    if int(value.as_tuple().exponent) < -2:
+        raise FundingError(_("Please give at most two decimal places (cents)."), field)
     return value.quantize(Decimal("0.01"))
 
 
@@ -130,9 +142,89 @@ def record_spending(
             "project",
             project_id,
             actor_id=user.id,
-            data={"source": source, "amount": str(value)},
+            data={"source": source, "amount": str(value), "status_report_id": status_report_id},
         )
     return spending
+
+
+# --- spending recorded with a status report --------------------------------------------------
+
+
+def budget_sources(project_id: int) -> list[tuple[str, str]]:
+    """The project's funding sources (those with a budget), as (code, label)."""
+    found = set(
+        db.session.scalars(
+            select(FundingBudget.source).where(FundingBudget.project_id == project_id)
+        )
+    )
+    return [(source, str(SOURCE_LABELS[source])) for source in SOURCES if source in found]
+
+
+@dataclass(frozen=True)
+class SpendingLine:
+    source: str
+    amount: Decimal
+    purpose: str
+
+
+SPENDING_LINES_NAME = "spending"  # the lines' field names: spending-<i>-source|amount|purpose
+PURPOSE_MAX = 200
+
+
+def spending_lines(project_id: int, rows: Any, spent_on: date | None) -> list[SpendingLine]:
+    """Check the spending lines of a status report: each non-empty line needs
+    a source of the project's budget and an amount above zero in euros and
+    cents; an empty line (no amount, no purpose) is left out.  An error
+    names the line's field (``spending-<i>-amount``)."""
+    sources = {code for code, _label in budget_sources(project_id)}
+    lines = []
+    for index, row in enumerate(rows or []):
+        row = dict(row or {})
+        name = f"{SPENDING_LINES_NAME}-{index}-"
+        amount = str(row.get("amount") or "").strip()
+        purpose = " ".join(str(row.get("purpose") or "").split())
+        if not amount and not purpose:
+            continue
+        source = str(row.get("source") or "")
+        if source not in sources:
+            raise FundingError(
+                _("Please choose one of the project's funding sources."), name + "source"
+            )
+        if not amount:
+            raise FundingError(_("Please enter the amount."), name + "amount")
+        value = parse_amount(amount, name + "amount")
+        if value <= 0:
+            raise FundingError(_("Please enter an amount above zero."), name + "amount")
+        if len(purpose) > PURPOSE_MAX:
+            raise FundingError(_("At most 200 characters."), name + "purpose")
+        lines.append(SpendingLine(source, value, purpose))
+    if lines and isinstance(spent_on, date) and spent_on > local_today():
+        raise FundingError(
+            _("Spending cannot be recorded with a report dated in the future."), "report_date"
+        )
+    return lines
+
+
+def file_status_report(user: User, project: Any, *, spending: Any, **report: Any) -> Any:
+    """File a status report with the spending it records (one FundingSpending
+    per line, through :func:`record_spending`, dated on the report's date):
+    all of it or, on an error, nothing."""
+    from ..projects import services as projects
+
+    lines = spending_lines(project.id, spending, report.get("report_date"))
+    with write_transaction():
+        filed = projects.add_report(user, project, **report)
+        for line in lines:
+            record_spending(
+                user,
+                filed.project_id,
+                source=line.source,
+                spent_on=filed.report_date,
+                amount=line.amount,
+                purpose=line.purpose,
+                status_report_id=filed.id,
+            )
+    return filed
 
 
 @dataclass
@@ -209,7 +301,11 @@ def overview(project_id: int, start: date | None = None, end: date | None = None
 def spendings(
     project_id: int, start: date | None = None, end: date | None = None
 ) -> list[FundingSpending]:
-    stmt = select(FundingSpending).where(FundingSpending.project_id == project_id)
+    stmt = (
+        select(FundingSpending)
+        .where(FundingSpending.project_id == project_id)
+        .options(joinedload(FundingSpending.status_report))
+    )
     if start is not None:
         stmt = stmt.where(FundingSpending.spent_on >= start)
     if end is not None:

@@ -164,14 +164,21 @@ def indicator_field(label: str) -> IntegerField:
     )
 
 
-def report_form_class(indicators: list[tuple[str, str]]) -> type[ReportForm]:
-    """A report form with one number field per configured indicator."""
+def report_form_class(
+    indicators: list[tuple[str, str]], spending_sources: list[tuple[str, str]] | None = None
+) -> type[ReportForm]:
+    """A report form with one number field per configured indicator (and,
+    given the project's funding sources, its spending lines)."""
 
     class _Form(ReportForm):
         pass
 
     for code, label in indicators:
         setattr(_Form, f"value_{code}", indicator_field(label))
+    if spending_sources:
+        from ..funding.forms import spending_lines_field
+
+        _Form.spending = spending_lines_field(spending_sources)  # type: ignore[attr-defined]
     return _Form
 
 

@@ -14,6 +14,8 @@ from werkzeug.wrappers import Response
 from ..auth.access import public, staff_required
 from ..extensions import db
 from ..forms import optional_id, show_error
+from ..funding import forms as funding_forms
+from ..funding import services as funding
 from ..governance.models import ActionField, Organisation
 from ..timeutil import local_today
 from ..workflow import ui
@@ -622,8 +624,8 @@ def milestone_delete(milestone_id: int) -> Response:
 # --- status reports ----------------------------------------------------------
 
 
-def _report_form(indicators: list[Any]) -> Any:
-    return report_form_class([(i.code, i.label) for i in indicators])()
+def _report_form(indicators: list[Any], spending_sources: Any = None) -> Any:
+    return report_form_class([(i.code, i.label) for i in indicators], spending_sources)()
 
 
 def _report_fields(form: Any, indicators: list[Any]) -> dict[str, Any]:
@@ -635,7 +637,7 @@ def _report_fields(form: Any, indicators: list[Any]) -> dict[str, Any]:
     }
 
 
-def _show_report_error(form: Any, exc: services.ProjectError, indicators: list[Any]) -> None:
+def _show_report_error(form: Any, exc: services.RuleError, indicators: list[Any]) -> None:
     if exc.field in {i.code for i in indicators}:
         exc.field = f"value_{exc.field}"
     show_error(form, exc)
@@ -646,18 +648,20 @@ def _show_report_error(form: Any, exc: services.ProjectError, indicators: list[A
 def report_new(project_id: int) -> Any:
     project = _manage(project_id)
     indicators = report_indicators()
-    form = _report_form(indicators)
+    form = _report_form(indicators, funding.budget_sources(project.id))
     if request.method == "GET":
         form.report_date.data = local_today()
     if form.validate_on_submit():
         try:
-            services.add_report(
+            funding.file_status_report(
                 current_user,
                 project,
+                spending=funding_forms.spending_rows(form),
                 **_report_fields(form, indicators),
             )
-        except services.ProjectError as exc:
-            _show_report_error(form, exc, indicators)
+        except (services.ProjectError, funding.FundingError) as exc:
+            if not funding_forms.show_spending_error(form, exc):
+                _show_report_error(form, exc, indicators)
         else:
             flash(_("The status report was filed."), "success")
             return redirect(url_for("projects.detail", project_id=project_id))

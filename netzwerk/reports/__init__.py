@@ -7,11 +7,12 @@ from typing import Any
 
 
 def init_app(app: Any) -> None:
-    """Register the report with the workflow engine: subject, guard, effect."""
+    """Register the report with the workflow engine (subject, guard, effect)
+    and its render queue with the scheduler."""
     from flask_babel import lazy_gettext as _l
 
     from ..workflow.registry import Subject, register_effects, register_guards, register_subject
-    from . import services
+    from . import jobs, services
     from .models import REPORT_FLAGS, EducationReport
 
     def url(report: EducationReport) -> str:
@@ -43,3 +44,4 @@ def init_app(app: Any) -> None:
         }
     )
     register_effects({"freeze_report": services.freeze_effect})
+    jobs.queue.register()

@@ -14,10 +14,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from ..database import UTCDateTime, utcnow
 from ..extensions import Model
+from ..jobqueue import PROGRESS_CHECK, STATE_CHECK, JobColumns
 from ..workflow.models import WorkflowMixin
 
 # Flags of report states (workflows/bildungsbericht.yaml): ``editable``: the
@@ -113,3 +114,27 @@ class ReportVersion(Model):
     sha256: Mapped[str | None] = mapped_column(String(64))
 
     report: Mapped[EducationReport] = relationship(back_populates="versions")
+
+
+class ReportJob(JobColumns, Model):
+    """A PDF of the report rendered in the scheduler, not in a web request
+    (:mod:`.jobs`): ``approval`` fires the approving step, whose effect
+    renders and freezes the edition; ``edition`` renders a saved version's
+    PDF into the version; ``preview`` renders the current draft (its
+    snapshot in ``params``) into ``result``."""
+
+    __tablename__ = "education_report_job"
+    __table_args__ = (
+        UniqueConstraint("open_key"),
+        CheckConstraint("kind IN ('approval', 'edition', 'preview')", name="kind"),
+        CheckConstraint(STATE_CHECK, name="state"),
+        CheckConstraint(PROGRESS_CHECK, name="progress"),
+    )
+
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("education_report.id", ondelete="CASCADE"), index=True
+    )
+    version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("education_report_version.id", ondelete="CASCADE")
+    )
+    result: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))

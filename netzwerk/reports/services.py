@@ -186,6 +186,7 @@ def _figure(code: str, year_from: int, year_to: int) -> dict[str, Any] | None:
                     None if (p, group) in series.suppressed else series.values.get((p, group))
                     for p in keys
                 ],
+                "marks": [series.mark(p, group) for p in keys],
             }
         )
     figure: dict[str, Any] = {
@@ -217,6 +218,7 @@ def _figure(code: str, year_from: int, year_to: int) -> dict[str, Any] | None:
                         "value": c.value,
                         "text": c.text,
                         "hidden": c.hidden,
+                        "mark": c.mark,
                     }
                     for c in table.cells
                 ],
@@ -226,6 +228,7 @@ def _figure(code: str, year_from: int, year_to: int) -> dict[str, Any] | None:
                     "value": table.total.value,
                     "text": table.total.text,
                     "hidden": table.total.hidden,
+                    "mark": table.total.mark,
                 },
             }
     return figure

@@ -5,17 +5,28 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth.access import staff_required
 from ..forms import optional_id, show_error
+from ..jobqueue import FAILED
 from ..workflow import ui
 from ..workflow.services import WorkflowError
-from . import render, services
+from . import jobs, render, services
 from .forms import ChapterForm, ConfirmForm, NewChapterForm, ReportForm
-from .models import EducationReport
+from .models import EducationReport, ReportJob, ReportVersion
 
 bp = Blueprint("reports", __name__, url_prefix="/monitoring/berichte")
 
@@ -80,6 +91,7 @@ def _detail(
         lambda name: url_for("reports.step", report_id=report.id, transition=name),
         failed=failed_step,
     )
+    approval = jobs.approval_job(report)
     return render_template(
         "reports/report.html",
         report=report,
@@ -89,6 +101,8 @@ def _detail(
         panel=panel,
         editable=report.has_flag(services.EDITABLE),
         edition=services.frozen_edition(report),
+        approval_job=approval,
+        approval_status=jobs.queue.status(approval) if approval is not None else None,
     ), status
 
 
@@ -165,6 +179,12 @@ def step(report_id: int, transition: str) -> Any:
     if not form.validate_on_submit():
         return _detail(report, 400, failed_step=(transition, form))
     try:
+        if jobs.renders_in_background(report, transition):  # freezes: renders for seconds
+            jobs.request_approval(
+                current_user, report, transition, form.comment.data, form.expected_version()
+            )
+            flash(_("The approved edition is being rendered in the background."), "info")
+            return redirect(url_for("reports.detail", report_id=report_id))
         ui.fire_from_form(current_user, report, transition, form)
     except WorkflowError as exc:
         flash(str(exc), "error")
@@ -179,8 +199,8 @@ def step(report_id: int, transition: str) -> Any:
     return redirect(url_for("reports.detail", report_id=report_id))
 
 
-def _data(report: EducationReport) -> tuple[dict[str, Any], Any]:
-    """The snapshot asked for: ?fassung=N, else the frozen edition, else now."""
+def _version(report: EducationReport) -> ReportVersion | None:
+    """The version asked for: ?fassung=N, else the frozen edition, else None (now)."""
     number = optional_id(request.args.get("fassung"))
     if number == -1:
         abort(404)
@@ -188,26 +208,82 @@ def _data(report: EducationReport) -> tuple[dict[str, Any], Any]:
         version = services.get_version(report, number)
         if version is None:
             abort(404)
+        return version
+    return services.frozen_edition(report)
+
+
+def _data(report: EducationReport) -> tuple[dict[str, Any], Any]:
+    """The snapshot asked for: ?fassung=N, else the frozen edition, else now."""
+    version = _version(report)
+    if version is not None:
         return json.loads(version.snapshot), version
-    edition = services.frozen_edition(report)
-    if edition is not None:
-        return json.loads(edition.snapshot), edition
     return services.snapshot(report), None
+
+
+def _pdf_url(
+    report: EducationReport, version: ReportVersion | None, endpoint: str = "reports.pdf"
+) -> str:
+    number = version.number if version is not None and not version.frozen else None
+    return url_for(endpoint, report_id=report.id, fassung=number)
 
 
 @bp.route("/<int:report_id>/bericht.pdf")
 @staff_required
-def pdf(report_id: int) -> Response:
+def pdf(report_id: int) -> Any:
+    """The stored PDF, or a page that shows it being rendered in the background."""
     report = _load(report_id)
-    data, version = _data(report)
-    body = version.pdf if version is not None and version.frozen and version.pdf else None
-    if body is None:
-        body = render.pdf_edition(data)
-    return Response(
-        body,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": 'inline; filename="bildungsbericht.pdf"'},
-    )
+    version = _version(report)
+    body, job = jobs.pdf_or_job(current_user, report, version)
+    if body is not None:
+        return Response(
+            body,
+            mimetype="application/pdf",
+            headers={"Content-Disposition": 'inline; filename="bildungsbericht.pdf"'},
+        )
+    return _preparing(report, version, job)
+
+
+@bp.route("/<int:report_id>/bericht.pdf/erneut", methods=["POST"])
+@staff_required
+def pdf_retry(report_id: int) -> Any:
+    """Render a PDF whose render failed once more."""
+    report = _load(report_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    version = _version(report)
+    jobs.pdf_or_job(current_user, report, version, retry=True)
+    return redirect(_pdf_url(report, version))
+
+
+def _preparing(report: EducationReport, version: ReportVersion | None, job: Any) -> Any:
+    if version is None:
+        title = _("Preview of the current draft")
+    elif version.frozen:
+        title = _("Approved edition (version %(n)s)", n=version.number)
+    else:
+        title = _("Draft version %(n)s", n=version.number)
+    return render_template(
+        "reports/preparing.html",
+        report=report,
+        job=job,
+        status=jobs.queue.status(job),
+        title=title,
+        refresh_url=_pdf_url(report, version),
+        retry_url=_pdf_url(report, version, "reports.pdf_retry"),
+        confirm=ConfirmForm(formdata=None),
+    ), (200 if job.state == FAILED else 202)
+
+
+@bp.route("/<int:report_id>/aufgaben/<int:job_id>")
+@staff_required
+def job_status(report_id: int, job_id: int) -> Response:
+    """How far a background render is (polled by static/js/minutes-jobs.js)."""
+    job: ReportJob | None = jobs.job_of(_load(report_id), job_id)
+    if job is None:
+        abort(404)
+    response = jsonify(jobs.queue.status(job))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/<int:report_id>/bericht.html")

@@ -27,7 +27,7 @@ def _pdf_text(data: bytes) -> str:
 
 
 def test_office_imports_builds_and_approves_a_report(
-    page, live_server, login_browser, assert_no_axe_violations
+    app, page, live_server, login_browser, assert_no_axe_violations
 ):
     base = live_server
     login_browser(page, base, "office")
@@ -79,6 +79,12 @@ def test_office_imports_builds_and_approves_a_report(
         page.get_by_role("button", name="Zur Prüfung vorlegen").click()
     with page.expect_navigation():
         page.get_by_role("button", name="Freigeben").click()
+    assert page.locator("[data-job-status]").count() == 1  # rendered in the background
+    with app.app_context():  # the scheduler's job renders and freezes the edition
+        from netzwerk.reports.jobs import queue
+
+        assert queue.run_pending() == 1
+    page.goto(base + f"/monitoring/berichte/{report_id}")
     assert page.locator("code.checksum").count() == 1
 
     pdf = page.request.get(base + f"/monitoring/berichte/{report_id}/bericht.pdf").body()
