@@ -80,6 +80,8 @@ def main() -> int:
             "RATELIMIT_ENABLED": False,
             "WTF_CSRF_ENABLED": False,
             "SECRET_KEY": "bench",
+            # Staff log in with a password only (no second factor) for the bench.
+            "NETZWERK_REQUIRE_2FA": False,
         }
     )
     with app.app_context():

@@ -28,7 +28,17 @@ from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
 from ..extensions import db
-from .suppression import min_group_size, protect, suppressed_label
+from .suppression import (
+    SMALL,
+    WITHHELD,
+    WITHHELD_LABEL,
+    count_mark,
+    hidden_text,
+    mark_notes,
+    mark_title,
+    min_group_size,
+    protect,
+)
 
 GEOMETRY_FILE = Path(__file__).with_name("districts.json")
 # Sequential blues (light to dark), readable on white; hidden cells hatched grey.
@@ -113,6 +123,13 @@ class Cell:
     value: float | None  # None: hidden (or no value)
     text: str
     hidden: bool = False
+    # Why it is hidden (suppression.SMALL, SECONDARY, WITHHELD); "" when shown.
+    mark: str = ""
+    threshold: int = 5
+
+    @property
+    def title(self) -> str:
+        return mark_title(self.mark, self.threshold) if self.hidden else ""
 
 
 @dataclass
@@ -126,6 +143,11 @@ class DistrictTable:
 
     def by_code(self) -> dict[str, Cell]:
         return {c.code: c for c in self.cells}
+
+    @property
+    def notes(self) -> list[tuple[str, str]]:
+        marks = {c.mark for c in [*self.cells, self.total] if c.hidden and c.mark}
+        return mark_notes(marks, self.threshold)
 
 
 def _fmt(value: float) -> str:
@@ -150,24 +172,30 @@ def counts_table(
         hidden, total_hidden = protection.hidden, protection.total_hidden
     else:
         hidden, total_hidden = dict.fromkeys(full, False), False
-    label = suppressed_label(threshold)
-    cells = [
-        Cell(
-            code,
-            name_of(code),
-            None if hidden[code] else float(n),
-            label if hidden[code] else _fmt(n),
-            hidden[code],
+    cells = []
+    for code, n in full.items():
+        mark = count_mark(n, hidden[code], threshold)
+        cells.append(
+            Cell(
+                code,
+                name_of(code),
+                None if hidden[code] else float(n),
+                hidden_text(mark, threshold) if hidden[code] else _fmt(n),
+                hidden[code],
+                mark,
+                threshold,
+            )
         )
-        for code, n in full.items()
-    ]
     total = sum(full.values())
+    total_mark = count_mark(total, total_hidden, threshold)
     total_cell = Cell(
         "",
         str(_("All")),
         None if total_hidden else float(total),
-        label if total_hidden else _fmt(total),
+        hidden_text(total_mark, threshold) if total_hidden else _fmt(total),
         total_hidden,
+        total_mark,
+        threshold,
     )
     return DistrictTable(title, unit or str(_("Count")), cells, total_cell, threshold)
 
@@ -179,19 +207,24 @@ def values_table(
     hidden: set[str] | None = None,
     total: float | None = None,
     note: str = "",
+    marks: Mapping[str, str] | None = None,
 ) -> DistrictTable:
     """Values that need no suppression here (official statistics, or already
-    protected by the indicator): per district code."""
+    protected by the indicator): per district code.  ``marks`` say why a
+    hidden one is hidden (a count "< N" or ".", a share "–"); "" = the total."""
     threshold = min_group_size()
     hidden = hidden or set()
-    cells = []
-    for d in all_districts():
-        value = values.get(d.code)
-        if d.code in hidden:
-            cells.append(Cell(d.code, d.name, None, suppressed_label(threshold), True))
-        else:
-            cells.append(Cell(d.code, d.name, value, "–" if value is None else _fmt(value), False))
-    total_cell = Cell("", str(_("All")), total, "–" if total is None else _fmt(total), False)
+    marks = marks or {}
+
+    def cell(code: str, name: str, value: float | None) -> Cell:
+        if code in hidden:
+            mark = marks.get(code, SMALL)
+            text = WITHHELD_LABEL if mark == WITHHELD else hidden_text(mark, threshold)
+            return Cell(code, name, None, text, True, mark, threshold)
+        return Cell(code, name, value, "–" if value is None else _fmt(value), False, "", threshold)
+
+    cells = [cell(d.code, d.name, values.get(d.code)) for d in all_districts()]
+    total_cell = cell("", str(_("All")), total)
     return DistrictTable(title, unit, cells, total_cell, threshold, note)
 
 
@@ -238,14 +271,16 @@ def counselling_counts(start: datetime | None = None, end: datetime | None = Non
     return {code: int(n) for code, n in rows}
 
 
-def reach_sums(start: datetime | None = None, end: datetime | None = None) -> dict:
-    """Participants newly reached in the period per venue district of the project."""
+def reach_sums(end: datetime | None = None) -> dict:
+    """Participants reached up to ``end`` (all so far when None) per venue
+    district of the project: cumulative, each project's latest status report
+    before then (report values are totals up to their date; see
+    projects.portfolio)."""
     from ..projects.models import Project
     from ..projects.portfolio import latest_values
     from ..projects.vocab import REACH_CODE
 
     at_end = latest_values(before=end.date() if end else None)
-    at_start = latest_values(before=start.date()) if start else {}
     if not at_end:
         return {}
     where = dict(
@@ -257,16 +292,15 @@ def reach_sums(start: datetime | None = None, end: datetime | None = None) -> di
     for project_id, values in at_end.items():
         if REACH_CODE not in values or project_id not in where:
             continue
-        gained = values[REACH_CODE] - at_start.get(project_id, {}).get(REACH_CODE, 0)
         key = where[project_id] or None
-        result[key] = result.get(key, 0) + max(gained, 0)
+        result[key] = result.get(key, 0) + max(values[REACH_CODE], 0)
     return result
 
 
 MEASURES: dict[str, Any] = {
     "feedback": _l("Feedback"),
     "counselling": _l("Counselling cases"),
-    "reach": _l("Project reach (participants)"),
+    "reach": _l("Project reach (participants reached so far)"),
 }
 
 
@@ -276,8 +310,14 @@ def measure_table(
     if measure == "counselling":
         return counts_table(str(MEASURES[measure]), counselling_counts(start, end))
     if measure == "reach":
-        # Sums of participants of projects, not counts of individual people.
-        return counts_table(str(MEASURES[measure]), reach_sums(start, end), suppress_small=False)
+        # Sums of participants of projects, not counts of individual people;
+        # cumulative up to the end of the year asked for.
+        return counts_table(
+            str(MEASURES[measure]),
+            reach_sums(end),
+            suppress_small=False,
+            unit=str(_("Participants")),
+        )
     return counts_table(str(MEASURES["feedback"]), feedback_counts(start, end))
 
 
@@ -356,11 +396,13 @@ def choropleth(table: DistrictTable, *, width: int = 480) -> Markup:
             f'<text x="{lx + 18}" y="{ly + 11}" fill="#111">'
             f"{escape(_fmt(round(lower, 1)))}–{escape(_fmt(round(bound, 1)))}</text>"
         )
+    hidden_legend = _(
+        "not shown (fewer than %(n)s people, or would reveal them)", n=table.threshold
+    )
     parts.append(
         f'<rect x="{x0 + 6}" y="{ly + 22}" width="14" height="14" fill="url(#{map_id}-hatch)" '
         'stroke="#333"/>'
-        f'<text x="{x0 + 24}" y="{ly + 33}" fill="#111">'
-        f"{escape(_('hidden (fewer than %(n)s)', n=table.threshold))}</text>"
+        f'<text x="{x0 + 24}" y="{ly + 33}" fill="#111">{escape(hidden_legend)}</text>'
     )
     parts.append("</svg>")
     # Every interpolated text went through escape(); numbers are formatted by us.
@@ -380,7 +422,7 @@ def indicator_table(code: str, year: str | None = None) -> DistrictTable | None:
         return values_table(series.name, series.unit, {})
     period = year if year in series.periods else series.periods[-1]
     values = {g: series.values.get((period, g)) for g in series.groups if g}
-    hidden = {g for (p, g) in series.suppressed if p == period and g}
+    hidden = {g for (p, g) in series.suppressed if p == period}
     total = series.values.get((period, ""))
     notes = sorted({n for (p, _g), n in series.footnotes.items() if p == period and n})
     table = values_table(
@@ -390,6 +432,7 @@ def indicator_table(code: str, year: str | None = None) -> DistrictTable | None:
         hidden,
         total,
         note=", ".join(notes),
+        marks={g: series.mark(period, g) for g in hidden},
     )
     for cell in table.cells:
         note = series.footnotes.get((period, cell.code))

@@ -39,7 +39,17 @@ from ..extensions import db
 from ..rules import RuleError
 from ..timeutil import LOCAL_TZ, local_today
 from .models import Indicator, IndicatorValue
-from .suppression import min_group_size, protect
+from .suppression import (
+    SMALL,
+    WITHHELD,
+    WITHHELD_LABEL,
+    count_mark,
+    hidden_text,
+    mark_notes,
+    mark_title,
+    min_group_size,
+    protect,
+)
 
 PERIOD_RE = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2]))?$")
 MAX_IMPORT_ROWS = 20000
@@ -98,8 +108,39 @@ class ComputedIndicator:
 
 PROVIDERS: dict[str, ComputedIndicator] = {}
 
-# How units and dimensions of computed indicators are shown (codes are never shown).
-UNIT_LABELS: dict[str, Any] = {"count": _l("Count")}
+# How units and dimensions are shown: a unit code is never shown.  The codes
+# computed indicators use (register_indicator(unit=...)) and those an office
+# or a statistics table may write in English; keys are lower case.  A unit
+# the office typed in German ("Schüler/-innen") is shown as typed.
+UNIT_LABELS: dict[str, Any] = {
+    "count": _l("Count"),
+    "number": _l("Count"),
+    "n": _l("Count"),
+    "persons": _l("Persons"),
+    "people": _l("Persons"),
+    "participants": _l("Participants"),
+    "cases": _l("Cases"),
+    "percent": "%",
+    "per_cent": "%",
+    "percentage": "%",
+    "pct": "%",
+    "share": "%",
+    "%": "%",
+    "per_mille": "‰",
+    "permille": "‰",
+    "per_1000": _l("per 1,000"),
+    "eur": _l("Euro"),
+    "euro": _l("Euro"),
+    "€": _l("Euro"),
+    "ratio": _l("Ratio"),
+    "rate": _l("Rate"),
+    "years": _l("Years"),
+    "months": _l("Months"),
+    "days": _l("Days"),
+    "hours": _l("Hours"),
+    "index": _l("Index"),
+    "rating": _l("Rating (1–5)"),
+}
 DIMENSION_LABELS: dict[str, Any] = {
     "category": _l("Need category"),
     "target_group": _l("Target group"),
@@ -111,8 +152,11 @@ DIMENSION_LABELS: dict[str, Any] = {
 }
 
 
-def unit_label(unit: str) -> str:
-    return str(UNIT_LABELS.get(unit, unit))
+def unit_label(unit: str | None) -> str:
+    """A unit as the pages show it: the German title of a known code, else as typed."""
+    unit = (unit or "").strip()
+    label = UNIT_LABELS.get(unit.lower()) or UNIT_LABELS.get(unit.lower().replace(" ", "_"))
+    return str(label) if label is not None else unit
 
 
 def dimension_label(dimensions: str) -> str:
@@ -211,10 +255,28 @@ class Series:
     # Footnote markers of imported values ("." unknown, "p" provisional ...).
     footnotes: dict[tuple[str, str], str] = field(default_factory=dict)
     table_codes: list[str] = field(default_factory=list)
+    # Why a suppressed value is hidden (suppression.SMALL, SECONDARY, WITHHELD).
+    marks: dict[tuple[str, str], str] = field(default_factory=dict)
+    unit_code: str = ""
+
+    def mark(self, period: str, group: str) -> str:
+        if (period, group) not in self.suppressed:
+            return ""
+        return self.marks.get((period, group), SMALL)
+
+    def title(self, period: str, group: str) -> str:
+        """Why the value is not shown ("" when it is)."""
+        mark = self.mark(period, group)
+        return mark_title(mark, self.threshold) if mark else ""
+
+    @property
+    def notes(self) -> list[tuple[str, str]]:
+        return mark_notes({self.mark(p, g) for p, g in self.suppressed}, self.threshold)
 
     def text(self, period: str, group: str) -> str:
         if (period, group) in self.suppressed:
-            return f"< {self.threshold}"
+            mark = self.mark(period, group)
+            return WITHHELD_LABEL if mark == WITHHELD else hidden_text(mark, self.threshold)
         value = self.values.get((period, group))
         note = self.footnotes.get((period, group), "")
         if value is None:
@@ -251,6 +313,7 @@ def computed_series(code: str, periods: list[Period]) -> Series:
     threshold = min_group_size()
     values: dict[tuple[str, str], float | None] = {}
     suppressed: set[tuple[str, str]] = set()
+    marks: dict[tuple[str, str], str] = {}
     groups: list[str] = []
     for period in periods:
         result = dict(indicator.provider(period))
@@ -267,13 +330,14 @@ def computed_series(code: str, periods: list[Period]) -> Series:
                 groups.append(group)
             if hidden.get(group):
                 suppressed.add((period.key, group))
+                marks[(period.key, group)] = count_mark(int(value), True, threshold)
                 values[(period.key, group)] = None
             else:
                 values[(period.key, group)] = float(value)
     return Series(
         code,
         str(indicator.name),
-        indicator.unit,
+        unit_label(indicator.unit),
         indicator.source,
         "computed",
         [p.key for p in periods],
@@ -282,6 +346,8 @@ def computed_series(code: str, periods: list[Period]) -> Series:
         suppressed,
         threshold,
         dimension=indicator.dimension,
+        marks=marks,
+        unit_code=indicator.unit,
     )
 
 
@@ -306,7 +372,7 @@ def imported_series(indicator: Indicator) -> Series:
     return Series(
         indicator.code,
         indicator.name,
-        indicator.unit,
+        unit_label(indicator.unit),
         indicator.source,
         "imported",
         periods,
@@ -317,6 +383,7 @@ def imported_series(indicator: Indicator) -> Series:
         dimension=dimension,
         footnotes={(r.period, r.dimension_value): r.footnote for r in rows if r.footnote},
         table_codes=sorted({r.table_code for r in rows if r.table_code}),
+        unit_code=indicator.unit,
     )
 
 
@@ -341,11 +408,10 @@ def combined_series(indicator: Indicator, periods: list[Period] | None = None) -
     """numerator / denominator x factor per period and group.
 
     Imported operands cover the periods they have; computed ones (the
-    network's own counts) are asked for the same years.  A value is hidden
-    when an own-figures operand is hidden, and when both operands are own
-    counts and the difference (those who did not, e.g. referrals that did
-    not arrive) is a small group: a share must not reveal what a count may
-    not.
+    network's own counts) are asked for the same years.  A share is shown
+    when both operands are shown and withheld (suppression.WITHHELD) when
+    either is hidden: with the other one shown, the share would give the
+    hidden count back (see suppression.py for the rule).
     """
     numerator = indicator.numerator_code or ""
     denominator = indicator.denominator_code or ""
@@ -360,6 +426,7 @@ def combined_series(indicator: Indicator, periods: list[Period] | None = None) -
     factor = indicator.factor if indicator.factor is not None else 1.0
     values: dict[tuple[str, str], float | None] = {}
     suppressed: set[tuple[str, str]] = set()
+    marks: dict[tuple[str, str], str] = {}
     footnotes: dict[tuple[str, str], str] = {}
     if num is None or den is None:
         period_keys: list[str] = []
@@ -367,12 +434,12 @@ def combined_series(indicator: Indicator, periods: list[Period] | None = None) -
     else:
         period_keys = sorted(set(num.periods) & set(den.periods))
         groups = sorted(set(num.groups) | set(den.groups))
-        both_own = num.kind == "computed" and den.kind == "computed"
         for p in period_keys:
             for g in groups:
                 key = (p, g)
                 if key in num.suppressed or key in den.suppressed:
                     suppressed.add(key)
+                    marks[key] = WITHHELD
                     values[key] = None
                     continue
                 a, b = num.values.get(key), den.values.get(key)
@@ -382,10 +449,6 @@ def combined_series(indicator: Indicator, periods: list[Period] | None = None) -
                     if note and note != "-":
                         footnotes[key] = note
                     continue
-                if both_own and (0 < b - a < threshold or 0 < b < threshold):
-                    suppressed.add(key)
-                    values[key] = None
-                    continue
                 values[key] = a / b * factor
                 note = num.footnotes.get(key) or den.footnotes.get(key)
                 if note and note != "-":
@@ -394,7 +457,7 @@ def combined_series(indicator: Indicator, periods: list[Period] | None = None) -
     return Series(
         indicator.code,
         indicator.name,
-        indicator.unit,
+        unit_label(indicator.unit),
         indicator.source,
         "combined",
         period_keys,
@@ -407,6 +470,8 @@ def combined_series(indicator: Indicator, periods: list[Period] | None = None) -
         table_codes=sorted(
             set((num.table_codes if num else []) + (den.table_codes if den else []))
         ),
+        marks=marks,
+        unit_code=indicator.unit,
     )
 
 

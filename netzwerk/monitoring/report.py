@@ -34,7 +34,7 @@ def report_context(f: dashboard.DashboardFilter) -> dict[str, Any]:
             s.name,
             _("Values per period; the table below lists them."),
             s.periods,
-            [(g or _("Total"), [s.values.get((p, g)) for p in s.periods]) for g in s.groups],
+            [(s.group_label(g), [s.values.get((p, g)) for p in s.periods]) for g in s.groups],
         )
         for s in series
     ]

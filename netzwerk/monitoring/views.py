@@ -63,9 +63,10 @@ def _breakdown_chart(b: dashboard.Breakdown, what: str) -> Any:
 def dashboard_page() -> Any:
     form = DashboardFilterForm(request.args)
     f = _filter(form)
-    breakdowns = dashboard.breakdowns(f)
-    series = dashboard.time_series(f, form.verlauf.data or "category")
-    monthly = dashboard.monthly(f, series.hidden_months)
+    labeller = dashboard.Labeller()
+    breakdowns = dashboard.breakdowns(f, labeller)
+    series = dashboard.time_series(f, form.verlauf.data or "category", labeller)
+    monthly = dashboard.monthly(f, series.hidden_months, series)
     monthly_chart = charts.line_chart(
         _("Feedback per month"),
         "; ".join(f"{fig.label}: {fig.count_text}" for fig in monthly.rows),
@@ -149,7 +150,7 @@ def _series_chart(series: indicators.Series) -> Any:
         _("Values per period; the table below lists them."),
         series.periods,
         [
-            (group or _("Total"), [series.values.get((p, group)) for p in series.periods])
+            (series.group_label(group), [series.values.get((p, group)) for p in series.periods])
             for group in series.groups
         ],
     )
@@ -280,6 +281,7 @@ def statistics_import() -> Any:
         table=table,
         markers=statistics.MARKERS,
         district_name=districts.name_of,
+        unit_label=indicators.unit_label,
     ), status
 
 

@@ -561,36 +561,64 @@ def import_csv(user: User, data: bytes) -> int:
     return len(parsed)
 
 
-# --- the monitoring indicator "project reach" ---------------------------------
+# --- the monitoring indicators "project reach" ---------------------------------
+#
+# A status report's participant count is the project's total up to the
+# report's date (a partner's numbers are added to it, see
+# partner_portal.accept_entries).  So the reach at a time is, per project,
+# the value of its latest report before then, carried forward through
+# months without a report; the reach of a period in the monitoring is that
+# total at the period's end: cumulative, growing over the months, never the
+# latest report within the month alone.  What a period added is the
+# difference of the totals at its end and at its start ("project_reach_new").
 
 
-def reach_by_action_field(period: Period) -> dict[str, float]:
-    """Participants newly reached in the period, per action field.
-
-    For each project: latest cumulative value before the period's end minus
-    the latest before its start (never below zero); "" is the total.
-    """
-    end = period.end.date()
-    start = period.start.date()
-    at_end = latest_values(before=end)
-    at_start = latest_values(before=start)
-    if not at_end:
+def _reach_by_field(before: date) -> dict[int, tuple[str, int]]:
+    """{project: (action field, participants reached before the day)} (two queries)."""
+    values = latest_values(before=before)
+    if not values:
         return {}
     fields = dict(
         db.session.execute(
             select(Project.id, ActionField.name)
             .join(ActionField, Project.action_field_id == ActionField.id)
-            .where(Project.id.in_(list(at_end)))
+            .where(Project.id.in_(list(values)))
         )
         .tuples()
         .all()
     )
+    return {
+        project_id: (fields[project_id], project_values[REACH_CODE])
+        for project_id, project_values in values.items()
+        if REACH_CODE in project_values and project_id in fields
+    }
+
+
+def reach_by_action_field(period: Period) -> dict[str, float]:
+    """Participants reached up to the end of the period, per action field
+    (cumulative: each project's latest report before the end); "" is the total."""
     result: dict[str, float] = defaultdict(float)
-    for project_id, values in at_end.items():
-        if REACH_CODE not in values or project_id not in fields:
-            continue
-        gained = values[REACH_CODE] - at_start.get(project_id, {}).get(REACH_CODE, 0)
-        result[fields[project_id]] += max(gained, 0)
+    for name, reached in _reach_by_field(period.end.date()).values():
+        result[name] += max(reached, 0)
+    if result:
+        result[""] = sum(result.values())
+    return dict(result)
+
+
+def reach_gained_by_action_field(period: Period) -> dict[str, float]:
+    """Participants newly reached in the period, per action field.
+
+    For each project: latest cumulative value before the period's end minus
+    the latest before its start (never below zero); "" is the total.
+    """
+    at_end = _reach_by_field(period.end.date())
+    if not at_end:
+        return {}
+    at_start = _reach_by_field(period.start.date())
+    result: dict[str, float] = defaultdict(float)
+    for project_id, (name, reached) in at_end.items():
+        before = at_start.get(project_id, (name, 0))[1]
+        result[name] += max(reached - before, 0)
     if result:
         result[""] = sum(result.values())
     return dict(result)
@@ -598,14 +626,24 @@ def reach_by_action_field(period: Period) -> dict[str, float]:
 
 def register_indicators() -> None:
     """From projects.init_app."""
+    # Sums of participants per action field, not counts of individual
+    # people (one person may take part in several projects): not suppressed.
     register_indicator(
         "project_reach",
-        name=_l("Project reach (participants reached)"),
-        unit="count",
+        name=_l("Project reach (participants reached so far)"),
+        unit="participants",
         source="Netzwerk: projects",
         dimension="action_field",
         provider=reach_by_action_field,
-        # Sums of participants per action field, not counts of individual cases.
+        suppress_small=False,
+    )
+    register_indicator(
+        "project_reach_new",
+        name=_l("Project reach: participants newly reached in the period"),
+        unit="participants",
+        source="Netzwerk: projects",
+        dimension="action_field",
+        provider=reach_gained_by_action_field,
         suppress_small=False,
     )
 

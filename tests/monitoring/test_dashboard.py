@@ -61,15 +61,26 @@ def _csv(client) -> list[list[str]]:  # type: ignore[no-untyped-def]
 def test_group_of_four_is_suppressed_on_page_and_in_csv(client_as, figures):
     office = client_as("office")
     html = office.get("/monitoring/").get_data(as_text=True)
-    assert '<th scope="row">Sprachkurse</th><td class="num">&lt; 5</td>' in html
-    assert '<th scope="row">Schule</th><td class="num">12</td>' in html
+    small = "weniger als 5 Personen – zum Schutz der Einzelnen nicht ausgewiesen"
+    rounded = "Mittelwert einer Gruppe, deren Anzahl nicht ausgewiesen ist, auf eine ganze Zahl"
+    # The count is hidden and says why; the mean is shown, as a whole number.
+    row = html.split('<th scope="row">Sprachkurse</th>')[1].split("</tr>")[0]
+    assert row.startswith(
+        f'<td class="num suppressed">&lt; 5<span class="visually-hidden"> ({small})</span></td>'
+    )
+    assert '<td class="num suppressed">≈ 2<span class="visually-hidden"> (' + rounded in row
+    assert '<th scope="row">Schule</th><td class="num">12</td><td class="num">2,8</td>' in html
+    notes = [n.split("</p>")[0] for n in html.split('class="hint suppression-note"')[1:]]
+    assert any(f"„&lt; 5“: {small}." in n and "„≈“: " + rounded in n for n in notes)
     rows = _csv(office)
     by_key = {(r[0], r[1]): r for r in rows[1:]}
-    assert by_key[("category", "Sprachkurse")][2:] == ["< 5", "< 5"]
-    assert by_key[("category", "Schule")][2] == "12"
-    # With one group hidden, the next smallest is hidden too (no differencing).
-    assert by_key[("category", "Kinderbetreuung")][2] == "< 5"
-    assert by_key[("category", "Alle")][2] == "25"
+    # Ratings 1, 2, 3, 4: the mean 2.5 as a whole number, never "< 5".
+    assert by_key[("category", "Sprachkurse")][2:] == ["< 5", "≈ 2"]
+    assert by_key[("category", "Schule")][2:] == ["12", "2,8"]
+    # With one group hidden, the next smallest is hidden too (no differencing),
+    # marked "." (a group of at least 5 hidden in addition).
+    assert by_key[("category", "Kinderbetreuung")][2:] == [".", "≈ 3"]
+    assert by_key[("category", "Alle")][2:] == ["25", "2,7"]
     for row in rows[1:]:
         assert row[2] != "4", row
     # The district breakdown suppresses the same way.

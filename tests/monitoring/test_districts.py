@@ -94,9 +94,18 @@ def test_district_page_map_and_table_with_suppression(app, client_as):
     html = page.get_data(as_text=True)
     assert '<svg class="district-map"' in html and "<polygon" in html
     assert '<th scope="row">Schinkel</th><td class="num">12</td>' in html
-    assert '<th scope="row">Wüste</th><td class="num">&lt; 5</td>' in html
-    # Wüste alone hidden beside a total: the next smallest (no district, 6) goes too.
-    assert '<th scope="row">keine Angabe</th><td class="num">&lt; 5</td>' in html
+    small = "weniger als 5 Personen – zum Schutz der Einzelnen nicht ausgewiesen"
+    assert (
+        f'<th scope="row">Wüste</th><td class="num suppressed">&lt; 5'
+        f'<span class="visually-hidden"> ({small})</span></td>'
+    ) in html
+    # Wüste alone hidden beside a total: the next smallest (no district, 6)
+    # goes too, marked "." (a larger group hidden so that Wüste stays hidden).
+    assert '<th scope="row">keine Angabe</th><td class="num suppressed">.<span' in html
+    # The page says why, beside the table.
+    note = html.split('class="hint suppression-note"')[1].split("</p>")[0]
+    assert f"„&lt; 5“: {small}." in note
+    assert "„.“: nicht ausgewiesen: zusammen mit der Summe" in note
     assert "<title>Wüste: &lt; 5</title>" in html
     assert ">3<" not in html.split('<svg class="district-map"')[1].split("</svg>")[0]
     assert office.get("/monitoring/stadtteile?was=unbekannt").status_code == 400
@@ -163,12 +172,21 @@ def test_counselling_cases_and_referral_arrival_by_district(app_ctx, demo):
         factor=100,
     )
     series = indicators.combined_series(share, [year])
-    # Schinkel: 7 of 9 arrived, but 2 did not: that small group must not show.
-    assert ("2026", "schinkel") in series.suppressed
-    # Haste: 5 of 6 arrived, 1 did not (and 5 < k in the arrived count's protection).
-    assert series.values.get(("2026", "haste")) is None
-    # The city: 12 of 15 arrived, 3 did not: hidden too.
-    assert ("2026", "") in series.suppressed
+    # A percentage is shown where both counts are shown (7 of 9 arrived):
+    # it reveals nothing the two counts do not already show.
+    assert round(series.values[("2026", "schinkel")], 1) == 77.8
+    assert series.text("2026", "schinkel") == "77,8"
+    # Where a count is hidden, the share is withheld ("–", with the reason),
+    # never "< 5": share x shown denominator would give the hidden count back.
+    arrived = indicators.computed_series("counselling_referrals_arrived", [year])
+    followed = indicators.computed_series("counselling_referrals_followed_up", [year])
+    for group in series.groups:
+        key = ("2026", group)
+        if key in arrived.suppressed or key in followed.suppressed:
+            assert key in series.suppressed and series.text(*key) == "–"
+            assert "ließe eine Gruppe von weniger als 5 Personen errechnen" in series.title(*key)
+        else:
+            assert key not in series.suppressed
 
 
 def test_share_of_school_leavers_without_qualification(app_ctx, demo):
@@ -286,8 +304,12 @@ def test_feedback_migration_background_never_per_person(app, client_as):
     body = office.get("/monitoring/export.csv").get_data(as_text=True)
     rows = [line.split(";") for line in body.lstrip("\ufeff").splitlines()]
     migration = {r[1]: r[2] for r in rows if r[0] == "migration"}
-    assert migration and all(v in ("< 5", "0") or int(v) >= 5 for v in migration.values())
+    assert migration and all(v in ("< 5", ".", "0") or int(v) >= 5 for v in migration.values())
     assert "1" not in migration.values() and "7" not in migration.values()
+    # A hidden group's mean is withheld for the migration background (not rounded).
+    means = {r[1]: r[3] for r in rows if r[0] == "migration"}
+    assert means["Ja, ich bin selbst eingewandert"] == "–"
+    assert all(v in ("–", "3,0") for v in means.values()), means
     # The form explains why it asks, in every language of the form.
     for lang, words in {
         "de": "Warum wir fragen",

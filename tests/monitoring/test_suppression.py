@@ -15,7 +15,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from netzwerk.monitoring import districts
-from netzwerk.monitoring.suppression import is_small, protect, protect_grid
+from netzwerk.monitoring.suppression import (
+    format_mean,
+    is_small,
+    means_reveal,
+    protect,
+    protect_grid,
+)
 
 
 def _reachable(ranges: list[tuple[int, int]]) -> set[int]:
@@ -111,7 +117,9 @@ def test_district_table_and_map_never_show_a_small_group(app_ctx, counts):
     hidden = {c.code: c.hidden for c in table.cells}
     for cell in table.cells:
         if cell.hidden:
-            assert cell.text == f"< {k}" and cell.value is None
+            # "< k" for a small group, "." for a larger one hidden in addition.
+            assert cell.text == (f"< {k}" if is_small(full[cell.code], k) else ".")
+            assert cell.value is None and cell.title
         else:
             shown = int(cell.text.replace(".", ""))
             assert shown == full[cell.code] and not is_small(shown, k)
@@ -119,7 +127,8 @@ def test_district_table_and_map_never_show_a_small_group(app_ctx, counts):
     svg = str(districts.choropleth(table))
     for cell in table.cells:
         if cell.hidden and cell.code:
-            assert re.search(rf"<title>{re.escape(cell.name)}: &lt; {k}</title>", svg)
+            text = "&lt; 5" if is_small(full[cell.code], k) else "."
+            assert re.search(rf"<title>{re.escape(cell.name)}: {re.escape(text)}</title>", svg)
 
 
 def test_the_classic_leaks_are_closed():
@@ -171,3 +180,100 @@ def test_a_month_hidden_for_the_time_series_stays_hidden_in_the_monthly_table(ap
     shown = {fig.key: fig.count for fig in monthly.rows}
     assert shown["2026-03"] is None
     assert shown["2026-04"] is None or monthly.total.count is None
+
+
+# --- means beside hidden counts ---------------------------------------------------------
+
+
+def _sums_printed_as(n: int, text: str, rounded: bool) -> tuple[int, int] | None:
+    """By brute force: the least and greatest rating sum of n people (1..5 each)
+    whose mean is printed as ``text``."""
+    found = [s for s in range(n, 5 * n + 1) if format_mean(s / n, rounded) == text]
+    return (found[0], found[-1]) if found else None
+
+
+def _count_vectors(bounds: list[tuple[int, int]], rest: int):  # type: ignore[no-untyped-def]
+    if not bounds:
+        if rest == 0:
+            yield ()
+        return
+    low, high = bounds[0]
+    for v in range(low, min(high, rest) + 1):
+        for tail in _count_vectors(bounds[1:], rest - v):
+            yield (v, *tail)
+
+
+def possible_counts_with_means(counts: dict, sums: dict, hidden: dict, k: int) -> dict:
+    """Every count of each hidden group consistent with all printed figures:
+    shown counts, their means (one decimal), the total and its mean, the
+    hidden groups' whole-number means."""
+    keys = [key for key, h in hidden.items() if h and counts[key] > 0]
+    rest = sum(counts[key] for key in keys)
+    n_total = sum(counts.values())
+    total_range = _sums_printed_as(n_total, format_mean(sum(sums.values()) / n_total), False)
+    assert total_range is not None
+    shown_low = shown_high = 0
+    for key, n in counts.items():
+        if n and not hidden.get(key):
+            r = _sums_printed_as(n, format_mean(sums[key] / n), False)
+            assert r is not None
+            shown_low, shown_high = shown_low + r[0], shown_high + r[1]
+    texts = {key: format_mean(sums[key] / counts[key], True) for key in keys}
+    bounds = [(1, k - 1) if is_small(counts[key], k) else (k, rest) for key in keys]
+    possible: dict = {key: set() for key in keys}
+    for vector in _count_vectors(bounds, rest):
+        low = high = 0
+        for key, c in zip(keys, vector, strict=True):
+            r = _sums_printed_as(c, texts[key], True)
+            if r is None:
+                break
+            low, high = low + r[0], high + r[1]
+        else:
+            if low + shown_low <= total_range[1] and high + shown_high >= total_range[0]:
+                for key, c in zip(keys, vector, strict=True):
+                    possible[key].add(c)
+    return possible
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    ratings=st.dictionaries(
+        st.sampled_from("abcde"),
+        st.lists(st.integers(1, 5), max_size=14),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_means_beside_hidden_counts_never_reveal_them(ratings):
+    """Where the means of hidden groups are shown (whole numbers), no small
+    hidden group can be computed from them, the total's mean and the shown
+    groups' means; where they could, means_reveal withholds them."""
+    k = 5
+    counts = {key: len(r) for key, r in ratings.items()}
+    sums = {key: sum(r) for key, r in ratings.items()}
+    p = protect(counts, k)
+    if not sum(counts.values()) or p.total_hidden:
+        return
+    if means_reveal(counts, sums, p.hidden, p.total_hidden, k):
+        return
+    possible = possible_counts_with_means(counts, sums, p.hidden, k)
+    for key, values in possible.items():
+        assert counts[key] in values  # the truth is always consistent
+        if is_small(counts[key], k):
+            assert len(values) >= 2, (ratings, key, values)
+
+
+def test_a_mean_says_nothing_about_the_size_of_a_small_group():
+    # One decimal would: 3,3 is 10/3, so three people (of 1..4).
+    assert [n for n in range(1, 5) if _sums_printed_as(n, "3,3", False)] == [3]
+    # A whole number is possible for every size.
+    for text in ("≈ 1", "≈ 2", "≈ 3", "≈ 4", "≈ 5"):
+        assert all(_sums_printed_as(n, text, True) for n in range(1, 5))
+    # A table where the counts alone are safe but the means would give one
+    # away: 1 person (rating 1) and 12 (mean 3,3 -> "≈ 3") both hidden,
+    # total 13 with mean 3,1: only a group of 1 fits.  The means are withheld.
+    counts, sums = {"a": 1, "b": 12}, {"a": 1, "b": 40}
+    p = protect(counts, 5)
+    assert p.hidden == {"a": True, "b": True} and not p.total_hidden
+    assert possible_counts_with_means(counts, sums, p.hidden, 5)["a"] == {1}
+    assert means_reveal(counts, sums, p.hidden, False, 5)

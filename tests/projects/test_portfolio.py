@@ -197,7 +197,7 @@ def test_project_reach_indicator_counts_new_participants_per_field(app_ctx):
     services.add_report(
         user("lead"), p, report_date=date(2026, 4, 10), text="b", values={"participants": 65}
     )
-    provider = PROVIDERS["project_reach"].provider
+    provider = PROVIDERS["project_reach_new"].provider
     name = field().name
     assert provider(Period("2026-03")) == {name: 40.0, "": 40.0}
     assert provider(Period("2026-04")) == {name: 25.0, "": 25.0}

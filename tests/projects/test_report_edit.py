@@ -266,7 +266,7 @@ def test_reach_figures_use_the_edited_values(app_ctx):
     services.add_report(
         user("lead"), project, report_date=date(2026, 4, 10), text="b", values={"participants": 65}
     )
-    provider = PROVIDERS["project_reach"].provider
+    provider = PROVIDERS["project_reach_new"].provider
     name = field().name
     assert provider(Period("2026-03")) == {name: 40.0, "": 40.0}
 
