@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from collections.abc import Mapping
@@ -62,7 +63,97 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_cli(app)
 
     _init_packages(app)
+    _skip_rate_limiter(app, UNLIMITED_ENDPOINTS)
+    _cache_ensure_sync(app)
     return app
+
+
+# Hot endpoints that no rate limit applies to (a seat votes once: the
+# database refuses a second ballot): Flask-Limiter's hooks are skipped for
+# them, see _skip_rate_limiter.
+UNLIMITED_ENDPOINTS = frozenset({"voting.vote"})
+
+
+def _skip_rate_limiter(app: Flask, endpoints: frozenset[str]) -> None:
+    """Run Flask-Limiter's three request hooks except for ``endpoints``.
+
+    For a request that no limit applies to, the hooks still looked up the
+    view, its exemptions and the (empty) lists of limits, and set up and
+    reset a per-request context: about 5 % of a ballot.  Only endpoints for
+    which Flask-Limiter itself resolves no limit at all (no decorated,
+    blueprint, default, application or meta limit) are skipped, checked here
+    once; any other endpoint, and every endpoint of an app with such limits,
+    keeps all three hooks."""
+    skipped = frozenset(e for e in endpoints if not _limits_apply(app, e))
+    if not skipped:
+        return
+
+    def is_limiter_hook(f: Any) -> bool:
+        owner = getattr(f, "__self__", None)
+        args = getattr(f, "args", ())
+        return owner is limiter or (isinstance(f, functools.partial) and args[:1] == (limiter,))
+
+    def unless_skipped(hook: Any, passthrough: bool) -> Any:
+        @functools.wraps(hook)
+        def wrapper(*args: Any) -> Any:
+            if request.endpoint in skipped:
+                return args[0] if passthrough else None
+            return hook(*args)
+
+        return wrapper
+
+    registries: tuple[tuple[dict[Any, list[Any]], bool], ...] = (
+        (app.before_request_funcs, False),
+        (app.after_request_funcs, True),
+        (app.teardown_request_funcs, False),
+    )
+    for funcs, passthrough in registries:
+        hooks = funcs.get(None, [])
+        funcs[None] = [unless_skipped(f, passthrough) if is_limiter_hook(f) else f for f in hooks]
+
+
+def _limits_apply(app: Flask, endpoint: str) -> bool:
+    """Whether Flask-Limiter could apply any limit to the endpoint, for any
+    of its methods (asked as its before- and after-request hooks ask)."""
+    if limiter.limit_manager.application_limits or getattr(limiter, "_meta_limits", None):
+        return True
+    blueprint = endpoint.rpartition(".")[0] or None
+    try:
+        methods = {m for rule in app.url_map.iter_rules(endpoint) for m in rule.methods or ()}
+    except KeyError:
+        return True  # no such endpoint: nothing to skip
+    for method in sorted(methods):
+        # A limit may be a callable reading the config, or exempt by method.
+        with app.test_request_context(method=method):
+            for in_middleware in (True, False):
+                defaults, decorated = limiter.limit_manager.resolve_limits(
+                    app, endpoint, blueprint, None, in_middleware, False
+                )
+                if defaults or decorated:
+                    return True
+    return False
+
+
+def _cache_ensure_sync(app: Flask) -> None:
+    """Flask asks for every hook and view of every request whether it is a
+    coroutine function (``inspect``, about 15 times a ballot); the answer
+    for a function never changes, so it is kept."""
+    plain: dict[Any, bool] = {}
+    ensure_sync = app.ensure_sync
+
+    def cached(func: Any) -> Any:
+        try:
+            if plain[func]:
+                return func
+        except (KeyError, TypeError):  # not seen yet, or unhashable
+            result = ensure_sync(func)
+            with contextlib.suppress(TypeError):
+                if len(plain) < 10_000:  # hooks and views: a fixed set
+                    plain[func] = result is func
+            return result
+        return ensure_sync(func)
+
+    app.ensure_sync = cached  # type: ignore[method-assign]
 
 
 def _init_packages(app: Flask) -> None:

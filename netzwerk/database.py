@@ -14,7 +14,8 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Iterator
+import weakref
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -27,7 +28,7 @@ except ImportError:  # pragma: no cover - not on Windows: no write queue
 
 from sqlalchemy import DateTime, event, func, select
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.types import TypeDecorator
 
 from .extensions import db
@@ -40,6 +41,8 @@ __all__ = [
     "write_connection",
     "unit_of_work",
     "autocommit_connection",
+    "DriverStatement",
+    "driver_write_transaction",
     "end_read_transaction",
     "is_sqlite",
     "local_month",
@@ -163,6 +166,8 @@ def begin_unit() -> contextvars.Token[bool]:
 
 def commit_unit() -> None:
     """Commit the unit's transaction, if it wrote anything."""
+    if not db.session.registry.has():
+        return  # no session was opened (a ballot writes beside it): nothing to commit
     session = db.session()
     session.info.pop(UNIT_WROTE_KEY, None)
     if session.in_transaction():
@@ -173,9 +178,10 @@ def end_unit(token: contextvars.Token[bool], failed: bool) -> None:
     """Close a unit opened by :func:`begin_unit`; roll back what a failed
     one left uncommitted."""
     try:
-        db.session.info.pop(UNIT_WROTE_KEY, None)
-        if failed:
-            db.session.rollback()
+        if db.session.registry.has():  # else no session was opened: nothing to end
+            db.session.info.pop(UNIT_WROTE_KEY, None)
+            if failed:
+                db.session.rollback()
     finally:
         _unit_of_work.reset(token)
 
@@ -295,6 +301,111 @@ def autocommit_connection() -> Iterator[Connection]:
                 driver.autocommit = False  # type: ignore[attr-defined]
 
 
+class DriverStatement:
+    """A Core statement compiled once per process and run straight on the
+    SQLite driver's connection (:func:`driver_write_transaction`).
+
+    For the ballot, SQLAlchemy's execution of a cached statement (cache
+    look-up, parameter processing, execution context, result) cost several
+    times what SQLite itself spends on it.  The SQL is SQLAlchemy's own
+    compilation of the statement, and each parameter goes through the bind
+    processor SQLAlchemy would apply (timestamps, dates); constants of the
+    statement are processed once.  SQLAlchemy's statement events do not see
+    these statements (the driver's trace does)."""
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self._prepared: tuple[Any, str, list[tuple[str | None, Any]]] | None = None
+
+    def _prepare(self, dialect: Any) -> tuple[str, list[tuple[str | None, Any]]]:
+        prepared = self._prepared
+        if prepared is not None and prepared[0] is dialect:
+            return prepared[1], prepared[2]
+        compiled = self.statement.compile(dialect=dialect)
+        if compiled.positiontup is None:  # pragma: no cover - SQLite's paramstyle is qmark
+            raise RuntimeError("DriverStatement needs a positional paramstyle")
+        # (name, processor) of a parameter given per execution; (None, value)
+        # of a constant, processed now.
+        steps: list[tuple[str | None, Any]] = []
+        for name in compiled.positiontup:
+            bind = compiled.binds[name]
+            if bind.expanding or bind.literal_execute or bind.callable is not None:
+                # pragma: no cover - rendered or computed per execution
+                raise RuntimeError(f"DriverStatement cannot run the parameter {name!r}")
+            processor = bind.type.bind_processor(dialect)
+            if bind.required:
+                steps.append((name, processor))
+            else:
+                value = bind.effective_value
+                steps.append((None, processor(value) if processor else value))
+        self._prepared = (dialect, str(compiled), steps)
+        return self._prepared[1], steps
+
+    def execute(self, driver: Any, dialect: Any, params: Mapping[str, Any]) -> Any:
+        """Run on the driver's connection; returns the driver's cursor."""
+        sql, steps = self._prepare(dialect)
+        values = tuple(
+            step if name is None else (step(params[name]) if step else params[name])
+            for name, step in steps
+        )
+        try:
+            return driver.execute(sql, values)
+        except dialect.loaded_dbapi.Error as exc:
+            # As SQLAlchemy raises it (IntegrityError, OperationalError, ...).
+            raise DBAPIError.instance(sql, values, exc, dialect.loaded_dbapi.Error) from exc
+
+    def scalar(self, driver: Any, dialect: Any, params: Mapping[str, Any]) -> Any:
+        """The first column of the first row (RETURNING), or None."""
+        cursor = self.execute(driver, dialect, params)
+        try:
+            rows = cursor.fetchall()  # the statement runs to its end
+        finally:
+            cursor.close()
+        return rows[0][0] if rows else None
+
+
+@contextmanager
+def driver_write_transaction() -> Iterator[tuple[Any, Any]]:
+    """SQLite: one write transaction straight on a pooled driver connection,
+    for :class:`DriverStatement` s: ``(driver connection, dialect)``.
+
+    As :func:`write_connection`, but without SQLAlchemy's connection and
+    transaction objects: the writer queues for the write lock (the
+    :class:`SQLiteWriteQueue`), begins with BEGIN IMMEDIATE, commits when the
+    block ends and rolls back on an exception; the connection goes back to
+    the pool either way."""
+    engine = db.engine
+    if engine.dialect.name != "sqlite":
+        raise RuntimeError("driver_write_transaction() is for SQLite")
+    dialect = engine.dialect
+    error = dialect.loaded_dbapi.Error
+    queue = _WRITE_QUEUES.get(engine)
+    pooled = engine.raw_connection()
+    try:
+        driver: Any = pooled.driver_connection
+        fd = queue.acquire() if queue is not None else None
+        try:
+            try:
+                driver.execute("BEGIN IMMEDIATE")
+            except error as exc:
+                raise DBAPIError.instance("BEGIN IMMEDIATE", (), exc, error) from exc
+            try:
+                yield driver, dialect
+            except BaseException:
+                driver.rollback()
+                raise
+            try:
+                driver.commit()
+            except error as exc:
+                driver.rollback()
+                raise DBAPIError.instance("COMMIT", (), exc, error) from exc
+        finally:
+            if fd is not None and queue is not None:
+                queue.release(fd)
+    finally:
+        pooled.close()
+
+
 def end_read_transaction() -> None:
     """SQLite: end the session's open read transaction (keeping pending
     changes), so that the next statement starts BEGIN IMMEDIATE.  Elsewhere,
@@ -404,6 +515,8 @@ class SQLiteWriteQueue:
 
 
 _QUEUE_KEY = "netzwerk_write_queue_fd"
+# The write queue of each SQLite engine (for driver_write_transaction).
+_WRITE_QUEUES: weakref.WeakKeyDictionary[Engine, SQLiteWriteQueue] = weakref.WeakKeyDictionary()
 
 
 def _sqlite_file(engine: Engine) -> str | None:
@@ -516,6 +629,8 @@ def install_engine_hooks(engine: Engine, ping_after_idle: float = PING_AFTER_IDL
         if database and fcntl is not None
         else None
     )
+    if queue is not None:
+        _WRITE_QUEUES[engine] = queue
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn: Any) -> None:

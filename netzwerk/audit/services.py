@@ -38,7 +38,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from ..database import SQLITE_SHA256, utcnow
+from ..database import SQLITE_SHA256, DriverStatement, utcnow
 from ..extensions import db
 from .models import GENESIS, AuditChainHead, AuditEvent
 
@@ -50,6 +50,23 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 def _canonical(value: Any) -> str:
     """JSON with sorted keys, no spaces, text as it is (one encoder, reused)."""
     return _CANONICAL.encode(value)
+
+
+def _canonical_scalar(value: Any) -> str:
+    """:func:`_canonical` of one value, with the encoder's own steps taken
+    directly for text, whole numbers and None (the columns of an event)."""
+    kind = type(value)
+    if kind is str:
+        return _ENCODE_TEXT(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    return _canonical(value)
+
+
+# What the encoder (ensure_ascii=False) writes for a text.
+_ENCODE_TEXT = json.encoder.encode_basestring
 
 
 def compute_hash(event: AuditEvent) -> str:
@@ -108,12 +125,37 @@ def record(
     values = _event_values(action, object_type, object_id, actor_id, from_state, to_state, comment)
     if at is not None:  # dated other than now (public feedback: its day only)
         values["created_at"] = at
-    values["data"] = _canonical(data) if data is not None else None
-    pre, mid, post = hash_text_parts(values)
-    params = {**values, "hash_pre": pre, "hash_mid": mid, "hash_post": post}
+    params = _link_params(values, data)
     statement = _APPEND_POSTGRESQL if conn.dialect.name == "postgresql" else _APPEND_SQLITE
     if conn.execute(statement, params).rowcount != 1:
         raise ChainHeadMissing("audit_chain_head is empty: the audit trail cannot be written")
+
+
+def record_on_driver(
+    driver: Any,
+    dialect: Any,
+    action: str,
+    object_type: str,
+    object_id: int | None = None,
+    *,
+    actor_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """SQLite: :func:`record` inside a ``database.driver_write_transaction()``
+    (the ballot): the same link, by the same statement, on the driver's
+    connection."""
+    values = _event_values(action, object_type, object_id, actor_id, None, None, None)
+    params = _link_params(values, data)
+    if _APPEND_SQLITE_DRIVER.execute(driver, dialect, params).rowcount != 1:
+        raise ChainHeadMissing("audit_chain_head is empty: the audit trail cannot be written")
+
+
+def _link_params(values: dict[str, Any], data: dict[str, Any] | None) -> dict[str, Any]:
+    """The parameters of the append statements: the event's values, its data
+    as canonical JSON and the hash text around id and previous hash."""
+    values["data"] = _canonical(data) if data is not None else None
+    pre, mid, post = hash_text_parts(values)
+    return {**values, "hash_pre": pre, "hash_mid": mid, "hash_post": post}
 
 
 def _event_values(
@@ -143,7 +185,7 @@ def hash_text_parts(values: dict[str, Any]) -> tuple[str, str, str]:
     post`` is exactly that text (keys in sorted order)."""
 
     def members(keys: tuple[str, ...]) -> str:
-        return ",".join(f'"{key}":{_canonical(_hashed(key, values[key]))}' for key in keys)
+        return ",".join(f'"{key}":{_canonical_scalar(_hashed(key, values[key]))}' for key in keys)
 
     pre = "{" + members(_BEFORE_ID) + ',"id":'
     mid = "," + members(_BETWEEN) + ',"prev_hash":"'
@@ -252,6 +294,7 @@ def _append_sqlite() -> Any:
 # INSERT only when asked to).
 _APPEND_POSTGRESQL = _append_postgresql().execution_options(preserve_rowcount=True)
 _APPEND_SQLITE = _append_sqlite().execution_options(preserve_rowcount=True)
+_APPEND_SQLITE_DRIVER = DriverStatement(_append_sqlite())
 
 
 def chained_link(source: CTE, slot: ColumnElement[int]) -> CTE:

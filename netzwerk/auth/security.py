@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from flask import Flask, Response, request
@@ -29,6 +30,11 @@ class HardenedSessionInterface(SecureCookieSessionInterface):
 
     The signing serializer is built once per set of keys (Flask builds it
     for every request, twice when the session is saved)."""
+
+    # SHA-1 as Flask's own (a lazy wrapper there, for FIPS builds that lack
+    # it until used): the same HMAC, but computed by OpenSSL in one call
+    # instead of Python's HMAC fallback, which a wrapper function forces.
+    digest_method = staticmethod(hashlib.sha1)
 
     def __init__(self) -> None:
         self._serializers: dict[tuple[Any, ...], URLSafeTimedSerializer] = {}

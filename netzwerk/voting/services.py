@@ -1,7 +1,8 @@
 """Domain rules of polls: create, open, vote, close; reminders.
 
 Every write is one ``write_transaction()`` (a member's ballot from the vote
-form: one ``write_connection()``, see :func:`cast_session_ballot`).  The
+form: one transaction on the driver's connection on SQLite, one autocommit
+statement on PostgreSQL, see :func:`cast_session_ballot`).  The
 database refuses a second ballot for the same seat (unique constraints), a
 ballot in a poll that is not open and any change to a closed poll
 (triggers); the services turn those refusals into :class:`VotingError`
@@ -42,14 +43,15 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import aliased, joinedload
 
-from ..audit.services import chained_link, chained_link_params, record
+from ..audit.services import chained_link, chained_link_params, record, record_on_driver
 from ..auth.models import User
 from ..auth.services import live_session_params, live_session_user
 from ..database import (
+    DriverStatement,
     UTCDateTime,
     autocommit_connection,
+    driver_write_transaction,
     utcnow,
-    write_connection,
     write_transaction,
 )
 from ..extensions import db
@@ -637,6 +639,18 @@ _SESSION_SECRET = _session_ballot_insert(one_seat=False, secret=True)
 _SESSION_SECRET_SEAT = _session_ballot_insert(one_seat=True, secret=True)
 _SESSION_SECRET_SEALED = _with_sealed_ballot(_SESSION_SECRET)
 _SESSION_SECRET_SEAT_SEALED = _with_sealed_ballot(_SESSION_SECRET_SEAT)
+# SQLite: the session ballot's statements run on the driver (see cast_session_ballot).
+_DRIVER_BALLOT = DriverStatement(_SESSION_BALLOT)
+_DRIVER_BALLOT_SEAT = DriverStatement(_SESSION_BALLOT_SEAT)
+_DRIVER_SECRET = DriverStatement(_SESSION_SECRET)
+_DRIVER_SECRET_SEAT = DriverStatement(_SESSION_SECRET_SEAT)
+_DRIVER_SEALED_BALLOT = DriverStatement(
+    insert(SealedBallot).values(
+        poll_id=bindparam("ballot_poll"),
+        id=bindparam("ballot_id", type_=String),
+        sealed=bindparam("sealed_value", type_=LargeBinary),
+    )
+)
 _INSERT_BALLOT = insert(Ballot)
 _INSERT_PARTICIPATION = insert(PollParticipation)
 _INSERT_SEALED_BALLOT = insert(SealedBallot)
@@ -784,22 +798,37 @@ def cast_session_ballot(
                     if seat is not None:
                         return seat  # type: ignore[no-any-return]
             return None
-        with write_connection() as conn:
+        # SQLite: the same statements straight on the driver (see
+        # database.DriverStatement), in one BEGIN IMMEDIATE transaction.
+        with driver_write_transaction() as (driver, dialect):
             for secret in kinds:
                 if secret:
-                    statement = _SESSION_SECRET_SEAT if one_seat else _SESSION_SECRET
-                    seat = conn.execute(statement, params).scalar()
+                    statement = _DRIVER_SECRET_SEAT if one_seat else _DRIVER_SECRET
+                    seat = statement.scalar(driver, dialect, params)
                     if seat is not None:
-                        sealed = seal(poll_id, ballot_value.value)
-                        conn.execute(_INSERT_SEALED_BALLOT, {"poll_id": poll_id, "sealed": sealed})
+                        _DRIVER_SEALED_BALLOT.execute(
+                            driver,
+                            dialect,
+                            {
+                                "ballot_poll": poll_id,
+                                "ballot_id": str(uuid.uuid4()),
+                                "sealed_value": seal(poll_id, ballot_value.value),
+                            },
+                        )
                     data = {**secret_data, "membership_id": seat}
                 else:
-                    statement = _SESSION_BALLOT_SEAT if one_seat else _SESSION_BALLOT
-                    seat = conn.execute(statement, params).scalar()
+                    statement = _DRIVER_BALLOT_SEAT if one_seat else _DRIVER_BALLOT
+                    seat = statement.scalar(driver, dialect, params)
                     data = {**named_data, "membership_id": seat}
                 if seat is not None:
-                    record(
-                        "poll.ballot_cast", "poll", poll_id, actor_id=user_id, data=data, conn=conn
+                    record_on_driver(
+                        driver,
+                        dialect,
+                        "poll.ballot_cast",
+                        "poll",
+                        poll_id,
+                        actor_id=user_id,
+                        data=data,
                     )
                     break
     except (IntegrityError, DBAPIError) as exc:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from babel import support
 from sqlalchemy import event, select
+from voting.helpers import count_ballot_statements
 
 from netzwerk.audit.services import verify_chain
 from netzwerk.database import is_sqlite, read_before_write, write_transaction
@@ -36,9 +37,7 @@ def _vk_poll(app: Any) -> int:
     return int(poll_id)
 
 
-def test_a_ballot_is_one_statement_on_postgresql_two_on_sqlite(
-    app, client_as, count_queries, monkeypatch
-):
+def test_a_ballot_is_one_statement_on_postgresql_two_on_sqlite(app, client_as, monkeypatch):
     client = client_as("member")
     poll_id = _vk_poll(app)
     with app.app_context():
@@ -57,7 +56,7 @@ def test_a_ballot_is_one_statement_on_postgresql_two_on_sqlite(
     monkeypatch.setattr(engine.dialect, "do_ping", counted_ping)
     event.listen(engine, "before_cursor_execute", seen)
     try:
-        with count_queries() as counter:
+        with count_ballot_statements(app) as counter:
             response = client.post(
                 f"/abstimmungen/{poll_id}/abstimmen",
                 data={f"poll{poll_id}-value": "yes", f"poll{poll_id}-seat": ""},
@@ -70,8 +69,10 @@ def test_a_ballot_is_one_statement_on_postgresql_two_on_sqlite(
         assert verify_chain() is None
     if engine.dialect.name == "sqlite":
         # The ballot (its select checks the login and the rules: only a
-        # refused ballot loads more) and the audit link.
+        # refused ballot loads more) and the audit link, straight on the
+        # driver's connection (no statement through SQLAlchemy's execution).
         assert counter.count == 2, counter.statements
+        assert autocommit == []
     else:
         # Ballot and audit link in one statement that commits by itself: no
         # BEGIN, no COMMIT, and no ping for a connection just used.
@@ -82,10 +83,17 @@ def test_a_ballot_is_one_statement_on_postgresql_two_on_sqlite(
 
 def test_a_ballots_statements_are_compiled_once(app, client_as):
     """SQLAlchemy compiles the ballot's statements once per process: the
-    second member's ballot finds every statement in the compiled cache."""
+    second member's ballot finds every statement in the compiled cache (on
+    SQLite, where they run on the driver, each DriverStatement keeps its
+    compilation and none is compiled again)."""
     from sqlalchemy.engine.default import CACHE_HIT
 
     poll_id = _vk_poll(app)
+    with app.app_context():
+        sqlite = is_sqlite(db.engine)
+    if sqlite:
+        _driver_statements_compiled_once(app, client_as, poll_id)
+        return
     first, second = client_as("member"), client_as("chair")
 
     def data() -> dict[str, str]:
@@ -110,6 +118,37 @@ def test_a_ballots_statements_are_compiled_once(app, client_as):
     expected = ["ballot", "audit_event"] if engine.dialect.name == "sqlite" else ["ballot"]
     assert [table for table, _hit in hits] == expected
     assert all(hit for _table, hit in hits), hits
+
+
+def _driver_statements_compiled_once(app: Any, client_as: Any, poll_id: int) -> None:
+    from netzwerk.database import DriverStatement
+
+    def data() -> dict[str, str]:  # the client adds its CSRF token to the dict
+        return {f"poll{poll_id}-value": "yes", f"poll{poll_id}-seat": ""}
+
+    first, second = client_as("member"), client_as("chair")
+    assert first.post(f"/abstimmungen/{poll_id}/abstimmen", data=data()).status_code == 302
+    compiled: list[Any] = []
+    prepare = DriverStatement._prepare
+
+    def counted(self: DriverStatement, dialect: Any) -> Any:
+        before = self._prepared
+        result = prepare(self, dialect)
+        if self._prepared is not before:
+            compiled.append(self.statement)
+        return result
+
+    DriverStatement._prepare = counted  # type: ignore[method-assign]
+    try:
+        with count_ballot_statements(app) as counter:
+            assert second.post(f"/abstimmungen/{poll_id}/abstimmen", data=data()).status_code == 302
+    finally:
+        DriverStatement._prepare = prepare  # type: ignore[method-assign]
+    assert [s.split("INSERT INTO ")[1].split()[0] for s in counter.statements] == [
+        "ballot",
+        "audit_event",
+    ]
+    assert compiled == []
 
 
 def test_a_ballot_the_ordinary_way_costs_four_statements(app, client_as, count_queries):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from conftest import demo_body, demo_user
+from conftest import QueryCounter, demo_body, demo_user
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from netzwerk.database import utcnow, write_transaction
 from netzwerk.extensions import db
@@ -166,3 +167,57 @@ def meeting_in_session(short_name: str = "VK") -> Any:
     attendance.set_attendance(staff, meeting, dict.fromkeys(voters, "present"))
     db.session.expire_all()
     return access.get_meeting(meeting.id)
+
+
+@contextmanager
+def count_ballot_statements(app: Flask) -> Iterator[QueryCounter]:
+    """The SQL statements sent to the database (BEGIN, COMMIT, ROLLBACK and
+    PRAGMA not counted), as the ``count_queries`` fixture counts them, but on
+    SQLite as the driver sees them: a session ballot runs its statements
+    straight on the driver's connection (``database.DriverStatement``),
+    beyond SQLAlchemy's statement events.  Each connection checked out of
+    the pool inside the block is traced (Python's trace repeats a statement
+    for each trigger it fires: counted once)."""
+    result = QueryCounter()
+    with app.app_context():
+        engine = db.engine
+
+    def counted(statement: str) -> None:
+        text = statement.lstrip()
+        if not text.startswith("--") and not text.upper().startswith(
+            ("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA")
+        ):
+            result.statements.append(statement)
+
+    if engine.dialect.name != "sqlite":
+
+        def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            counted(statement)
+
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield result
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+        return
+
+    last: list[str] = [""]
+
+    def trace(statement: str) -> None:
+        if statement != last[0]:  # else a trigger of the statement just traced
+            counted(statement)
+        last[0] = statement
+
+    connections: list[Any] = []
+
+    def checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        dbapi_connection.set_trace_callback(trace)
+        connections.append(dbapi_connection)
+
+    event.listen(engine, "checkout", checkout)
+    try:
+        yield result
+    finally:
+        event.remove(engine, "checkout", checkout)
+        for connection in connections:
+            connection.set_trace_callback(None)

@@ -25,7 +25,15 @@ from netzwerk.voting.models import (
     SealedBallot,
 )
 
-from .helpers import body, make_body, run_threads, seat_persons, start_poll, user
+from .helpers import (
+    body,
+    count_ballot_statements,
+    make_body,
+    run_threads,
+    seat_persons,
+    start_poll,
+    user,
+)
 
 
 def _vk_poll(app, **kwargs) -> int:  # type: ignore[no-untyped-def]
@@ -181,11 +189,11 @@ def member_login(app_ctx, demo):  # type: ignore[no-untyped-def]
     return token, member.id, member.person_id
 
 
-def test_session_ballot_and_its_audit_link(app_ctx, member_login, count_queries):
+def test_session_ballot_and_its_audit_link(app_ctx, member_login):
     token, user_id, person_id = member_login
     poll_id = start_poll(body("VK").id).id
     db.session.commit()
-    with count_queries() as counter:
+    with count_ballot_statements(app_ctx) as counter:
         seat = services.cast_session_ballot(poll_id, token, user_id, "abstain")
     assert seat is not None
     # ballot (login and every rule checked in its select) + audit link: one
@@ -206,13 +214,11 @@ def test_session_ballot_and_its_audit_link(app_ctx, member_login, count_queries)
     assert verify_chain() is None
 
 
-def test_session_ballot_in_a_secret_poll_is_sealed_with_its_audit_link(
-    app_ctx, member_login, count_queries
-):
+def test_session_ballot_in_a_secret_poll_is_sealed_with_its_audit_link(app_ctx, member_login):
     token, user_id, person_id = member_login
     poll_id = start_poll(body("VK").id, kind=PollKind.SECRET.value).id
     db.session.commit()
-    with count_queries() as counter:
+    with count_ballot_statements(app_ctx) as counter:
         seat = services.cast_session_ballot(poll_id, token, user_id, "no")
     assert seat is not None
     # the named try, then participation + sealed ballot + audit link: two
@@ -242,7 +248,7 @@ def test_session_ballot_in_a_secret_poll_is_sealed_with_its_audit_link(
     # The vote form of a secret poll says so: the secret statement comes first.
     other = start_poll(body("VK").id, kind=PollKind.SECRET.value).id
     db.session.commit()
-    with count_queries() as counter:
+    with count_ballot_statements(app_ctx) as counter:
         assert services.cast_session_ballot(other, token, user_id, "yes", secret_hint=True)
     assert counter.count == (3 if db.engine.dialect.name == "sqlite" else 1), counter.statements
 
