@@ -27,10 +27,17 @@ from .governance.models import (
     Person,
     QuorumRule,
 )
+from .timeutil import local_today
 
 DEMO_PASSWORD = "netzwerk-demo-2026"
 DEMO_DOMAIN = "osnabrueck.example"
-DEMO_START = date(2026, 1, 1)
+
+
+def demo_start() -> date:
+    """When the demo's memberships began: 1 January of last year (the
+    application's clock), so the demo year's meetings have their members."""
+    return date(local_today().year - 1, 1, 1)
+
 
 # (role shown in the README, e-mail)
 DEMO_LOGINS = [
@@ -400,12 +407,21 @@ def load_demo() -> bool:
 
 
 def _package_loaders() -> list[Callable[[], object]]:
-    from .counselling.demo import load_counselling_demo
+    from .counselling.demo import load_counselling_cases_demo, load_counselling_demo
+    from .feedback.demo import load_feedback_demo
     from .meetings.demo import load_meetings_demo
-    from .minutes.demo import load_minutes_demo
+    from .minutes.demo import load_minutes_demo, load_year_demo
     from .projects.demo import load_projects_demo
 
-    return [load_counselling_demo, load_projects_demo, load_minutes_demo, load_meetings_demo]
+    return [
+        load_counselling_demo,
+        load_counselling_cases_demo,
+        load_year_demo,
+        load_minutes_demo,
+        load_meetings_demo,
+        load_projects_demo,
+        load_feedback_demo,
+    ]
 
 
 def load_network() -> bool:
@@ -502,7 +518,7 @@ def load_network() -> bool:
                 voting_right=False,
                 deputy_of_id=main_seat.id if main_seat else None,
                 organisation_id=orgs["Verein für Migration und Bildung Osnabrück e. V."].id,
-                start_date=DEMO_START,
+                start_date=demo_start(),
             )
         )
 
@@ -541,6 +557,6 @@ def _member(
             role=role.value,
             voting_right=vote,
             organisation_id=org.id if org else None,
-            start_date=DEMO_START,
+            start_date=demo_start(),
         )
     )

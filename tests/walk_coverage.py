@@ -17,14 +17,9 @@ from werkzeug.exceptions import HTTPException
 
 CALENDAR = "tests/api/test_calendar.py"
 OPARL = "OParl JSON, linked from JSON only (the walk reads HTML); tests/api/test_oparl.py"
-NO_CASE = "the demo has no counselling case (its log starts empty); tests/counselling/"
-NO_FEEDBACK = "the demo has no feedback; tests/feedback/test_triage.py"
 CLOSED = "the demo's meeting in session holds no show of hands nor amendment"
 NO_REPORT = "the demo has no education report; tests/reports/, tests/browser/test_report_journey.py"
 NO_PUBLIC_MEETING = "the demo has no public meeting; tests/meetings/test_pages.py"
-NO_PUBLIC_MINUTES = (
-    "the demo has no public meeting with approved minutes; tests/minutes/test_minutes.py"
-)
 
 NOT_WALKED: dict[str, str] = {
     "auth.login_code": "the second step of a two-factor login; no demo account has one "
@@ -45,14 +40,6 @@ NOT_WALKED: dict[str, str] = {
     "api.oparl_file_content": OPARL,
     "api.oparl_file_download": OPARL,
     "api.oparl_not_found": OPARL,
-    "counselling.case": NO_CASE,
-    "counselling.case_export": NO_CASE,
-    "counselling.contact_new": NO_CASE,
-    "counselling.personal_details": NO_CASE,
-    "counselling.referral_new": NO_CASE,
-    "counselling.follow_up": NO_CASE,
-    "feedback.detail": NO_FEEDBACK,
-    "feedback.pass_to_body": NO_FEEDBACK + " (linked from a feedback's page)",
     "main.health": "the health check for monitoring, linked from no page",
     "funding.proof": "the answer of a GET form (a PDF per project and period), linked from "
     "no page; tests/funding/test_funding.py",
@@ -60,12 +47,10 @@ NOT_WALKED: dict[str, str] = {
     "reports.pdf": NO_REPORT,
     "reports.html": NO_REPORT,
     "reports.figures_csv": NO_REPORT,
-    "papers.attachment": "no demo paper has an attachment; tests/papers/test_attachments.py",
+    "reports.job_status": NO_REPORT + " (JSON a rendering job's progress bar polls; "
+    "tests/reports/test_report_jobs.py)",
     "papers.paper_edit": "the demo has no draft (its author edits it); tests/papers/",
-    "minutes.public_page": NO_PUBLIC_MINUTES,
-    "minutes.public_pdf": NO_PUBLIC_MINUTES,
     "voting.poll_status": "JSON the open poll's script polls; tests/voting/test_views.py",
-    "voting.static": "the script of an open poll's page; the demo's polls are closed",
     "search.search": "the header's search form (GET) on every page; tests/search/test_search.py "
     "(bad input), tests/browser/test_search_journey.py (axe)",
     "search.static": "the search page's script; tests/browser/test_search_journey.py",

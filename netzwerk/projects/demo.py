@@ -56,34 +56,24 @@ def load_projects_demo() -> bool:
         return False
     today = local_today()
 
-    mint = services.create_project(
+    mint = _new_project(
         lead,
-        services.ProjectData(
-            title="MINT-Forscherwerkstatt",
-            goals=(
-                "Kinder und Jugendliche aus dem Schinkel bauen mit einem Solartechnik-"
-                "Unternehmen kleine Solaranlagen, messen Erträge und stellen ihre Ergebnisse "
-                "aus. Ziel: Interesse an Naturwissenschaft und Technik wecken und Wege in "
-                "MINT-Ausbildungen zeigen."
-            ),
-            action_field_id=mint_field,
-            lead_person_id=lead.person_id,
-            start_date=today - timedelta(days=60),
-            end_date=today + timedelta(days=300),
-            budget="18500,00",
-            public=True,
-            report_interval_months=3,
-            target_groups=["children", "young_people", "migration"],
+        "MINT-Forscherwerkstatt",
+        "Kinder und Jugendliche aus dem Schinkel bauen mit einem Solartechnik-"
+        "Unternehmen kleine Solaranlagen, messen Erträge und stellen ihre Ergebnisse "
+        "aus. Ziel: Interesse an Naturwissenschaft und Technik wecken und Wege in "
+        "MINT-Ausbildungen zeigen.",
+        mint_field,
+        (-60, 300),
+        (
+            ("Hasetal Solartechnik GmbH", "KMU-Partner"),
+            ("Gesamtschule Schinkel", "Schulpartner"),
+            ("Hochschule Osnabrück", "Hochschulpartner"),
         ),
+        budget="18500,00",
+        report_interval_months=3,
+        target_groups=["children", "young_people", "migration"],
     )
-    for org_name, role in (
-        ("Hasetal Solartechnik GmbH", "KMU-Partner"),
-        ("Gesamtschule Schinkel", "Schulpartner"),
-        ("Hochschule Osnabrück", "Hochschulpartner"),
-    ):
-        org_id = _org(org_name)
-        if org_id is not None:
-            services.add_partner(lead, mint, organisation_id=org_id, role=role)
     school_id = _org("Gesamtschule Schinkel")
     for title, days, weight, progress, owner in (
         ("Werkstattraum und Material beschafft", -30, 1, 100, None),
@@ -100,10 +90,7 @@ def load_projects_demo() -> bool:
             partner_organisation_id=owner,
         )
     mint_id = mint.id
-    _submit(lead, mint_id)
-    advance(office, _reload(mint_id), flag("open_for_voting"), _fire_project)
-    paper_id = _reload(mint_id).paper_id
-    if paper_id is not None and _decide(paper_id, office):
+    if _apply(lead, office, mint_id):
         # The closed vote approved the project in its own transaction.
         advance(lead, _reload(mint_id), flag("running"), _fire_project)
         services.add_report(
@@ -118,30 +105,17 @@ def load_projects_demo() -> bool:
         )
         _partner_portal_demo(lead, mint_id, school_id)
 
-    theatre = services.create_project(
+    theatre = _new_project(
         lead,
-        services.ProjectData(
-            title="Demokratie-Theater",
-            goals=(
-                "Schülerinnen und Schüler entwickeln mit der Theaterpädagogik ein Stück über "
-                "Mitbestimmung in ihrer Stadt und spielen es vor dem Stadtrat."
-            ),
-            action_field_id=culture_field,
-            lead_person_id=lead.person_id,
-            start_date=today + timedelta(days=30),
-            end_date=today + timedelta(days=270),
-            public=True,
-            report_interval_months=6,
-            target_groups=["young_people", "pupils"],
-        ),
+        "Demokratie-Theater",
+        "Schülerinnen und Schüler entwickeln mit der Theaterpädagogik ein Stück über "
+        "Mitbestimmung in ihrer Stadt und spielen es vor dem Stadtrat.",
+        culture_field,
+        (30, 270),
+        (("Theater Osnabrück", "Kulturpartner"), ("Ratsgymnasium Osnabrück", "Schulpartner")),
+        report_interval_months=6,
+        target_groups=["young_people", "pupils"],
     )
-    for org_name, role in (
-        ("Theater Osnabrück", "Kulturpartner"),
-        ("Ratsgymnasium Osnabrück", "Schulpartner"),
-    ):
-        org_id = _org(org_name)
-        if org_id is not None:
-            services.add_partner(lead, theatre, organisation_id=org_id, role=role)
     services.add_milestone(
         lead,
         theatre,
@@ -150,7 +124,131 @@ def load_projects_demo() -> bool:
         weight=2,
     )
     _submit(lead, theatre.id)
+    _more_projects(lead, office, mint_field, culture_field)
     return True
+
+
+def _new_project(
+    lead: User,
+    title: str,
+    goals: str,
+    field_id: int,
+    days: tuple[int, int],
+    partners: tuple[tuple[str, str], ...],
+    **extra: Any,
+) -> Project:
+    today = local_today()
+    project = services.create_project(
+        lead,
+        services.ProjectData(
+            title=title,
+            goals=goals,
+            action_field_id=field_id,
+            lead_person_id=lead.person_id,
+            start_date=today + timedelta(days=days[0]),
+            end_date=today + timedelta(days=days[1]),
+            public=True,
+            **extra,
+        ),
+    )
+    for org_name, role in partners:
+        org_id = _org(org_name)
+        if org_id is not None:
+            services.add_partner(lead, project, organisation_id=org_id, role=role)
+    return project
+
+
+def _more_projects(lead: User, office: User, tech_field: int, culture_field: int) -> None:
+    """The other stages: a finished project (approved, run, reported, closed),
+    one approved in a circular resolution still open, and an idea."""
+    today = local_today()
+    museum = _new_project(
+        lead,
+        "Stadtgeschichte(n) – Jugendliche führen durchs Museumsquartier",
+        "Schülerinnen und Schüler erarbeiten mit dem Museumsquartier eigene Führungen "
+        "zur Geschichte des Westfälischen Friedens und führen Gäste durch die Ausstellung.",
+        culture_field,
+        (-330, -30),
+        (
+            ("Museumsquartier Osnabrück", "Kulturpartner"),
+            ("Ratsgymnasium Osnabrück", "Schulpartner"),
+            ("Universität Osnabrück", "Wissenschaftliche Begleitung"),
+        ),
+        budget="9800,00",
+        report_interval_months=6,
+        target_groups=["young_people", "pupils"],
+    )
+    services.add_milestone(
+        lead,
+        museum,
+        title="Erste öffentliche Führung",
+        due_date=today - timedelta(days=120),
+        weight=2,
+        progress=100,
+    )
+    museum_id = museum.id
+    if _apply(lead, office, museum_id):
+        advance(lead, _reload(museum_id), flag("running"), _fire_project)
+        for days, text, values in (
+            (-200, "Zwölf Jugendliche sind als Guides ausgebildet.", {"participants": 12}),
+            (
+                -35,
+                "Zwanzig Führungen mit rund 400 Gästen; das Museum übernimmt das Format.",
+                {"participants": 400, "events": 20, "schools": 1},
+            ),
+        ):
+            services.add_report(
+                lead,
+                _reload(museum_id),
+                report_date=today + timedelta(days=days),
+                text=text,
+                values=values,
+            )
+        advance(lead, _reload(museum_id), _finished, _fire_project)
+
+    lab = _new_project(
+        lead,
+        "Umweltlabor macht Schule",
+        "Ein Umweltlabor, die Hochschule und zwei Grundschulen untersuchen mit Kindern "
+        "Wasserqualität und Artenvielfalt an der Hase; ein Metallbaubetrieb baut die "
+        "Messstationen mit Auszubildenden.",
+        tech_field,
+        (45, 500),
+        (
+            ("Grünfeld Umweltlabor GmbH", "KMU-Partner"),
+            ("Werkstatt Wüste Metallbau GmbH", "KMU-Partner"),
+            ("Hochschule Osnabrück", "Hochschulpartner"),
+            ("Grundschule Widukindland", "Schulpartner"),
+        ),
+        budget="24000,00",
+        target_groups=["children"],
+    )
+    _apply(lead, office, lab.id, ballots=4)  # the circular resolution runs
+
+    _new_project(
+        lead,
+        "Klimadetektive Hasetal",
+        "Idee: Jugendliche messen mit einem Solartechnik-Unternehmen den Energieverbrauch "
+        "ihrer Schule und schlagen Einsparungen vor.",
+        tech_field,
+        (120, 480),
+        (("Hasetal Solartechnik GmbH", "KMU-Partner"),),
+        target_groups=["young_people"],
+    )
+
+
+def _apply(lead: User, office: User, project_id: int, ballots: int | None = None) -> bool:
+    """The lead applies, the Bildungsbüro reviews and the Vorstandskonferenz
+    decides in a circular resolution (see :func:`_decide`); True when decided."""
+    _submit(lead, project_id)
+    advance(office, _reload(project_id), flag("open_for_voting"), _fire_project)
+    paper_id = _reload(project_id).paper_id
+    return paper_id is not None and _decide(paper_id, office, ballots) and ballots is None
+
+
+def _finished(state: State) -> bool:
+    """Closed after it ran: final and still approved."""
+    return state.final and "approved" in state.flags
 
 
 def _partner_portal_demo(lead: User, project_id: int, school_id: int | None) -> None:
@@ -236,8 +334,10 @@ def _reload(project_id: int) -> Project:
     return project
 
 
-def _decide(paper_id: int, office: User) -> bool:
-    """The Bildungsbüro puts the paper before its body; every member votes yes."""
+def _decide(paper_id: int, office: User, ballots: int | None = None) -> bool:
+    """The Bildungsbüro puts the paper before its body in a circular
+    resolution; every member votes yes and it is closed – or, with
+    ``ballots``, only so many have voted and it is still open."""
     paper = db.session.get(Paper, paper_id)
     if paper is None:
         return False
@@ -263,7 +363,8 @@ def _decide(paper_id: int, office: User) -> bool:
         .join(Body, Membership.body_id == Body.id)
         .where(Membership.body_id == body_id, Membership.voting_right)
     ).all()
-    for person_id in voters:
+    for person_id in voters[:ballots]:
         voting.cast_ballot(poll.id, person_id, "yes")
-    voting.close_poll(poll.id, office)
+    if ballots is None:
+        voting.close_poll(poll.id, office)
     return True
