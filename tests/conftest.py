@@ -370,12 +370,14 @@ def client(app: Flask) -> NetzwerkClient:
 _SNAPSHOTS: dict[tuple[str, str, str], list[tuple[str, list[dict[str, Any]]]]] = {}
 
 
-def load_once(app: Flask, loader: Any, instant: datetime) -> None:
+def load_once(app: Flask, loader: Any, instant: datetime | None) -> None:
     """Run a demo loader on the empty database, the first time for its
-    instant; every later time restore the rows it wrote, ids and audit chain
-    included, in one transaction (a fraction of the loader's own time: no
-    password hashing, no services, one INSERT per table)."""
-    key = (f"{loader.__module__}.{loader.__qualname__}", instant.isoformat(), _db_key(app))
+    instant (None: the machine's clock, in browser tests); every later time
+    restore the rows it wrote, ids and audit chain included, in one
+    transaction (a fraction of the loader's own time: no password hashing,
+    no services, one INSERT per table)."""
+    when = instant.isoformat() if instant is not None else "machine clock"
+    key = (f"{loader.__module__}.{loader.__qualname__}", when, _db_key(app))
     with app.app_context():
         snapshot = _SNAPSHOTS.get(key)
         if snapshot is None:
@@ -384,6 +386,29 @@ def load_once(app: Flask, loader: Any, instant: datetime) -> None:
             _SNAPSHOTS[key] = _capture()
         else:
             _restore(snapshot)
+
+
+@contextmanager
+def _triggers_off(conn: Any) -> Iterator[None]:
+    """Restored rows are rows the services wrote: the guards that refuse a
+    ballot in a closed poll, or a change of a closed one, do not apply to
+    putting them back.  PostgreSQL: the transaction replays as a replica
+    (the test database's user is a superuser).  SQLite: the triggers are
+    dropped and created again inside the transaction, foreign keys checked
+    at its commit."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        yield
+        return
+    conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")  # checked at commit
+    triggers = conn.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+    ).all()
+    for name, _sql in triggers:
+        conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    yield
+    for _name, sql in triggers:
+        conn.exec_driver_sql(sql)
 
 
 def _db_key(app: Flask) -> str:
@@ -412,7 +437,12 @@ def _capture() -> list[tuple[str, list[dict[str, Any]]]]:
 
 def _restore(snapshot: list[tuple[str, list[dict[str, Any]]]]) -> None:
     tables = db.metadata.tables
-    with db.engine.begin() as conn:
+    with db.engine.begin() as conn, _triggers_off(conn):
+        # What is there (the network under a package's demo, the audit
+        # chain's genesis head) goes first, children before parents.
+        for name, _rows in reversed(snapshot):
+            if name not in FTS_SHADOW_TABLES:
+                conn.execute(tables[name].delete())
         for name, rows in snapshot:
             if name in FTS_SHADOW_TABLES:
                 conn.exec_driver_sql(f"DELETE FROM {name}")
@@ -427,7 +457,6 @@ def _restore(snapshot: list[tuple[str, list[dict[str, Any]]]]) -> None:
                     )
                 continue
             table = tables[name]
-            conn.execute(table.delete())  # the audit chain's genesis head
             conn.execute(table.insert(), rows)
             column = table.autoincrement_column
             if conn.dialect.name == "postgresql" and column is not None:
@@ -446,6 +475,16 @@ def demo(app: Flask, instant: datetime) -> None:
     from netzwerk.demo import load_network
 
     load_once(app, load_network, instant)
+
+
+@pytest.fixture
+def full_demo(app: Flask, instant: datetime, clock: Any) -> None:
+    """Every package's demo data on top of the network (the demo year of
+    ``make run``), loaded the first time and restored from its rows after
+    that: the whole-site walks share one load per process and clock."""
+    from netzwerk.demo import load_demo
+
+    load_once(app, load_demo, instant if clock is not None else None)
 
 
 def login(client: FlaskClient, email: str, password: str | None = None) -> Any:

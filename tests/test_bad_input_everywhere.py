@@ -31,7 +31,6 @@ from site_walk import TEXT_KINDS, Site, walk_site
 from sqlalchemy import String, Text, func, select
 from walk_coverage import coverage_failures, endpoints_reached
 
-from netzwerk.demo import load_demo
 from netzwerk.extensions import db
 
 NUL_TEXT = "a\x00b"
@@ -85,14 +84,6 @@ def _columns_with_nul() -> list[str]:
 
 ROLES = ["office", "chair", "member", "lead", "admin", "anonymous"]
 REACHED: dict[str, set[str]] = {}  # role: the endpoints its walk reached in this run
-
-
-@pytest.fixture
-def full_demo(app, demo):  # type: ignore[no-untyped-def]
-    """Every package's demo data on top of the network."""
-    with app.app_context():
-        load_demo()
-        db.session.remove()
 
 
 @pytest.fixture

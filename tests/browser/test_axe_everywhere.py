@@ -20,7 +20,6 @@ from __future__ import annotations
 from site_walk import kind_of_page, walk_site
 from walk_coverage import coverage_failures, endpoints_reached
 
-from netzwerk.demo import load_demo
 from netzwerk.extensions import db
 
 from .conftest import axe_violations, format_violations
@@ -29,11 +28,8 @@ ROLES = ("office", "admin", "member", "lead", "chair", "anonymous")
 
 
 def test_every_kind_of_page_has_no_wcag_violations(
-    app, live_server, page, login_browser, client_as
+    app, live_server, full_demo, page, login_browser, client_as
 ):
-    with app.app_context():
-        load_demo()  # every package's demo data on top of the network
-        db.session.remove()
     checked: set[str] = set()
     reached: set[str] = set()
     found: list[str] = []

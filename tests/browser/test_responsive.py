@@ -28,7 +28,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from netzwerk.demo import load_demo
 from netzwerk.extensions import db
 from netzwerk.governance.models import Body
 from netzwerk.meetings.models import Meeting
@@ -154,15 +153,13 @@ DIAGRAM_OVERLAPS = r"""
 
 
 def _fixtures(app: Any) -> dict[str, str]:
-    """The whole demo (meetings, papers, decisions) in the empty database,
-    and a running circular resolution of the Vorstandskonferenz to vote in.
-    (The demo's closed polls refuse a snapshot's restore: load it.)"""
+    """A running circular resolution of the Vorstandskonferenz to vote in,
+    on top of the whole demo (meetings, papers, decisions), and the pages."""
     from flask import url_for
 
     from netzwerk.voting import services as voting
 
     with app.app_context():
-        load_demo()
         vk = db.session.scalar(select(Body).where(Body.short_name == "VK"))
         assert vk is not None
         poll = voting.start_circular_resolution(
@@ -173,7 +170,9 @@ def _fixtures(app: Any) -> dict[str, str]:
             question="Stimmen Sie der Aktionswoche zu?",
             closes_at=utcnow() + timedelta(days=7),
         )
-        meeting_id = db.session.scalar(select(Meeting.id).order_by(Meeting.id))
+        meeting_id = db.session.scalar(
+            select(Meeting.id).where(Meeting.body_id == vk.id).order_by(Meeting.id)
+        )
         with app.test_request_context():
             pages = {
                 "start": url_for("main.index"),
@@ -211,9 +210,9 @@ def _check_navigation(page: Any, narrow: bool, shot: Any = None) -> list[str]:
 
 
 def test_pages_work_on_a_phone_and_on_a_projector(
-    app, browser, live_server_empty, login_browser, tmp_path
+    app, browser, live_server_empty, full_demo, login_browser, tmp_path
 ):
-    live_server = live_server_empty  # the whole demo comes from _fixtures()
+    live_server = live_server_empty  # the whole demo comes from full_demo
     pages = _fixtures(app)
     failures: list[str] = []
     seen: dict[str, set[str]] = {}
