@@ -7,8 +7,14 @@ object, body, year, action field, state) and what is matched:
   table ``search_fts`` under this row's id (created with this table, see
   :data:`FTS5_TABLE`);
 * on PostgreSQL, ``tsvector`` values made by the ``german`` configuration
-  from the folded words: title and text without positions (``tsv``, GIN
-  index) and the title alone (``title_tsv``, for the ranking).
+  from the folded words, without positions: title and text (``tsv``, GIN
+  index, ``fastupdate`` off: no uncompressed pending list) and the title
+  alone (``title_tsv``: title hits rank first).
+
+Only what the result list shows and the facets count is stored beside
+them: snippets are made from the objects themselves when a page is shown.
+No index on body or year: the facets are counted from the matched rows,
+never looked up by value.
 
 Who may see a result is not stored here: the query asks the visibility
 policy (``netzwerk.visibility``) for every kind, so a body made non-public
@@ -41,6 +47,8 @@ from sqlalchemy.types import TypeDecorator
 from ..database import UTCDateTime, utcnow
 from ..extensions import Model
 
+GIN_INDEX = "ix_search_document_tsv"
+
 
 class TsVector(TypeDecorator[Any]):
     """``tsvector`` on PostgreSQL; an unused text column elsewhere."""
@@ -58,7 +66,12 @@ class SearchDocument(Model):
     __tablename__ = "search_document"
     __table_args__ = (
         UniqueConstraint("kind", "object_id", name="uq_search_document_object"),
-        Index("ix_search_document_tsv", "tsv", postgresql_using="gin"),
+        Index(
+            GIN_INDEX,
+            "tsv",
+            postgresql_using="gin",
+            postgresql_with={"fastupdate": "off"},
+        ),
         # SQLite: ids are never reused, so an id's entries in the full-text
         # index belong to this row or to no row at all (see FTS5_TABLE).
         {"sqlite_autoincrement": True},
@@ -67,17 +80,16 @@ class SearchDocument(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(30))
     object_id: Mapped[int] = mapped_column(Integer)
-    body_id: Mapped[int | None] = mapped_column(
-        ForeignKey("body.id", ondelete="SET NULL"), index=True
-    )
-    year: Mapped[int | None] = mapped_column(Integer, index=True)
+    body_id: Mapped[int | None] = mapped_column(ForeignKey("body.id", ondelete="SET NULL"))
+    year: Mapped[int | None] = mapped_column(Integer)
     action_field_id: Mapped[int | None] = mapped_column(
         ForeignKey("action_field.id", ondelete="SET NULL")
     )
     state: Mapped[str | None] = mapped_column(String(120))
     title: Mapped[str] = mapped_column(String(400))
     # PostgreSQL: the folded title and text as a tsvector without positions
-    # (matched, GIN index) and the title's own (ranks title hits first).
+    # (matched, GIN index) and the title's own, without positions too (only
+    # asked whether it matches: title hits rank first).
     tsv: Mapped[Any] = mapped_column(TsVector(), nullable=True)
     title_tsv: Mapped[Any] = mapped_column(TsVector(), nullable=True)
     # No time of indexing: it would date public feedback to the second.
@@ -105,11 +117,12 @@ FTS5_TABLES = (
     f"{FTS5_TABLE}_config",
 )
 # Contentless (the stems are stored nowhere else) and with column detail only
-# (no positions: no phrase queries are asked), so the index stays small; bm25
-# still weighs title hits above text hits.  A contentless table cannot take
-# a row out without its old stems: a changed document gets a new row (a new
-# id) and its old entries stay behind, matching no row, until the nightly
-# compaction rebuilds the index (index.compact).
+# (no positions: no phrase queries are asked), so the index stays small; a
+# column filter on title_terms tells title hits (they rank first).  A
+# contentless table cannot take a row out without its old stems: a changed
+# document gets a new row (a new id) and its old entries stay behind,
+# matching no row, until the nightly compaction rebuilds the index
+# (index.compact).
 CREATE_FTS5 = DDL(
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS5_TABLE} USING fts5("
     "title_terms, terms, content='', detail='column')"

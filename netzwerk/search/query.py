@@ -109,22 +109,31 @@ def _matched(query: analysis.Query) -> tuple[Any, Any]:
     smaller ranks first)."""
     table = SearchDocument.__table__
     if db.session.get_bind().dialect.name == "sqlite":
+        # Title hits first: the matches whose title alone matches (a column
+        # filter).  Not bm25: over this contentless table without positions
+        # it gives 0 for every row.
+        expression = _fts_expression(query)
+        title_hit = text(
+            f"rowid IN (SELECT rowid FROM {FTS5_TABLE} WHERE {FTS5_TABLE} MATCH :title_fts)"
+        ).bindparams(title_fts=f"title_terms : ({expression})")
         matched = (
             select(
                 literal_column("rowid").label("doc_id"),
-                literal_column(f"bm25({FTS5_TABLE}, 10.0, 1.0)").label("rank"),
+                case((title_hit, -1), else_=0).label("rank"),
             )
             .select_from(text(FTS5_TABLE))
-            .where(text(f"{FTS5_TABLE} MATCH :fts").bindparams(fts=_fts_expression(query)))
+            .where(text(f"{FTS5_TABLE} MATCH :fts").bindparams(fts=expression))
             .subquery("matched")
         )
         return matched, matched.c.rank
+    # Title hits first.  No ts_rank: over tsvectors without positions it
+    # is the same for every match of a query (a prefix aside), and it would
+    # read every matched row's vector.
     tsquery = func.to_tsquery("german", _tsquery_text(query))
-    title_hit = case((table.c.title_tsv.op("@@")(tsquery), 1.0), else_=0.0)
     matched = (
         select(
             table.c.id.label("doc_id"),
-            (-(title_hit + func.ts_rank(table.c.tsv, tsquery))).label("rank"),
+            case((table.c.title_tsv.op("@@")(tsquery), -1), else_=0).label("rank"),
         )
         .where(table.c.tsv.op("@@")(tsquery))
         .subquery("matched")

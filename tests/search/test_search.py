@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import demo_body, demo_user
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from netzwerk.database import write_transaction
 from netzwerk.extensions import db
@@ -15,7 +15,7 @@ from netzwerk.governance.models import Body
 from netzwerk.papers.files import add_attachment
 from netzwerk.papers.services import create_paper, update_paper
 from netzwerk.search import index
-from netzwerk.search.models import SearchDocument, SearchFileText
+from netzwerk.search.models import GIN_INDEX, SearchDocument, SearchFileText
 from netzwerk.search.query import Filters, search
 from netzwerk.workflow import registry
 from netzwerk.workflow import services as workflow
@@ -48,6 +48,16 @@ def test_word_forms_umlauts_and_prefixes_find_the_paper(app_ctx, demo):
     assert _found(office, "Sprachf") == ["Sprachförderung in Kitas"]  # as you type
     assert _found(office, "kitas sprachfoerd") == ["Sprachförderung in Kitas"]
     assert _found(office, "Musikschule") == []
+
+
+def test_title_hits_rank_first(app_ctx, demo):
+    _paper("Elternabend", "Thema: Schulobst für alle Klassen.")
+    _paper("Schulobst im Quartier", "Äpfel und Birnen.")
+    for title in ("Hortplätze", "Schulbau", "Ferienpass", "Lernorte", "Mensa", "Busse"):
+        _paper(title, "Bericht der Verwaltung.")  # the word is rare (SQLite: bm25)
+    office = demo_user("office")
+    assert _found(office, "Schulobst") == ["Schulobst im Quartier", "Elternabend"]
+    assert _found(office, "Schulobst ") == ["Schulobst im Quartier", "Elternabend"]
 
 
 def test_results_show_highlighted_snippets_and_facets(app_ctx, demo):
@@ -160,6 +170,29 @@ def test_the_index_follows_every_change_in_its_transaction(app_ctx, demo):
     assert before != after == step.to_title
 
 
+def test_savepoints_are_indexed_once_when_the_transaction_commits(app_ctx, demo, monkeypatch):
+    """Each write_transaction() inside another is a savepoint: its objects
+    are indexed when the outermost transaction commits, once, and a
+    savepoint that rolls back loses neither its neighbours' documents nor
+    leaves its own."""
+    calls: list[tuple[str, list[int]]] = []
+    refresh = index.refresh
+    monkeypatch.setattr(
+        index, "refresh", lambda kind, ids: (calls.append((kind, list(ids))), refresh(kind, ids))
+    )
+    with write_transaction():
+        kept = [_paper(f"Lernort {n}", "Werkstattbericht") for n in range(3)]
+        with pytest.raises(RuntimeError), write_transaction():
+            _paper("Verworfen", "Werkstattbericht")
+            raise RuntimeError("abandoned")
+        last = _paper("Lernort 3", "Werkstattbericht")
+        assert calls == []  # nothing written before the commit
+    papers = [ids for kind, ids in calls if kind == "paper"]
+    assert len(papers) == 1 and {p.id for p in [*kept, last]} <= set(papers[0])
+    found = _found(demo_user("office"), "Werkstattbericht")
+    assert sorted(found) == ["Lernort 0", "Lernort 1", "Lernort 2", "Lernort 3"]
+
+
 def test_reindex_rebuilds_the_index(app, demo):
     with app.app_context():
         _paper("Bildungsmonitoring Bericht", "Kennzahlen")
@@ -173,6 +206,9 @@ def test_reindex_rebuilds_the_index(app, demo):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(SearchDocument)) == count
         assert _found(demo_user("office"), "Kennzahlen") == ["Bildungsmonitoring Bericht"]
+        # PostgreSQL: the GIN index, dropped for the rebuild, is back.
+        indexes = {ix["name"] for ix in inspect(db.engine).get_indexes("search_document")}
+        assert GIN_INDEX in indexes or db.engine.dialect.name == "sqlite"
 
 
 def test_the_search_page_for_visitors_and_members(client, client_as, app, demo):
