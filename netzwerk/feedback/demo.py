@@ -8,22 +8,17 @@ the monitoring's charts have something to show.  The older entries are then
 triaged as the Bildungsbüro would: categorised with tags, a few answered in
 the sender's language, a few German ones passed to the Bildungskonferenz.
 
-All entries are written in one transaction.  The search index notes each
-feedback when its savepoint ends (``search.index`` refreshes on every
-commit, nested ones included), which costs more than the entry itself; the
-loader therefore indexes the new feedback once, together, at the end
-(:func:`_search_index_deferred`), with the same documents.
+All entries are written in one transaction; the search index writes their
+documents together when it commits (``search.index``: once per outermost
+transaction, not per savepoint).
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 
 from ..auth.models import User
@@ -149,15 +144,12 @@ def load_feedback_demo() -> bool:
         return False
     rng = random.Random(SEED)
     with write_transaction():
-        with _search_index_deferred() as noted:
-            _submit_year(office, choices, rng, noted)
-        _triage(office, rng)  # indexed as it goes (it adds a paper)
+        _submit_year(office, choices, rng)
+        _triage(office, rng)
     return True
 
 
-def _submit_year(
-    office: User, choices: dict[str, list[Any]], rng: random.Random, noted: list[int]
-) -> None:
+def _submit_year(office: User, choices: dict[str, list[Any]], rng: random.Random) -> None:
     today = local_today()
     spoken = set(SPOKEN_LANGUAGES)
     for language in LANGUAGES:
@@ -181,14 +173,13 @@ def _submit_year(
                 migration=rng.choice(list(MIGRATION)) if rng.random() < 0.5 else None,
                 languages_spoken=sorted({language, "de"} & spoken),
             )
-            feedback = services.submit_feedback(
+            services.submit_feedback(
                 data,
                 language=language,
                 channel=rng.choice(STAFF_CHANNELS) if staff else "online",
                 entered_by=office if staff else None,
                 received_on=day,
             )
-            noted.append(feedback.id)
 
 
 def _triage(office: User, rng: random.Random) -> None:
@@ -223,30 +214,3 @@ def _triage(office: User, rng: random.Random) -> None:
             title="Rückmeldungen zu Kitaplätzen und Abendkursen",
             note="Das Bildungsbüro fasst die Rückmeldungen des Quartals zusammen.",
         )
-
-
-@contextmanager
-def _search_index_deferred() -> Iterator[list[int]]:
-    """Index the feedback created in the block once, at its end.
-
-    ``search.index`` writes the documents of what a transaction changed
-    right before it commits – and SQLAlchemy calls that hook for every
-    savepoint too, so each submitted feedback (one savepoint each inside the
-    demo's transaction) is indexed on its own: two thirds of the time of an
-    entry.  The block switches the index off and then writes the same
-    documents for every feedback it noted, in the demo's transaction.
-    """
-    from ..search.index import refresh
-
-    config = current_app.config
-    before = config.get("NETZWERK_SEARCH_INDEX", True)
-    noted: list[int] = []
-    config["NETZWERK_SEARCH_INDEX"] = False
-    try:
-        yield noted
-    finally:
-        config["NETZWERK_SEARCH_INDEX"] = before
-    if before and noted:
-        with write_transaction():
-            for start in range(0, len(noted), 500):
-                refresh("feedback", noted[start : start + 500])
