@@ -20,8 +20,6 @@ from __future__ import annotations
 from site_walk import kind_of_page, walk_site
 from walk_coverage import coverage_failures, endpoints_reached
 
-from netzwerk.extensions import db
-
 from .conftest import axe_violations, format_violations
 
 ROLES = ("office", "admin", "member", "lead", "chair", "anonymous")
