@@ -98,8 +98,10 @@ def test_a_bad_time_gets_a_message_not_a_500(client_as, held, app):
     assert chair.post(url, data={"csrf_token": _csrf(page), "at": ""}).status_code == 302
 
 
-def test_the_projector_link_is_valid_revocable_and_answers_304(app, client_as, held, client):
-    app.config["NETZWERK_BASE_URL"] = "https://netzwerk.osnabrueck.example"
+def test_the_projector_link_is_valid_revocable_and_answers_304(
+    app, client_as, held, client, monkeypatch
+):
+    monkeypatch.setitem(app.config, "NETZWERK_BASE_URL", "https://netzwerk.osnabrueck.example")
     chair = client_as("chair")
     page = chair.get(f"/sitzungen/{held}/cockpit").get_data(as_text=True)
     # The link handed to the projector and the check-in address its QR code
