@@ -38,7 +38,6 @@ __all__ = [
     "UTCDateTime",
     "utcnow",
     "write_transaction",
-    "write_connection",
     "unit_of_work",
     "autocommit_connection",
     "DriverStatement",
@@ -60,14 +59,10 @@ SQLITE_LOCAL_STRFTIME = "netzwerk_local_strftime"
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "netzwerk_write_intent", default=False
 )
-# Set while write_connection() begins a transaction beside the ORM session.
 # How many write_transaction() blocks are open: 0 outside, 1 in the unit of
 # work, more in nested (savepoint) blocks.
 _transaction_depth: contextvars.ContextVar[int] = contextvars.ContextVar(
     "netzwerk_transaction_depth", default=0
-)
-_beside_session: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "netzwerk_beside_session", default=False
 )
 # In the session's info: the unit of work has written (its later write
 # blocks are savepoints, so that a failing one leaves the earlier ones).
@@ -258,33 +253,12 @@ def in_write_transaction() -> bool:
 
 
 @contextmanager
-def write_connection() -> Iterator[Connection]:
-    """One Core write transaction on a connection of its own, beside the ORM
-    session: for a hot path that writes with prebuilt statements (the
-    ballot).  Committed when the block ends, rolled back on an exception; on
-    SQLite it begins with BEGIN IMMEDIATE behind the write queue, as
-    :func:`write_transaction` does."""
-    intent = _write_intent.set(True)
-    try:
-        with db.engine.connect() as conn:
-            beside = _beside_session.set(True)
-            try:
-                transaction = conn.begin()
-            finally:
-                _beside_session.reset(beside)
-            with transaction:
-                yield conn
-    finally:
-        _write_intent.reset(intent)
-
-
-@contextmanager
 def autocommit_connection() -> Iterator[Connection]:
     """PostgreSQL: a connection on which every statement is its own
     transaction, committed by the server as the statement ends (no BEGIN or
     COMMIT round trips): for a write that is one statement (the ballot with
     its audit link).  Not for SQLite, whose writers queue for the write lock
-    (use :func:`write_connection`)."""
+    (use :func:`driver_write_transaction`)."""
     with db.engine.connect() as conn:
         if conn.dialect.name == "sqlite":
             raise RuntimeError("autocommit_connection() is for PostgreSQL")
@@ -369,11 +343,10 @@ def driver_write_transaction() -> Iterator[tuple[Any, Any]]:
     """SQLite: one write transaction straight on a pooled driver connection,
     for :class:`DriverStatement` s: ``(driver connection, dialect)``.
 
-    As :func:`write_connection`, but without SQLAlchemy's connection and
-    transaction objects: the writer queues for the write lock (the
-    :class:`SQLiteWriteQueue`), begins with BEGIN IMMEDIATE, commits when the
-    block ends and rolls back on an exception; the connection goes back to
-    the pool either way."""
+    Without SQLAlchemy's connection and transaction objects: the writer
+    queues for the write lock (the :class:`SQLiteWriteQueue`), begins with
+    BEGIN IMMEDIATE, commits when the block ends and rolls back on an
+    exception; the connection goes back to the pool either way."""
     engine = db.engine
     if engine.dialect.name != "sqlite":
         raise RuntimeError("driver_write_transaction() is for SQLite")
@@ -646,11 +619,9 @@ def install_engine_hooks(engine: Engine, ping_after_idle: float = PING_AFTER_IDL
         except BaseException:
             _release(conn.info)
             raise
-        # Without an application context, or beside the session
-        # (write_connection), the session's transaction is not this one.
-        if not _beside_session.get():
-            with contextlib.suppress(RuntimeError):
-                db.session.info["immediate"] = immediate
+        # Without an application context the session's transaction is not this one.
+        with contextlib.suppress(RuntimeError):
+            db.session.info["immediate"] = immediate
 
     def _release(info: dict[str, Any]) -> None:
         fd = info.pop(_QUEUE_KEY, None)
