@@ -10,16 +10,20 @@ CATALOGUES := $(shell find netzwerk -path '*/translations/*/LC_MESSAGES/messages
 
 .PHONY: run test test-dates test-machine-clock lint typecheck pytest bench translations install install-test clean
 
+# The packages go in with uv (from PyPI, into the venv): it installs the
+# project in seconds where pip takes over a minute on a fresh machine.
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check uv
+
+UV_INSTALL := VIRTUAL_ENV=$(VENV) $(BIN)/uv pip install --quiet
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	$(UV_INSTALL) -e .
 	touch $@
 
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(UV_INSTALL) -e '.[test]'
 	touch $(STAMP) $@
 
 install: $(STAMP) translations
