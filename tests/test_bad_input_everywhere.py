@@ -24,8 +24,10 @@ application but those tests/walk_coverage.py lists with a reason.
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 from typing import Any
 
+import german_check
 import pytest
 from site_walk import TEXT_KINDS, Site, walk_site
 from sqlalchemy import String, Text, func, select
@@ -97,9 +99,14 @@ def errors_answer_500(app):  # type: ignore[no-untyped-def]
     app.config["PROPAGATE_EXCEPTIONS"] = saved
 
 
-def _walk(app: Any, client_as: Any, role: str) -> tuple[Any, Site]:
+def _walk(app: Any, client_as: Any, role: str, session: pytest.Session) -> tuple[Any, Site]:
+    """Walk as the role; when the German test is in this run, its checks
+    record on this walk too (tests/german_check.py), so no role is walked
+    twice."""
     client = app.test_client() if role == "anonymous" else client_as(role)
-    site = walk_site(client)
+    german = german_check.wanted(session) and role not in german_check.FOUND
+    with german_check.recording(app, role) if german else nullcontext():
+        site = walk_site(client)
     REACHED[role] = endpoints_reached(app, site.answered)
     return client, site
 
@@ -110,9 +117,9 @@ def _walk(app: Any, client_as: Any, role: str) -> tuple[Any, Site]:
 @pytest.mark.postgres
 @pytest.mark.parametrize("role", ROLES)
 def test_no_request_fails_on_bad_input_and_none_stores_a_nul(
-    app, client_as, full_demo, errors_answer_500, role
+    app, client_as, full_demo, errors_answer_500, role, request
 ):
-    client, site = _walk(app, client_as, role)
+    client, site = _walk(app, client_as, role, request.session)
     failures = [f"500 on the walk: {failure}" for failure in site.failures]
     for failure in _send_all(client, site, text=NUL_TEXT, other=None):
         failures.append(f"500 on a NUL byte in the text fields: {failure}")
@@ -135,8 +142,9 @@ def test_the_walks_reach_every_get_route(app, request):
     did not run in this session is walked here)."""
     missing = [role for role in ROLES if role not in REACHED]
     if missing:
-        request.getfixturevalue("full_demo")
+        client_as = request.getfixturevalue("client_as")  # the network first,
+        request.getfixturevalue("full_demo")  # then the whole demo in its place
         for role in missing:
-            _walk(app, request.getfixturevalue("client_as"), role)
+            _walk(app, client_as, role, request.session)
     failures = coverage_failures(app, set().union(*REACHED.values()))
     assert failures == [], "\n".join(failures)
