@@ -111,9 +111,9 @@ def _walk(app: Any, client_as: Any, role: str, session: pytest.Session) -> tuple
     return client, site
 
 
-# The walks run on PostgreSQL too: a number out of a column's range or a
-# malformed value fails there where SQLite stores it (page tests run on SQLite
-# only, tests/conftest.py).
+# The walks run on PostgreSQL too (CI runs them there only, .ci/run): a
+# number out of a column's range or a NUL byte in text fails there where
+# SQLite stores it (page tests run on SQLite only, tests/conftest.py).
 @pytest.mark.postgres
 @pytest.mark.parametrize("role", ROLES)
 def test_no_request_fails_on_bad_input_and_none_stores_a_nul(
