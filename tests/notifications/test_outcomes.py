@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from netzwerk.extensions import db
 from netzwerk.governance.memberships import current_filter
@@ -49,6 +49,26 @@ def test_approved_minutes_are_announced_to_the_body(app_ctx, demo):
         select(Notification).where(Notification.kind == "minutes_approved")
     ).first()
     assert "abgeschlossen" in note.message and note.url
+
+
+def test_approval_by_the_chair_tells_the_office_once(app_ctx, demo):
+    """The office and the minute-taker used to get the workflow's "new
+    state" note beside the announcement of the final minutes."""
+    from conftest import ROLE_EMAILS, demo_user
+    from minutes.helpers import OFFICE, approve, held_meeting_with_minutes
+
+    _meeting, minutes = held_meeting_with_minutes()
+    before = db.session.scalar(select(func.max(Notification.id))) or 0
+    approve(minutes, actor_email=ROLE_EMAILS["chair"])
+    per_person = dict(
+        db.session.execute(
+            select(Notification.person_id, func.count())
+            .where(Notification.id > before, Notification.object_type == "minutes")
+            .group_by(Notification.person_id)
+        ).all()
+    )
+    assert per_person.get(demo_user(OFFICE).person_id) == 1
+    assert set(per_person.values()) == {1}, per_person
 
 
 @pytest.mark.parametrize("ballots", ["yes", "no", None])
