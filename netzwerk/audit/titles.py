@@ -142,6 +142,7 @@ EVENT_TITLES: dict[str, Any] = {
     "feedback.working_translation_saved": _l("German working translation saved"),
     "funding.budget_set": _l("Budget set"),
     "funding.spending_recorded": _l("Spending recorded"),
+    "funding.spending_withdrawn": _l("Spending withdrawn"),
     "project.feedback_linked": _l("Feedback linked"),
     "report.chapter_added": _l("Chapter added"),
     "report.chapter_saved": _l("Chapter saved"),

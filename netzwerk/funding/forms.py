@@ -63,7 +63,7 @@ class ProofForm(Form):
 MAX_SPENDING_LINES = 6
 
 
-def spending_lines_field(sources: list[tuple[str, str]]) -> FieldList:
+def spending_lines_field(sources: list[tuple[str, str]], recorded: int = 0) -> FieldList:
     """The optional spending lines of a status report form: one per funding
     source of the project's budget (that source chosen) and one more; the
     funding service checks them (``services.spending_lines``)."""
@@ -84,7 +84,8 @@ def spending_lines_field(sources: list[tuple[str, str]]) -> FieldList:
         )
         purpose = StringField(_l("Purpose"), validators=[Optional(), Length(max=200)])
 
-    count = min(len(sources) + 1, MAX_SPENDING_LINES)
+    # Enough lines for what a report being corrected already records.
+    count = max(min(len(sources) + 1, MAX_SPENDING_LINES), recorded)
     return FieldList(
         FormField(SpendingLineForm),
         label=_l("Spending"),
@@ -94,10 +95,26 @@ def spending_lines_field(sources: list[tuple[str, str]]) -> FieldList:
     )
 
 
-def spending_rows(form: Any) -> list[dict[str, Any]]:
-    """The lines as the funding service takes them (none on a form without them)."""
+def spending_rows(form: Any) -> list[dict[str, Any]] | None:
+    """The lines as the funding service takes them (None: the form has none,
+    the project no budget)."""
     lines = getattr(form, "spending", None)
-    return list(lines.data) if lines is not None else []
+    return list(lines.data) if lines is not None else None
+
+
+def fill_spending_lines(form: Any, recorded: list[Any]) -> None:
+    """Show the spending a report records in its lines (the rest empty)."""
+    from .services import german_amount
+
+    lines = getattr(form, "spending", None)
+    if lines is None or not recorded:
+        return
+    for entry, spent in zip(lines.entries, recorded, strict=False):
+        entry.form.source.data = spent.source
+        entry.form.amount.data = german_amount(spent.amount)
+        entry.form.purpose.data = spent.purpose
+    for entry in lines.entries[len(recorded) :]:
+        entry.form.source.data = ""
 
 
 def show_spending_error(form: Any, exc: RuleError) -> bool:

@@ -227,6 +227,76 @@ def file_status_report(user: User, project: Any, *, spending: Any, **report: Any
     return filed
 
 
+def report_spending(report_id: int) -> list[FundingSpending]:
+    """The spending recorded with a status report, in the order it was entered."""
+    return list(
+        db.session.scalars(
+            select(FundingSpending)
+            .where(FundingSpending.status_report_id == report_id)
+            .order_by(FundingSpending.id)
+        )
+    )
+
+
+def revise_status_report(user: User, report: Any, *, spending: Any, **fields: Any) -> Any:
+    """Correct a filed status report together with the spending it records,
+    all of it or, on an error, nothing.
+
+    The report goes through ``projects.services.update_report`` (same rules
+    and audit).  Its spending follows the report's date.  When the lines
+    differ from those recorded, the recorded ones are withdrawn (audited with
+    what they were) and the new ones recorded as on filing; unchanged lines
+    stay as they are, and so do all when ``spending`` is None (a form
+    without lines: the project has no budget).  Returns the report's
+    ``ReportUpdate`` (``changed`` also when only the spending changed)."""
+    from ..projects import services as projects
+
+    report_date = fields.get("report_date")
+    lines = None if spending is None else spending_lines(report.project_id, spending, report_date)
+    with write_transaction():
+        update = projects.update_report(user, report, **fields)
+        filed = update.report
+        recorded = report_spending(filed.id)
+        as_recorded = [SpendingLine(s.source, s.amount, s.purpose) for s in recorded]
+        if lines is None or as_recorded == lines:
+            if recorded and filed.report_date > local_today():
+                raise FundingError(
+                    _("Spending cannot be recorded with a report dated in the future."),
+                    "report_date",
+                )
+            for spent in recorded:
+                spent.spent_on = filed.report_date  # the report's date moved (audited there)
+            return update
+        for spent in recorded:
+            db.session.delete(spent)
+        db.session.flush()
+        if recorded:
+            record(
+                "funding.spending_withdrawn",
+                "project",
+                filed.project_id,
+                actor_id=user.id,
+                data={
+                    "status_report_id": filed.id,
+                    "lines": [
+                        {"source": s.source, "amount": str(s.amount), "purpose": s.purpose}
+                        for s in recorded
+                    ],
+                },
+            )
+        for line in lines:
+            record_spending(
+                user,
+                filed.project_id,
+                source=line.source,
+                spent_on=filed.report_date,
+                amount=line.amount,
+                purpose=line.purpose,
+                status_report_id=filed.id,
+            )
+    return projects.ReportUpdate(filed, True)
+
+
 @dataclass
 class SourceLine:
     source: str
@@ -313,9 +383,13 @@ def spendings(
     return list(db.session.scalars(stmt.order_by(FundingSpending.spent_on, FundingSpending.id)))
 
 
+def german_amount(value: Decimal) -> str:
+    """An amount as a German form takes it back: ``1.234,50``."""
+    return f"{value:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
 def euro(value: Decimal) -> str:
-    text = f"{value:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")
-    return f"{text} €"
+    return f"{german_amount(value)} €"
 
 
 def proof_pdf(project: Any, start: date, end: date) -> bytes:

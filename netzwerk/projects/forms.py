@@ -165,10 +165,13 @@ def indicator_field(label: str) -> IntegerField:
 
 
 def report_form_class(
-    indicators: list[tuple[str, str]], spending_sources: list[tuple[str, str]] | None = None
+    indicators: list[tuple[str, str]],
+    spending_sources: list[tuple[str, str]] | None = None,
+    recorded_lines: int = 0,
 ) -> type[ReportForm]:
     """A report form with one number field per configured indicator (and,
-    given the project's funding sources, its spending lines)."""
+    given the project's funding sources, its spending lines: at least as many
+    as the report being corrected records)."""
 
     class _Form(ReportForm):
         pass
@@ -178,7 +181,7 @@ def report_form_class(
     if spending_sources:
         from ..funding.forms import spending_lines_field
 
-        _Form.spending = spending_lines_field(spending_sources)  # type: ignore[attr-defined]
+        _Form.spending = spending_lines_field(spending_sources, recorded_lines)  # type: ignore[attr-defined]
     return _Form
 
 

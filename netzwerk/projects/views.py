@@ -624,8 +624,8 @@ def milestone_delete(milestone_id: int) -> Response:
 # --- status reports ----------------------------------------------------------
 
 
-def _report_form(indicators: list[Any], spending_sources: Any = None) -> Any:
-    return report_form_class([(i.code, i.label) for i in indicators], spending_sources)()
+def _report_form(indicators: list[Any], spending_sources: Any = None, recorded: int = 0) -> Any:
+    return report_form_class([(i.code, i.label) for i in indicators], spending_sources, recorded)()
 
 
 def _report_fields(form: Any, indicators: list[Any]) -> dict[str, Any]:
@@ -681,7 +681,8 @@ def report_edit(report_id: int) -> Any:
     if not services.may_edit_report(current_user, project, report):
         abort(403)
     indicators = report_indicators()
-    form = _report_form(indicators)
+    recorded = funding.report_spending(report.id)
+    form = _report_form(indicators, funding.budget_sources(project.id), len(recorded))
     form.submit.label.text = _("Save status report")
     if request.method == "GET":
         form.report_date.data = report.report_date
@@ -689,15 +690,18 @@ def report_edit(report_id: int) -> Any:
         filed = {v.code: v.value for v in report.values}
         for i in indicators:
             getattr(form, f"value_{i.code}").data = filed.get(i.code)
+        funding_forms.fill_spending_lines(form, recorded)
     if form.validate_on_submit():
         try:
-            update = services.update_report(
+            update = funding.revise_status_report(
                 current_user,
                 report,
+                spending=funding_forms.spending_rows(form),
                 **_report_fields(form, indicators),
             )
-        except services.ProjectError as exc:
-            _show_report_error(form, exc, indicators)
+        except (services.ProjectError, funding.FundingError) as exc:
+            if not funding_forms.show_spending_error(form, exc):
+                _show_report_error(form, exc, indicators)
         else:
             if update.changed:
                 flash(_("The status report was saved."), "success")

@@ -5,6 +5,7 @@ input refused by the field with nothing stored."""
 from __future__ import annotations
 
 import io
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -175,3 +176,106 @@ def test_lead_files_spending_with_the_form_and_the_proof_lists_the_report(app, c
 
     text = " ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf.data)).pages)
     assert title in text and "Sachstandsbericht vom 01.06.2026" in " ".join(text.split())
+
+
+def _revise(report, spending, report_date=date(2026, 6, 1), text="Der Workshop lief gut."):  # type: ignore[no-untyped-def]
+    from conftest import demo_user
+
+    return services.revise_status_report(
+        demo_user("lead"),
+        report,
+        spending=spending,
+        report_date=report_date,
+        text=text,
+        values={},
+    )
+
+
+def _lines(report_id):  # type: ignore[no-untyped-def]
+    return [
+        (s.source, s.amount, s.purpose, s.spent_on) for s in services.report_spending(report_id)
+    ]
+
+
+def test_correcting_a_report_replaces_its_spending_and_audits_what_was_withdrawn(project):
+    from netzwerk.audit.models import AuditEvent
+
+    report = _file(project, [{"source": "land", "amount": "600", "purpose": "Honorare"}])
+    first = services.report_spending(report.id)[0].id
+    same = _revise(report, [{"source": "land", "amount": "600,00", "purpose": "Honorare"}])
+    assert not same.changed and services.report_spending(report.id)[0].id == first
+    changed = _revise(
+        report,
+        [
+            {"source": "land", "amount": "550", "purpose": "Honorare"},
+            {"source": "dbu", "amount": "20,5", "purpose": "Material"},
+        ],
+    )
+    assert changed.changed
+    assert _lines(report.id) == [
+        ("land", Decimal("550.00"), "Honorare", date(2026, 6, 1)),
+        ("dbu", Decimal("20.50"), "Material", date(2026, 6, 1)),
+    ]
+    withdrawn = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "funding.spending_withdrawn")
+    ).one()
+    assert json.loads(withdrawn.data)["lines"] == [
+        {"source": "land", "amount": "600.00", "purpose": "Honorare"}
+    ]
+    # The report's date moves: its spending moves with it.
+    _revise(
+        report,
+        [{"source": "land", "amount": "550"}, {"source": "dbu", "amount": "20,50"}],
+        report_date=date(2026, 5, 20),
+    )
+    assert {line[3] for line in _lines(report.id)} == {date(2026, 5, 20)}
+    assert services.overview(project.id).spent == Decimal("570.50")
+
+
+def test_a_bad_line_in_a_correction_changes_nothing(project):
+    report = _file(project, [{"source": "land", "amount": "600", "purpose": "Honorare"}])
+    before = _lines(report.id)
+    with pytest.raises(services.FundingError) as caught:
+        _revise(report, [{"source": "land", "amount": "zehn"}], text="Geändert")
+    assert caught.value.field == "spending-0-amount"
+    db.session.expire_all()
+    assert _lines(report.id) == before
+    assert db.session.get(StatusReport, report.id).text == "Der Workshop lief gut."
+
+
+def test_without_lines_on_the_form_the_spending_stays(project):
+    report = _file(project, [{"source": "land", "amount": "600", "purpose": "Honorare"}])
+    _revise(report, None, report_date=date(2026, 5, 31))
+    assert _lines(report.id) == [("land", Decimal("600.00"), "Honorare", date(2026, 5, 31))]
+
+
+def test_the_lead_corrects_spending_on_the_edit_page(app, client_as):
+    with app.app_context():
+        from conftest import demo_user
+        from projects.helpers import make_project
+
+        project = make_project()
+        services.set_budget(demo_user("office"), project.id, "land", "1.000")
+        report = _file(project, [{"source": "land", "amount": "1.234,56", "purpose": "Honorare"}])
+        report_id, project_id = report.id, project.id
+    lead = client_as("lead")
+    url = f"/projekte/berichte/{report_id}/bearbeiten"
+    page = lead.get(url).get_data(as_text=True)
+    assert 'value="1.234,56"' in page and 'value="Honorare"' in page
+    base = {"report_date": "2026-06-01", "text": "Der Workshop lief gut."}
+    bad = lead.post(url, data={**base, "spending-0-source": "land", "spending-0-amount": "1.2.3"})
+    assert bad.status_code == 422
+    assert 'id="spending-0-amount-error"' in bad.get_data(as_text=True)
+    good = lead.post(
+        url,
+        data={
+            **base,
+            "spending-0-source": "land",
+            "spending-0-amount": "234,56",
+            "spending-0-purpose": "Honorare",
+        },
+    )
+    assert good.status_code == 302
+    with app.app_context():
+        assert _lines(report_id) == [("land", Decimal("234.56"), "Honorare", date(2026, 6, 1))]
+        assert not services.overview(project_id).overspent
