@@ -1,8 +1,8 @@
 """Extension points that later packages (voting) fill for the meeting pages.
 
 The meetings package sits below voting and cannot import it; voting
-registers a lookup that tells the meeting page which polls belong to which
-agenda item, and the endpoint that opens a poll on an item.
+registers lookups that tell the meeting page which votes and elections
+belong to which agenda item, and the endpoint that opens a poll on an item.
 """
 
 from __future__ import annotations
@@ -30,6 +30,10 @@ class ItemPoll:
     voted: int | None = None
     eligible: int | None = None
     is_open: bool = False
+    # "vote" or "election" (an election of persons: rounds, no yes/no/abstain).
+    kind: str = "vote"
+    # Where the chair closes it (the vote, or an election's open round).
+    close_url: str | None = None
 
 
 ItemPollLookup = Callable[[list[int]], dict[int, list[ItemPoll]]]

@@ -6,8 +6,8 @@ of the room, opened with a revocable secret link and no login.
   and revokes links; a revoked or unknown link answers with a page saying so
   (410 / 404), never with the meeting.
 * What the wall shows (:func:`live_state`): the current item, its speakers
-  list with the speaking time, the vote on it in progress ("17 of 23 have
-  voted": how many, never how) and its result once closed, and the QR code
+  list with the speaking time, the vote or election on it in progress ("17
+  of 23 have voted": how many, never how) and its result once closed, and the QR code
   of the self check-in.
 * The page polls a small fragment every few seconds with ``If-None-Match``;
   the fragment's ETag is a hash of the state, so an unchanged state costs a
@@ -139,6 +139,7 @@ class LiveSpeaker:
 
 @dataclass(frozen=True)
 class LiveVote:
+    kind: str  # "vote" or "election"
     title: str
     is_open: bool
     voted: int | None
@@ -200,6 +201,7 @@ def live_state(meeting: Meeting, *, public_only: bool = False) -> LiveState:
     vote = None
     if poll is not None:
         vote = LiveVote(
+            kind=poll.kind,
             title=poll.title,
             is_open=poll.is_open,
             voted=poll.voted,

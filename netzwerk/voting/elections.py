@@ -40,10 +40,12 @@ from ..database import utcnow, write_transaction
 from ..extensions import db
 from ..governance.models import Person
 from ..meetings import attendance
+from ..meetings.hooks import ItemPoll
 from ..meetings.models import AgendaItem, Meeting
 from ..rules import checked_text
 from ..workflow import services as wf
 from .models import (
+    ELECTION_STATE_LABELS,
     Election,
     ElectionBallot,
     ElectionCandidate,
@@ -83,6 +85,51 @@ def elections_of(item_ids: list[int]) -> dict[int, list[Election]]:
 
 def current_round(election: Election) -> ElectionRound | None:
     return next((r for r in election.rounds if r.is_open), None)
+
+
+def item_elections(item_ids: list[int]) -> dict[int, list[ItemPoll]]:
+    """The elections on agenda items as the meeting pages, the cockpit and
+    the projector list votes: while a round is open, how many of its seats
+    have voted (never how); once closed, who was elected."""
+    from flask import url_for
+
+    result: dict[int, list[ItemPoll]] = {}
+    for item_id, found in elections_of(item_ids).items():
+        for election in found:
+            rnd = current_round(election)
+            last = rnd or (election.rounds[-1] if election.rounds else None)
+            if rnd is not None:
+                state_label = _("Round %(number)d open", number=rnd.number)
+                result_label = ""
+            else:
+                state_label = ELECTION_STATE_LABELS[ElectionState(election.state)]
+                names = ", ".join(c.name for c in election.elected)
+                result_label = (
+                    _("Elected: %(names)s", names=names) if names else _("Nobody was elected")
+                )
+            result.setdefault(item_id, []).append(
+                ItemPoll(
+                    poll_id=election.id,
+                    title=election.title,
+                    state=election.state,
+                    state_label=str(state_label),
+                    result_label=result_label,
+                    yes=None,
+                    no=None,
+                    abstain=None,
+                    quorate=last.quorate_at_opening if last is not None else None,
+                    present=last.present_at_opening if last is not None else None,
+                    url=url_for("voting_meeting.election", election_id=election.id),
+                    voted=votes_cast(rnd) if rnd is not None else None,
+                    eligible=last.eligible_count if last is not None else None,
+                    is_open=rnd is not None,
+                    kind="election",
+                    close_url=None
+                    if rnd is None
+                    else url_for("voting_meeting.election_close_round", election_id=election.id),
+                )
+            )
+    return result
 
 
 def may_run(user: Any, meeting: Meeting) -> bool:

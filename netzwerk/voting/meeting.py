@@ -73,7 +73,7 @@ from ..papers.services import consultation_for, store_consultation_result
 from ..workflow import registry as wf_registry
 from ..workflow import services as wf
 from ..workflow.registry import TransitionContext
-from . import amendments, engine, services
+from . import amendments, elections, engine, services
 from .models import (
     Amendment,
     MeetingPoll,
@@ -249,6 +249,7 @@ def item_polls(item_ids: list[int]) -> dict[int, list[hooks.ItemPoll]]:
                 voted=vote_progress(poll).voted if poll.is_open else None,  # hands too
                 eligible=poll.eligible_count,
                 is_open=poll.is_open,
+                close_url=url_for("voting.close", poll_id=poll.id) if poll.is_open else None,
             )
         )
     return result
@@ -311,6 +312,7 @@ def register_meeting_polls() -> None:
     register_subject_resolver("agenda_item", _resolve_agenda_item)
     signals.poll_closed.connect(_on_poll_closed)
     hooks.register_item_poll_lookup(item_polls, "voting_meeting.open_poll", may_open_vote)
+    hooks.register_item_poll_lookup(elections.item_elections)
 
 
 @dataclass(frozen=True)

@@ -357,6 +357,50 @@ def test_an_election_of_two_with_a_runoff_is_secret_and_in_the_register(vk):
         assert set(json.loads(data)) == {"round", "membership_id", "secret"}
 
 
+def test_the_cockpit_and_the_projector_follow_an_election(vk, app):
+    from netzwerk.meetings import cockpit, projector
+
+    meeting, item = vk
+    chair = user("chair")
+    cockpit.call_item(chair, access.get_meeting(meeting.id), item.id)
+    election = elections.create_election(
+        chair,
+        access.get_meeting(meeting.id),
+        item.id,
+        title="Wahl der Sprecherin",
+        seats=1,
+        names=["Anna Alt", "Bernd Berg"],
+    )
+    rnd = elections.current_round(election)
+    voters = list(
+        db.session.scalars(
+            select(elections.ElectionSeat.person_id).where(
+                elections.ElectionSeat.round_id == rnd.id
+            )
+        )
+    )
+    anna = election.candidates[0].id
+    for person in voters[:2]:
+        elections.cast_election_ballot(election.id, person, [anna])
+    with app.test_request_context("/"):
+        state = projector.live_state(access.get_meeting(meeting.id))
+        polls = cockpit.cockpit(access.get_meeting(meeting.id)).polls
+    assert state.vote is not None and state.vote.kind == "election" and state.vote.is_open
+    assert (state.vote.voted, state.vote.eligible) == (2, rnd.eligible_count)
+    [shown] = [p for p in polls if p.kind == "election"]
+    assert shown.close_url == f"/wahlen/{election.id}/runde-schliessen"
+    for person in voters[2:]:
+        elections.cast_election_ballot(election.id, person, [anna])
+    elections.close_round(chair, election.id)
+    db.session.expire_all()
+    with app.test_request_context("/"):
+        state = projector.live_state(access.get_meeting(meeting.id))
+        html = app.jinja_env.get_template("meetings/_projector_live.html").render(state=state)
+    assert not state.vote.is_open and state.vote.result_label == "Gewählt: Anna Alt"
+    assert "Wahl: Wahl der Sprecherin" in html and "Gewählt: Anna Alt" in html
+    assert "None" not in html
+
+
 def test_a_tie_in_the_runoff_is_decided_by_lot_and_audited(vk):
     meeting, item = vk
     chair = user("chair")
