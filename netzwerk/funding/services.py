@@ -214,17 +214,22 @@ def file_status_report(user: User, project: Any, *, spending: Any, **report: Any
     lines = spending_lines(project.id, spending, report.get("report_date"))
     with write_transaction():
         filed = projects.add_report(user, project, **report)
-        for line in lines:
-            record_spending(
-                user,
-                filed.project_id,
-                source=line.source,
-                spent_on=filed.report_date,
-                amount=line.amount,
-                purpose=line.purpose,
-                status_report_id=filed.id,
-            )
+        _record_lines(user, filed, lines)
     return filed
+
+
+def _record_lines(user: User, filed: Any, lines: list[SpendingLine]) -> None:
+    """Record a report's spending lines, dated on the report's date."""
+    for line in lines:
+        record_spending(
+            user,
+            filed.project_id,
+            source=line.source,
+            spent_on=filed.report_date,
+            amount=line.amount,
+            purpose=line.purpose,
+            status_report_id=filed.id,
+        )
 
 
 def report_spending(report_id: int) -> list[FundingSpending]:
@@ -284,16 +289,7 @@ def revise_status_report(user: User, report: Any, *, spending: Any, **fields: An
                     ],
                 },
             )
-        for line in lines:
-            record_spending(
-                user,
-                filed.project_id,
-                source=line.source,
-                spent_on=filed.report_date,
-                amount=line.amount,
-                purpose=line.purpose,
-                status_report_id=filed.id,
-            )
+        _record_lines(user, filed, lines)
     return projects.ReportUpdate(filed, True)
 
 

@@ -44,6 +44,17 @@ def vk(app_ctx: Any, demo: Any) -> Any:
     return access.get_meeting(meeting.id), item
 
 
+def _round_voters(rnd: Any) -> list[int]:
+    """The persons holding a seat in an election round."""
+    return list(
+        db.session.scalars(
+            select(elections.ElectionSeat.person_id).where(
+                elections.ElectionSeat.round_id == rnd.id
+            )
+        )
+    )
+
+
 def _open(vk: Any, **kwargs: Any) -> Poll:
     meeting, item = vk
     return open_meeting_poll(
@@ -316,13 +327,7 @@ def test_an_election_of_two_with_a_runoff_is_secret_and_in_the_register(vk):
     )
     ids = [c.id for c in election.candidates]
     rnd = elections.current_round(election)
-    voters = list(
-        db.session.scalars(
-            select(elections.ElectionSeat.person_id).where(
-                elections.ElectionSeat.round_id == rnd.id
-            )
-        )
-    )
+    voters = _round_voters(rnd)
     assert rnd.quorate_at_opening and len(voters) >= 5
     # Anna gets everyone's vote; Bernd and Carla split the second.
     for i, person in enumerate(voters):
@@ -372,13 +377,7 @@ def test_the_cockpit_and_the_projector_follow_an_election(vk, app):
         names=["Anna Alt", "Bernd Berg"],
     )
     rnd = elections.current_round(election)
-    voters = list(
-        db.session.scalars(
-            select(elections.ElectionSeat.person_id).where(
-                elections.ElectionSeat.round_id == rnd.id
-            )
-        )
-    )
+    voters = _round_voters(rnd)
     anna = election.candidates[0].id
     for person in voters[:2]:
         elections.cast_election_ballot(election.id, person, [anna])
@@ -409,13 +408,7 @@ def test_a_tie_in_the_runoff_is_decided_by_lot_and_audited(vk):
     )
     a, b = (c.id for c in election.candidates)
     rnd = elections.current_round(election)
-    voters = list(
-        db.session.scalars(
-            select(elections.ElectionSeat.person_id).where(
-                elections.ElectionSeat.round_id == rnd.id
-            )
-        )
-    )
+    voters = _round_voters(rnd)
     elections.cast_election_ballot(election.id, voters[0], [a])
     elections.cast_election_ballot(election.id, voters[1], [b])
     elections.close_round(chair, election.id)  # 1:1 of 2 ballots: no absolute majority
