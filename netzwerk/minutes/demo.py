@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..auth.models import User
+from ..database import utcnow
 from ..decisions import services as decisions
 from ..decisions.models import Decision
 from ..extensions import db
@@ -112,12 +113,39 @@ def _user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == email))
 
 
-def _paper(author: User, office: User, body_id: int, title: str, text: str) -> Paper:
+# A demo paper is entered this long before its meeting and checked by the
+# office a day later (so it is numbered in its meeting's year).
+PAPER_LEAD_TIME = timedelta(days=14)
+
+
+def _paper(
+    author: User, office: User, body_id: int, title: str, text: str, *, meeting_starts: datetime
+) -> Paper:
     """A resolution paper, taken by its author and the office into the first
-    state its workflow opens for voting (ready for the agenda)."""
-    paper = papers.create_paper(author, body_id=body_id, kind="resolution", title=title, text=text)
-    invitations.fire_to_flag([author, office], paper, "open_for_voting", comment="Formal geprüft.")
+    state its workflow opens for voting (ready for the agenda), dated before
+    its meeting."""
+    entered = _entered(meeting_starts)
+    paper = papers.create_paper(
+        author, body_id=body_id, kind="resolution", title=title, text=text, now=entered
+    )
+    _open_for_voting(author, office, paper, entered)
     return _reload(paper.id)
+
+
+def _entered(meeting_starts: datetime) -> datetime:
+    """When a demo paper for a meeting was entered: two weeks before it, and
+    at least a day ago (an upcoming meeting's papers are in already)."""
+    return min(meeting_starts - PAPER_LEAD_TIME, utcnow() - timedelta(days=1))
+
+
+def _open_for_voting(author: User, office: User, paper: Paper, entered: datetime) -> None:
+    invitations.fire_to_flag(
+        [author, office],
+        _reload(paper.id),
+        "open_for_voting",
+        comment="Formal geprüft.",
+        now=entered + timedelta(days=1),
+    )
 
 
 def _reload(paper_id: int) -> Paper:
@@ -167,7 +195,7 @@ def hold_demo_meeting(
     agenda_items = []
     for index, (title, text, _vote, public) in enumerate(ITEMS[:items]):
         if text is not None:
-            paper = _paper(author, office, vk.id, title, text)
+            paper = _paper(author, office, vk.id, title, text, meeting_starts=starts)
             item = agenda.add_paper_item(office, _fresh(meeting.id), paper.id, public=public)
         else:
             item = agenda.add_free_item(office, _fresh(meeting.id), title=title, public=public)
@@ -590,15 +618,19 @@ def _plan(office: User, sitting: Sitting, approve: Minutes | None = None) -> Mee
     )
     for index, point in enumerate(sitting.points):
         if point.paper is not None:
+            entered = _entered(starts)
             paper = papers.create_paper(
-                author, body_id=body.id, kind="resolution", title=point.title, text=point.paper
+                author,
+                body_id=body.id,
+                kind="resolution",
+                title=point.title,
+                text=point.paper,
+                now=entered,
             )
             if point.attachment is not None:
                 name, content = point.attachment
                 files.add_attachment(author, paper, name, content.encode())
-            invitations.fire_to_flag(
-                [author, office], _reload(paper.id), "open_for_voting", comment="Formal geprüft."
-            )
+            _open_for_voting(author, office, paper, entered)
             agenda.add_paper_item(office, _fresh(meeting.id), paper.id, public=point.public)
         else:
             agenda.add_free_item(office, _fresh(meeting.id), title=point.title, public=point.public)

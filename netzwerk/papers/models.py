@@ -92,10 +92,10 @@ def register_paper_subject() -> None:
         except RuntimeError:  # no request (scheduler): a path relative to the site
             return f"/vorlagen/{paper.id}"
 
-    def assign(paper: Paper) -> str:
+    def assign(paper: Paper, now: datetime) -> str:
         from .services import assign_paper_number
 
-        return assign_paper_number(paper)
+        return assign_paper_number(paper, now)
 
     register_subject(
         Subject(

@@ -19,7 +19,7 @@ from ..extensions import db
 from ..governance.memberships import current_filter
 from ..governance.models import Body, Membership
 from ..rules import RuleError, without_bidi_controls
-from ..timeutil import local_today
+from ..timeutil import local_today, to_local
 from ..workflow import services as workflow
 from .models import Consultation, ConsultationResult, ConsultationRole, Paper, PaperKind
 
@@ -101,8 +101,10 @@ def create_paper(
     title: str,
     text: str = "",
     public: bool = False,
+    now: datetime | None = None,
 ) -> Paper:
-    """Create a paper in the first state of the workflow its body chose."""
+    """Create a paper in the first state of the workflow its body chose
+    (``now``: when, for papers entered afterwards, as the demo's year)."""
     title, body_text = _clean(title, text)
     try:
         paper_kind = PaperKind(kind)
@@ -119,6 +121,7 @@ def create_paper(
             title=title,
             text=body_text,
             public=public,
+            now=now,
         )
     return paper
 
@@ -132,6 +135,7 @@ def add_paper(
     title: str,
     text: str,
     public: bool = False,
+    now: datetime | None = None,
 ) -> Paper:
     """Add a paper and start its workflow inside the caller's transaction.
 
@@ -150,10 +154,11 @@ def add_paper(
         workflow_name=definition.name,
         workflow_hash=definition.hash,
         state=definition.initial,
+        created_at=now or utcnow(),
     )
     db.session.add(paper)
     db.session.flush()
-    workflow.start(paper, definition, actor)
+    workflow.start(paper, definition, actor, at=now)
     return paper
 
 
@@ -173,8 +178,9 @@ def update_paper(user: User, paper: Paper, *, title: str, text: str, public: boo
     return current
 
 
-def assign_paper_number(paper: Paper) -> str:
-    """Give the paper the next number of its body and year, e.g. VK/2026/007."""
+def assign_paper_number(paper: Paper, now: datetime | None = None) -> str:
+    """Give the paper the next number of its body and year, e.g. VK/2026/007
+    (the local year of ``now``, the instant of the step that numbers it)."""
     if paper.number:
         return paper.number
     if db.session.get_bind().dialect.name == "postgresql":
@@ -182,7 +188,8 @@ def assign_paper_number(paper: Paper) -> str:
             text("SELECT pg_advisory_xact_lock(:k)"), {"k": PAPER_LOCK_BASE + paper.body_id}
         )
     short_name = db.session.scalar(select(Body.short_name).where(Body.id == paper.body_id))
-    prefix = f"{short_name}/{local_today().year}/"
+    year = to_local(now).year if now is not None else local_today().year
+    prefix = f"{short_name}/{year}/"
     count = db.session.scalar(
         select(func.count(Paper.id)).where(Paper.number.like(prefix.replace("%", r"\%") + "%"))
     )

@@ -63,7 +63,7 @@ def assign_number(ctx: TransitionContext) -> None:
         raise LookupError(f"{ctx.subject.object_type} objects have no numbers")
     if getattr(ctx.obj, "number", None):
         return
-    ctx.subject.assign_number(ctx.obj)
+    ctx.subject.assign_number(ctx.obj, ctx.now)
 
 
 def register() -> None:

@@ -66,7 +66,9 @@ class Subject:
     title_of: Callable[[Any], str]
     url_of: Callable[[Any], str] | None = None
     author_person_ids: Callable[[Any], set[int]] = field(default=lambda obj: set())
-    assign_number: Callable[[Any], str] | None = None
+    # (object, instant of the transition) -> its number (the instant's year
+    # numbers it: a transition dated in the past numbers in its own year).
+    assign_number: Callable[[Any, datetime], str] | None = None
     label: Any = None
     slots: Mapping[str, Any] = field(default_factory=dict)
     relation_roles: frozenset[str] = frozenset()
