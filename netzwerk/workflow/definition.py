@@ -35,11 +35,11 @@ import hashlib
 import re
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from . import registry
-from .durations import DurationError, parse_duration
+from .durations import DurationError, calendar_days, due_at, parse_duration
 from .yamlload import LineDict, LineList, load_with_lines
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
@@ -124,6 +124,11 @@ class Timer:
     after_text: str
     do: str
     line: int
+
+    def due_at(self, entered_at: datetime) -> datetime:
+        """When the timer is due for a state entered at ``entered_at``: its
+        days in the local calendar, the rest as time that passes."""
+        return due_at(entered_at, self.after, calendar_days(self.after_text))
 
 
 @dataclass

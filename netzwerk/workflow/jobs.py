@@ -22,6 +22,7 @@ from ..scheduler import register_job, run_at
 from . import registry, services
 from .catalog import UnknownWorkflow, get_catalog
 from .definition import DefinitionError, Timer, WorkflowDefinition
+from .durations import CALENDAR_SLACK
 from .models import WorkflowTimerRun
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def schedule_timers(definition: WorkflowDefinition, state: str, entered_at: date
     whoever leads then, not at the next five-minute round."""
     for timer in definition.timers:
         if timer.state == state:
-            run_at(TIMER_JOB, entered_at + timer.after)
+            run_at(TIMER_JOB, timer.due_at(entered_at))
 
 
 def _on_transition(sender: str, obj: Any, ctx: registry.TransitionContext) -> None:
@@ -81,14 +82,20 @@ def _run_timer(
     subject: registry.Subject, definition: WorkflowDefinition, timer: Timer, now: datetime
 ) -> int:
     model = subject.model
-    due = db.session.execute(
-        select(model.id, model.version).where(
-            model.workflow_name == definition.name,
-            model.workflow_hash == definition.hash,
-            model.state == timer.state,
-            model.state_entered_at <= now - timer.after,
-        )
-    ).all()
+    # The database narrows by 24-hour days (give or take the hour a change
+    # of daylight saving time moves a calendar day), the clock decides.
+    due = [
+        (object_id, version)
+        for object_id, version, entered_at in db.session.execute(
+            select(model.id, model.version, model.state_entered_at).where(
+                model.workflow_name == definition.name,
+                model.workflow_hash == definition.hash,
+                model.state == timer.state,
+                model.state_entered_at <= now - timer.after + CALENDAR_SLACK,
+            )
+        ).all()
+        if timer.due_at(entered_at) <= now
+    ]
     if not due:
         return 0
     done = set(
@@ -96,7 +103,7 @@ def _run_timer(
             select(WorkflowTimerRun.object_id, WorkflowTimerRun.entry_version).where(
                 WorkflowTimerRun.object_type == subject.object_type,
                 WorkflowTimerRun.timer_key == timer.key,
-                WorkflowTimerRun.object_id.in_([row.id for row in due]),
+                WorkflowTimerRun.object_id.in_([object_id for object_id, _version in due]),
             )
         ).all()
     )

@@ -275,3 +275,29 @@ def test_parser_never_crashes_on_garbage(text):
     definition, found = parse_definition(text, "garbage.yaml")
     assert definition is None or found == []
     assert all(p.line >= 1 for p in found)
+
+
+@pytest.mark.parametrize(
+    ("start", "after", "due"),
+    [
+        # Days count in the calendar: 10:00 stays 10:00 across the autumn change ...
+        ("2026-10-20T10:00:00+02:00", "P14D", "2026-11-03T10:00:00+01:00"),
+        # ... and across the spring change; weeks are seven days.
+        ("2027-03-22T10:00:00+01:00", "P2W", "2027-04-05T10:00:00+02:00"),
+        # Hours pass: 24 hours after 10:00 the day before the change is 11:00 after it.
+        ("2026-10-24T10:00:00+02:00", "PT24H", "2026-10-25T09:00:00+01:00"),
+        ("2026-10-24T10:00:00+02:00", "P1DT12H", "2026-10-25T22:00:00+01:00"),
+        ("2026-10-24T10:00:00+02:00", "PT36H", "2026-10-25T21:00:00+01:00"),
+        # A day without a change of the clocks is 24 hours; a new year and a leap day change nothing.
+        ("2027-12-30T18:00:00+01:00", "P3D", "2028-01-02T18:00:00+01:00"),
+        ("2028-02-28T08:00:00+01:00", "P2D", "2028-03-01T08:00:00+01:00"),
+    ],
+)
+def test_timer_days_follow_the_local_calendar(start, after, due):
+    from datetime import UTC, datetime
+
+    from netzwerk.workflow.durations import calendar_days, due_at
+
+    begun = datetime.fromisoformat(start)
+    found = due_at(begun, parse_duration(after), calendar_days(after))
+    assert found == datetime.fromisoformat(due) and found.tzinfo == UTC

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ from netzwerk.audit.models import AuditEvent
 from netzwerk.extensions import db
 from netzwerk.notifications.models import Notification
 from netzwerk.papers.models import Paper
+from netzwerk.timeutil import LOCAL_TZ
 from netzwerk.workflow import services
 from netzwerk.workflow.catalog import default_directory, get_catalog
 from netzwerk.workflow.definition import DefinitionError
@@ -182,18 +183,23 @@ timers:
 
 @pytest.mark.calendar
 def test_reminder_timer_fires_once_per_state_entry(wf, clock):
-    """The vorlage's reminder (after P14D in "eingereicht") fires 14 × 24
-    hours after the state was entered, by the app's clock, also when the
-    fortnight spans a new year, a leap day or a change of daylight saving
-    time, and once per entry."""
+    """The vorlage's reminder (after P14D in "eingereicht") fires 14
+    calendar days after the state was entered, at the same time of day in
+    Osnabrück, by the app's clock, also when the fortnight spans a new year,
+    a leap day or a change of daylight saving time (then it is 14 × 24
+    hours and one more or one less), and once per entry."""
     paper = make_paper()
     services.fire(user("member"), paper, "einreichen")
+    entered = paper.state_entered_at
     db.session.query(Notification).delete()
     db.session.commit()
+    local = entered.astimezone(LOCAL_TZ)
+    due = (local + timedelta(days=14)).astimezone(UTC)  # the wall clock, two weeks on
+    assert due.astimezone(LOCAL_TZ).time() == local.time()
 
-    clock.shift(timedelta(days=14, minutes=-1))
+    clock.move_to(due - timedelta(minutes=1))
     assert run_timers() == 0
-    clock.shift(timedelta(minutes=2))
+    clock.move_to(due + timedelta(minutes=1))
     assert run_timers() == 1
     clock.shift(timedelta(days=1))
     assert run_timers() == 0  # idempotent
