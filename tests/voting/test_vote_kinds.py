@@ -362,7 +362,7 @@ def test_an_election_of_two_with_a_runoff_is_secret_and_in_the_register(vk):
         assert set(json.loads(data)) == {"round", "membership_id", "secret"}
 
 
-def test_the_cockpit_and_the_projector_follow_an_election(vk, app):
+def test_the_cockpit_and_the_projector_follow_an_election(vk, app, client_as):
     from netzwerk.meetings import cockpit, projector
 
     meeting, item = vk
@@ -388,6 +388,9 @@ def test_the_cockpit_and_the_projector_follow_an_election(vk, app):
     assert (state.vote.voted, state.vote.eligible) == (2, rnd.eligible_count)
     [shown] = [p for p in polls if p.kind == "election"]
     assert shown.close_url == f"/wahlen/{election.id}/runde-schliessen"
+    page = client_as("chair").get(f"/sitzungen/{meeting.id}/cockpit").get_data(as_text=True)
+    assert f'data-election="{election.id}"' in page and "2 von" in page
+    assert f'action="/wahlen/{election.id}/runde-schliessen"' in page
     for person in voters[2:]:
         elections.cast_election_ballot(election.id, person, [anna])
     elections.close_round(chair, election.id)
