@@ -3,6 +3,8 @@ signatures, approval in the background, the Sitzungsmappe, complete minutes."""
 
 from __future__ import annotations
 
+import gc
+import hashlib
 import io
 import re
 import subprocess
@@ -196,6 +198,110 @@ def test_object_streams_are_chunked(app_ctx):
     counts = [int(n) for n in re.findall(rb"/Type /ObjStm[^>]*?/N (\d+)", data)]
     counts += [int(n) for n in re.findall(rb"/N (\d+)[^>]*?/Type /ObjStm", data)]
     assert len(counts) > 1 and max(counts) <= pdfmod.OBJECTS_PER_STREAM
+
+
+def test_file_identifier_is_the_md5_of_the_file_up_to_the_xref(app_ctx):
+    html = render.minutes_html(_sample(False))
+    data = pdfmod.render(html, pdf_variant="pdf/a-3b", pdf_tags=True, lang="de")
+    xref = int(re.findall(rb"startxref\n(\d+)\n", data)[-1])
+    digest = hashlib.md5(data[:xref]).hexdigest().encode()  # noqa: S324 - as the writer
+    found = re.search(rb"/ID \[\((\w+)\) \((\w+)\)\]", data)
+    assert found is not None and found.groups() == (digest, digest)
+    given = pdfmod.render(html, pdf_variant="pdf/a-3b", identifier=b"netzwerk-1")
+    found = re.search(rb"/ID \[\(([\w-]+)\) \((\w+)\)\]", given)
+    assert found is not None and found.group(1) == b"netzwerk-1"
+
+
+# --- speed and memory: less work, the same bytes -------------------------------------------------
+
+
+def _archival(html: str) -> bytes:
+    # No attachment: its /CreationDate is the clock's second, the rest is deterministic.
+    return pdfmod.render(html, pdf_variant="pdf/a-3b", pdf_tags=True, lang="de")
+
+
+@pytest.mark.parametrize("draft", [True, False])
+def test_lean_stylesheet_changes_no_byte(app_ctx, monkeypatch, draft):
+    from weasyprint import HTML
+
+    html = render.minutes_html(_sample(draft))
+    lean = pdfmod._lean_html_class()
+    # None means WeasyPrint's html5_ua.css is no longer the one the lean copy
+    # was made from: look at its pseudo-element rules again.
+    assert lean is not None and issubclass(lean, HTML)
+    assert pdfmod._html_class(html) is lean
+    fast = _archival(html)
+    monkeypatch.setattr(pdfmod, "_lean_html_class", lambda: None)
+    assert pdfmod._html_class(html) is HTML
+    assert _archival(html) == fast
+
+
+def test_documents_that_may_need_the_full_stylesheet_get_it(app_ctx):
+    from weasyprint import HTML
+
+    html = (
+        '<html lang="de"><head><style>.fn { float: footnote }</style></head><body>'
+        '<p>Text<span class="fn">Die Fußnote</span> weiter</p></body></html>'
+    )
+    assert pdfmod._html_class(html) is HTML
+    text = pdf_text(pdfmod.render(html))
+    assert "Text1 weiter" in text and "1. Die Fußnote" in text
+    with pytest.raises(TypeError):  # why: the lean one has no footnote styles
+        pdfmod._lean_html_class()(string=html).write_pdf()
+    for marker in ("display: list-item", "position: note()", '<link rel="stylesheet" href="x">'):
+        assert pdfmod._html_class(f"<p style='{marker}'>x</p>") is HTML
+
+
+def test_pages_are_packed_as_painted_and_change_no_byte(app_ctx, monkeypatch):
+    html = render.minutes_html(_sample(True))
+    packed: list[int] = []
+    pack = pdfmod._pack_stream
+
+    def spy(stream):  # type: ignore[no-untyped-def]
+        packed.append(len(stream.stream))
+        pack(stream)
+        assert len(stream.stream) == 1 and isinstance(stream.stream[0], bytes)
+
+    monkeypatch.setattr(pdfmod, "_pack_stream", spy)
+    fast = _archival(html)
+    from pypdf import PdfReader
+
+    assert len(packed) == len(PdfReader(io.BytesIO(fast)).pages) and min(packed) > 100
+    monkeypatch.setattr(pdfmod, "_pack_after_paint", lambda document: None)
+    assert _archival(html) == fast
+
+
+def test_render_leaves_the_garbage_collector_as_it_found_it(app_ctx, monkeypatch):
+    html = render.minutes_html(_sample(False))
+    frozen_while_painting: list[int] = []
+    pack = pdfmod._pack_stream
+
+    def spy(stream):  # type: ignore[no-untyped-def]
+        frozen_while_painting.append(gc.get_freeze_count())
+        pack(stream)
+
+    monkeypatch.setattr(pdfmod, "_pack_stream", spy)
+    assert gc.get_freeze_count() == 0
+    pdfmod.render(html)
+    assert frozen_while_painting and min(frozen_while_painting) > 0
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
+
+    def broken(stream):  # type: ignore[no-untyped-def]
+        raise RuntimeError("paint")
+
+    monkeypatch.setattr(pdfmod, "_pack_stream", broken)
+    with pytest.raises(RuntimeError):
+        pdfmod.render(html)
+    assert gc.get_freeze_count() == 0
+    # A process that froze its objects itself (a pre-fork server) keeps them frozen.
+    monkeypatch.setattr(pdfmod, "_pack_stream", pack)
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        pdfmod.render(html)
+        assert gc.get_freeze_count() == before
+    finally:
+        gc.unfreeze()
 
 
 # --- seal, signatures, verification -------------------------------------------------------------
