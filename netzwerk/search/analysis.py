@@ -7,7 +7,9 @@ index and the query always agree:
   ``foerderung`` are the same word, ``Straße`` and ``Strasse`` too);
 * on SQLite every word is reduced to its Snowball stem (``Sprachförderungen``
   → ``sprachforder``), on PostgreSQL the database's ``german`` configuration
-  stems the folded words;
+  stems the folded words (folded in the database by
+  ``netzwerk_search_fold``, which does what :func:`fold` does: see
+  :mod:`.postgres`);
 * the last word of a query is also a prefix (search as you type).
 
 Snippets are made here from the original text, by the same stems, so the

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from .. import signals
 from ..database import utcnow
 from ..extensions import db
-from . import analysis
+from . import analysis, postgres
 from .extract import read_file, text_of
 from .models import FTS5_TABLE, GIN_INDEX, SearchDocument, SearchFileText
 from .sources import Document, Source, build_sources
@@ -33,7 +33,7 @@ from .sources import Document, Source, build_sources
 log = logging.getLogger(__name__)
 
 PENDING_KEY = "netzwerk.search.pending"
-MAX_TEXT = 300_000  # characters of a document's text that are indexed
+MAX_TEXT = postgres.MAX_TEXT  # characters of a document's text that are indexed
 EXTRACT_THREADS = 4
 _SOURCES_KEY = "netzwerk.search.sources"
 
@@ -168,9 +168,9 @@ def file_texts(shas: Iterable[str]) -> dict[str, str]:
     if not wanted:
         return {}
     return {
-        row[0]: unpack(row[1])
-        for row in db.session.execute(
-            select(SearchFileText.sha256, SearchFileText.text_z).where(
+        sha: text_ if text_ is not None else unpack(text_z)
+        for sha, text_z, text_ in db.session.execute(
+            select(SearchFileText.sha256, SearchFileText.text_z, SearchFileText.text).where(
                 SearchFileText.sha256.in_(wanted)
             )
         )
@@ -194,10 +194,13 @@ def _file_texts(documents: Sequence[Document]) -> dict[str, str]:
         texts = pool.map(lambda sha: text_of(data[sha], wanted[sha]), list(wanted))
         known.update(zip(wanted, texts, strict=True))
     now = utcnow()
-    db.session.execute(
-        insert(SearchFileText),
-        [{"sha256": sha, "text_z": pack(known[sha]), "extracted_at": now} for sha in wanted],
-    )
+    if _is_sqlite():
+        rows = [{"sha256": sha, "text_z": pack(known[sha]), "extracted_at": now} for sha in wanted]
+    else:  # as text: its expression index reads it (a text holds no NUL)
+        for sha in wanted:
+            known[sha] = known[sha].replace("\x00", "")
+        rows = [{"sha256": sha, "text": known[sha], "extracted_at": now} for sha in wanted]
+    db.session.execute(insert(SearchFileText), rows)
     return known
 
 
@@ -232,11 +235,14 @@ def _write(kind: str, documents: Sequence[Document]) -> None:
     object_ids = [doc.object_id for doc in documents]
     _delete(kind, object_ids)
     sqlite = _is_sqlite()
+    # PostgreSQL: what of the document is stored as a vector (the rest is
+    # matched where it lives, see Source.pg_paths).
+    stored = sources()[kind].pg_stored
     table = _table()
     rows: list[dict[str, Any]] = []
     terms: dict[int, dict[str, Any]] = {}
     for doc in documents:
-        body = _full_text(doc, files)
+        body = _full_text(doc, files) if sqlite or stored == "document" else ""
         row: dict[str, Any] = {
             "kind": kind,
             "object_id": doc.object_id,
@@ -252,11 +258,12 @@ def _write(kind: str, documents: Sequence[Document]) -> None:
                 "terms": analysis.stems(body),
             }
         else:  # the tsvectors are made in the INSERT itself (no second row version)
-            row["folded_title"] = analysis.fold(doc.title)
-            row["folded_body"] = analysis.fold(body)
+            row["title_text"] = doc.title
+            if stored == "document":
+                row["body_text"] = body
         rows.append(row)
     if not sqlite:
-        db.session.execute(_pg_insert(table), rows)
+        db.session.execute(_pg_insert(table, stored), rows)
         return
     db.session.execute(insert(table), rows)
     new_ids = db.session.execute(
@@ -268,19 +275,21 @@ def _write(kind: str, documents: Sequence[Document]) -> None:
     db.session.execute(_FTS_INSERT, values)
 
 
-def _pg_insert(table: Table) -> Any:
-    """PostgreSQL: a document's row with its tsvectors, made by the ``german``
-    configuration from the folded title and text, both without positions
-    (nothing asks for them): the title's own (title hits rank first) and
-    title and text together (matched)."""
+def _pg_insert(table: Table, stored: str) -> Any:
+    """PostgreSQL: a document's row with its tsvectors (made by the database's
+    ``netzwerk_search_vector``, as the match paths' indexes are), both
+    without positions (nothing asks for them): the title's own (title hits
+    rank first) and, matched, what of the document no match path reaches
+    (``stored``: the whole document, its title, or nothing)."""
     names = ("kind", "object_id", "body_id", "year", "action_field_id", "state", "title")
-    title = func.to_tsvector("german", bindparam("folded_title"))
+    title = func.strip(postgres.vector(bindparam("title_text")))
+    tsv: Any = None
+    if stored == "document":
+        tsv = func.strip(postgres.vector(bindparam("title_text"), bindparam("body_text")))
+    elif stored == "title":
+        tsv = title
     return insert(table).values(
-        {name: bindparam(name) for name in names}
-        | {
-            "tsv": func.strip(title.op("||")(func.to_tsvector("german", bindparam("folded_body")))),
-            "title_tsv": func.strip(title),
-        }
+        {name: bindparam(name) for name in names} | {"tsv": tsv, "title_tsv": title}
     )
 
 

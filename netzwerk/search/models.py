@@ -6,10 +6,13 @@ object, body, year, action field, state) and what is matched:
 * on SQLite, the stems of title and text, indexed by the contentless FTS5
   table ``search_fts`` under this row's id (created with this table, see
   :data:`FTS5_TABLE`);
-* on PostgreSQL, ``tsvector`` values made by the ``german`` configuration
-  from the folded words, without positions: title and text (``tsv``, GIN
-  index, ``fastupdate`` off: no uncompressed pending list) and the title
-  alone (``title_tsv``: title hits rank first).
+* on PostgreSQL, the big texts are matched where they live, through GIN
+  indexes on expressions over the source tables (:data:`MATCH_PATHS`, see
+  :mod:`.postgres`); ``tsv`` holds, without positions, the vector of what
+  lives in no single table (a meeting with its body's name, a project with
+  its partners and reports, a minutes entry's title), NULL for the rest (GIN
+  index, ``fastupdate`` off: no uncompressed pending list); ``title_tsv``
+  the title's own (title hits rank first).
 
 Only what the result list shows and the facets count is stored beside
 them: snippets are made from the objects themselves when a page is shown.
@@ -21,7 +24,9 @@ policy (``netzwerk.visibility``) for every kind, so a body made non-public
 or a seat that ends changes the results at once, without reindexing.
 
 ``search_file_text`` holds the text extracted from an attachment once, by
-the file's SHA-256 (the same file attached twice is read once), compressed.
+the file's SHA-256 (the same file attached twice is read once): on SQLite
+zlib-compressed (``text_z``), on PostgreSQL as text (``text``, compressed by
+TOAST when long), which a match path's expression index reads.
 """
 
 from __future__ import annotations
@@ -40,12 +45,19 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
 )
+from sqlalchemy import select as _select
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from ..database import UTCDateTime, utcnow
+from ..decisions.models import Decision
 from ..extensions import Model
+from ..meetings.models import AgendaItem
+from ..minutes.models import MinutesEntry
+from ..papers.models import Paper, PaperAttachment
+from . import postgres
+from .postgres import MatchPath
 
 GIN_INDEX = "ix_search_document_tsv"
 
@@ -87,22 +99,74 @@ class SearchDocument(Model):
     )
     state: Mapped[str | None] = mapped_column(String(120))
     title: Mapped[str] = mapped_column(String(400))
-    # PostgreSQL: the folded title and text as a tsvector without positions
-    # (matched, GIN index) and the title's own, without positions too (only
-    # asked whether it matches: title hits rank first).
+    # PostgreSQL: the vector, without positions, of what of the document no
+    # match path reaches (matched, GIN index; NULL when the paths reach it
+    # all) and the title's own, without positions too (only asked whether it
+    # matches: title hits rank first).
     tsv: Mapped[Any] = mapped_column(TsVector(), nullable=True)
     title_tsv: Mapped[Any] = mapped_column(TsVector(), nullable=True)
     # No time of indexing: it would date public feedback to the second.
 
 
 class SearchFileText(Model):
-    """The text of an attached file, extracted once (zlib-compressed)."""
+    """The text of an attached file, extracted once: zlib-compressed on
+    SQLite (``text_z``), as text on PostgreSQL (``text``: matched by its
+    expression index, see :data:`MATCH_PATHS`)."""
 
     __tablename__ = "search_file_text"
 
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    text_z: Mapped[bytes] = mapped_column(LargeBinary)
+    text_z: Mapped[bytes | None] = mapped_column(LargeBinary)
+    text: Mapped[str | None] = mapped_column(Text)
     extracted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# PostgreSQL: the match paths of the kinds whose text lives in their own
+# tables (sources.py names them per kind).  Each one's GIN index is attached
+# to its table (PostgreSQL only); the migration e0cf6a7b8c9d creates the same.
+MATCH_PATHS: dict[str, tuple[MatchPath, ...]] = {
+    "paper": (
+        MatchPath(
+            "ix_search_paper",
+            (Paper.__table__.c.number, Paper.__table__.c.title, Paper.__table__.c.text),
+            lambda hit: _select(Paper.id).where(hit),
+        ),
+        # The text of its attached files.
+        MatchPath(
+            "ix_search_file_text",
+            (SearchFileText.__table__.c.text,),
+            lambda hit: _select(PaperAttachment.paper_id).where(
+                PaperAttachment.sha256.in_(_select(SearchFileText.sha256).where(hit))
+            ),
+        ),
+    ),
+    "decision": (
+        MatchPath(
+            "ix_search_decision",
+            (
+                Decision.__table__.c.number,
+                Decision.__table__.c.title,
+                Decision.__table__.c.subject_title,
+                Decision.__table__.c.text,
+            ),
+            lambda hit: _select(Decision.id).where(hit),
+        ),
+    ),
+    "minutes": (  # the summary (the title is stored: it is made of others' parts)
+        MatchPath(
+            "ix_search_minutes_entry",
+            (MinutesEntry.__table__.c.summary,),
+            lambda hit: _select(MinutesEntry.id).where(hit),
+        ),
+    ),
+    "agenda_item": (
+        MatchPath(
+            "ix_search_agenda_item",
+            (AgendaItem.__table__.c.title, AgendaItem.__table__.c.text),
+            lambda hit: _select(AgendaItem.id).where(hit),
+        ),
+    ),
+}
 
 
 # SQLite: the full-text index over the stems (its content is search_document,
@@ -131,3 +195,10 @@ DROP_FTS5 = DDL(f"DROP TABLE IF EXISTS {FTS5_TABLE}").execute_if(dialect="sqlite
 
 event.listen(SearchDocument.__table__, "after_create", CREATE_FTS5)
 event.listen(SearchDocument.__table__, "before_drop", DROP_FTS5)
+
+# PostgreSQL: the functions the match paths' indexes call, created before the
+# tables and dropped after them.
+for _ddl in postgres.create_functions():
+    event.listen(Model.metadata, "before_create", _ddl)
+for _ddl in postgres.drop_functions():
+    event.listen(Model.metadata, "after_drop", _ddl)

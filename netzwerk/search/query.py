@@ -10,13 +10,30 @@ viewer may not see is never counted, not even in a facet.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import url_for
 from markupsafe import Markup
-from sqlalchemy import case, false, func, literal_column, or_, select, text
+from sqlalchemy import (
+    Integer,
+    String,
+    Text,
+    bindparam,
+    case,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    tuple_,
+    union,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import AsBoolean, False_, True_
 
@@ -97,48 +114,185 @@ def _fts_expression(query: analysis.Query) -> str:
     return " AND ".join(parts)
 
 
-def _tsquery_text(query: analysis.Query) -> str:
+def _tsquery_terms(query: analysis.Query) -> list[str]:
+    """PostgreSQL: the query's terms for ``to_tsquery`` (the words are \\w+
+    only, analysis.words): every word, and the prefix being typed."""
     parts = list(query.words)
     if query.prefix:
         parts.append(f"{query.prefix}:*")
-    return " & ".join(parts)
+    return parts
 
 
-def _matched(query: analysis.Query) -> tuple[Any, Any]:
-    """(select of matched document ids with a rank column, the rank column:
-    smaller ranks first)."""
+def _tsquery_text(query: analysis.Query) -> str:
+    return " & ".join(_tsquery_terms(query))
+
+
+def _tsquery(text_: str) -> Any:
+    """PostgreSQL: ``to_tsquery`` of these terms, written into the statement
+    (the words are \\w+ only): the planner sees the query (its estimates of
+    each index), also in the generic plan of a statement the driver
+    prepared after it ran a few times."""
+    value = bindparam(None, text_, type_=Text, literal_execute=True)
+    return func.to_tsquery(literal_column("'german'::regconfig"), value)
+
+
+def _matched(query: analysis.Query) -> tuple[Any, Any, Callable[[Any], Any]]:
+    """(the matches as a subquery, the rank: smaller ranks first, what
+    narrows a SELECT from ``search_document`` to the matched rows).  The
+    rank is a column of the matches on SQLite (joined by the row's id), an
+    expression over the row on PostgreSQL, where the matches are (kind,
+    object) pairs, at most one per row: asked as ``IN`` (the planner hashes
+    the matches, not the whole table)."""
     table = SearchDocument.__table__
-    if db.session.get_bind().dialect.name == "sqlite":
-        # Title hits first: the matches whose title alone matches (a column
-        # filter).  Not bm25: over this contentless table without positions
-        # it gives 0 for every row.
-        expression = _fts_expression(query)
-        title_hit = text(
-            f"rowid IN (SELECT rowid FROM {FTS5_TABLE} WHERE {FTS5_TABLE} MATCH :title_fts)"
-        ).bindparams(title_fts=f"title_terms : ({expression})")
-        matched = (
-            select(
-                literal_column("rowid").label("doc_id"),
-                case((title_hit, -1), else_=0).label("rank"),
-            )
-            .select_from(text(FTS5_TABLE))
-            .where(text(f"{FTS5_TABLE} MATCH :fts").bindparams(fts=expression))
-            .subquery("matched")
+    if db.session.get_bind().dialect.name != "sqlite":
+        pg_matched, rank = _pg_matched(query)
+        pairs = select(pg_matched.c.kind, pg_matched.c.object_id)
+        return (
+            pg_matched,
+            rank,
+            lambda statement: statement.where(tuple_(table.c.kind, table.c.object_id).in_(pairs)),
         )
-        return matched, matched.c.rank
-    # Title hits first.  No ts_rank: over tsvectors without positions it
-    # is the same for every match of a query (a prefix aside), and it would
-    # read every matched row's vector.
-    tsquery = func.to_tsquery("german", _tsquery_text(query))
+    # Title hits first: the matches whose title alone matches (a column
+    # filter).  Not bm25: over this contentless table without positions
+    # it gives 0 for every row.
+    expression = _fts_expression(query)
+    title_hit = text(
+        f"rowid IN (SELECT rowid FROM {FTS5_TABLE} WHERE {FTS5_TABLE} MATCH :title_fts)"
+    ).bindparams(title_fts=f"title_terms : ({expression})")
     matched = (
         select(
-            table.c.id.label("doc_id"),
-            case((table.c.title_tsv.op("@@")(tsquery), -1), else_=0).label("rank"),
+            literal_column("rowid").label("doc_id"),
+            case((title_hit, -1), else_=0).label("rank"),
         )
-        .where(table.c.tsv.op("@@")(tsquery))
+        .select_from(text(FTS5_TABLE))
+        .where(text(f"{FTS5_TABLE} MATCH :fts").bindparams(fts=expression))
         .subquery("matched")
     )
-    return matched, matched.c.rank
+    return (
+        matched,
+        matched.c.rank,
+        lambda statement: statement.join(matched, matched.c.doc_id == table.c.id),
+    )
+
+
+def _pg_matched(query: analysis.Query) -> tuple[Any, Any]:
+    """PostgreSQL: (the matches as (kind, object_id), the rank).
+
+    The documents of the kinds without match paths are matched by their
+    stored vector; those of every kind with paths by its objects' texts
+    where they live (each path asks its expression index), without reading
+    ``search_document``: the matches are joined to it once, by the caller.
+
+    A document matches when every term of the query is in it somewhere: a
+    kind with one path asks it the whole query; a kind with several (a
+    paper's own text and its files' texts) asks its first path the whole
+    query too, and for the objects whose other paths hold one of the terms
+    (a few, read first) asks each path each term: such an object matches
+    when every term matched in one of its paths (a word the parser splits,
+    ``a_b``, in one path).  A term that is only a stop word matches nothing
+    and is not counted, as the whole query leaves it out.
+
+    Title hits first (the rank).  No ts_rank: over vectors without positions
+    it is the same for every match of a query (a prefix aside), and it would
+    read every matched row's vector."""
+    table = SearchDocument.__table__
+    whole = _tsquery(_tsquery_text(query))
+    terms = [_tsquery(term) for term in _tsquery_terms(query)]
+    known = sources()
+    # The stored vectors; a kind with paths that stores its title is matched
+    # through all its paths below.
+    with_paths = [kind for kind, source in known.items() if source.pg_paths]
+    branches = [
+        select(table.c.kind, table.c.object_id).where(
+            table.c.tsv.op("@@")(whole), table.c.kind.not_in(with_paths)
+        )
+    ]
+    for kind in with_paths:
+        source = known[kind]
+        paths: list[Callable[[Any], Any]] = [path.matching for path in source.pg_paths]
+        if source.pg_stores_title:
+            paths.append(_stored(kind))
+        if len(paths) == 1 or len(terms) == 1:
+            found = [_ids(matching(whole)) for matching in paths]
+            ids = (found[0] if len(found) == 1 else union(*found)).subquery()
+        else:
+            ids = _across_paths(kind, paths, whole, terms, query)
+        branches.append(select(literal(kind, String).label("kind"), ids.c.object_id))
+    matched = union_all(*branches).subquery("matched")
+    rank = case((table.c.title_tsv.op("@@")(whole), -1), else_=0)
+    return matched, rank
+
+
+def _across_paths(
+    kind: str,
+    paths: list[Callable[[Any], Any]],
+    whole: Any,
+    terms: list[Any],
+    query: analysis.Query,
+) -> Any:
+    """The objects of a kind with several paths that hold every term of a
+    query of several terms, some perhaps in one path, some in another.
+
+    The first path (the object's own text, the big one) is asked the whole
+    query.  The other paths (a paper's files, a minutes entry's title) are
+    asked each term first, in a statement of their own: they find a few
+    objects, and which terms each holds there.  Such an object matches when
+    its first path holds the terms its other paths do not (asked by the
+    index and the objects' ids together, so that only their rows are read),
+    or when those are only stop words."""
+    first, others = paths[0], paths[1:]
+    texts = _tsquery_terms(query)
+    # Each term the other paths hold, by object; and the stop words (-1).
+    found = union_all(
+        *[
+            _ids(matching(term)).add_columns(literal(n).label("term"))
+            for n, term in enumerate(terms)
+            for matching in others
+        ],
+        *[
+            select(literal(-1).label("object_id"), literal(n).label("term")).where(
+                func.numnode(term) == 0
+            )
+            for n, term in enumerate(terms)
+        ],
+    ).subquery("found")
+    held: dict[int, set[int]] = {}
+    for object_id, n in db.session.execute(select(found.c.object_id, found.c.term)):
+        held.setdefault(object_id, set()).add(n)
+    wanted = set(range(len(terms))) - held.pop(-1, set())
+    by_missing: dict[frozenset[int], list[int]] = {}
+    for object_id, held_there in held.items():
+        by_missing.setdefault(frozenset(wanted - held_there), []).append(object_id)
+    parts = [_ids(first(whole))]
+    for i, (missing, ids) in enumerate(sorted(by_missing.items(), key=lambda m: sorted(m[0]))):
+        if not missing:  # every term is held by the other paths
+            among = bindparam(f"{kind}_held_{i}", sorted(ids), type_=ARRAY(Integer))
+            parts.append(select(func.unnest(among).label("object_id")))
+            continue
+        rest = _tsquery(" & ".join(texts[n] for n in sorted(missing)))
+        statement = _ids(first(rest))
+        # The ids written into the statement (IN (1, 2, ...)): the planner
+        # knows how many they are, and asks the index and the ids together
+        # instead of folding each row's text (a parameter, reused by a
+        # prepared statement's generic plan, would hide their number).
+        among = bindparam(f"{kind}_among_{i}", sorted(ids), expanding=True, literal_execute=True)
+        parts.append(statement.where(statement.selected_columns[0].in_(among)))
+    return union(*parts).subquery()
+
+
+def _ids(statement: Any) -> Any:
+    """A path's SELECT of object ids, its one column named ``object_id``."""
+    return statement.with_only_columns(statement.selected_columns[0].label("object_id"))
+
+
+def _stored(kind: str) -> Callable[[Any], Any]:
+    """The stored vector of a kind's documents as one of its paths."""
+    table = SearchDocument.__table__
+
+    def matching(tsquery: Any) -> Any:
+        return select(table.c.object_id).where(table.c.kind == kind, table.c.tsv.op("@@")(tsquery))
+
+    return matching
 
 
 def visible_among(who: visibility.Viewer, kind: str, ids: Sequence[int]) -> set[int]:
@@ -236,22 +390,23 @@ def search(
     filters = filters or Filters()
     viewer = visibility.viewer(who)
     table = SearchDocument.__table__
-    matched, rank = _matched(query)
+    _matches, rank, narrow = _matched(query)
     # The best ranked matches first (materialised: the planner must not
     # mix the policy's subqueries into the full-text scan), then the
     # policy's filter of each kind on those rows, in the same statement.
     ranked = (
-        select(
-            table.c.id,
-            table.c.kind,
-            table.c.object_id,
-            table.c.body_id,
-            table.c.year,
-            table.c.action_field_id,
-            table.c.state,
-            rank.label("rank"),
+        narrow(
+            select(
+                table.c.id,
+                table.c.kind,
+                table.c.object_id,
+                table.c.body_id,
+                table.c.year,
+                table.c.action_field_id,
+                table.c.state,
+                rank.label("rank"),
+            )
         )
-        .join(matched, matched.c.doc_id == table.c.id)
         .order_by(rank, table.c.id)
         .limit(MAX_CANDIDATES)
         .cte("ranked")

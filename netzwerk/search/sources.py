@@ -5,6 +5,12 @@ Each :class:`Source` reads its package's models; who may see a result is
 the visibility policy's filter for that kind (``netzwerk.visibility``), the
 same one the pages, exports, OParl and feeds use.  Feedback is for staff
 only, counselling is never indexed.
+
+On PostgreSQL a source names its match paths (``pg_paths``, declared in
+:data:`.models.MATCH_PATHS`): the tables whose columns hold its text, found
+through their expression indexes.  What a document holds beyond them (a
+minutes entry's title) is stored as a vector; a kind without paths stores
+the vector of its whole document.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from ..papers.models import Paper, PaperAttachment
 from ..projects.models import Project, ProjectPartner, StatusReport
 from ..timeutil import LOCAL_TZ
 from ..workflow import services as workflow
+from .models import MATCH_PATHS
+from .postgres import MatchPath
 
 
 @dataclass
@@ -60,6 +68,21 @@ class Source:
     touched_by: dict[type, Callable[[Any], Iterable[int]]]
     # OParl type for public results (None: not in OParl).
     oparl: str | None = None
+    # PostgreSQL: where this kind's text is matched in the tables it lives
+    # in (models.MATCH_PATHS; their expression indexes).  A kind without
+    # paths is matched by the stored vector of its whole document.
+    pg_paths: tuple[MatchPath, ...] = ()
+    # With paths: the title is stored as a vector too (it is made of other
+    # tables' parts, which no path reaches).
+    pg_stores_title: bool = False
+
+    @property
+    def pg_stored(self) -> str:
+        """PostgreSQL: what of a document ``search_document.tsv`` holds:
+        ``"document"`` (title and text), ``"title"`` or ``"nothing"``."""
+        if not self.pg_paths:
+            return "document"
+        return "title" if self.pg_stores_title else "nothing"
 
 
 def _year(value: datetime | None) -> int | None:
@@ -276,6 +299,7 @@ def build_sources() -> dict[str, Source]:
             lambda object_id, _signed_in: url_for("papers.paper", paper_id=object_id),
             {Paper: _self, PaperAttachment: lambda a: [a.paper_id]},
             oparl="paper",
+            pg_paths=MATCH_PATHS["paper"],
         ),
         Source(
             "decision",
@@ -285,6 +309,7 @@ def build_sources() -> dict[str, Source]:
             lambda who: select(Decision.id).where(visibility.decision_filter(who)),
             lambda object_id, _signed_in: url_for("decisions.detail", decision_id=object_id),
             {Decision: _self},
+            pg_paths=MATCH_PATHS["decision"],
         ),
         Source(
             "action_item",
@@ -303,6 +328,8 @@ def build_sources() -> dict[str, Source]:
             _minutes_entry_ids,
             _minutes_url,
             {MinutesEntry: _self},
+            pg_paths=MATCH_PATHS["minutes"],
+            pg_stores_title=True,
         ),
         Source(
             "meeting",
@@ -323,6 +350,7 @@ def build_sources() -> dict[str, Source]:
             _agenda_item_url,
             {AgendaItem: _self},
             oparl="agenda-item",
+            pg_paths=MATCH_PATHS["agenda_item"],
         ),
         Source(
             "project",

@@ -137,6 +137,10 @@ def test_the_text_of_a_pdf_attachment_is_found_and_extracted_once(app_ctx, demo)
     paper = _paper("Jahresbericht", "Siehe Anlage.")
     add_attachment(demo_user("member"), paper, "bericht.pdf", pdf)
     assert _found(demo_user("office"), "Lernwerkstatt") == ["Jahresbericht"]
+    # A word of the title and one of the file together (PostgreSQL: two
+    # match paths, each word found in one of them).
+    assert _found(demo_user("office"), "Jahresbericht Eversburg") == ["Jahresbericht"]
+    assert _found(demo_user("office"), "Jahresbericht Zebrastreifen") == []
     second = _paper("Jahresbericht, Kopie", "Siehe Anlage.")
     add_attachment(demo_user("member"), second, "bericht.pdf", pdf)
     assert db.session.scalar(select(func.count()).select_from(SearchFileText)) == 1
