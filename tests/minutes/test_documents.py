@@ -299,7 +299,9 @@ def test_render_leaves_the_garbage_collector_as_it_found_it(app_ctx, monkeypatch
     try:
         before = gc.get_freeze_count()
         pdfmod.render(html)
-        assert gc.get_freeze_count() == before
+        # Not unfrozen, nothing frozen in addition (a few of the frozen
+        # objects may be freed meanwhile: their count only falls by those).
+        assert before * 0.99 < gc.get_freeze_count() <= before
     finally:
         gc.unfreeze()
 

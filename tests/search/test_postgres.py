@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.engine import make_url
 
+from netzwerk.database import utcnow
 from netzwerk.extensions import db
 from netzwerk.papers.files import add_attachment
 from netzwerk.papers.services import create_paper
@@ -292,9 +293,9 @@ def test_the_migration_moves_the_file_texts_both_ways(app, empty_postgres_url):
             conn.execute(
                 text(
                     "INSERT INTO search_file_text (sha256, text_z, extracted_at) "
-                    "VALUES ('a1', :z, now())"
+                    "VALUES ('a1', :z, :at)"
                 ),
-                {"z": zlib.compress(words.encode("utf-8"))},
+                {"z": zlib.compress(words.encode("utf-8")), "at": utcnow()},
             )
         _migrate(empty_postgres_url)
         with engine.connect() as conn:
