@@ -16,14 +16,13 @@ comparison of the migration's copies with the code's definitions runs.
 from __future__ import annotations
 
 import importlib.util
-import secrets
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PG_URL, demo_body, demo_user, make_test_app
+import test_migrations
+from conftest import demo_body, demo_user, make_test_app
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, event, select, text
@@ -224,21 +223,8 @@ def test_a_search_asks_the_expression_indexes(pg, full_demo):
 # --- the migration ------------------------------------------------------------------------
 
 
-@pytest.fixture
-def empty_postgres_url(app: Any) -> Iterator[str]:
-    if not (PG_URL and make_url(PG_URL).get_backend_name().startswith("postgresql")):
-        pytest.skip("PostgreSQL only")
-    server = make_url(PG_URL)
-    name = f"netzwerk_search_migr_{secrets.token_hex(5)}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+# A fresh PostgreSQL database per test, dropped after it (test_migrations').
+empty_postgres_url = test_migrations.empty_postgres_url
 
 
 def _definitions(url: str) -> dict[str, str]:
