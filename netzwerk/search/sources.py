@@ -28,7 +28,7 @@ from sqlalchemy.orm import selectinload
 from .. import visibility
 from ..decisions.models import ActionItem, Decision
 from ..extensions import db
-from ..feedback.models import Feedback
+from ..feedback.models import Feedback, FeedbackWorkingTranslation
 from ..meetings.models import AgendaItem, Meeting
 from ..minutes.models import Minutes, MinutesEntry
 from ..papers.models import Paper, PaperAttachment
@@ -266,16 +266,41 @@ def _project_documents(ids: Sequence[int]) -> list[Document]:
 
 
 def _feedback_documents(ids: Sequence[int]) -> list[Document]:
+    """A feedback's text, its German working translation (not while it is
+    stale: a redaction of the original after it was saved may have removed
+    what it still holds) and the answer."""
+    from ..feedback.working import is_stale
+
     return [
         Document(
             fb.id,
             fb.category.label("de") if fb.category else fb.receipt_code,
-            "\n".join(filter(None, [fb.text, fb.answer])),
+            "\n".join(
+                filter(
+                    None,
+                    [
+                        fb.text,
+                        None
+                        if fb.working_translation is None or is_stale(fb)
+                        else fb.working_translation.text,
+                        fb.answer,
+                    ],
+                )
+            ),
             year=_year(fb.created_at),
             state=_state(fb),
         )
-        for fb in _load(Feedback, ids, selectinload(Feedback.category))
+        for fb in _load(
+            Feedback,
+            ids,
+            selectinload(Feedback.category),
+            selectinload(Feedback.working_translation),
+        )
     ]
+
+
+def _translated_feedback(item: Any) -> list[int]:
+    return [item.feedback_id]
 
 
 def _feedback_ids(who: visibility.Viewer) -> Any:
@@ -372,7 +397,7 @@ def build_sources() -> dict[str, Source]:
             _feedback_documents,
             _feedback_ids,
             lambda object_id, _signed_in: url_for("feedback.detail", feedback_id=object_id),
-            {Feedback: _self},
+            {Feedback: _self, FeedbackWorkingTranslation: _translated_feedback},
         ),
     ]
     return {source.kind: source for source in sources}

@@ -130,6 +130,42 @@ def test_feedback_is_found_by_staff_only(app_ctx, demo):
     assert _found(None, "Hausaufgabenhilfe") == []
 
 
+def test_staff_find_feedback_by_its_working_translation_until_a_redaction(app_ctx, demo):
+    from netzwerk.feedback import services as feedback_services
+    from netzwerk.feedback import working
+    from netzwerk.feedback.models import Feedback, FeedbackChoice
+
+    feedback_services.ensure_default_choices()
+    category = db.session.scalar(select(FeedbackChoice).where(FeedbackChoice.kind == "category"))
+    with write_transaction():
+        feedback = Feedback(
+            receipt_code="TRKCEVIR",
+            category_id=category.id,
+            rating=2,
+            text="Okulda ödev yardımı yok",
+            language="tr",
+        )
+        db.session.add(feedback)
+        db.session.flush()
+        workflow.start(feedback, workflow.workflow_for(None, "feedback"), None)
+    office = demo_user("office")
+    assert _found(office, "Hausaufgabenhilfe") == []
+    working.save_working_translation(
+        office, feedback.id, text="In der Schule fehlt Hausaufgabenhilfe", translator="B. Yilmaz"
+    )
+    assert len(_found(office, "Hausaufgabenhilfe")) == 1
+    assert _found(demo_user("member"), "Hausaufgabenhilfe") == []
+    # A redaction of the original makes the translation stale: it may hold
+    # what was removed, so it is no longer found until it is saved again.
+    feedback_services.redact(office, feedback.id, "Okulda [...] yok")
+    assert _found(office, "Hausaufgabenhilfe") == []
+    working.save_working_translation(
+        office, feedback.id, text="In der Schule fehlt [...]", translator="B. Yilmaz"
+    )
+    assert _found(office, "Hausaufgabenhilfe") == []
+    assert len(_found(office, "Schule fehlt")) == 1
+
+
 def test_the_text_of_a_pdf_attachment_is_found_and_extracted_once(app_ctx, demo):
     from weasyprint import HTML
 
