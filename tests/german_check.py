@@ -78,7 +78,10 @@ NOT_EVENT_SUFFIXES = frozenset(
 )
 DOTTED = re.compile(r"(?<![\w@./:-])([a-z]+(?:_[a-z]+)*)\.([a-z]+(?:_[a-z]+)*)(?![\w@/-]|\.\w)")
 SNAKE = re.compile(r"(?<![\w@./:-])[a-z]+(?:_[a-z0-9]+)+(?![\w@/-])")
-ISO_DURATION = re.compile(r"\bP(?:\d+[YMWD])+(?:T(?:\d+[HMS])+)?\b|\bPT(?:\d+[HMS])+\b")
+# Not inside a hyphenated code (a receipt code such as WEHH-PT4M-7VRE).
+ISO_DURATION = re.compile(
+    r"(?<![\w-])(?:P(?:\d+[YMWD])+(?:T(?:\d+[HMS])+)?|PT(?:\d+[HMS])+)(?![\w-])"
+)
 # Role codes, workflow effect codes and English words a German page never
 # shows (whole words, as written).
 RAW_WORDS = frozenset(

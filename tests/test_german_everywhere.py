@@ -144,6 +144,7 @@ def test_german_text_and_addresses_pass():
     html = (
         "<p>Einladung zur Sitzung am 3. Juli, nach 14 Tagen: Erinnerung</p>"
         "<p>buero@osnabrueck.example, protokoll.pdf, https://netzwerk.example/a_b</p>"
+        "<p>Rückmeldung WEHH-PT4M-7VRE auswählen</p>"
         '<button title="Abstimmung öffnen">Öffnen</button><script>var a_b = x.y;</script>'
     )
     assert leaks(visible_texts(html), translated_msgids()) == []
