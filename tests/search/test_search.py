@@ -107,24 +107,25 @@ def test_access_is_filtered_in_the_query(app_ctx, demo):
     assert _found(None, "Ganztag") == []
 
 
-def test_feedback_is_found_by_staff_only(app_ctx, demo):
-    from netzwerk.feedback.services import FeedbackInput, ensure_default_choices, submit_feedback  # noqa: F401
+def _feedback(code: str, text: str, language: str):  # type: ignore[no-untyped-def]
+    """A feedback of the first category, at the start of its workflow."""
+    from netzwerk.feedback.models import Feedback, FeedbackChoice
+    from netzwerk.feedback.services import ensure_default_choices
 
     ensure_default_choices()
-    from netzwerk.feedback.models import Feedback, FeedbackChoice
-
     category = db.session.scalar(select(FeedbackChoice).where(FeedbackChoice.kind == "category"))
     with write_transaction():
         feedback = Feedback(
-            receipt_code="ABCDEFGH",
-            category_id=category.id,
-            rating=3,
-            text="Mehr Hausaufgabenhilfe im Schinkel",
-            language="de",
+            receipt_code=code, category_id=category.id, rating=3, text=text, language=language
         )
         db.session.add(feedback)
         db.session.flush()
         workflow.start(feedback, workflow.workflow_for(None, "feedback"), None)
+    return feedback
+
+
+def test_feedback_is_found_by_staff_only(app_ctx, demo):
+    _feedback("ABCDEFGH", "Mehr Hausaufgabenhilfe im Schinkel", "de")
     assert _found(demo_user("office"), "Hausaufgabenhilfe")
     assert _found(demo_user("member"), "Hausaufgabenhilfe") == []
     assert _found(None, "Hausaufgabenhilfe") == []
@@ -133,21 +134,8 @@ def test_feedback_is_found_by_staff_only(app_ctx, demo):
 def test_staff_find_feedback_by_its_working_translation_until_a_redaction(app_ctx, demo):
     from netzwerk.feedback import services as feedback_services
     from netzwerk.feedback import working
-    from netzwerk.feedback.models import Feedback, FeedbackChoice
 
-    feedback_services.ensure_default_choices()
-    category = db.session.scalar(select(FeedbackChoice).where(FeedbackChoice.kind == "category"))
-    with write_transaction():
-        feedback = Feedback(
-            receipt_code="TRKCEVIR",
-            category_id=category.id,
-            rating=2,
-            text="Okulda ödev yardımı yok",
-            language="tr",
-        )
-        db.session.add(feedback)
-        db.session.flush()
-        workflow.start(feedback, workflow.workflow_for(None, "feedback"), None)
+    feedback = _feedback("TRKCEVIR", "Okulda ödev yardımı yok", "tr")
     office = demo_user("office")
     assert _found(office, "Hausaufgabenhilfe") == []
     working.save_working_translation(
